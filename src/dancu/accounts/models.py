@@ -1,0 +1,40 @@
+"""Officers and service accounts: who may act, in what role, over which area."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COMMUNE_POLICE = "commune_police", _("Công an xã/phường")
+    PROVINCE_POLICE = "province_police", _("Công an tỉnh")
+    MINISTRY_ADMIN = "ministry_admin", _("Quản trị Bộ Công an")
+    AUDITOR = "auditor", _("Kiểm tra viên (chỉ xem)")
+    SERVICE = "service", _("Tài khoản dịch vụ (API)")
+
+
+class OfficerProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="officer")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    # A 2025 commune for commune police, a 2025 province for province police; empty = national.
+    jurisdiction = models.ForeignKey("geo.AdminUnit", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    display_name = models.CharField(max_length=120, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.get_role_display()})"
+
+
+class ApiToken(models.Model):
+    """Bearer token of an internal service account. Only a SHA-256 digest is stored."""
+
+    profile = models.ForeignKey(OfficerProfile, on_delete=models.PROTECT, related_name="tokens")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=8, help_text="First characters, to recognise a token")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,166 @@
+"""Settings, read from the environment once, here.
+
+Development (the default) needs nothing set: an SQLite file under ``DANCU_DATA_DIR``.
+Production (``DANCU_ENV=production``) refuses to start without a real secret key,
+allowed hosts and a ``DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+ENV = os.environ.get("DANCU_ENV", "development").strip().lower()
+PRODUCTION = ENV == "production"
+DATA_DIR = Path(os.environ.get("DANCU_DATA_DIR", Path.cwd() / "var")).resolve()
+
+_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = os.environ.get("DANCU_SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
+DEBUG = os.environ.get("DANCU_DEBUG", "0" if PRODUCTION else "1") == "1"
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("DANCU_ALLOWED_HOSTS", "" if PRODUCTION else "*").split(",")
+    if h.strip()
+]
+
+if PRODUCTION:
+    _missing = [
+        name
+        for name, value in (
+            ("DANCU_SECRET_KEY", SECRET_KEY),
+            ("DANCU_ALLOWED_HOSTS", ALLOWED_HOSTS),
+            ("DATABASE_URL", os.environ.get("DATABASE_URL")),
+        )
+        if not value
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            "Production mode (DANCU_ENV=production) needs: " + ", ".join(_missing)
+        )
+    if SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured("DANCU_SECRET_KEY must be a random string of 32+ characters")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.admin",
+    "dancu.core",
+    "dancu.geo",
+    "dancu.accounts",
+    "dancu.audit",
+    "dancu.population",
+    "dancu.residence",
+    "dancu.quality",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dancu.urls"
+WSGI_APPLICATION = "dancu.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dancu.core.context_processors.officer",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{DATA_DIR / 'dancu.sqlite3'}"
+    db = dj_database_url.parse(url, conn_max_age=int(os.environ.get("DANCU_DB_CONN_MAX_AGE", "60")))
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers run beside the writer; IMMEDIATE makes writers queue
+        # instead of failing with "database is locked" on lock upgrade.
+        db["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+            " PRAGMA foreign_keys=ON;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+        db["CONN_MAX_AGE"] = 0
+    else:
+        db.setdefault("OPTIONS", {})
+        db["CONN_HEALTH_CHECKS"] = True
+    db["TEST"] = {"NAME": os.environ.get("DANCU_TEST_DB_NAME") or None}
+    return db
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "population:search"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("DANCU_LOG_LEVEL", "WARNING")},
+}
+
+# Search results per page in the console and the API.
+DANCU_PAGE_SIZE = int(os.environ.get("DANCU_PAGE_SIZE", "25"))

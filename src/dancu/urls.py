@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from dancu.api import api
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="population:search", permanent=False)),
+    path("accounts/", include("dancu.accounts.urls")),
+    path("citizens/", include("dancu.population.urls")),
+    path("residence/", include("dancu.residence.urls")),
+    path("quality/", include("dancu.quality.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,16 @@
+"""Shared fixtures. Tests use the real database named by DATABASE_URL (SQLite by default)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _require_postgres_when_asked(django_db_setup, django_db_blocker) -> None:
+    """Under CI's PostgreSQL pass, fail loudly if the tests did not actually run on it."""
+    if os.environ.get("DANCU_REQUIRE_POSTGRES") == "1":
+        with django_db_blocker.unblock():
+            assert connection.vendor == "postgresql", "DANCU_REQUIRE_POSTGRES set, but not on PG"
