@@ -14,3 +14,38 @@ def _require_postgres_when_asked(django_db_setup, django_db_blocker) -> None:
     if os.environ.get("DANCU_REQUIRE_POSTGRES") == "1":
         with django_db_blocker.unblock():
             assert connection.vendor == "postgresql", "DANCU_REQUIRE_POSTGRES set, but not on PG"
+
+
+@pytest.fixture
+def geo(db):
+    from tests.factories import mini_geo
+
+    return mini_geo()
+
+
+@pytest.fixture
+def commune_officer(geo):
+    from tests.factories import officer_actor
+
+    return officer_actor("ca.hacthanh", "commune_police", geo.hac_thanh)
+
+
+@pytest.fixture
+def province_officer(geo):
+    from tests.factories import officer_actor
+
+    return officer_actor("ca.thanhhoa", "province_police", geo.thanh_hoa)
+
+
+@pytest.fixture
+def ministry_admin(geo):
+    from tests.factories import officer_actor
+
+    return officer_actor("bo.quantri", "ministry_admin", None)
+
+
+@pytest.fixture
+def auditor(geo):
+    from tests.factories import officer_actor
+
+    return officer_actor("kiem.tra", "auditor", None)

@@ -33,6 +33,8 @@ class AuditEvent(models.Model):
     personal_id = models.CharField(max_length=12, blank=True, default="", db_index=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    # Parameters of a read that is not a change (a search's query and the IDs it returned).
+    details = models.JSONField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:

@@ -1,0 +1,92 @@
+"""Reads of the citizen record, always through the actor's area; reads of a person's page
+are audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from dancu.accounts.actor import Actor
+from dancu.audit import services as audit
+from dancu.core.errors import DomainError, NotFound, OutOfJurisdiction
+from dancu.core.text import search_key
+from dancu.population.models import Citizen
+
+
+def visible_citizens(actor: Actor) -> QuerySet[Citizen]:
+    qs = Citizen.objects.all()
+    if actor.is_national:
+        return qs
+    if actor.jurisdiction_level == "commune":
+        return qs.filter(current_commune_id=actor.jurisdiction_id)
+    return qs.filter(current_province_id=actor.jurisdiction_id)
+
+
+def get_citizen(actor: Actor, personal_id: str, *, reason: str = "",
+                action: str = "citizen.view") -> Citizen:
+    """One person, if in the actor's area. Audited, including refusals."""
+    citizen = (Citizen.objects.select_related(
+        "birth_registration_unit", "origin_unit", "current_commune", "current_province",
+        "father", "mother", "spouse").filter(personal_id=personal_id).first())
+    if citizen is None:
+        audit.record(actor, f"{action}.not_found", subject_type="citizen", subject_id=personal_id,
+                     reason=reason)
+        raise NotFound("E_CITIZEN_NOT_FOUND", _("Không tìm thấy công dân."), "personal_id")
+    if not actor.covers(citizen.current_commune_id, citizen.current_province_id):
+        audit.record(actor, f"{action}.denied", subject_type="citizen", subject_id=citizen.pk,
+                     personal_id=personal_id, reason=reason)
+        raise OutOfJurisdiction("E_JURISDICTION", _("Công dân này ngoài địa bàn của bạn."),
+                                "personal_id")
+    audit.record(actor, action, subject_type="citizen", subject_id=citizen.pk,
+                 personal_id=personal_id, reason=reason)
+    return citizen
+
+
+@dataclass
+class SearchPage:
+    results: list[Citizen]
+    page: int
+    page_size: int
+    has_next: bool
+
+
+def search_citizens(actor: Actor, *, query: str, birth_year: int | None = None,
+                    commune_id: int | None = None, page: int = 1, page_size: int = 25,
+                    reason: str = "") -> SearchPage:
+    """By ID number (12 digits) or by name without diacritics (prefix of the full name, or
+    every word present), narrowed by birth year and commune. Audited as one search event."""
+    text = (query or "").strip()
+    if not text:
+        raise DomainError("E_QUERY_REQUIRED", _("Nhập số định danh hoặc họ tên."), "q")
+    page = max(1, page)
+    qs = visible_citizens(actor)
+    if text.isdigit():
+        qs = qs.filter(personal_id=text) if len(text) == 12 else qs.filter(old_id_number=text)
+    else:
+        key = search_key(text)
+        words = key.split()
+        if len(words) == 1:
+            qs = qs.filter(Q(name_key__startswith=key) | Q(name_key__contains=f" {key}"))
+        else:
+            qs = qs.filter(name_key__startswith=key) if len(words) > 2 else qs.filter(
+                Q(name_key__startswith=key) | Q(name_key__endswith=f" {key}"))
+    if birth_year:
+        qs = qs.filter(birth_year=birth_year)
+    if commune_id:
+        qs = qs.filter(current_commune_id=commune_id)
+    offset = (page - 1) * page_size
+    rows = list(qs.select_related("current_commune").order_by("name_key", "personal_id")
+                [offset:offset + page_size + 1])
+    audit.record(actor, "citizen.search", subject_type="search",
+                 reason=reason, details={"q": text, "birth_year": birth_year,
+                                       "commune_id": commune_id, "page": page,
+                                       "results": [c.personal_id for c in rows[:page_size]]})
+    return SearchPage(rows[:page_size], page, page_size, len(rows) > page_size)
+
+
+def family_of(citizen: Citizen) -> dict[str, list[Citizen]]:
+    children = list(Citizen.objects.filter(Q(father=citizen) | Q(mother=citizen))
+                    .order_by("birth_year"))
+    return {"children": children}

@@ -1,0 +1,225 @@
+"""Turning raw values (a form, a JSON body, a CSV row) into a clean citizen record.
+
+One function serves the console, the API and the importer, so a rule is written once.
+Unit and parent look-ups are passed in, so the importer can resolve them from a cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from dancu.core.errors import FieldError
+from dancu.core.reference import ETHNICITIES, RELIGIONS
+from dancu.core.text import is_nfc, nfc, search_key
+from dancu.population import domain
+from dancu.population.models import LifeStatus, MaritalStatus, Sex
+
+# Fields a caller may set; personal_id is set only at creation (never changed afterwards).
+CITIZEN_FIELDS = (
+    "personal_id", "full_name", "birth_date", "sex", "ethnicity", "religion", "nationality",
+    "birth_registration_unit", "origin_unit", "marital_status", "life_status", "death_date",
+    "old_id_number", "father_id", "mother_id", "spouse_id",
+)
+REQUIRED = ("full_name", "birth_date", "sex", "ethnicity", "birth_registration_unit")
+
+_DATE_FORMS = (
+    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),
+    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), ("d", "m", "y")),
+    (re.compile(r"^(\d{4})-(\d{1,2})$"), ("y", "m")),
+    (re.compile(r"^(\d{1,2})/(\d{4})$"), ("m", "y")),
+    (re.compile(r"^(\d{4})$"), ("y",)),
+)
+_SEX_WORDS = {"m": "M", "nam": "M", "male": "M", "f": "F", "nu": "F", "female": "F"}
+_ETHNICITY_BY_KEY = {search_key(name): code for code, name in ETHNICITIES.items()}
+_RELIGION_BY_KEY = {search_key(name): code for code, name in RELIGIONS.items()}
+
+
+@dataclass
+class Cleaned:
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[FieldError] = field(default_factory=list)
+    warnings: list[FieldError] = field(default_factory=list)
+
+    def error(self, code: str, message: Any, fld: str) -> None:
+        self.errors.append(FieldError(code, message, fld))
+
+
+def parse_partial_date(text: str) -> tuple[int, int | None, int | None]:
+    """'1990-05-17', '17/05/1990', '1990-05', '05/1990' or '1990' → (year, month, day).
+    Raises ValueError for anything else or an impossible calendar date."""
+    text = (text or "").strip()
+    for pattern, parts in _DATE_FORMS:
+        match = pattern.match(text)
+        if match:
+            got = dict(zip(parts, (int(g) for g in match.groups()), strict=True))
+            year, month, day = got["y"], got.get("m"), got.get("d")
+            if month is not None and not 1 <= month <= 12:
+                raise ValueError("month")
+            if day is not None:
+                dt.date(year, month or 1, day)  # raises for 31/02 and the like
+            return year, month, day
+    raise ValueError("format")
+
+
+def format_partial_date(year: int, month: int | None, day: int | None) -> str:
+    if day:
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    if month:
+        return f"{year:04d}-{month:02d}"
+    return f"{year:04d}"
+
+
+def clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any | None],
+                  resolve_person: Callable[[str], Any | None],
+                  today: dt.date | None = None, partial: bool = False) -> Cleaned:
+    """Validate and normalise. ``resolve_unit('2025:00097')`` returns an AdminUnit or None;
+    ``resolve_person('0383…')`` returns a Citizen (or its id) or None. With ``partial``
+    (a correction), only the fields present are checked."""
+    today = today or dt.date.today()
+    out = Cleaned()
+    present = {k: ("" if raw.get(k) is None else str(raw.get(k))) for k in CITIZEN_FIELDS
+               if k in raw}
+    for key, value in present.items():
+        if value and not is_nfc(value):
+            out.warnings.append(FieldError("W_NOT_NFC", _("Văn bản chưa chuẩn Unicode NFC; đã chuẩn hoá."),
+                                           key))
+        present[key] = nfc(value)
+    if not partial:
+        for key in REQUIRED:
+            if not present.get(key):
+                out.error("E_REQUIRED", _("Trường bắt buộc."), key)
+    v = out.values
+
+    if present.get("full_name"):
+        name = present["full_name"]
+        if len(name) > 150 or any(ch.isdigit() for ch in name):
+            out.error("E_NAME_INVALID", _("Họ tên không được chứa chữ số và dài tối đa 150 ký tự."),
+                      "full_name")
+        else:
+            v["full_name"], v["name_key"] = name, search_key(name)
+
+    if present.get("birth_date"):
+        try:
+            year, month, day = parse_partial_date(present["birth_date"])
+        except ValueError:
+            out.error("E_DATE_INVALID", _("Ngày sinh không hợp lệ (YYYY-MM-DD, YYYY-MM hoặc YYYY)."),
+                      "birth_date")
+        else:
+            if year < 1900 or (year, month or 1, day or 1) > (today.year, today.month, today.day):
+                out.error("E_DATE_RANGE", _("Ngày sinh phải từ năm 1900 đến hôm nay."), "birth_date")
+            else:
+                v.update(birth_year=year, birth_month=month, birth_day=day)
+
+    if present.get("sex"):
+        sex = _SEX_WORDS.get(search_key(present["sex"]))
+        if sex is None:
+            out.error("E_SEX_INVALID", _("Giới tính phải là M (nam) hoặc F (nữ)."), "sex")
+        else:
+            v["sex"] = sex
+
+    if present.get("ethnicity"):
+        code = _code(present["ethnicity"], ETHNICITIES, _ETHNICITY_BY_KEY)
+        if code is None:
+            out.error("E_ETHNICITY_UNKNOWN", _("Dân tộc không có trong danh mục 54 dân tộc."),
+                      "ethnicity")
+        else:
+            v["ethnicity"] = code
+    if "religion" in present or not partial:
+        code = _code(present.get("religion") or "00", RELIGIONS, _RELIGION_BY_KEY)
+        if code is None:
+            out.error("E_RELIGION_UNKNOWN", _("Tôn giáo không có trong danh mục."), "religion")
+        else:
+            v["religion"] = code
+    if "nationality" in present or not partial:
+        nat = (present.get("nationality") or "VN").upper()
+        if not re.fullmatch(r"[A-Z]{2}", nat):
+            out.error("E_NATIONALITY_INVALID", _("Quốc tịch phải là mã ISO 2 chữ cái (VN)."),
+                      "nationality")
+        else:
+            v["nationality"] = nat
+
+    for key in ("birth_registration_unit", "origin_unit"):
+        if present.get(key):
+            unit = resolve_unit(present[key])
+            if unit is None:
+                out.error("E_UNIT_UNKNOWN", _("Mã đơn vị hành chính không tồn tại: %(code)s.")
+                          % {"code": present[key]}, key)
+            else:
+                v[key] = unit
+        elif key in present and partial and key == "origin_unit":
+            v[key] = None
+
+    for key, choices in (("marital_status", MaritalStatus), ("life_status", LifeStatus)):
+        if present.get(key):
+            if present[key] not in choices.values:
+                out.error("E_CHOICE_INVALID", _("Giá trị không hợp lệ: %(value)s.")
+                          % {"value": present[key]}, key)
+            else:
+                v[key] = present[key]
+
+    if present.get("death_date"):
+        try:
+            y, m, d = parse_partial_date(present["death_date"])
+            if not (m and d):
+                raise ValueError("partial")
+            death = dt.date(y, m, d)
+        except ValueError:
+            out.error("E_DATE_INVALID", _("Ngày chết không hợp lệ (YYYY-MM-DD)."), "death_date")
+        else:
+            if death > today:
+                out.error("E_DATE_RANGE", _("Ngày chết không được ở tương lai."), "death_date")
+            elif "birth_year" in v and (death.year, death.month, death.day) < (
+                    v["birth_year"], v.get("birth_month") or 1, v.get("birth_day") or 1):
+                out.error("E_DEATH_BEFORE_BIRTH", _("Ngày chết trước ngày sinh."), "death_date")
+            else:
+                v["death_date"] = death
+    elif "death_date" in present and partial:
+        v["death_date"] = None
+    if v.get("life_status") == LifeStatus.DECEASED and not v.get("death_date") and not partial:
+        out.error("E_REQUIRED", _("Người đã chết cần có ngày chết."), "death_date")
+    if v.get("death_date") and v.get("life_status", LifeStatus.DECEASED) != LifeStatus.DECEASED:
+        out.error("E_DEATH_DATE_LIVING", _("Chỉ ghi ngày chết khi tình trạng là đã chết."),
+                  "death_date")
+
+    if present.get("old_id_number"):
+        errs = domain.check_old_id(present["old_id_number"])
+        out.errors.extend(errs)
+        if not errs:
+            v["old_id_number"] = present["old_id_number"]
+    elif "old_id_number" in present and partial:
+        v["old_id_number"] = None
+
+    for key in ("father_id", "mother_id", "spouse_id"):
+        if present.get(key):
+            if domain.check_personal_id(present[key], field=key):
+                out.error("E_ID_NUMBER_FORMAT", _("Số định danh phải gồm đúng 12 chữ số."), key)
+                continue
+            person = resolve_person(present[key])
+            if person is None:
+                out.error("E_PERSON_UNKNOWN", _("Không có công dân mang số định danh %(id)s.")
+                          % {"id": present[key]}, key)
+            else:
+                v[key.removesuffix("_id")] = person
+        elif key in present and partial:
+            v[key.removesuffix("_id")] = None
+
+    if present.get("personal_id"):
+        out.errors.extend(domain.check_personal_id(
+            present["personal_id"], birth_year=v.get("birth_year"), sex=v.get("sex")))
+        v["personal_id"] = present["personal_id"]
+    return out
+
+
+def _code(value: str, table: dict[str, str], by_key: dict[str, str]) -> str | None:
+    if value.isdigit() and value.zfill(2) in table:
+        return value.zfill(2)
+    return by_key.get(search_key(value))
+
+
+SEX_LABELS = dict(Sex.choices)

@@ -1,0 +1,314 @@
+"""Residence registrations and households (Law on Residence 68/2020).
+
+Registering in a commune is the act of that commune's police: the actor must cover the
+commune where the person registers (not where they came from). Each write updates the
+person's current place in the population context through its service, and is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dancu.accounts.actor import Actor
+from dancu.audit import services as audit
+from dancu.core.errors import Conflict, DomainError, NotFound, OutOfJurisdiction
+from dancu.core.text import nfc
+from dancu.geo.models import AdminUnit, CodeSystem, Level
+from dancu.population import services as population
+from dancu.population.models import Citizen, LifeStatus
+from dancu.residence.models import (
+    AbsenceCase,
+    Household,
+    HouseholdMember,
+    Registration,
+    Relationship,
+    ResidenceKind,
+)
+
+TEMPORARY_MAX_DAYS = 2 * 365 + 1  # "at most 2 years" (Art. 27), a leap day allowed
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def snapshot(r: Registration) -> dict[str, Any]:
+    return {
+        "id": r.pk, "kind": r.kind, "commune": f"{CodeSystem.V2025}:{r.commune.code}",
+        "address": r.address, "household": r.household.number if r.household_id else None,
+        "started_on": r.started_on.isoformat(),
+        "expires_on": r.expires_on.isoformat() if r.expires_on else None,
+        "ended_on": r.ended_on.isoformat() if r.ended_on else None, "end_reason": r.end_reason,
+        "absence_case": r.absence_case, "destination": r.destination,
+    }
+
+
+def _check_commune(actor: Actor, commune: AdminUnit) -> None:
+    actor.require_write()
+    if commune.code_system != CodeSystem.V2025 or commune.level != Level.COMMUNE:
+        raise DomainError("E_UNIT_LEVEL", _("Nơi cư trú phải là xã/phường theo danh mục từ 2025."),
+                          "commune")
+    if not actor.covers(commune.pk, commune.province_id):
+        raise OutOfJurisdiction("E_JURISDICTION", _("Xã/phường này ngoài địa bàn của bạn."),
+                                "commune")
+
+
+def _living_citizen(personal_id: str) -> Citizen:
+    citizen = Citizen.objects.select_for_update().filter(personal_id=personal_id).first()
+    if citizen is None:
+        raise NotFound("E_CITIZEN_NOT_FOUND", _("Không tìm thấy công dân."), "personal_id")
+    if citizen.life_status == LifeStatus.DECEASED:
+        raise DomainError("E_CITIZEN_DECEASED", _("Công dân đã chết; không đăng ký cư trú."),
+                          "personal_id")
+    return citizen
+
+
+def _require_address(address: str) -> str:
+    address = nfc(address or "")
+    if not address:
+        raise DomainError("E_REQUIRED", _("Trường bắt buộc."), "address")
+    return address
+
+
+def refresh_current_place(citizen: Citizen, today: dt.date | None = None) -> AdminUnit | None:
+    """Where the person lives now: an unexpired temporary residence, else the permanent one."""
+    today = today or timezone.localdate()
+    active = (Registration.objects.filter(citizen=citizen, ended_on__isnull=True,
+                                          kind__in=[ResidenceKind.TEMPORARY, ResidenceKind.PERMANENT])
+              .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+              .select_related("commune").order_by("-kind"))  # 'temporary' sorts after 'permanent'
+    current = next(iter(active), None)
+    commune = current.commune if current else None
+    population.set_current_place(citizen.pk, commune)
+    return commune
+
+
+def _record(actor: Actor, action: str, citizen: Citizen, registration: Registration,
+            before: dict | None, reason: str) -> None:
+    audit.record(actor, action, subject_type="residence", subject_id=registration.pk,
+                 personal_id=citizen.personal_id, before=before, after=snapshot(registration),
+                 reason=reason)
+
+
+@transaction.atomic
+def register_permanent(actor: Actor, personal_id: str, *, commune: AdminUnit, address: str,
+                       started_on: dt.date, reason: str, household_number: str | None = None,
+                       relationship: str = Relationship.HEAD) -> Registration:
+    """Permanent residence at a legal place. Ends the previous permanent registration (a move),
+    and joins the named household or founds a new one with the person as head."""
+    _check_commune(actor, commune)
+    address = _require_address(address)
+    citizen = _living_citizen(personal_id)
+    previous = Registration.objects.filter(citizen=citizen, kind=ResidenceKind.PERMANENT,
+                                           ended_on__isnull=True).first()
+    if previous is not None:
+        if previous.started_on > started_on:
+            raise DomainError("E_DATE_ORDER", _("Ngày đăng ký trước ngày của nơi thường trú hiện tại."),
+                              "started_on")
+        before = snapshot(previous)
+        previous.ended_on, previous.end_reason = started_on, "moved"
+        previous.save(update_fields=["ended_on", "end_reason"])
+        _record(actor, "residence.end", citizen, previous, before, reason)
+    household = _join_household(citizen, commune, address, started_on, household_number,
+                                relationship)
+    registration = Registration.objects.create(
+        citizen=citizen, kind=ResidenceKind.PERMANENT, commune=commune, address=address,
+        household=household, started_on=started_on, created_at=timezone.now())
+    _record(actor, "residence.permanent", citizen, registration, None, reason)
+    refresh_current_place(citizen)
+    return registration
+
+
+def _join_household(citizen: Citizen, commune: AdminUnit, address: str, on: dt.date,
+                    number: str | None, relationship: str) -> Household:
+    if relationship not in Relationship.values:
+        raise DomainError("E_CHOICE_INVALID", _("Quan hệ với chủ hộ không hợp lệ."), "relationship")
+    HouseholdMember.objects.filter(citizen=citizen, left_on__isnull=True).update(left_on=on)
+    if number:
+        household = Household.objects.select_for_update().filter(number=number).first()
+        if household is None:
+            raise NotFound("E_HOUSEHOLD_NOT_FOUND", _("Không tìm thấy hộ."), "household_number")
+        if household.commune_id != commune.pk:
+            raise DomainError("E_HOUSEHOLD_COMMUNE", _("Hộ này thuộc xã/phường khác."),
+                              "household_number")
+        if relationship == Relationship.HEAD:
+            raise DomainError("E_HOUSEHOLD_HAS_HEAD", _("Hộ đã có chủ hộ."), "relationship")
+    else:
+        household = Household.objects.create(
+            number=_next_household_number(commune), commune=commune, address=address,
+            head=citizen, created_at=timezone.now())
+        relationship = Relationship.HEAD
+    HouseholdMember.objects.create(household=household, citizen=citizen,
+                                   relationship=relationship, joined_on=on)
+    return household
+
+
+def _next_household_number(commune: AdminUnit) -> str:
+    """'<commune code>-<n>': unique by constraint; a concurrent clash retries once more."""
+    prefix = f"{commune.code}-"
+    count = Household.objects.filter(number__startswith=prefix).count()
+    for n in range(count + 1, count + 50):
+        number = f"{prefix}{n:06d}"
+        if not Household.objects.filter(number=number).exists():
+            return number
+    raise Conflict("E_HOUSEHOLD_NUMBER", _("Không cấp được số hộ; hãy thử lại."), "household_number")
+
+
+@transaction.atomic
+def register_temporary(actor: Actor, personal_id: str, *, commune: AdminUnit, address: str,
+                       started_on: dt.date, expires_on: dt.date, reason: str) -> Registration:
+    """Temporary residence (≥ 30 days outside the permanent commune), valid at most 2 years."""
+    _check_commune(actor, commune)
+    address = _require_address(address)
+    if expires_on <= started_on:
+        raise DomainError("E_DATE_ORDER", _("Ngày hết hạn phải sau ngày bắt đầu."), "expires_on")
+    if expires_on > add_years(started_on, 2):
+        raise DomainError("E_TEMPORARY_TOO_LONG", _("Tạm trú có thời hạn tối đa 2 năm."),
+                          "expires_on")
+    citizen = _living_citizen(personal_id)
+    current = Registration.objects.filter(citizen=citizen, kind=ResidenceKind.TEMPORARY,
+                                          ended_on__isnull=True).first()
+    if current is not None:
+        before = snapshot(current)
+        current.ended_on, current.end_reason = started_on, "replaced"
+        current.save(update_fields=["ended_on", "end_reason"])
+        _record(actor, "residence.end", citizen, current, before, reason)
+    try:
+        with transaction.atomic():
+            registration = Registration.objects.create(
+                citizen=citizen, kind=ResidenceKind.TEMPORARY, commune=commune, address=address,
+                started_on=started_on, expires_on=expires_on, created_at=timezone.now())
+    except IntegrityError as exc:
+        raise Conflict("E_CONCURRENT_CHANGE", _("Hồ sơ vừa thay đổi; hãy thử lại."), "personal_id") \
+            from exc
+    _record(actor, "residence.temporary", citizen, registration, None, reason)
+    refresh_current_place(citizen)
+    return registration
+
+
+@transaction.atomic
+def renew_temporary(actor: Actor, registration_id: int, *, expires_on: dt.date,
+                    reason: str, today: dt.date | None = None) -> Registration:
+    """Extend a temporary residence: a new period of at most 2 years, linked to the old one."""
+    today = today or timezone.localdate()
+    old = Registration.objects.select_for_update().select_related("citizen", "commune") \
+        .filter(pk=registration_id, kind=ResidenceKind.TEMPORARY, ended_on__isnull=True).first()
+    if old is None:
+        raise NotFound("E_REGISTRATION_NOT_FOUND", _("Không tìm thấy đăng ký tạm trú còn hiệu lực."),
+                       "registration")
+    _check_commune(actor, old.commune)
+    start = max(today, old.started_on)
+    if expires_on <= start or expires_on > add_years(start, 2):
+        raise DomainError("E_TEMPORARY_TOO_LONG", _("Gia hạn tạm trú tối đa 2 năm kể từ ngày gia hạn."),
+                          "expires_on")
+    before = snapshot(old)
+    old.ended_on, old.end_reason = start, "renewed"
+    old.save(update_fields=["ended_on", "end_reason"])
+    _record(actor, "residence.end", old.citizen, old, before, reason)
+    new = Registration.objects.create(
+        citizen=old.citizen, kind=ResidenceKind.TEMPORARY, commune=old.commune,
+        address=old.address, started_on=start, expires_on=expires_on, renewed_from=old,
+        created_at=timezone.now())
+    _record(actor, "residence.renew", old.citizen, new, None, reason)
+    refresh_current_place(old.citizen)
+    return new
+
+
+@transaction.atomic
+def declare_absence(actor: Actor, personal_id: str, *, case: str, started_on: dt.date,
+                    expires_on: dt.date | None, destination: str, reason: str) -> Registration:
+    """Temporary absence declaration (Art. 31) at the commune of permanent residence."""
+    if case not in AbsenceCase.values:
+        raise DomainError("E_CHOICE_INVALID", _("Trường hợp khai báo tạm vắng không hợp lệ."), "case")
+    citizen = _living_citizen(personal_id)
+    permanent = Registration.objects.select_related("commune").filter(
+        citizen=citizen, kind=ResidenceKind.PERMANENT, ended_on__isnull=True).first()
+    if permanent is None:
+        raise DomainError("E_NO_PERMANENT_RESIDENCE",
+                          _("Khai báo tạm vắng tại nơi thường trú; người này chưa có nơi thường trú."),
+                          "personal_id")
+    _check_commune(actor, permanent.commune)
+    if expires_on is not None and expires_on <= started_on:
+        raise DomainError("E_DATE_ORDER", _("Ngày kết thúc phải sau ngày bắt đầu."), "expires_on")
+    registration = Registration.objects.create(
+        citizen=citizen, kind=ResidenceKind.TEMPORARY_ABSENCE, commune=permanent.commune,
+        address=permanent.address, started_on=started_on, expires_on=expires_on,
+        absence_case=case, destination=nfc(destination or ""), created_at=timezone.now())
+    _record(actor, "residence.absence", citizen, registration, None, reason)
+    return registration
+
+
+@transaction.atomic
+def notify_stay(actor: Actor, personal_id: str, *, commune: AdminUnit, address: str,
+                started_on: dt.date, ends_on: dt.date, reason: str) -> Registration:
+    """Notification of stay (lưu trú): a short stay outside one's residence."""
+    _check_commune(actor, commune)
+    address = _require_address(address)
+    if ends_on < started_on:
+        raise DomainError("E_DATE_ORDER", _("Ngày kết thúc phải sau ngày bắt đầu."), "ends_on")
+    if (ends_on - started_on).days >= 30:
+        raise DomainError("E_STAY_TOO_LONG", _("Lưu trú từ 30 ngày trở lên phải đăng ký tạm trú."),
+                          "ends_on")
+    citizen = _living_citizen(personal_id)
+    registration = Registration.objects.create(
+        citizen=citizen, kind=ResidenceKind.STAY_NOTICE, commune=commune, address=address,
+        started_on=started_on, expires_on=ends_on, created_at=timezone.now())
+    _record(actor, "residence.stay", citizen, registration, None, reason)
+    return registration
+
+
+@transaction.atomic
+def end_registration(actor: Actor, registration_id: int, *, ended_on: dt.date, reason: str,
+                     end_reason: str = "deleted") -> Registration:
+    """Close a registration (deletion of residence, return from absence…). Nothing is deleted."""
+    reg = Registration.objects.select_for_update().select_related("citizen", "commune") \
+        .filter(pk=registration_id, ended_on__isnull=True).first()
+    if reg is None:
+        raise NotFound("E_REGISTRATION_NOT_FOUND", _("Không tìm thấy đăng ký còn hiệu lực."),
+                       "registration")
+    _check_commune(actor, reg.commune)
+    if ended_on < reg.started_on:
+        raise DomainError("E_DATE_ORDER", _("Ngày kết thúc trước ngày bắt đầu."), "ended_on")
+    before = snapshot(reg)
+    reg.ended_on, reg.end_reason = ended_on, nfc(end_reason)[:255]
+    reg.save(update_fields=["ended_on", "end_reason"])
+    if reg.kind == ResidenceKind.PERMANENT:
+        HouseholdMember.objects.filter(citizen=reg.citizen, left_on__isnull=True).update(left_on=ended_on)
+    _record(actor, "residence.end", reg.citizen, reg, before, reason)
+    refresh_current_place(reg.citizen)
+    return reg
+
+
+@transaction.atomic
+def change_household_head(actor: Actor, household_number: str, new_head_personal_id: str, *,
+                          reason: str, on: dt.date) -> Household:
+    household = Household.objects.select_for_update().select_related("commune", "head") \
+        .filter(number=household_number).first()
+    if household is None:
+        raise NotFound("E_HOUSEHOLD_NOT_FOUND", _("Không tìm thấy hộ."), "household_number")
+    _check_commune(actor, household.commune)
+    member = HouseholdMember.objects.select_related("citizen").filter(
+        household=household, citizen__personal_id=new_head_personal_id, left_on__isnull=True).first()
+    if member is None:
+        raise DomainError("E_NOT_A_MEMBER", _("Người này không phải thành viên của hộ."),
+                          "personal_id")
+    before = {"number": household.number, "head": household.head.personal_id}
+    HouseholdMember.objects.filter(household=household, relationship=Relationship.HEAD,
+                                   left_on__isnull=True).update(relationship=Relationship.OTHER)
+    member.relationship = Relationship.HEAD
+    member.save(update_fields=["relationship"])
+    household.head = member.citizen
+    household.save(update_fields=["head"])
+    audit.record(actor, "household.change_head", subject_type="household", subject_id=household.pk,
+                 personal_id=new_head_personal_id, before=before,
+                 after={"number": household.number, "head": new_head_personal_id}, reason=reason)
+    return household
