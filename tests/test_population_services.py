@@ -148,3 +148,20 @@ def test_unknown_citizen_read_is_audited(geo, commune_officer) -> None:
     with pytest.raises(NotFound):
         selectors.get_citizen(commune_officer, "038190000001")
     assert AuditEvent.objects.filter(action="citizen.view.not_found").count() == 1
+
+
+def test_new_resident_gets_household_and_residence_atomically(geo, commune_officer) -> None:
+    from dancu.residence import selectors as residence
+    from dancu.residence import services as residence_services
+
+    reg = residence_services.register_new_resident(
+        commune_officer, citizen_raw(), commune=geo.hac_thanh, address="12 Lê Lợi",
+        started_on=dt.date(2026, 1, 2), reason="đăng ký thường trú")
+    member = residence.current_household(reg.citizen)
+    assert member.relationship == "head" and member.household.head == reg.citizen
+    with pytest.raises(DomainError):
+        residence_services.register_new_resident(
+            commune_officer, citizen_raw(full_name="Trần Văn B", sex="M"), commune=geo.hac_thanh,
+            address="1 Lê Lợi", started_on=dt.date(2026, 1, 2), reason="x",
+            household_number="nope", relationship="child")
+    assert Citizen.objects.count() == 1  # the failed residence left no half-written person

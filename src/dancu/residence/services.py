@@ -312,3 +312,16 @@ def change_household_head(actor: Actor, household_number: str, new_head_personal
                  personal_id=new_head_personal_id, before=before,
                  after={"number": household.number, "head": new_head_personal_id}, reason=reason)
     return household
+
+
+@transaction.atomic
+def register_new_resident(actor: Actor, raw: dict[str, Any], *, commune: AdminUnit, address: str,
+                          started_on: dt.date, reason: str, household_number: str | None = None,
+                          relationship: str = Relationship.HEAD) -> Registration:
+    """A person new to the registry (a birth, a first registration) together with their
+    permanent residence, in one transaction: either both are recorded or neither."""
+    address = _require_address(address)
+    citizen = population.register_citizen(actor, raw, commune=commune, reason=reason)
+    return register_permanent(actor, citizen.personal_id, commune=commune, address=address,
+                              started_on=started_on, reason=reason,
+                              household_number=household_number, relationship=relationship)
