@@ -113,7 +113,12 @@ def _database() -> dict:
     else:
         db.setdefault("OPTIONS", {})
         db["CONN_HEALTH_CHECKS"] = True
-    db["TEST"] = {"NAME": os.environ.get("DANCU_TEST_DB_NAME") or None}
+    test_name = os.environ.get("DANCU_TEST_DB_NAME") or None
+    if test_name is None and db["ENGINE"] == "django.db.backends.sqlite3":
+        # A file, not Django's shared in-memory database: WAL and real locking behave as in
+        # production, so concurrent-writer tests mean something on SQLite too.
+        test_name = str(DATA_DIR / "test_dancu.sqlite3")
+    db["TEST"] = {"NAME": test_name}
     return db
 
 

@@ -143,23 +143,25 @@ def _join_household(citizen: Citizen, commune: AdminUnit, address: str, on: dt.d
         if relationship == Relationship.HEAD:
             raise DomainError("E_HOUSEHOLD_HAS_HEAD", _("Hộ đã có chủ hộ."), "relationship")
     else:
-        household = Household.objects.create(
-            number=_next_household_number(commune), commune=commune, address=address,
-            head=citizen, created_at=timezone.now())
+        household = _new_household(citizen, commune, address)
         relationship = Relationship.HEAD
     HouseholdMember.objects.create(household=household, citizen=citizen,
                                    relationship=relationship, joined_on=on)
     return household
 
 
-def _next_household_number(commune: AdminUnit) -> str:
-    """'<commune code>-<n>': unique by constraint; a concurrent clash retries once more."""
+def _new_household(head: Citizen, commune: AdminUnit, address: str) -> Household:
+    """Numbered '<commune code>-<n>'. The UNIQUE constraint arbitrates concurrent founders:
+    the loser's savepoint rolls back and it takes the next number."""
     prefix = f"{commune.code}-"
-    count = Household.objects.filter(number__startswith=prefix).count()
-    for n in range(count + 1, count + 50):
-        number = f"{prefix}{n:06d}"
-        if not Household.objects.filter(number=number).exists():
-            return number
+    for _attempt in range(50):
+        n = Household.objects.filter(number__startswith=prefix).count() + 1
+        try:
+            with transaction.atomic():
+                return Household.objects.create(number=f"{prefix}{n:06d}", commune=commune,
+                                                address=address, head=head, created_at=timezone.now())
+        except IntegrityError:
+            continue
     raise Conflict("E_HOUSEHOLD_NUMBER", _("Không cấp được số hộ; hãy thử lại."), "household_number")
 
 

@@ -1,0 +1,81 @@
+"""Real concurrent writers: threads with their own database connections.
+
+On PostgreSQL (CI's second pass) writers really overlap and the UNIQUE constraints decide;
+on SQLite they queue behind the write lock. Both must end with every number distinct."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+
+import pytest
+from django.db import connection
+
+from dancu.population import services
+from dancu.population.models import Citizen
+from dancu.residence import services as residence
+from dancu.residence.models import Household
+from tests.factories import citizen_raw, mini_geo, officer_actor
+
+WRITERS = 6
+PER_WRITER = 5
+
+
+def _run_parallel(work) -> list[BaseException]:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(WRITERS)
+
+    def target(i: int) -> None:
+        try:
+            barrier.wait()
+            work(i)
+        except BaseException as exc:  # collected and asserted in the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(WRITERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_id_allocation_never_duplicates() -> None:
+    geo = mini_geo()
+    actor = officer_actor("ca.song.song", "commune_police", geo.hac_thanh)
+    # A deliberately tiny serial space forces collisions between the writers.
+    space = list(range(WRITERS * PER_WRITER * 2))
+
+    def work(i: int) -> None:
+        rng = random.Random(i)
+        for _ in range(PER_WRITER):
+            services.register_citizen(actor, citizen_raw(), commune=geo.hac_thanh, reason="x",
+                                      serial_source=lambda: rng.choice(space))
+
+    errors = _run_parallel(work)
+    assert errors == []
+    ids = list(Citizen.objects.values_list("personal_id", flat=True))
+    assert len(ids) == WRITERS * PER_WRITER == len(set(ids))
+    assert all(pid.startswith("038190") for pid in ids)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_household_founding_gets_distinct_numbers() -> None:
+    geo = mini_geo()
+    actor = officer_actor("ca.ho.khau", "commune_police", geo.hac_thanh)
+
+    def work(i: int) -> None:
+        for j in range(PER_WRITER):
+            residence.register_new_resident(
+                actor, citizen_raw(full_name=f"Người Thứ {'abcdefgh'[i]}{'abcdefgh'[j]}"),
+                commune=geo.hac_thanh, address=f"{i}/{j} Lê Lợi", started_on=dt.date(2026, 1, 1),
+                reason="x")
+
+    errors = _run_parallel(work)
+    assert errors == []
+    numbers = list(Household.objects.values_list("number", flat=True))
+    assert len(numbers) == WRITERS * PER_WRITER == len(set(numbers))
