@@ -1,0 +1,102 @@
+"""``dancu demo``: from nothing to a running province on a laptop.
+
+Creates the database (SQLite by default), migrates, loads the administrative units,
+seeds a synthetic province, creates one demo officer per role, prints the logins and
+serves the console. Safe to run again: it reuses what is already there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count
+from rich.console import Console
+from rich.table import Table
+
+from dancu.accounts import services as accounts
+from dancu.accounts.models import OfficerProfile, Role
+from dancu.geo.models import AdminUnit, CodeSystem, Level
+from dancu.population.models import Citizen
+
+DEMO_PASSWORD = "demo-dancu-2026"  # noqa: S105 — printed to the user; refused in production
+
+
+class Command(BaseCommand):
+    help = "Set up and serve a demo province (development only)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--size", type=int, default=20_000, help="citizens to generate")
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--province", default="38", help="2025 province code (38 = Thanh Hóa)")
+        parser.add_argument("--bind", default="127.0.0.1:8000")
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--no-serve", action="store_true", help="set up, print logins, exit")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("dancu demo creates known passwords: not in production mode")
+        console = Console()
+        console.print(f"[bold]dancu demo[/] — database: {settings.DATABASES['default']['NAME']}")
+        call_command("migrate", interactive=False, verbosity=0)
+        console.print("✓ database migrated")
+        from dancu.geo.services import load_admin_units
+
+        counts = load_admin_units()
+        console.print(f"✓ administrative units: {counts}")
+        province = AdminUnit.objects.filter(code_system=CodeSystem.V2025, level=Level.PROVINCE,
+                                            code=opts["province"]).first()
+        if province is None:
+            raise CommandError(f"--province {opts['province']}: no 2025 province with that code")
+        existing = Citizen.objects.filter(current_province=province).count()
+        if existing == 0:
+            from dancu.population.generator import generate_population
+
+            generate_population(size=opts["size"], seed=opts["seed"], province=province, progress=True)
+        else:
+            console.print(f"✓ {existing:,} citizens already in {province.name}: not generating again")
+        logins = self._officers(province)
+        self._print(console, province, logins, opts["bind"])
+        if not opts["no_serve"]:
+            from dancu.core.management.commands.serve import run_gunicorn
+
+            run_gunicorn(opts["bind"], opts["workers"], 1)
+
+    def _officers(self, province: AdminUnit) -> list[tuple[str, str, str]]:
+        busiest = (Citizen.objects.filter(current_province=province)
+                   .values("current_commune").annotate(n=Count("id")).order_by("-n").first())
+        commune = AdminUnit.objects.get(pk=busiest["current_commune"]) if busiest else \
+            AdminUnit.objects.filter(province=province, level=Level.COMMUNE).order_by("code").first()
+        wanted = [
+            ("demo.xa", Role.COMMUNE_POLICE, commune),
+            ("demo.tinh", Role.PROVINCE_POLICE, province),
+            ("demo.bo", Role.MINISTRY_ADMIN, None),
+            ("demo.kiemtra", Role.AUDITOR, None),
+        ]
+        out = []
+        User = get_user_model()
+        for username, role, unit in wanted:
+            profile = OfficerProfile.objects.filter(user__username=username).first()
+            if profile is None:
+                if User.objects.filter(username=username).exists():
+                    raise CommandError(f"user {username} exists without an officer profile")
+                profile = accounts.create_officer(username, DEMO_PASSWORD, role, jurisdiction=unit,
+                                                  display_name=username, is_staff=role == Role.MINISTRY_ADMIN)
+            out.append((username, profile.get_role_display(),
+                        profile.jurisdiction.name if profile.jurisdiction else "Toàn quốc"))
+        return out
+
+    def _print(self, console: Console, province: AdminUnit, logins: list[tuple[str, str, str]],
+               bind: str) -> None:
+        table = Table(title=f"Tài khoản demo — mật khẩu: {DEMO_PASSWORD}")
+        for col in ("Tên đăng nhập", "Vai trò", "Địa bàn"):
+            table.add_column(col)
+        for row in logins:
+            table.add_row(*row)
+        console.print(table)
+        n = Citizen.objects.filter(current_province=province).count()
+        console.print(f"{n:,} citizens in {province.name}.")
+        console.print(f"[bold green]Console:[/] http://{bind}/   [bold]API docs:[/] http://{bind}/api/v1/docs")

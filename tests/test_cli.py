@@ -1,0 +1,76 @@
+"""The `dancu` command as a newcomer and an operator use it: real subprocesses."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+DANCU = [sys.executable, "-m", "dancu.cli"]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DANCU_ENV")}
+    env.update(DANCU_DATA_DIR=str(tmp_path), **extra)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_production_mode_refuses_to_start_without_secrets(tmp_path: Path) -> None:
+    proc = subprocess.run([*DANCU, "check"], env=_env(tmp_path, DANCU_ENV="production"),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "DANCU_SECRET_KEY" in proc.stderr and "DATABASE_URL" in proc.stderr
+
+
+def test_django_commands_pass_through(tmp_path: Path) -> None:
+    proc = subprocess.run([*DANCU, "showmigrations", "population"], env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "0001_initial" in proc.stdout
+
+
+def test_serve_answers_http(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    subprocess.run([*DANCU, "migrate", "-v0"], env=env, check=True, timeout=120)
+    port = _free_port()
+    server = subprocess.Popen([*DANCU, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        body = ""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as r:
+                    assert r.status == 200
+                    body = r.read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert "Đăng nhập" in body
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_demo_sets_up_a_province_and_prints_logins(tmp_path: Path) -> None:
+    proc = subprocess.run([*DANCU, "demo", "--no-serve", "--size", "300", "--seed", "7"],
+                          env=_env(tmp_path), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for login in ("demo.xa", "demo.tinh", "demo.bo", "demo.kiemtra"):
+        assert login in proc.stdout
+    again = subprocess.run([*DANCU, "demo", "--no-serve"], env=_env(tmp_path),
+                           capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "not generating again" in again.stdout
