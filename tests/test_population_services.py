@@ -165,3 +165,16 @@ def test_new_resident_gets_household_and_residence_atomically(geo, commune_offic
             address="1 Lê Lợi", started_on=dt.date(2026, 1, 2), reason="x",
             household_number="nope", relationship="child")
     assert Citizen.objects.count() == 1  # the failed residence left no half-written person
+
+
+@pytest.mark.parametrize(("query", "found"), [
+    ("nguyen an", True), ("Nguyễn Văn An", True), ("NGUYEN VAN A", True), ("van an", True),
+    ("an", True), ("nguyen anh", False), ("guyen", False), ("nguyen binh", False),
+])
+def test_name_search_matches_words_ignoring_accents(geo, commune_officer, query, found) -> None:
+    c = services.register_citizen(commune_officer, citizen_raw(full_name="Nguyễn Văn An", sex="M"),
+                                  commune=geo.hac_thanh, reason="x")
+    services.register_citizen(commune_officer, citizen_raw(full_name="Trần Thị Bình"),
+                              commune=geo.hac_thanh, reason="x")
+    ids = [r.personal_id for r in selectors.search_citizens(commune_officer, query=query).results]
+    assert ids == ([c.personal_id] if found else [])
