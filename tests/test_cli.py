@@ -45,8 +45,9 @@ def test_serve_answers_http(tmp_path: Path) -> None:
     env = _env(tmp_path)
     subprocess.run([*DANCU, "migrate", "-v0"], env=env, check=True, timeout=120)
     port = _free_port()
+    log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen([*DANCU, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         body = ""
         for _ in range(100):
@@ -57,10 +58,11 @@ def test_serve_answers_http(tmp_path: Path) -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        assert "Đăng nhập" in body
+        assert "Đăng nhập" in body, (tmp_path / "serve.log").read_text()
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
 
 
 @pytest.mark.slow
