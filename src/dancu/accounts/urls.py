@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from dancu.accounts import views
 
 app_name = "accounts"
-urlpatterns: list = []
+urlpatterns = [
+    path("login/", views.OfficerLoginView.as_view(), name="login"),
+    path("logout/", views.OfficerLogoutView.as_view(), name="logout"),
+]

@@ -1,0 +1,140 @@
+"""Residence actions reached from a citizen's page: each a small form calling one
+``residence.services`` function, then back to the person's page with a message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dancu.accounts.forms import add_domain_errors
+from dancu.accounts.views import forbidden, not_found, officer_profile, officer_required
+from dancu.core.errors import DomainError, NotFound, OutOfJurisdiction
+from dancu.population import selectors as population
+from dancu.population.models import Citizen
+from dancu.population.views import REASON_SESSION_KEY, after_write_url, area_context, province_param
+from dancu.residence import selectors, services
+from dancu.residence.forms import (
+    AbsenceForm,
+    EndForm,
+    PermanentForm,
+    RenewForm,
+    StayForm,
+    TemporaryForm,
+)
+from dancu.residence.models import Registration, ResidenceKind
+
+Perform = Callable[[Any, Citizen, Registration | None, dict[str, Any]], Registration]
+FORM_READ_REASON = "Đăng ký/khai báo cư trú"
+
+
+def _action(request: HttpRequest, personal_id: str, *, form_class: type[forms.Form], title: Any,
+            success: Any, perform: Perform, registration_id: int | None = None,
+            kinds: tuple[str, ...] = (), area: bool = False) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    if not actor.can_write:
+        return forbidden(request, _("Vai trò của bạn chỉ được xem, không được sửa dữ liệu."))
+    try:
+        citizen = population.get_citizen(
+            actor, personal_id, action="citizen.view",
+            reason=request.session.get(REASON_SESSION_KEY) or FORM_READ_REASON)
+    except OutOfJurisdiction as err:
+        return forbidden(request, err.message)
+    except NotFound as err:
+        return not_found(request, err.message)
+    registration = None
+    if registration_id is not None:
+        registration = selectors.residence_history(citizen).filter(
+            pk=registration_id, ended_on__isnull=True, kind__in=kinds).first()
+        if registration is None:
+            return not_found(request, _("Không tìm thấy đăng ký còn hiệu lực."))
+    kwargs: dict[str, Any] = {}
+    if area:
+        kwargs = {"jurisdiction": officer_profile(request).jurisdiction, "province": province_param(request)}
+    today = timezone.localdate()
+    initial = {k: today for k in ("started_on", "ended_on") if k in form_class.base_fields}
+    form = form_class(request.POST or None, initial=initial, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            perform(actor, citizen, registration, form.cleaned_data)
+        except DomainError as err:
+            add_domain_errors(form, err)
+        else:
+            messages.success(request, success)
+            return redirect(after_write_url(request, citizen.personal_id, form.cleaned_data["reason"]))
+    ctx = {"form": form, "citizen": citizen, "registration": registration, "title": title,
+           **(area_context(request) if area else {})}
+    return render(request, "residence/action.html", ctx)
+
+
+@officer_required
+def register_temporary(request: HttpRequest, personal_id: str) -> HttpResponse:
+    def perform(actor: Any, citizen: Citizen, _reg: Registration | None, cd: dict[str, Any]) -> Registration:
+        return services.register_temporary(actor, citizen.personal_id, commune=cd["commune"],
+                                           address=cd["address"], started_on=cd["started_on"],
+                                           expires_on=cd["expires_on"], reason=cd["reason"])
+
+    return _action(request, personal_id, form_class=TemporaryForm, title=_("Đăng ký tạm trú"),
+                   success=_("Đã đăng ký tạm trú."), perform=perform, area=True)
+
+
+@officer_required
+def renew_temporary(request: HttpRequest, personal_id: str, registration_id: int) -> HttpResponse:
+    def perform(actor: Any, _c: Citizen, reg: Registration | None, cd: dict[str, Any]) -> Registration:
+        return services.renew_temporary(actor, reg.pk, expires_on=cd["expires_on"], reason=cd["reason"])
+
+    return _action(request, personal_id, form_class=RenewForm, title=_("Gia hạn tạm trú"),
+                   success=_("Đã gia hạn tạm trú."), perform=perform, registration_id=registration_id,
+                   kinds=(ResidenceKind.TEMPORARY,))
+
+
+@officer_required
+def declare_absence(request: HttpRequest, personal_id: str) -> HttpResponse:
+    def perform(actor: Any, citizen: Citizen, _reg: Registration | None, cd: dict[str, Any]) -> Registration:
+        return services.declare_absence(actor, citizen.personal_id, case=cd["case"],
+                                        started_on=cd["started_on"], expires_on=cd["expires_on"],
+                                        destination=cd["destination"], reason=cd["reason"])
+
+    return _action(request, personal_id, form_class=AbsenceForm, title=_("Khai báo tạm vắng"),
+                   success=_("Đã khai báo tạm vắng."), perform=perform)
+
+
+@officer_required
+def notify_stay(request: HttpRequest, personal_id: str) -> HttpResponse:
+    def perform(actor: Any, citizen: Citizen, _reg: Registration | None, cd: dict[str, Any]) -> Registration:
+        return services.notify_stay(actor, citizen.personal_id, commune=cd["commune"],
+                                    address=cd["address"], started_on=cd["started_on"],
+                                    ends_on=cd["ends_on"], reason=cd["reason"])
+
+    return _action(request, personal_id, form_class=StayForm, title=_("Thông báo lưu trú"),
+                   success=_("Đã ghi nhận thông báo lưu trú."), perform=perform, area=True)
+
+
+@officer_required
+def register_permanent(request: HttpRequest, personal_id: str) -> HttpResponse:
+    def perform(actor: Any, citizen: Citizen, _reg: Registration | None, cd: dict[str, Any]) -> Registration:
+        return services.register_permanent(actor, citizen.personal_id, commune=cd["commune"],
+                                           address=cd["address"], started_on=cd["started_on"],
+                                           reason=cd["reason"],
+                                           household_number=cd["household_number"].strip() or None,
+                                           relationship=cd["relationship"])
+
+    return _action(request, personal_id, form_class=PermanentForm, title=_("Đăng ký thường trú"),
+                   success=_("Đã đăng ký thường trú."), perform=perform, area=True)
+
+
+@officer_required
+def end_registration(request: HttpRequest, personal_id: str, registration_id: int) -> HttpResponse:
+    def perform(actor: Any, _c: Citizen, reg: Registration | None, cd: dict[str, Any]) -> Registration:
+        return services.end_registration(actor, reg.pk, ended_on=cd["ended_on"], reason=cd["reason"],
+                                         end_reason=cd["end_reason"])
+
+    return _action(request, personal_id, form_class=EndForm, title=_("Kết thúc đăng ký cư trú"),
+                   success=_("Đã kết thúc đăng ký cư trú."), perform=perform,
+                   registration_id=registration_id, kinds=tuple(ResidenceKind.values))
