@@ -49,3 +49,14 @@ def auditor(geo):
     from tests.factories import officer_actor
 
     return officer_actor("kiem.tra", "auditor", None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_unit_cache():
+    """Unit primary keys can be reused after a test's rollback (SQLite); the per-process unit
+    cache must not carry a previous test's units."""
+    from dancu.geo.selectors import unit_by_pk
+
+    unit_by_pk.cache_clear()
+    yield
+    unit_by_pk.cache_clear()

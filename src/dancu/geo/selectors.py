@@ -14,6 +14,7 @@ The level may also be spelt out: ``"2025:commune:00097"``; it must then agree wi
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
@@ -187,3 +188,12 @@ def search_units(text: str, system: str | None = None, level: str | None = None,
     )
     return list(qs.annotate(rank=rank, level_rank=level_rank)
                 .order_by("rank", "level_rank", "code_system", "code")[:limit])
+
+
+@lru_cache(maxsize=32_768)
+def unit_by_pk(pk: int) -> AdminUnit:
+    """Administrative units change only when the official table is reloaded: hot read paths
+    (the citizen look-up) take them from this per-process cache instead of joining four times.
+    ``load_admin_units`` clears it; a reload with renamed units reaches running servers on
+    their next restart."""
+    return AdminUnit.objects.select_related("province").get(pk=pk)

@@ -154,6 +154,9 @@ def load_admin_units(*, stdout: TextIO | None = None, force: bool = False,
     ``units_extra``); conversions absent from the files are deleted. One transaction.
     ``data_dir`` is for tests; the default is the committed ``geo/data/``.
     """
+    from dancu.geo.selectors import unit_by_pk
+
+    unit_by_pk.cache_clear()
     data = read_data_file(data_dir)
 
     def say(msg: str) -> None:
