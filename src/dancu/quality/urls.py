@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from dancu.quality import views
 
 app_name = "quality"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.report, name="report"),
+    path("report.csv", views.report_csv, name="report_csv"),
+    path("<str:check_code>/", views.drilldown, name="drilldown"),
+    path("<str:check_code>/export.csv", views.drilldown_csv, name="drilldown_csv"),
+]
