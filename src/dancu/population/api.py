@@ -164,6 +164,8 @@ def _family_ids(c: Citizen) -> dict[str, str | None]:
         pk = getattr(c, f"{key}_id")
         if pk is None:
             out[key] = None
+        elif hasattr(c, f"{key}_pid"):  # annotated by population.selectors.get_citizen
+            out[key] = getattr(c, f"{key}_pid")
         elif Citizen._meta.get_field(key).is_cached(c):
             out[key] = getattr(c, key).personal_id
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.actor import Actor
@@ -29,7 +29,10 @@ def get_citizen(actor: Actor, personal_id: str, *, reason: str = "",
                 action: str = "citizen.view") -> Citizen:
     """One person, if in the actor's area. Audited, including refusals."""
     # One single-table query; the units come from the per-process cache (no 4-way join).
-    citizen = Citizen.objects.filter(personal_id=personal_id).order_by().first()
+    # The relatives' ID numbers come along (three PK self-joins) as father_pid, mother_pid, spouse_pid.
+    citizen = (Citizen.objects.filter(personal_id=personal_id).order_by()
+               .annotate(father_pid=F("father__personal_id"), mother_pid=F("mother__personal_id"),
+                         spouse_pid=F("spouse__personal_id")).first())
     if citizen is not None:
         for field in ("birth_registration_unit", "origin_unit", "current_commune", "current_province"):
             unit_id = getattr(citizen, f"{field}_id")
