@@ -1,9 +1,10 @@
 """The bulk loader: many citizens with their household and residence, fast and all-or-row.
 
 Used by ``dancu population import`` and by the synthetic population generator. It is the
-one sanctioned bulk path into the registry and, for speed, writes the residence tables
-(household, membership, registration) itself instead of calling ``residence.services`` once
-per person; the rules it applies are those of the services (see ``docs/import-export.md``).
+one bulk path into the registry: instead of calling ``residence.services`` once per person it
+hands each chunk's households, memberships and registrations to ``residence.bulk`` (the only
+writer of those tables) in the same transaction; the rules it applies are those of the
+services (see ``docs/import-export.md``).
 
 How a file goes in:
 
@@ -39,6 +40,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.actor import system_actor
 from dancu.audit import services as audit
+from dancu.core.bulk import make_sink, select_in, table_of
 from dancu.core.errors import FieldError
 from dancu.core.reference import ETHNICITIES, RELIGIONS
 from dancu.core.text import is_nfc, nfc, search_key
@@ -48,7 +50,8 @@ from dancu.population.domain import ID_PROVINCE_CODES
 from dancu.population.io import REQUIRED_COLUMNS, file_format, read_header, read_rows
 from dancu.population.models import Citizen, ImportBatch, LifeStatus, MaritalStatus
 from dancu.population.validation import Cleaned, clean_citizen, parse_partial_date
-from dancu.residence.models import Household, HouseholdMember, Registration, Relationship
+from dancu.residence import bulk as residence_bulk
+from dancu.residence.models import Relationship
 from dancu.residence.services import add_years
 
 CHUNK_ROWS = 2000
@@ -62,11 +65,6 @@ CITIZEN_COLUMNS = ("id", "personal_id", "full_name", "name_key", "birth_year", "
                    "origin_unit_id", "marital_status", "father_id", "mother_id", "spouse_id",
                    "life_status", "death_date", "old_id_number", "current_commune_id",
                    "current_province_id", "import_batch_id", "version", "created_at", "updated_at")
-HOUSEHOLD_COLUMNS = ("id", "number", "commune_id", "address", "head_id", "created_at")
-MEMBER_COLUMNS = ("household_id", "citizen_id", "relationship", "joined_on", "left_on")
-REGISTRATION_COLUMNS = ("citizen_id", "kind", "commune_id", "address", "household_id", "started_on",
-                        "expires_on", "ended_on", "end_reason", "absence_case", "destination",
-                        "renewed_from_id", "created_at")
 LINKS_TABLE = "dancu_import_links"
 
 
@@ -393,91 +391,9 @@ def prepare_row(line: int, raw: dict[str, str], *, units: Callable[[str], AdminU
 
 # --- writers ---------------------------------------------------------------------------------
 
-def _table(model: Any) -> str:
-    return model._meta.db_table
-
-
-class Sink:
-    """Inserts rows of plain tuples. ``executemany`` here; ``CopySink`` on PostgreSQL."""
-
-    def reserve_ids(self, model: type, n: int) -> list[int]:
-        """Primary keys for ``n`` new rows, so links inside a chunk need no second write.
-        SQLite holds the write lock for the whole transaction (BEGIN IMMEDIATE), so MAX+1 is safe."""
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {_table(model)}")  # noqa: S608
-            start = cur.fetchone()[0] + 1
-        return list(range(start, start + n))
-
-    def adapt(self, rows: list[tuple], date_cols: tuple[int, ...],
-              datetime_cols: tuple[int, ...]) -> list[tuple]:
-        """Values as the backend stores them (SQLite: text dates, naive UTC datetimes)."""
-        ops = connection.ops
-        out = []
-        for row in rows:
-            values = list(row)
-            for i in date_cols:
-                values[i] = ops.adapt_datefield_value(values[i])
-            for i in datetime_cols:
-                values[i] = ops.adapt_datetimefield_value(values[i])
-            out.append(tuple(values))
-        return out
-
-    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-        if not rows:
-            return
-        sql = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-               f"VALUES ({', '.join(['%s'] * len(columns))})")
-        with connection.cursor() as cur:
-            cur.executemany(sql, rows)
-
-
-class CopySink(Sink):
-    def adapt(self, rows: list[tuple], date_cols: tuple[int, ...],
-              datetime_cols: tuple[int, ...]) -> list[tuple]:
-        return rows  # psycopg sends dates and aware datetimes as they are
-
-    def reserve_ids(self, model: type, n: int) -> list[int]:
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT nextval(pg_get_serial_sequence('{_table(model)}', 'id')) "  # noqa: S608
-                        "FROM generate_series(1, %s)", [n])
-            return [r[0] for r in cur.fetchall()]
-
-    def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-        if not rows:
-            return
-        with connection.cursor() as cur, connection.wrap_database_errors:  # psycopg → django.db errors
-            raw = cur.cursor  # the psycopg 3 cursor under Django's wrapper
-            with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-
-
-def make_sink() -> Sink:
-    return CopySink() if connection.vendor == "postgresql" else Sink()
-
-
-def select_in(sql: str, column: str, values: Iterable[Any]) -> list[tuple]:
-    """``sql WHERE column IN values`` for many values: one array parameter on PostgreSQL
-    (``= ANY(%s)``; no query text with thousands of placeholders), batches of 500 elsewhere."""
-    values = list(values)
-    if not values:
-        return []
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute(f"{sql} WHERE {column} = ANY(%s)", [values])
-            return cur.fetchall()
-        out: list[tuple] = []
-        for start in range(0, len(values), 500):
-            part = values[start:start + 500]
-            cur.execute(f"{sql} WHERE {column} IN ({', '.join(['%s'] * len(part))})", part)
-            out.extend(cur.fetchall())
-        return out
-
-
 _PIDS_SQL = "SELECT personal_id FROM population_citizen"
 _IDS_SQL = "SELECT personal_id, id FROM population_citizen"
 _OLD_IDS_SQL = "SELECT old_id_number, personal_id FROM population_citizen"
-_HOUSEHOLDS_SQL = "SELECT number, id, commune_id FROM residence_household"
 _EXISTING_SQL = (
     "SELECT c.personal_id, c.full_name, c.birth_year, c.birth_month, c.birth_day, c.sex, c.ethnicity, "
     "c.religion, c.nationality, c.birth_registration_unit_id, c.origin_unit_id, c.marital_status, "
@@ -633,7 +549,7 @@ class Loader:
         """Heads found new households; members join a household in the database or founded in
         this chunk, else wait (deferred) for their head further down the file."""
         numbers = {p.household_number for p in accepted if p.household_number}
-        in_db = {n: (pk, commune_id) for n, pk, commune_id in select_in(_HOUSEHOLDS_SQL, "number", numbers)}
+        in_db = {n: (pk, commune_id) for n, pk, commune_id in residence_bulk.households_by_number(numbers)}
         founded: dict[str, int] = {}  # household number → commune id, founded in this chunk
         out: list[Prepared] = []
         members: list[Prepared] = []
@@ -677,7 +593,7 @@ class Loader:
         heads = [p for p in accepted if p.household_number and p.relationship == Relationship.HEAD]
         hh_ids = dict(self._household_ids)
         hh_ids.update(zip([p.household_number for p in heads],
-                          self.sink.reserve_ids(Household, len(heads)), strict=True))
+                          residence_bulk.reserve_household_ids(self.sink, len(heads)), strict=True))
         now, today = self.now, self.today
         citizens: list[tuple] = []
         households: list[tuple] = []
@@ -724,20 +640,16 @@ class Loader:
 
     # Separate methods so a test can make one of them fail (fault injection at an edge).
     def write_citizens(self, rows: list[tuple]) -> None:
-        self.sink.insert(_table(Citizen), CITIZEN_COLUMNS, self.sink.adapt(rows, (18,), (24, 25)))
+        self.sink.insert(table_of(Citizen), CITIZEN_COLUMNS, self.sink.adapt(rows, (18,), (24, 25)))
 
     def write_residences(self, households: list[tuple], members: list[tuple],
                          registrations: list[tuple]) -> None:
-        sink = self.sink
-        sink.insert(_table(Household), HOUSEHOLD_COLUMNS, sink.adapt(households, (), (5,)))
-        sink.insert(_table(HouseholdMember), MEMBER_COLUMNS, sink.adapt(members, (3, 4), ()))
-        sink.insert(_table(Registration), REGISTRATION_COLUMNS,
-                    sink.adapt(registrations, (5, 6, 7), (12,)))
+        residence_bulk.insert_residences(self.sink, households, members, registrations)
 
 
 # --- pending links ---------------------------------------------------------------------------
 
-def _create_links_table() -> None:
+def _create_linkstable_of() -> None:
     with connection.cursor() as cur:
         cur.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {LINKS_TABLE} (line integer, pid varchar(12), "
                     "father varchar(12), mother varchar(12), spouse varchar(12))")
@@ -747,7 +659,7 @@ def _create_links_table() -> None:
 def _resolve_links(batch: ImportBatch, loader: Loader) -> int:
     """Set the links that named people further down the file; report those whose target was
     rejected (the person stays loaded, without that link)."""
-    table = _table(Citizen)
+    table = table_of(Citizen)
     done = 0
     with connection.cursor() as cur:
         for col in ("father", "mother", "spouse"):
@@ -855,7 +767,7 @@ def import_file(path: str | Path, *, all_or_nothing: bool = False, actor_label: 
 
 
 def _run(loader: Loader, path: Path, size: int, bar: Any, total: int) -> None:
-    _create_links_table()
+    _create_linkstable_of()
     task = bar.add_task("import", total=total) if bar is not None else None
     for chunk in chunks(read_rows(path), size):
         loader.load_chunk(chunk)
@@ -889,7 +801,7 @@ def _run_pipelined(loader: Loader, path: Path, size: int, bar: Any, total: int) 
     def writer() -> None:
         done = False
         try:
-            _create_links_table()
+            _create_linkstable_of()
             while not (done := (item := work.get()) is _DONE):
                 loader.write(item)
             with transaction.atomic():

@@ -38,6 +38,8 @@ _DATE_FORMS = (
 _SEX_WORDS = {"m": "M", "nam": "M", "male": "M", "f": "F", "nu": "F", "female": "F"}
 _ETHNICITY_BY_KEY = {search_key(name): code for code, name in ETHNICITIES.items()}
 _RELIGION_BY_KEY = {search_key(name): code for code, name in RELIGIONS.items()}
+_MARITAL_VALUES = frozenset(MaritalStatus.values)  # .values is rebuilt on every access
+_LIFE_VALUES = frozenset(LifeStatus.values)
 
 
 @dataclass
@@ -155,9 +157,9 @@ def clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any |
         elif key in present and partial and key == "origin_unit":
             v[key] = None
 
-    for key, choices in (("marital_status", MaritalStatus), ("life_status", LifeStatus)):
+    for key, choices in (("marital_status", _MARITAL_VALUES), ("life_status", _LIFE_VALUES)):
         if present.get(key):
-            if present[key] not in choices.values:
+            if present[key] not in choices:
                 out.error("E_CHOICE_INVALID", _("Giá trị không hợp lệ: %(value)s.")
                           % {"value": present[key]}, key)
             else:
