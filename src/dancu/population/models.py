@@ -35,10 +35,13 @@ class LifeStatus(models.TextChoices):
 
 
 class Citizen(models.Model):
-    personal_id = models.CharField(_("số định danh cá nhân"), max_length=12, unique=True)
+    # Unique through Meta.constraints (not unique=True): on PostgreSQL that avoids the extra
+    # varchar_pattern_ops index Django adds for LIKE, which look-ups never use and imports pay for.
+    personal_id = models.CharField(_("số định danh cá nhân"), max_length=12)
     full_name = models.CharField(_("họ và tên"), max_length=150)
-    name_key = models.CharField(max_length=150, db_index=True,
-                                help_text="full_name without diacritics, lower case")
+    # Indexed by (name_key, birth_year) and, on PostgreSQL, by a trigram GIN index (migration
+    # 0002) that serves the word searches; no separate single-column index.
+    name_key = models.CharField(max_length=150, help_text="full_name without diacritics, lower case")
     birth_year = models.PositiveSmallIntegerField(_("năm sinh"))
     birth_month = models.PositiveSmallIntegerField(_("tháng sinh"), null=True, blank=True)
     birth_day = models.PositiveSmallIntegerField(_("ngày sinh"), null=True, blank=True)
@@ -80,6 +83,7 @@ class Citizen(models.Model):
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(fields=["personal_id"], name="citizen_personal_id_unique"),
             models.UniqueConstraint(fields=["old_id_number"], condition=Q(old_id_number__isnull=False),
                                     name="citizen_old_id_unique"),
             models.CheckConstraint(condition=Q(birth_month__isnull=True) | Q(birth_month__range=(1, 12)),
