@@ -3,7 +3,7 @@
 Playwright's sync API runs an asyncio event loop in the test thread; Django then refuses ORM
 calls from that thread ("You cannot call this from an async context") although they are plain
 synchronous calls made between browser steps. DJANGO_ALLOW_ASYNC_UNSAFE switches that check
-off for this module only (set before any test runs); the live server answers requests in its
+off while this module's tests run; the live server answers requests in its
 own thread, where the check never fired.
 """
 
@@ -18,13 +18,26 @@ from pathlib import Path
 
 import pytest
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+_NO_CHROMIUM = shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists()
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists(),
-                       reason="needs /usr/bin/chromium"),
+    # A newcomer without Debian's chromium skips these; CI (CI=true) installs it and must not skip.
+    pytest.mark.skipif(_NO_CHROMIUM and os.environ.get("CI") != "true",
+                       reason="needs /usr/bin/chromium (apt-get install chromium)"),
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _allow_orm_beside_playwright():
+    """Only while this module runs (see the module docstring)."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 PASSWORD = "mật-khẩu-thử-123"  # set by tests.factories.officer_actor
 # Screenshots for a human to look at (layout check), not compared by the tests.

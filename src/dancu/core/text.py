@@ -20,5 +20,10 @@ def search_key(value: str) -> str:
     return _SPACES.sub(" ", stripped.lower()).strip()
 
 
+def given_key(name_key: str) -> str:
+    """The given name (tên, the last word) of a search key: 'nguyen van an' -> 'an'."""
+    return name_key.rsplit(" ", 1)[-1][:40]
+
+
 def is_nfc(value: str) -> bool:
     return unicodedata.is_normalized("NFC", value)

@@ -43,7 +43,7 @@ from dancu.audit import services as audit
 from dancu.core.bulk import make_sink, select_in, table_of
 from dancu.core.errors import FieldError
 from dancu.core.reference import ETHNICITIES, RELIGIONS
-from dancu.core.text import is_nfc, nfc, search_key
+from dancu.core.text import given_key, is_nfc, nfc, search_key
 from dancu.geo.models import AdminUnit, CodeSystem, Level
 from dancu.population import domain, services
 from dancu.population.domain import ID_PROVINCE_CODES
@@ -64,7 +64,8 @@ CITIZEN_COLUMNS = ("id", "personal_id", "full_name", "name_key", "birth_year", "
                    "sex", "ethnicity", "religion", "nationality", "birth_registration_unit_id",
                    "origin_unit_id", "marital_status", "father_id", "mother_id", "spouse_id",
                    "life_status", "death_date", "old_id_number", "current_commune_id",
-                   "current_province_id", "import_batch_id", "version", "created_at", "updated_at")
+                   "current_province_id", "import_batch_id", "version", "created_at", "updated_at",
+                   "given_key")
 LINKS_TABLE = "dancu_import_links"
 
 
@@ -239,7 +240,9 @@ def fast_clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], 
     nationality = get("nationality") or "VN"
     if ethnicity not in ETHNICITIES or religion not in RELIGIONS or not _NATION.fullmatch(nationality):
         return None
-    values: dict[str, Any] = {"full_name": name, "name_key": search_key(name), "birth_year": year,
+    key = search_key(name)
+    values: dict[str, Any] = {"full_name": name, "name_key": key, "given_key": given_key(key),
+                              "birth_year": year,
                               "birth_month": month, "birth_day": day, "sex": sex, "ethnicity": ethnicity,
                               "religion": religion, "nationality": nationality}
     for key in ("birth_registration_unit", "origin_unit"):
@@ -618,7 +621,7 @@ class Loader:
                 v.get("marital_status", "unknown"), linked.get("father"), linked.get("mother"),
                 linked.get("spouse"), v.get("life_status", "living"), v.get("death_date"),
                 v.get("old_id_number"), current.pk if current else None,
-                current.province_id if current else None, self.batch.pk, 1, now, now))
+                current.province_id if current else None, self.batch.pk, 1, now, now, v["given_key"]))
             if p.permanent:
                 unit, address, since = p.permanent
                 hh = hh_ids[p.household_number]

@@ -39,9 +39,10 @@ class Citizen(models.Model):
     # varchar_pattern_ops index Django adds for LIKE, which look-ups never use and imports pay for.
     personal_id = models.CharField(_("số định danh cá nhân"), max_length=12)
     full_name = models.CharField(_("họ và tên"), max_length=150)
-    # Indexed by (name_key, birth_year) and, on PostgreSQL, by a trigram GIN index (migration
-    # 0002) that serves the word searches; no separate single-column index.
+    # Search keys (see selectors.name_matches): the whole name, and the given name (tên, its
+    # last word) so "family + given name" and "given name + birth year" are index range scans.
     name_key = models.CharField(max_length=150, help_text="full_name without diacritics, lower case")
+    given_key = models.CharField(max_length=40, default="", help_text="last word of name_key")
     birth_year = models.PositiveSmallIntegerField(_("năm sinh"))
     birth_month = models.PositiveSmallIntegerField(_("tháng sinh"), null=True, blank=True)
     birth_day = models.PositiveSmallIntegerField(_("ngày sinh"), null=True, blank=True)
@@ -97,7 +98,12 @@ class Citizen(models.Model):
                 name="citizen_death_date_only_if_deceased"),
         ]
         indexes = [
-            models.Index(fields=["name_key", "birth_year"], name="citizen_name_year"),
+            # varchar_pattern_ops: prefix LIKE uses the B-tree whatever the collation
+            # (PostgreSQL only; other databases ignore opclasses).
+            models.Index(fields=["name_key", "birth_year"], name="citizen_name_year",
+                         opclasses=["varchar_pattern_ops", "int2_ops"]),
+            models.Index(fields=["given_key", "birth_year", "name_key"], name="citizen_given_name",
+                         opclasses=["varchar_pattern_ops", "int2_ops", "varchar_pattern_ops"]),
             models.Index(fields=["current_commune"], name="citizen_commune"),
             models.Index(fields=["current_province"], name="citizen_province"),
         ]

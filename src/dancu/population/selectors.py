@@ -53,16 +53,21 @@ def get_citizen(actor: Actor, personal_id: str, *, reason: str = "",
 
 
 def name_matches(text: str) -> Q:
-    """Every word of the query is a word of the name, the last one possibly unfinished:
-    'nguyen an' finds 'Nguyễn Văn An'; 'Ngọc Á' finds 'Đặng Thị Ngọc Ánh'. Accents and
-    case are ignored (name_key). On PostgreSQL the trigram index serves each LIKE."""
+    """How officers look people up by name (accents and case ignored):
+
+    - one word: a family name starting with it ('nguy'), or that given name ('an');
+    - several words: the full name starting with them ('nguyen van a'), or the first word as
+      the family name and the last as the given name, middle names free ('nguyen an' finds
+      'Nguyễn Văn An', not 'Nguyễn Văn Anh').
+
+    Each branch is a range scan of a B-tree index: (name_key, birth_year) and
+    (given_key, birth_year, name_key), so a birth year narrows inside the index."""
     words = search_key(text).split()
-    condition = Q()
-    for word in words[:-1]:
-        condition &= (Q(name_key=word) | Q(name_key__startswith=f"{word} ")
-                      | Q(name_key__endswith=f" {word}") | Q(name_key__contains=f" {word} "))
-    last = words[-1]
-    return condition & (Q(name_key__startswith=last) | Q(name_key__contains=f" {last}"))
+    first, last = words[0], words[-1]
+    if len(words) == 1:
+        return Q(name_key__startswith=first) | Q(given_key=first)
+    return Q(name_key__startswith=" ".join(words)) | (
+        Q(given_key=last) & Q(name_key__startswith=f"{first} "))
 
 
 @dataclass

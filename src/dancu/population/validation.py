@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.core.errors import FieldError
 from dancu.core.reference import ETHNICITIES, RELIGIONS
-from dancu.core.text import is_nfc, nfc, search_key
+from dancu.core.text import given_key, is_nfc, nfc, search_key
 from dancu.population import domain
 from dancu.population.models import LifeStatus, MaritalStatus, Sex
 
@@ -105,6 +105,7 @@ def clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any |
                       "full_name")
         else:
             v["full_name"], v["name_key"] = name, search_key(name)
+            v["given_key"] = given_key(v["name_key"])
 
     if present.get("birth_date"):
         try:
