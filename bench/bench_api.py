@@ -20,7 +20,8 @@ What it does, on one machine:
 Usage::
 
     python bench/bench_api.py --database-url postgresql://postgres@127.0.0.1:5432/dancu_bench \\
-        --size 20000 --workers 4 --connections 32 --duration 20
+        --size 20000 --workers 4 --connections 32 --duration 20 [--fastlane off]
+        [--gunicorn-threads 4]   # gthread workers (HTTP keep-alive) instead of sync workers
 """
 
 from __future__ import annotations
@@ -91,6 +92,12 @@ def main() -> None:
     p.add_argument("--port", type=int, default=0, help="0 = a free port")
     p.add_argument("--app", default="dancu.wsgi:application",
                    help="WSGI application for gunicorn (to compare an experimental build)")
+    p.add_argument("--fastlane", choices=("on", "off"), default="on",
+                   help="the look-up fast lane (DANCU_API_FASTLANE for the server; default on)")
+    p.add_argument("--gunicorn-threads", type=int, default=1,
+                   help="threads per gunicorn worker: 1 = sync worker, >1 = gthread (keep-alive)")
+    p.add_argument("--worker-class", default=None,
+                   help="gunicorn worker class (default: sync, or gthread with --gunicorn-threads > 1)")
     p.add_argument("--connections", "-c", type=int, default=32, help="concurrent HTTP connections")
     p.add_argument("--threads", type=int, default=2, help="wrk threads / pgbench -j")
     p.add_argument("--duration", type=int, default=20, help="seconds per measured run")
@@ -106,6 +113,7 @@ def main() -> None:
     args = p.parse_args()
 
     env = _server_env(args.database_url)
+    env["DANCU_API_FASTLANE"] = "1" if args.fastlane == "on" else "0"
     _dancu(env, "migrate", "--noinput", "-v0")
     count = _citizen_count(args.database_url)
     if count < args.size:
@@ -121,7 +129,9 @@ def main() -> None:
     ids_file.write_text("\n".join(ids) + "\n")
 
     port = args.port or _free_port()
-    server = _start_gunicorn(env, args.app, args.workers, port, work)
+    worker_class = args.worker_class or ("gthread" if args.gunicorn_threads > 1 else "sync")
+    server = _start_gunicorn(env, args.app, args.workers, port, work, worker_class,
+                             args.gunicorn_threads)
     rows: list[dict] = []
     try:
         base = f"http://127.0.0.1:{port}"
@@ -137,10 +147,12 @@ def main() -> None:
                 script = work / "script.lua"
                 script.write_text(lua)
                 _wrk(base + path, script, args.threads, args.connections, args.warmup)  # warm-up
-                cpu_before = _group_cpu_seconds(server.pid)
+                cpu_before, machine_before = _group_cpu_seconds(server.pid), _machine_cpu_seconds()
                 result = _wrk(base + path, script, args.threads, args.connections, args.duration)
                 result["cpu_ms"] = ((_group_cpu_seconds(server.pid) - cpu_before) * 1000
                                     / max(result["requests"], 1))
+                result["machine_cpu_ms"] = ((_machine_cpu_seconds() - machine_before) * 1000
+                                            / max(result["requests"], 1))
                 tool = f"wrk -t{args.threads} -c{args.connections}"
             else:
                 paths = ([f"/api/v1/citizens/{i}?purpose=bench" for i in ids] if path == "/"
@@ -163,15 +175,18 @@ def main() -> None:
                              args.pgbench_scale, args.keep_pgbench_tables))
 
     print()
-    print(f"App {args.app}; citizens in the database: {count:,}; gunicorn workers: {args.workers}; "
+    print(f"App {args.app} (fast lane {args.fastlane}); citizens in the database: {count:,}; "
+          f"gunicorn: {args.workers} workers × {args.gunicorn_threads} threads ({worker_class}); "
           f"CPUs: {os.cpu_count()}; duration {args.duration}s each")
     print()
-    print("| run | load | requests/s | p50 ms | p99 ms | errors | gunicorn CPU ms/request |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| run | load | requests/s | p50 ms | p99 ms | errors | gunicorn CPU ms/request "
+          "| machine CPU ms/request |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         cpu = f"{r['cpu_ms']:.2f}" if r.get("cpu_ms") is not None else "–"
+        machine = f"{r['machine_cpu_ms']:.2f}" if r.get("machine_cpu_ms") is not None else "–"
         print(f"| {r['label']} | {r['tool']} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | "
-              f"{r['p99_ms']:.1f} | {r['errors']} | {cpu} |")
+              f"{r['p99_ms']:.1f} | {r['errors']} | {cpu} | {machine} |")
     print()
     print(f"Load average at the end: {os.getloadavg()[0]:.2f} (other processes on the machine "
           "skew requests/s; CPU ms/request does not depend on them much)")
@@ -343,11 +358,11 @@ def _free_port() -> int:
 
 
 def _start_gunicorn(env: dict[str, str], app: str, workers: int, port: int,
-                    work: Path) -> subprocess.Popen:
+                    work: Path, worker_class: str = "sync", threads: int = 1) -> subprocess.Popen:
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
     log = open(work / "gunicorn.log", "w")  # noqa: SIM115 (closed with the process)
     cmd = [gunicorn, app, "-w", str(workers), "--bind", f"127.0.0.1:{port}",
-           "--log-level", "warning"]
+           "--log-level", "warning", "-k", worker_class, "--threads", str(threads)]
     print("Starting:", " ".join(cmd), flush=True)
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -384,6 +399,13 @@ def _group_cpu_seconds(pgid: int) -> float:
             if int(fields[2]) == pgid:  # field 5 of stat: process group
                 total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
+
+
+def _machine_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine (all processes: server, PostgreSQL, load generator)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def _stop(server: subprocess.Popen) -> None:
@@ -470,6 +492,7 @@ def _pgbench(database_url: str, clients: int, threads: int, duration: int, scale
     print(f"pgbench -i -s {scale} (pgbench_* tables in the same database) …", flush=True)
     subprocess.run(["pgbench", "-i", "-q", "-s", str(scale), *conn_args], env=pg_env, check=True,
                    capture_output=True)
+    machine_before = _machine_cpu_seconds()
     try:
         out = subprocess.run(["pgbench", "-S", "-c", str(clients), "-j", str(threads), "-T",
                               str(duration), "--log", "--log-prefix", str(log_dir / "pgbench"),
@@ -481,13 +504,14 @@ def _pgbench(database_url: str, clients: int, threads: int, duration: int, scale
                             "DROP TABLE IF EXISTS pgbench_accounts, pgbench_branches, "
                             "pgbench_history, pgbench_tellers"], env=pg_env, check=False,
                            capture_output=True)
+    machine_cpu = _machine_cpu_seconds() - machine_before
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
     p50, p99 = _pgbench_latencies(log_dir)
     shutil.rmtree(log_dir, ignore_errors=True)
     return {"label": "pgbench -S (select-only, same database)",
             "tool": f"pgbench -c{clients} -j{threads}", "rps": tps, "p50_ms": p50, "p99_ms": p99,
             "errors": int(m.group(1)) if (m := re.search(r"failed transactions: (\d+)", out)) else 0,
-            "requests": 0}
+            "requests": 0, "machine_cpu_ms": machine_cpu * 1000 / max(tps * duration, 1)}
 
 
 def _pgbench_latencies(folder: Path) -> tuple[float, float]:

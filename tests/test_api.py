@@ -402,6 +402,7 @@ def test_unexpected_error_is_json_500_without_trace(client, hoa, national, monke
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr("dancu.population.api.get_citizen", broken)
+    monkeypatch.setattr("dancu.population.api.lookup_citizen_document", broken)
     resp = _get(client, f"/citizens/{hoa.personal_id}", national)
     assert resp.status_code == 500
     body = resp.json()

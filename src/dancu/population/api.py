@@ -16,15 +16,20 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Header, Query, Router, Schema
+from ninja.responses import NinjaJSONEncoder
 
 from dancu.accounts.actor import Actor
 from dancu.audit.selectors import history_of
 from dancu.core.errors import DomainError
-from dancu.core.reference import ETHNICITIES, RELIGIONS
 from dancu.geo.models import AdminUnit, CodeSystem, Level
 from dancu.population import domain
 from dancu.population.models import Citizen
-from dancu.population.selectors import get_citizen, search_citizens
+from dancu.population.selectors import (
+    citizen_document,
+    get_citizen,
+    lookup_citizen_document,
+    search_citizens,
+)
 from dancu.population.services import resolve_unit
 from dancu.population.validation import format_partial_date
 
@@ -176,31 +181,32 @@ def _family_ids(c: Citizen) -> dict[str, str | None]:
     return out
 
 
+_DOCUMENT_FIELDS = ("personal_id", "full_name", "birth_year", "birth_month", "birth_day", "sex",
+                    "ethnicity", "religion", "nationality", "marital_status", "life_status",
+                    "death_date", "old_id_number", "version", "updated_at")
+_DOCUMENT_UNITS = ("birth_registration_unit", "origin_unit", "current_commune", "current_province")
+
+
 def citizen_out(c: Citizen) -> dict[str, Any]:
+    """``CitizenOut`` of a loaded record: the same builder as the look-up's happy path
+    (``population.selectors.citizen_document``)."""
     family = _family_ids(c)
-    return {
-        "personal_id": c.personal_id,
-        "full_name": c.full_name,
-        "birth_date": format_partial_date(c.birth_year, c.birth_month, c.birth_day),
-        "birth_date_precision": str(c.birth_precision),
-        "sex": c.sex,
-        "ethnicity": {"code": c.ethnicity, "name": ETHNICITIES.get(c.ethnicity, "")},
-        "religion": {"code": c.religion, "name": RELIGIONS.get(c.religion, "")},
-        "nationality": c.nationality,
-        "birth_registration_unit": unit_out(c.birth_registration_unit),
-        "origin_unit": unit_out(c.origin_unit),
-        "marital_status": c.marital_status,
-        "life_status": c.life_status,
-        "death_date": c.death_date,
-        "old_id_number": c.old_id_number,
-        "father_personal_id": family["father"],
-        "mother_personal_id": family["mother"],
-        "spouse_personal_id": family["spouse"],
-        "current_commune": unit_out(c.current_commune),
-        "current_province": unit_out(c.current_province),
-        "version": c.version,
-        "updated_at": c.updated_at,
-    }
+    units = {}
+    for name in _DOCUMENT_UNITS:
+        unit = getattr(c, name)
+        units[name] = (unit.qualified_code, unit.name) if unit is not None else None
+    return citizen_document({**{name: getattr(c, name) for name in _DOCUMENT_FIELDS}, **units,
+                             "father_pid": family["father"], "mother_pid": family["mother"],
+                             "spouse_pid": family["spouse"]})
+
+
+_ENCODER = NinjaJSONEncoder()
+
+
+def citizen_json(document: dict[str, Any]) -> bytes:
+    """The response body ninja renders for ``CitizenOut`` (same encoder, same bytes): used by the
+    WSGI fast lane (``dancu.api_fastlane``), which skips ninja."""
+    return _ENCODER.encode(document).encode()
 
 
 def _commune_filter(commune: str | None) -> int | None:
@@ -226,8 +232,11 @@ def citizen_get(request: HttpRequest, personal_id: str,
     """Identity record of one person in the caller's area. Every call, refused or not, leaves
     an audit event with the stated purpose."""
     checked_personal_id(personal_id)
-    citizen = get_citizen(actor_of(request), personal_id, reason=purpose_of(purpose, x_purpose))
-    return citizen_out(citizen)
+    actor, reason = actor_of(request), purpose_of(purpose, x_purpose)
+    document = lookup_citizen_document(actor, personal_id, reason=reason)
+    if document is None:  # unknown or out of area: the full path raises and audits the refusal
+        document = citizen_out(get_citizen(actor, personal_id, reason=reason))
+    return document
 
 
 @router.get("/citizens", response={200: CitizenPage, **ERRORS},
