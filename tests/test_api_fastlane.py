@@ -342,7 +342,7 @@ def _fail_once_after_the_audit_insert(monkeypatch) -> list[int]:
         real_record = selectors.audit.record
 
         class _Audit:
-            _fields = staticmethod(selectors.audit._fields)
+            event_fields = staticmethod(selectors.audit.event_fields)
 
             @staticmethod
             def record(*args, **kwargs):
