@@ -42,6 +42,7 @@ from dancu.accounts.actor import system_actor
 from dancu.audit import services as audit
 from dancu.core.bulk import make_sink, select_in, table_of
 from dancu.core.errors import FieldError
+from dancu.core.progress import progress_bar
 from dancu.core.reference import ETHNICITIES, RELIGIONS
 from dancu.core.text import given_key, is_nfc, nfc, search_key
 from dancu.geo.models import AdminUnit, CodeSystem, Level
@@ -738,7 +739,7 @@ def import_file(path: str | Path, *, all_or_nothing: bool = False, actor_label: 
         # Another connection is needed for the writer thread: not when the caller holds a
         # transaction (its rows would be invisible) nor when everything is one transaction.
         pipeline = connection.vendor == "postgresql" and not all_or_nothing and not connection.in_atomic_block
-    bar = _progress(progress, stdout)
+    bar = progress_bar(progress, stdout)
     try:
         if all_or_nothing:
             try:
@@ -833,18 +834,6 @@ def _run_pipelined(loader: Loader, path: Path, size: int, bar: Any, total: int) 
     loader.merge_counts()
     if failure:
         raise failure[0]
-
-
-def _progress(enabled: bool, stdout: TextIO | None) -> Any:
-    if not enabled:
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn(), console=Console(file=stdout) if stdout else None, transient=True)
-    bar.start()
-    return bar
 
 
 def _finish(batch: ImportBatch, result: ImportResult, actor: Any, report: str | Path | None) -> None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from dancu.core.progress import progress_bar
 from dancu.geo.models import AdminUnit, CodeSystem, Level, UnitConversion
 from dancu.population import domain
 from dancu.population.io import RowWriter, file_format
@@ -424,7 +425,7 @@ def write_population(path: str | Path, *, size: int, seed: int, province: AdminU
 
     gen = Generator(seed=seed, info=info, as_of=as_of or timezone.localdate(), taken_ids=taken[0],
                     taken_old=taken[1], taken_households=taken[2])
-    bar = _bar(progress, stdout)
+    bar = progress_bar(progress, stdout)
     task = bar.add_task("generate", total=size) if bar else None
     with RowWriter(path) as writer:
         for row in gen.rows(size):
@@ -469,13 +470,3 @@ def default_province(code: str = DEFAULT_PROVINCE) -> AdminUnit:
     return unit
 
 
-def _bar(enabled: bool, stdout: TextIO | None) -> Any:
-    if not enabled:
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn(), console=Console(file=stdout) if stdout else None, transient=True)
-    bar.start()
-    return bar

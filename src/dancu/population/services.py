@@ -118,12 +118,8 @@ def _check_family(values: dict[str, Any], birth_year: int | None, errors: list[F
                                      f"{key}_id"))
 
 
-@transaction.atomic
-def register_citizen(actor: Actor, raw: Mapping[str, Any], *, commune: AdminUnit,
-                     reason: str, today: dt.date | None = None,
-                     serial_source: Callable[[], int] | None = None) -> Citizen:
-    """A new person in the registry, living in ``commune`` (a 2025 commune in the actor's
-    area). Allocates the personal ID unless the record brings one (e.g. issued before)."""
+def check_residence_commune(actor: Actor, commune: AdminUnit) -> None:
+    """A place of residence is a 2025 commune, and writing there needs a writer covering it."""
     actor.require_write()
     if commune.code_system != CodeSystem.V2025 or commune.level != Level.COMMUNE:
         raise DomainError("E_UNIT_LEVEL", _("Nơi cư trú phải là xã/phường theo danh mục từ 2025."),
@@ -131,6 +127,15 @@ def register_citizen(actor: Actor, raw: Mapping[str, Any], *, commune: AdminUnit
     if not actor.covers(commune.pk, commune.province_id):
         raise OutOfJurisdiction("E_JURISDICTION", _("Xã/phường này ngoài địa bàn của bạn."),
                                 "commune")
+
+
+@transaction.atomic
+def register_citizen(actor: Actor, raw: Mapping[str, Any], *, commune: AdminUnit,
+                     reason: str, today: dt.date | None = None,
+                     serial_source: Callable[[], int] | None = None) -> Citizen:
+    """A new person in the registry, living in ``commune`` (a 2025 commune in the actor's
+    area). Allocates the personal ID unless the record brings one (e.g. issued before)."""
+    check_residence_commune(actor, commune)
     cleaned = clean_citizen(raw, resolve_unit=resolve_unit, resolve_person=resolve_person,
                             today=today)
     values = cleaned.values

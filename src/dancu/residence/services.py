@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
-from dancu.core.errors import Conflict, DomainError, NotFound, OutOfJurisdiction
+from dancu.core.errors import Conflict, DomainError, NotFound
 from dancu.core.text import nfc
-from dancu.geo.models import AdminUnit, CodeSystem, Level
+from dancu.geo.models import AdminUnit, CodeSystem
 from dancu.population import services as population
 from dancu.population.models import Citizen, LifeStatus
 from dancu.residence.models import (
@@ -50,16 +50,6 @@ def snapshot(r: Registration) -> dict[str, Any]:
         "ended_on": r.ended_on.isoformat() if r.ended_on else None, "end_reason": r.end_reason,
         "absence_case": r.absence_case, "destination": r.destination,
     }
-
-
-def _check_commune(actor: Actor, commune: AdminUnit) -> None:
-    actor.require_write()
-    if commune.code_system != CodeSystem.V2025 or commune.level != Level.COMMUNE:
-        raise DomainError("E_UNIT_LEVEL", _("Nơi cư trú phải là xã/phường theo danh mục từ 2025."),
-                          "commune")
-    if not actor.covers(commune.pk, commune.province_id):
-        raise OutOfJurisdiction("E_JURISDICTION", _("Xã/phường này ngoài địa bàn của bạn."),
-                                "commune")
 
 
 def _living_citizen(personal_id: str) -> Citizen:
@@ -105,7 +95,7 @@ def register_permanent(actor: Actor, personal_id: str, *, commune: AdminUnit, ad
                        relationship: str = Relationship.HEAD) -> Registration:
     """Permanent residence at a legal place. Ends the previous permanent registration (a move),
     and joins the named household or founds a new one with the person as head."""
-    _check_commune(actor, commune)
+    population.check_residence_commune(actor, commune)
     address = _require_address(address)
     citizen = _living_citizen(personal_id)
     previous = Registration.objects.filter(citizen=citizen, kind=ResidenceKind.PERMANENT,
@@ -169,7 +159,7 @@ def _new_household(head: Citizen, commune: AdminUnit, address: str) -> Household
 def register_temporary(actor: Actor, personal_id: str, *, commune: AdminUnit, address: str,
                        started_on: dt.date, expires_on: dt.date, reason: str) -> Registration:
     """Temporary residence (≥ 30 days outside the permanent commune), valid at most 2 years."""
-    _check_commune(actor, commune)
+    population.check_residence_commune(actor, commune)
     address = _require_address(address)
     if expires_on <= started_on:
         raise DomainError("E_DATE_ORDER", _("Ngày hết hạn phải sau ngày bắt đầu."), "expires_on")
@@ -207,7 +197,7 @@ def renew_temporary(actor: Actor, registration_id: int, *, expires_on: dt.date,
     if old is None:
         raise NotFound("E_REGISTRATION_NOT_FOUND", _("Không tìm thấy đăng ký tạm trú còn hiệu lực."),
                        "registration")
-    _check_commune(actor, old.commune)
+    population.check_residence_commune(actor, old.commune)
     start = max(today, old.started_on)
     if expires_on <= start or expires_on > add_years(start, 2):
         raise DomainError("E_TEMPORARY_TOO_LONG", _("Gia hạn tạm trú tối đa 2 năm kể từ ngày gia hạn."),
@@ -238,7 +228,7 @@ def declare_absence(actor: Actor, personal_id: str, *, case: str, started_on: dt
         raise DomainError("E_NO_PERMANENT_RESIDENCE",
                           _("Khai báo tạm vắng tại nơi thường trú; người này chưa có nơi thường trú."),
                           "personal_id")
-    _check_commune(actor, permanent.commune)
+    population.check_residence_commune(actor, permanent.commune)
     if expires_on is not None and expires_on <= started_on:
         raise DomainError("E_DATE_ORDER", _("Ngày kết thúc phải sau ngày bắt đầu."), "expires_on")
     registration = Registration.objects.create(
@@ -253,7 +243,7 @@ def declare_absence(actor: Actor, personal_id: str, *, case: str, started_on: dt
 def notify_stay(actor: Actor, personal_id: str, *, commune: AdminUnit, address: str,
                 started_on: dt.date, ends_on: dt.date, reason: str) -> Registration:
     """Notification of stay (lưu trú): a short stay outside one's residence."""
-    _check_commune(actor, commune)
+    population.check_residence_commune(actor, commune)
     address = _require_address(address)
     if ends_on < started_on:
         raise DomainError("E_DATE_ORDER", _("Ngày kết thúc phải sau ngày bắt đầu."), "ends_on")
@@ -277,7 +267,7 @@ def end_registration(actor: Actor, registration_id: int, *, ended_on: dt.date, r
     if reg is None:
         raise NotFound("E_REGISTRATION_NOT_FOUND", _("Không tìm thấy đăng ký còn hiệu lực."),
                        "registration")
-    _check_commune(actor, reg.commune)
+    population.check_residence_commune(actor, reg.commune)
     if ended_on < reg.started_on:
         raise DomainError("E_DATE_ORDER", _("Ngày kết thúc trước ngày bắt đầu."), "ended_on")
     before = snapshot(reg)
@@ -297,7 +287,7 @@ def change_household_head(actor: Actor, household_number: str, new_head_personal
         .filter(number=household_number).first()
     if household is None:
         raise NotFound("E_HOUSEHOLD_NOT_FOUND", _("Không tìm thấy hộ."), "household_number")
-    _check_commune(actor, household.commune)
+    population.check_residence_commune(actor, household.commune)
     member = HouseholdMember.objects.select_related("citizen").filter(
         household=household, citizen__personal_id=new_head_personal_id, left_on__isnull=True).first()
     if member is None:
