@@ -171,3 +171,5 @@ LOGGING = {
 
 # Search results per page in the console and the API.
 DANCU_PAGE_SIZE = int(os.environ.get("DANCU_PAGE_SIZE", "25"))
+# Seconds a resolved API bearer token is cached per process (revocation takes effect within it).
+DANCU_API_TOKEN_CACHE_SECONDS = float(os.environ.get("DANCU_API_TOKEN_CACHE_SECONDS", "30"))
