@@ -317,3 +317,37 @@ def test_english_can_be_chosen(officer_client, hoa) -> None:
     assert "Date of birth" in page and "Female" in page and "Change history" in page
     refused = officer_client.get(reverse("population:correct", args=["038190000000"]))
     assert "Citizen not found." in refused.content.decode()
+
+
+def test_person_arriving_from_another_area_can_be_registered(officer_client, geo, ministry_admin,
+                                                             auditor, client) -> None:
+    """A Hà Nội resident rents a room in Phường Hạc Thành: the Hạc Thành police find them by the
+    number on their card (not by search), register the temporary residence, and the person is
+    theirs from then on. The read is audited as an arrival."""
+    newcomer = _resident(ministry_admin, geo.hong_ha, full_name="Phạm Văn Tới", sex="M")
+    search = officer_client.get(reverse("population:search")).content.decode()
+    assert 'data-testid="arrival-form"' in search
+    go = officer_client.get(reverse("residence:arrival"),
+                            {"personal_id": newcomer.personal_id, "kind": "temporary"})
+    url = reverse("residence:temporary", args=[newcomer.personal_id])
+    assert go.status_code == 302 and go["Location"] == url
+    form = officer_client.get(url)
+    assert form.status_code == 200 and "Phạm Văn Tới" in form.content.decode()
+    assert AuditEvent.objects.filter(action="citizen.view.arrival", personal_id=newcomer.personal_id,
+                                     actor_label="ca.hacthanh").exists()
+    # the person's page itself stays closed until they live here
+    assert officer_client.get(_detail(newcomer.personal_id)).status_code == 403
+    today = timezone.localdate()
+    done = officer_client.post(url, {
+        "commune": geo.hac_thanh.qualified_code, "address": "5 Phan Chu Trinh",
+        "started_on": today.isoformat(), "expires_on": (today + dt.timedelta(days=300)).isoformat(),
+        "reason": "Thuê nhà"})
+    assert done.status_code == 302
+    newcomer.refresh_from_db()
+    assert newcomer.current_commune == geo.hac_thanh
+    assert officer_client.get(_detail(newcomer.personal_id)).status_code == 200
+    # read-only roles get no such door
+    client.force_login(get_user_model().objects.get(username=auditor.label))
+    assert client.get(reverse("residence:temporary", args=[newcomer.personal_id])).status_code == 403
+    bad = officer_client.get(reverse("residence:arrival"), {"personal_id": "123", "kind": "temporary"})
+    assert bad.status_code == 302 and bad["Location"] == reverse("population:search")

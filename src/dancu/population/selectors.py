@@ -242,6 +242,21 @@ def name_matches(text: str) -> Q:
         Q(given_key=last) & Q(name_key__startswith=f"{first} "))
 
 
+def get_citizen_for_arrival(actor: Actor, personal_id: str, *, reason: str = "") -> Citizen:
+    """A person arriving in the actor's area: the commune police registering someone's permanent
+    or temporary residence or stay may read them wherever they live now (the person presents
+    their card at the counter). Only for writers; audited as ``citizen.view.arrival``. Everyone
+    else, and people already in the area, go through ``get_citizen``."""
+    if actor.can_write and not actor.is_national:
+        citizen = Citizen.objects.filter(personal_id=personal_id).first()
+        if citizen is not None and not actor.covers(citizen.current_commune_id,
+                                                    citizen.current_province_id):
+            audit.record(actor, "citizen.view.arrival", subject_type="citizen", subject_id=citizen.pk,
+                         personal_id=personal_id, reason=reason)
+            return citizen
+    return get_citizen(actor, personal_id, reason=reason)
+
+
 @dataclass
 class SearchPage:
     results: list[Citizen]

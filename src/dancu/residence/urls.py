@@ -4,6 +4,7 @@ from dancu.residence import views
 
 app_name = "residence"
 urlpatterns = [
+    path("arrival/", views.arrival, name="arrival"),
     path("<str:personal_id>/temporary/", views.register_temporary, name="temporary"),
     path("<str:personal_id>/absence/", views.declare_absence, name="absence"),
     path("<str:personal_id>/stay/", views.notify_stay, name="stay"),

@@ -40,10 +40,10 @@ def _action(request: HttpRequest, personal_id: str, *, form_class: type[forms.Fo
     actor = request.actor  # type: ignore[attr-defined]
     if not actor.can_write:
         return forbidden(request, _("Vai trò của bạn chỉ được xem, không được sửa dữ liệu."))
+    read = population.get_citizen_for_arrival if area else population.get_citizen
     try:
-        citizen = population.get_citizen(
-            actor, personal_id, action="citizen.view",
-            reason=request.session.get(REASON_SESSION_KEY) or FORM_READ_REASON)
+        citizen = read(actor, personal_id,
+                       reason=request.session.get(REASON_SESSION_KEY) or FORM_READ_REASON)
     except OutOfJurisdiction as err:
         return forbidden(request, err.message)
     except NotFound as err:
@@ -67,6 +67,10 @@ def _action(request: HttpRequest, personal_id: str, *, form_class: type[forms.Fo
             add_domain_errors(form, err)
         else:
             messages.success(request, success)
+            citizen.refresh_from_db(fields=["current_commune", "current_province"])
+            if not actor.covers(citizen.current_commune_id, citizen.current_province_id):
+                # e.g. a stay notice: the person still lives elsewhere, their page is not ours
+                return redirect("population:search")
             return redirect(after_write_url(request, citizen.personal_id, form.cleaned_data["reason"]))
     ctx = {"form": form, "citizen": citizen, "registration": registration, "title": title,
            **(area_context(request) if area else {})}
@@ -138,3 +142,19 @@ def end_registration(request: HttpRequest, personal_id: str, registration_id: in
     return _action(request, personal_id, form_class=EndForm, title=_("Kết thúc đăng ký cư trú"),
                    success=_("Đã kết thúc đăng ký cư trú."), perform=perform,
                    registration_id=registration_id, kinds=tuple(ResidenceKind.values))
+
+
+ARRIVAL_ACTIONS = {"permanent": "residence:permanent", "temporary": "residence:temporary",
+                   "stay": "residence:stay"}
+
+
+@officer_required
+def arrival(request: HttpRequest) -> HttpResponse:
+    """From the search page: register the residence of someone coming from another area,
+    by the ID number on their card."""
+    personal_id = (request.GET.get("personal_id") or "").strip()
+    target = ARRIVAL_ACTIONS.get(request.GET.get("kind") or "")
+    if target is None or not (personal_id.isdigit() and len(personal_id) == 12):
+        messages.error(request, _("Nhập số định danh 12 chữ số và chọn loại đăng ký."))
+        return redirect("population:search")
+    return redirect(target, personal_id=personal_id)
