@@ -56,7 +56,10 @@ def _fresh_unit_cache():
     """Unit primary keys can be reused after a test's rollback (SQLite); the per-process unit
     cache must not carry a previous test's units."""
     from dancu.geo.selectors import unit_by_pk
+    from dancu.population.services import id_codes_for_province
 
-    unit_by_pk.cache_clear()
+    for cache in (unit_by_pk, id_codes_for_province):
+        cache.cache_clear()
     yield
-    unit_by_pk.cache_clear()
+    for cache in (unit_by_pk, id_codes_for_province):
+        cache.cache_clear()

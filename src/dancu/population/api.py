@@ -160,27 +160,6 @@ def unit_out(unit: AdminUnit | None) -> dict[str, str] | None:
     return {"code": unit.qualified_code, "name": unit.name} if unit is not None else None
 
 
-def _family_ids(c: Citizen) -> dict[str, str | None]:
-    """Father/mother/spouse ID numbers: from the related rows if the selector loaded them,
-    else in one small query (never three)."""
-    out: dict[str, str | None] = {}
-    missing: dict[str, int] = {}
-    for key in ("father", "mother", "spouse"):
-        pk = getattr(c, f"{key}_id")
-        if pk is None:
-            out[key] = None
-        elif hasattr(c, f"{key}_pid"):  # annotated by population.selectors.get_citizen
-            out[key] = getattr(c, f"{key}_pid")
-        elif Citizen._meta.get_field(key).is_cached(c):
-            out[key] = getattr(c, key).personal_id
-        else:
-            missing[key] = pk
-    if missing:
-        ids = dict(Citizen.objects.filter(pk__in=missing.values()).values_list("pk", "personal_id"))
-        out.update({key: ids.get(pk) for key, pk in missing.items()})
-    return out
-
-
 _DOCUMENT_FIELDS = ("personal_id", "full_name", "birth_year", "birth_month", "birth_day", "sex",
                     "ethnicity", "religion", "nationality", "marital_status", "life_status",
                     "death_date", "old_id_number", "version", "updated_at")
@@ -189,15 +168,15 @@ _DOCUMENT_UNITS = ("birth_registration_unit", "origin_unit", "current_commune", 
 
 def citizen_out(c: Citizen) -> dict[str, Any]:
     """``CitizenOut`` of a loaded record: the same builder as the look-up's happy path
-    (``population.selectors.citizen_document``)."""
-    family = _family_ids(c)
+    (``population.selectors.citizen_document``). ``c`` comes from ``get_citizen``, which
+    annotates the relatives' ID numbers (father_pid, mother_pid, spouse_pid)."""
     units = {}
     for name in _DOCUMENT_UNITS:
         unit = getattr(c, name)
         units[name] = (unit.qualified_code, unit.name) if unit is not None else None
     return citizen_document({**{name: getattr(c, name) for name in _DOCUMENT_FIELDS}, **units,
-                             "father_pid": family["father"], "mother_pid": family["mother"],
-                             "spouse_pid": family["spouse"]})
+                             "father_pid": c.father_pid, "mother_pid": c.mother_pid,  # type: ignore[attr-defined]
+                             "spouse_pid": c.spouse_pid})  # type: ignore[attr-defined]
 
 
 _ENCODER = NinjaJSONEncoder()

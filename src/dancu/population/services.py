@@ -16,6 +16,7 @@ from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
 from dancu.core.errors import Conflict, DomainError, FieldError, NotFound, OutOfJurisdiction
 from dancu.geo.models import AdminUnit, CodeSystem, Level, UnitConversion
+from dancu.geo.selectors import find_unit, unit_by_pk
 from dancu.population import domain
 from dancu.population.models import Citizen
 from dancu.population.validation import clean_citizen, format_partial_date
@@ -32,11 +33,15 @@ CORRECTABLE = (
 def snapshot(c: Citizen) -> dict[str, Any]:
     """The record as plain JSON: what history stores as 'before' and 'after'."""
     def unit(u_id: int | None) -> str | None:
-        return _unit_code(u_id) if u_id else None
+        return unit_by_pk(u_id).qualified_code if u_id else None
+
+    relatives = {k: v for k, v in (("father", c.father_id), ("mother", c.mother_id),
+                                   ("spouse", c.spouse_id)) if v}
+    by_pk = dict(Citizen.objects.filter(pk__in=relatives.values()).values_list("pk", "personal_id")) \
+        if relatives else {}
 
     def pid(c_id: int | None) -> str | None:
-        return Citizen.objects.filter(pk=c_id).values_list("personal_id", flat=True).first() \
-            if c_id else None
+        return by_pk.get(c_id) if c_id else None
 
     return {
         "personal_id": c.personal_id, "full_name": c.full_name,
@@ -53,18 +58,9 @@ def snapshot(c: Citizen) -> dict[str, Any]:
     }
 
 
-def _unit_code(unit_id: int) -> str:
-    u = AdminUnit.objects.only("code_system", "code").get(pk=unit_id)
-    return u.qualified_code
-
-
 def resolve_unit(qualified: str) -> AdminUnit | None:
-    """'2025:00097' or 'legacy:001' → the unit; None when unknown or malformed."""
-    system, _sep, code = (qualified or "").partition(":")
-    if system not in CodeSystem.values or not code:
-        return None
-    return AdminUnit.objects.filter(code_system=system, code=code).select_related("province") \
-        .order_by("level").first()
+    """'2025:00097' or 'legacy:38' → the unit; None when unknown or malformed."""
+    return find_unit(qualified or "")
 
 
 def resolve_person(personal_id: str) -> Citizen | None:
