@@ -14,26 +14,12 @@ with --explain.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-
-def _prepare(url: str, size: int, reuse: bool) -> None:
-    if reuse:
-        return
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env = dict(os.environ, DATABASE_URL=url)
-    subprocess.run([sys.executable, "-m", "dancu.cli", "migrate", "-v0"], env=env, check=True)
-    subprocess.run([sys.executable, "-m", "dancu.cli", "population", "generate", "--size", str(size),
-                    "--seed", "1", "--no-progress"], env=env, check=True)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import prepare_registry, setup_django
 
 
 def _time(fn, repeat: int) -> float:
@@ -55,14 +41,9 @@ def main() -> None:
     parser.add_argument("--drilldowns", action="store_true", help="also time page 1 of each drill-down")
     parser.add_argument("--no-jit", action="store_true", help="PostgreSQL: SET jit = off for the session")
     args = parser.parse_args()
-    _prepare(args.database_url, args.size, args.reuse)
+    prepare_registry(args.database_url, args.size, args.reuse)
 
-    os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dancu.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    import django
-
-    django.setup()
+    setup_django(args.database_url)
     from django.db import connection
     from django.db.models import Count
 
