@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "dancu.population",
     "dancu.residence",
     "dancu.quality",
+    "dancu.eid",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +150,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns (and tests fail) without it
+MEDIA_ROOT = DATA_DIR / "media"  # portraits of e-ID applications; never served publicly
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -173,3 +175,23 @@ LOGGING = {
 DANCU_PAGE_SIZE = int(os.environ.get("DANCU_PAGE_SIZE", "25"))
 # Seconds a resolved API bearer token is cached per process (revocation takes effect within it).
 DANCU_API_TOKEN_CACHE_SECONDS = float(os.environ.get("DANCU_API_TOKEN_CACHE_SECONDS", "30"))
+
+# ---- Electronic identification (dancu.eid) ----
+# Password hashing: Argon2id, OWASP's first setting (19 MiB, 2 passes, 1 lane); raise only.
+DANCU_EID_ARGON2_MEMORY_KIB = int(os.environ.get("DANCU_EID_ARGON2_MEMORY_KIB", str(19 * 1024)))
+DANCU_EID_ARGON2_TIME_COST = int(os.environ.get("DANCU_EID_ARGON2_TIME_COST", "2"))
+if DANCU_EID_ARGON2_MEMORY_KIB < 19 * 1024 or DANCU_EID_ARGON2_TIME_COST < 2:
+    raise ImproperlyConfigured("Argon2id below OWASP's minimum (19 MiB, t=2) is not allowed")
+# Minutes an account stays locked after five wrong passwords in a row.
+DANCU_EID_LOCK_MINUTES = float(os.environ.get("DANCU_EID_LOCK_MINUTES", "30"))
+# Key for encrypting TOTP seeds and digesting one-time codes (defaults to SECRET_KEY).
+DANCU_EID_SECRET_KEY = os.environ.get("DANCU_EID_SECRET_KEY", "")
+DANCU_OTP_TTL_SECONDS = float(os.environ.get("DANCU_OTP_TTL_SECONDS", "300"))
+DANCU_OTP_RESEND_SECONDS = float(os.environ.get("DANCU_OTP_RESEND_SECONDS", "60"))
+DANCU_OTP_MAX_PER_HOUR = int(os.environ.get("DANCU_OTP_MAX_PER_HOUR", "5"))
+# SMS gateway: "outbox" (development: stored, never sent) or "http" (production gateway).
+DANCU_SMS_BACKEND = os.environ.get("DANCU_SMS_BACKEND", "outbox")
+DANCU_SMS_HTTP_URL = os.environ.get("DANCU_SMS_HTTP_URL", "")
+DANCU_SMS_HTTP_TOKEN = os.environ.get("DANCU_SMS_HTTP_TOKEN", "")
+if PRODUCTION and DANCU_SMS_BACKEND == "http" and not DANCU_SMS_HTTP_URL:
+    raise ImproperlyConfigured("DANCU_SMS_BACKEND=http needs DANCU_SMS_HTTP_URL")

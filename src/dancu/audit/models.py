@@ -14,6 +14,8 @@ class Source(models.TextChoices):
     IMPORT = "import", _("Lô nhập dữ liệu")
     DOSSIER = "dossier", _("Hồ sơ thủ tục")
     SYSTEM = "system", _("Hệ thống")
+    CITIZEN = "citizen", _("Công dân tự thực hiện")
+    RELYING_PARTY = "rp", _("Bên sử dụng dịch vụ xác thực")
 
 
 class AuditEvent(models.Model):

@@ -19,7 +19,7 @@ from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
 from dancu.core.errors import DomainError, NotFound, OutOfJurisdiction
 from dancu.core.reference import ETHNICITIES, RELIGIONS
-from dancu.core.text import search_key
+from dancu.core.text import nfc, search_key
 from dancu.geo.selectors import unit_by_pk
 from dancu.population.models import Citizen
 from dancu.population.validation import format_partial_date
@@ -297,3 +297,35 @@ def family_of(citizen: Citizen) -> dict[str, list[Citizen]]:
     children = list(Citizen.objects.filter(Q(father=citizen) | Q(mother=citizen))
                     .order_by("birth_year"))
     return {"children": children}
+
+
+# ---- Identity match (e-ID registration, eKYC) ---------------------------------------------------
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    """``status``: "match", "no_match" (unknown ID number, or name/date of birth differ — the two
+    are deliberately not told apart), "deceased" or "missing"."""
+
+    status: str
+    citizen: Citizen | None = None
+
+
+def check_identity(personal_id: str, full_name: str, birth_date: dt.date) -> IdentityCheck:
+    """Does this ID number, name and date of birth match one person of the registry?
+
+    The name must be the registered name (Unicode NFC, case and spacing ignored, diacritics
+    significant). A registered partial date of birth (year, or month and year) matches on the
+    parts it has. Not audited here: the caller records the check with its own actor and purpose.
+    """
+    citizen = Citizen.objects.filter(personal_id=personal_id).first()
+    if citizen is None:
+        return IdentityCheck("no_match")
+    if nfc(full_name).casefold() != nfc(citizen.full_name).casefold():
+        return IdentityCheck("no_match")
+    known = (citizen.birth_year, citizen.birth_month, citizen.birth_day)
+    declared = (birth_date.year, birth_date.month, birth_date.day)
+    if any(k is not None and k != d for k, d in zip(known, declared, strict=True)):
+        return IdentityCheck("no_match")
+    if citizen.life_status != "living":
+        return IdentityCheck(citizen.life_status, citizen)
+    return IdentityCheck("match", citizen)

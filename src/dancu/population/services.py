@@ -17,7 +17,7 @@ from dancu.audit import services as audit
 from dancu.core.errors import Conflict, DomainError, FieldError, NotFound, OutOfJurisdiction
 from dancu.geo.models import AdminUnit, CodeSystem, Level, UnitConversion
 from dancu.geo.selectors import find_unit, unit_by_pk
-from dancu.population import domain
+from dancu.population import domain, signals
 from dancu.population.models import Citizen
 from dancu.population.validation import clean_citizen, format_partial_date
 
@@ -219,6 +219,7 @@ def correct_citizen(actor: Actor, personal_id: str, changes: Mapping[str, Any], 
         raise Conflict("E_VERSION_CONFLICT",
                        _("Hồ sơ vừa được người khác cập nhật; hãy tải lại và thử lại."), "version")
     before = snapshot(citizen)
+    previous_life_status = citizen.life_status
     cleaned = clean_citizen(changes, resolve_unit=resolve_unit, resolve_person=resolve_person,
                             today=today, partial=True)
     values = cleaned.values
@@ -255,6 +256,9 @@ def correct_citizen(actor: Actor, personal_id: str, changes: Mapping[str, Any], 
     after = snapshot(citizen)
     audit.record(actor, "citizen.update", subject_type="citizen", subject_id=citizen.pk,
                  personal_id=citizen.personal_id, before=before, after=after, reason=reason)
+    if citizen.life_status != previous_life_status:
+        signals.life_status_changed.send(sender=Citizen, citizen=citizen,
+                                         previous=previous_life_status, actor=actor)
     return citizen
 
 
