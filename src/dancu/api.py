@@ -127,10 +127,12 @@ def health(request: HttpRequest) -> Status:
 
 def _mount() -> None:
     from dancu.population.api import router as population_router
+    from dancu.eid.api import router as eid_router
     from dancu.residence.api import router as residence_router
 
     api.add_router("/", population_router)
     api.add_router("/", residence_router)
+    api.add_router("/eid", eid_router)
     api.add_router("/", _fallback)  # last: only what no other route matched
 
 

@@ -1,0 +1,75 @@
+"""The citizen's web session: which account is signed in, by which factors, since when.
+
+The session of a signed-in citizen is a Django session of the account's user plus
+``request.session["dancu_eid"] = {"account": pk, "methods": [...], "auth_time": epoch}``.
+The OpenID Connect provider reads it to decide ``acr``/``amr``/``auth_time`` and whether a
+step-up or a fresh login (``max_age``, ``prompt=login``) is needed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.contrib.auth import login, logout
+from django.http import HttpRequest
+
+from dancu.eid import assurance
+from dancu.eid.models import AccountStatus, EidAccount
+
+SESSION_KEY = "dancu_eid"
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@dataclass
+class EidSession:
+    account: EidAccount
+    methods: list[str]
+    auth_time: int
+
+    @property
+    def level(self) -> int:
+        """The Decree 69 assurance level this session has reached."""
+        return assurance.assurance_level(self.methods, self.account.level)
+
+    @property
+    def acr(self) -> str:
+        return assurance.acr_for_level(max(self.level, 1))
+
+    @property
+    def amr(self) -> list[str]:
+        return assurance.amr_claim(self.methods)
+
+
+def establish(request: HttpRequest, account: EidAccount, methods: list[str]) -> EidSession:
+    """After a successful first factor: a new session (new key: no fixation) for the account."""
+    login(request, account.user, backend=BACKEND)
+    data = {"account": account.pk, "methods": sorted(set(methods)), "auth_time": int(time.time())}
+    request.session[SESSION_KEY] = data
+    return EidSession(account, data["methods"], data["auth_time"])
+
+
+def add_methods(request: HttpRequest, methods: list[str]) -> None:
+    """After a successful step-up: the factors add up; auth_time stays the first factor's."""
+    data = dict(request.session.get(SESSION_KEY) or {})
+    if not data:
+        return
+    data["methods"] = sorted(set(data.get("methods", [])) | set(methods))
+    request.session[SESSION_KEY] = data
+
+
+def current(request: HttpRequest) -> EidSession | None:
+    """The signed-in citizen, or None (not signed in, an officer's session, or an account that
+    was locked, suspended or revoked since)."""
+    data = request.session.get(SESSION_KEY)
+    user = getattr(request, "user", None)
+    if not data or user is None or not user.is_authenticated:
+        return None
+    account = EidAccount.objects.filter(pk=data.get("account"), user_id=user.pk).first()
+    if account is None or account.status != AccountStatus.ACTIVE:
+        return None
+    return EidSession(account, list(data.get("methods", [])), int(data.get("auth_time", 0)))
+
+
+def end(request: HttpRequest) -> None:
+    logout(request)
