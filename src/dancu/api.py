@@ -126,8 +126,8 @@ def health(request: HttpRequest) -> Status:
 
 
 def _mount() -> None:
-    from dancu.population.api import router as population_router
     from dancu.eid.api import router as eid_router
+    from dancu.population.api import router as population_router
     from dancu.residence.api import router as residence_router
 
     api.add_router("/", population_router)

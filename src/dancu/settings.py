@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "dancu.residence",
     "dancu.quality",
     "dancu.eid",
+    "oauth2_provider",
+    "dancu.oidc",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +131,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "dancu.oidc.hashers.ClientSecretHasher",  # OAuth client secrets only (see that module)
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -195,3 +198,59 @@ DANCU_SMS_HTTP_URL = os.environ.get("DANCU_SMS_HTTP_URL", "")
 DANCU_SMS_HTTP_TOKEN = os.environ.get("DANCU_SMS_HTTP_TOKEN", "")
 if PRODUCTION and DANCU_SMS_BACKEND == "http" and not DANCU_SMS_HTTP_URL:
     raise ImproperlyConfigured("DANCU_SMS_BACKEND=http needs DANCU_SMS_HTTP_URL")
+
+# ---- The authentication service: OpenID Connect provider (dancu.oidc, django-oauth-toolkit) ----
+from dancu.oidc import keys as _oidc_keys  # noqa: E402  (no Django models imported)
+
+DANCU_OIDC_KEY_DIR = Path(os.environ.get("DANCU_OIDC_KEY_DIR", DATA_DIR / "oidc-keys")).resolve()
+# Development makes a first signing key on start; production must be given one
+# (`dancu oidc keys rotate` once, on the machine or volume that holds DANCU_OIDC_KEY_DIR).
+_OIDC_ACTIVE_KEY, _OIDC_INACTIVE_KEYS = _oidc_keys.load(DANCU_OIDC_KEY_DIR, create=not PRODUCTION)
+if PRODUCTION and not _OIDC_ACTIVE_KEY and os.environ.get("DANCU_OIDC_ALLOW_NO_KEY") != "1":
+    raise ImproperlyConfigured(
+        f"No OpenID Connect signing key in {DANCU_OIDC_KEY_DIR}: run `dancu oidc keys rotate`")
+DANCU_OIDC_SCOPES = {
+    "openid": _("Đăng nhập bằng định danh điện tử"),
+    "identity": _("Số định danh cá nhân và mức độ tài khoản định danh điện tử"),
+    "profile": _("Họ và tên, ngày sinh, giới tính"),
+    "address": _("Nơi ở hiện tại"),
+    "family": _("Cha, mẹ, vợ/chồng (số định danh và họ tên)"),
+    "phone": _("Số điện thoại đã xác thực"),
+    "email": _("Thư điện tử"),
+    "ekyc": _("Đối chiếu thông tin công dân (eKYC) — dành cho hệ thống của tổ chức"),
+    "eid.self": _("Ứng dụng định danh điện tử: xem và quản lý tài khoản của chính mình"),
+}
+# The library's own models (not swapped); named so that migrations can resolve them.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _OIDC_ACTIVE_KEY,
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": _OIDC_INACTIVE_KEYS,
+    "OIDC_ISS_ENDPOINT": os.environ.get("DANCU_OIDC_ISSUER", ""),  # empty: from the request's host
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
+    "OAUTH2_VALIDATOR_CLASS": "dancu.oidc.validators.Validator",
+    "SCOPES": DANCU_OIDC_SCOPES,
+    "DEFAULT_SCOPES": ["openid"],
+    "PKCE_REQUIRED": True,  # every client, S256 only (RFC 9700)
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("DANCU_OIDC_ACCESS_TOKEN_SECONDS", "900")),
+    "ID_TOKEN_EXPIRE_SECONDS": 900,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": int(os.environ.get("DANCU_OIDC_REFRESH_TOKEN_SECONDS",
+                                                       str(30 * 86400))),
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a reused refresh token revokes its whole family
+    "REQUEST_APPROVAL_PROMPT": "force",  # consent is decided by dancu.oidc (stored consents)
+    "CLIENT_SECRET_HASHER": "client_sha256",
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["https", "http"],
+    "ALLOWED_SCHEMES": ["https"] if PRODUCTION else ["https", "http"],
+}

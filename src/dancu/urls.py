@@ -11,6 +11,7 @@ urlpatterns = [
     path("residence/", include("dancu.residence.urls")),
     path("quality/", include("dancu.quality.urls")),
     path("eid/", include("dancu.eid.urls")),
+    path("oidc/", include("dancu.oidc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

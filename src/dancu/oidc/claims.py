@@ -1,0 +1,92 @@
+"""Registry claims by scope, and the audit of their release to relying parties.
+
+| scope | claims |
+|---|---|
+| identity | ``personal_id``, ``eid_level`` |
+| profile | ``name``, ``birthdate`` (``YYYY-MM-DD``; ``YYYY`` for a partial date), ``gender`` |
+| address | ``address`` (``formatted``, ``locality`` = commune, ``region`` = province, ``country`` = VN) |
+| family | ``family``: father / mother / spouse, each ``{personal_id, name}`` where the registry links them |
+| phone | ``phone_number``, ``phone_number_verified`` (confirmed by OTP) |
+| email | ``email``, ``email_verified`` (false: never confirmed) |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dancu.accounts.actor import Actor
+from dancu.audit import services as audit
+from dancu.geo.selectors import unit_by_pk
+
+CLAIMS_BY_SCOPE: dict[str, tuple[str, ...]] = {
+    "identity": ("personal_id", "eid_level"),
+    "profile": ("name", "birthdate", "gender"),
+    "address": ("address",),
+    "family": ("family",),
+    "phone": ("phone_number", "phone_number_verified"),
+    "email": ("email", "email_verified"),
+}
+_GENDER = {"M": "male", "F": "female"}
+
+
+def _account_of(user: Any) -> Any:
+    from dancu.eid.models import EidAccount
+
+    return EidAccount.objects.select_related("citizen").filter(user_id=getattr(user, "pk", None)).first()
+
+
+def claims_for_user(user: Any, scopes: set[str]) -> dict[str, Any]:
+    """The claims of the granted scopes for the person behind ``user`` (an e-ID account's user)."""
+    account = _account_of(user)
+    if account is None:
+        return {}
+    c = account.citizen
+    out: dict[str, Any] = {}
+    if "identity" in scopes:
+        out |= {"personal_id": c.personal_id, "eid_level": account.level}
+    if "profile" in scopes:
+        birth = (f"{c.birth_year:04d}-{c.birth_month:02d}-{c.birth_day:02d}" if c.birth_day
+                 else f"{c.birth_year:04d}")
+        out |= {"name": c.full_name, "birthdate": birth, "gender": _GENDER.get(c.sex, "")}
+    if "address" in scopes and c.current_commune_id:
+        commune = unit_by_pk(c.current_commune_id)
+        province = unit_by_pk(c.current_province_id) if c.current_province_id else None
+        out["address"] = {"formatted": ", ".join(u.name for u in (commune, province) if u),
+                          "locality": commune.name, "region": province.name if province else "",
+                          "country": "VN"}
+    if "family" in scopes:
+        from dancu.population.models import Citizen
+
+        ids = {k: getattr(c, f"{k}_id") for k in ("father", "mother", "spouse")}
+        people = {p.pk: p for p in Citizen.objects.filter(pk__in=[v for v in ids.values() if v])}
+        out["family"] = {k: {"personal_id": people[v].personal_id, "name": people[v].full_name}
+                         for k, v in ids.items() if v in people}
+    if "phone" in scopes:
+        out |= {"phone_number": account.phone, "phone_number_verified": True}
+    if "email" in scopes and account.email:
+        out |= {"email": account.email, "email_verified": False}
+    return out
+
+
+def rp_actor(client: Any, ip: str | None = None) -> Actor:
+    """A relying party (an OAuth client) as the actor of an audit event."""
+    label = f"rp:{getattr(client, 'name', '') or getattr(client, 'client_id', '?')}"
+    return Actor(label=label[:150], role="relying_party", source="rp",
+                 source_ref=f"client:{getattr(client, 'client_id', '')}"[:120], ip=ip)
+
+
+def purpose_of(client: Any) -> str:
+    agreement = getattr(client, "agreement", None)
+    return agreement.purpose if agreement is not None else ""
+
+
+def audit_release(client: Any, user: Any, released: dict[str, Any], *, channel: str) -> None:
+    """One audit event per release of a person's claims to a relying party."""
+    personal = sorted(k for k in released if k not in ("sub",))
+    if not personal:
+        return
+    account = _account_of(user)
+    personal_id = account.personal_id if account else ""
+    audit.record(rp_actor(client), f"oidc.claims.{channel}", subject_type="citizen",
+                 subject_id=personal_id, personal_id=personal_id, reason=purpose_of(client),
+                 details={"claims": personal})

@@ -1,0 +1,90 @@
+"""The authentication service's own records beside django-oauth-toolkit's tables (clients,
+grants, tokens): the relying party's agreement, the citizen's consents, the authentication
+context behind each code and ID token, and the eKYC rate windows."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Agreement(models.Model):
+    """The written agreement of a relying party (Decree 69, Art. 18): what it may ask for, why,
+    until when. An expired or not-yet-valid agreement stops the client working."""
+
+    application = models.OneToOneField(settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+                                       on_delete=models.PROTECT, related_name="agreement")
+    organisation = models.CharField(_("tổ chức"), max_length=255)
+    reference = models.CharField(_("số văn bản thỏa thuận"), max_length=100, blank=True, default="")
+    purpose = models.CharField(_("mục đích"), max_length=500)
+    allowed_scopes = models.CharField(_("phạm vi được phép"), max_length=300,
+                                      help_text="space-separated scopes")
+    min_acr_level = models.PositiveSmallIntegerField(_("mức xác thực tối thiểu"), default=0)
+    valid_from = models.DateTimeField(_("hiệu lực từ"))
+    valid_until = models.DateTimeField(_("hiệu lực đến"))
+    contact_name = models.CharField(_("người liên hệ"), max_length=150)
+    contact_email = models.EmailField(_("thư điện tử liên hệ"))
+    contact_phone = models.CharField(_("điện thoại liên hệ"), max_length=20, blank=True, default="")
+    ekyc_per_minute = models.PositiveIntegerField(_("giới hạn eKYC mỗi phút"), default=600)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=150, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.application_id})"
+
+    @property
+    def scopes(self) -> set[str]:
+        return set(self.allowed_scopes.split())
+
+    def in_force(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.valid_from <= at < self.valid_until
+
+
+class Consent(models.Model):
+    """What a citizen allowed a relying party to receive, and for what stated purpose.
+    Revoking it revokes the relying party's tokens for that person."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    application = models.ForeignKey(settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    scopes = models.CharField(max_length=300)
+    purpose = models.CharField(max_length=500)
+    granted_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "application"], condition=Q(revoked_at__isnull=True),
+                                    name="oidc_one_live_consent"),
+        ]
+
+    @property
+    def scope_set(self) -> set[str]:
+        return set(self.scopes.split())
+
+
+class AuthContext(models.Model):
+    """How the person authenticated for one authorization code, then for each ID token issued
+    from it (and from its refresh tokens): the acr, amr and auth_time claims."""
+
+    code_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    id_token_jti = models.UUIDField(null=True, blank=True, unique=True)
+    acr = models.CharField(max_length=40)
+    amr = models.CharField(max_length=60)
+    auth_time = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class RateWindow(models.Model):
+    """Calls of one client in one minute (eKYC rate limit), shared by every server process."""
+
+    client_id = models.CharField(max_length=100)
+    window = models.BigIntegerField(help_text="epoch minute")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client_id", "window"], name="oidc_rate_window")]

@@ -1,0 +1,145 @@
+"""dancu's rules plugged into django-oauth-toolkit's request validator (the persistence and policy
+hooks of oauthlib). The protocol itself — codes, PKCE, token issuance, rotation, revocation,
+introspection, ID token signing — is the library's.
+
+What is added here:
+
+- a client works only while its agreement (``oidc.Agreement``) is in force, and may be granted
+  only the scopes of that agreement;
+- claims come from the population registry by scope (``dancu.oidc.claims``), and every release
+  of personal data to a relying party is audited with the client and its stated purpose;
+- ``acr``, ``amr`` and ``auth_time`` in ID tokens come from the e-ID session that approved the
+  authorization (``AuthContext``), and carry over to ID tokens issued on refresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from oauth2_provider.oauth2_validators import OAuth2Validator
+
+from dancu.oidc import claims as registry_claims
+from dancu.oidc.models import Agreement, AuthContext
+
+
+def code_digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def agreement_of(client: Any) -> Agreement | None:
+    try:
+        return client.agreement
+    except Agreement.DoesNotExist:
+        return None
+
+
+class Validator(OAuth2Validator):
+    oidc_claim_scope = {claim: scope for scope, names in registry_claims.CLAIMS_BY_SCOPE.items()
+                        for claim in names} | {"sub": "openid"}
+
+    # ---- clients and their agreements --------------------------------------------------------
+
+    def _load_application(self, client_id: str, request: Any) -> Any:
+        client = super()._load_application(client_id, request)
+        if client is None:
+            return None
+        agreement = agreement_of(client)
+        if agreement is None or not agreement.in_force():
+            request.client = None
+            return None
+        return client
+
+    def validate_scopes(self, client_id: str, scopes: list[str], client: Any, request: Any,
+                        *args: Any, **kwargs: Any) -> bool:
+        if not super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
+            return False
+        agreement = agreement_of(client)
+        return agreement is not None and set(scopes) <= agreement.scopes
+
+    def get_default_scopes(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> list[str]:
+        client = request.client or self._load_application(client_id, request)
+        agreement = agreement_of(client) if client else None
+        if agreement is None:
+            return []
+        # client credentials without a scope: everything the agreement allows that is not a person's
+        return sorted(agreement.scopes - set(registry_claims.CLAIMS_BY_SCOPE) - {"openid"})
+
+    # ---- prompt=none: decided by the authorization view (login_required, consent_required,
+    # interaction_required), which knows the e-ID session; oauthlib only asks permission to go on.
+
+    def validate_silent_authorization(self, request: Any) -> bool:
+        return True
+
+    def validate_silent_login(self, request: Any) -> bool:
+        return True
+
+    # ---- claims --------------------------------------------------------------------------------
+
+    def get_additional_claims(self, request: Any) -> dict[str, Any]:
+        return registry_claims.claims_for_user(request.user, set(request.scopes or []))
+
+    def get_discovery_claims(self, request: Any) -> list[str]:
+        return sorted({"sub", "acr", "amr", "auth_time", *self.oidc_claim_scope})
+
+    def get_oidc_claims(self, token: Any, token_handler: Any, request: Any) -> dict[str, Any]:
+        released = super().get_oidc_claims(token, token_handler, request)
+        registry_claims.audit_release(request.client, request.user, released,
+                                      channel=getattr(request, "dancu_channel", "id_token"))
+        return released
+
+    def get_userinfo_claims(self, request: Any) -> dict[str, Any]:
+        request.dancu_channel = "userinfo"
+        return super().get_userinfo_claims(request)
+
+    # ---- the authentication context (acr, amr, auth_time) ------------------------------------
+
+    def _create_authorization_code(self, request: Any, code: dict, expires: Any = None) -> Any:
+        grant = super()._create_authorization_code(request, code, expires)
+        context = getattr(request, "dancu_auth", None)
+        if context:
+            AuthContext.objects.create(code_digest=code_digest(code["code"]), acr=context["acr"],
+                                       amr=context["amr"], auth_time=context["auth_time"])
+        return grant
+
+    def validate_code(self, client_id: str, code: str, client: Any, request: Any,
+                      *args: Any, **kwargs: Any) -> bool:
+        ok = super().validate_code(client_id, code, client, request, *args, **kwargs)
+        if ok:
+            ctx = AuthContext.objects.filter(code_digest=code_digest(code)).first()
+            request.dancu_auth = _as_dict(ctx)
+        return ok
+
+    def validate_refresh_token(self, refresh_token: str, client: Any, request: Any,
+                               *args: Any, **kwargs: Any) -> bool:
+        ok = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        if ok:
+            rt = getattr(request, "refresh_token_instance", None)
+            access = getattr(rt, "access_token", None) if rt else None
+            id_token = getattr(access, "id_token", None) if access else None
+            if id_token is not None:
+                request.dancu_auth = _as_dict(AuthContext.objects.filter(id_token_jti=id_token.jti).first())
+        return ok
+
+    def _save_id_token(self, jti: Any, request: Any, expires: Any, *args: Any, **kwargs: Any) -> Any:
+        id_token = super()._save_id_token(jti, request, expires, *args, **kwargs)
+        context = getattr(request, "dancu_auth", None)
+        if context:
+            AuthContext.objects.create(id_token_jti=jti, acr=context["acr"], amr=context["amr"],
+                                       auth_time=context["auth_time"])
+        return id_token
+
+    def get_id_token_dictionary(self, token: Any, token_handler: Any, request: Any) -> tuple[dict, Any]:
+        claims, expiration = super().get_id_token_dictionary(token, token_handler, request)
+        context = getattr(request, "dancu_auth", None)
+        if context:
+            claims["acr"] = context["acr"]
+            claims["amr"] = context["amr"].split()
+            claims["auth_time"] = int(context["auth_time"])
+        return claims, expiration
+
+
+def _as_dict(ctx: AuthContext | None) -> dict[str, Any] | None:
+    if ctx is None:
+        return None
+    return {"acr": ctx.acr, "amr": ctx.amr, "auth_time": ctx.auth_time}
