@@ -58,7 +58,11 @@ def error_body(code: str, message: Any, field: str | None = None) -> dict[str, A
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:  # 429: when the caller may try again
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -127,12 +131,14 @@ def health(request: HttpRequest) -> Status:
 
 def _mount() -> None:
     from dancu.eid.api import router as eid_router
+    from dancu.oidc.api import router as ekyc_router
     from dancu.population.api import router as population_router
     from dancu.residence.api import router as residence_router
 
     api.add_router("/", population_router)
     api.add_router("/", residence_router)
     api.add_router("/eid", eid_router)
+    api.add_router("/ekyc", ekyc_router)
     api.add_router("/", _fallback)  # last: only what no other route matched
 
 
