@@ -12,6 +12,7 @@ urlpatterns = [
     path("quality/", include("dancu.quality.urls")),
     path("eid/", include("dancu.eid.urls")),
     path("oidc/", include("dancu.oidc.urls")),
+    path("relying-parties/", include("dancu.oidc.console")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
