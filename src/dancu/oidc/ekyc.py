@@ -47,14 +47,21 @@ def _count_call(client_id: str) -> tuple[int, int]:
     return count, 60 - int(now % 60)
 
 
-@transaction.atomic
 def verify(principal: TokenPrincipal, *, personal_id: str, full_name: str, birth_date: dt.date,
            purpose: str = "") -> str:
     client = principal.client
-    limit = client.agreement.ekyc_per_minute
-    count, retry_after = _count_call(client.client_id)
-    if count > limit:
+    # Counted in its own short transaction: the window's row lock must not be held while the
+    # check runs, or every call of a client would queue behind the previous one.
+    with transaction.atomic():
+        count, retry_after = _count_call(client.client_id)
+    if count > client.agreement.ekyc_per_minute:
         raise RateLimited(retry_after)
+    return _verify(principal, personal_id, full_name, birth_date, purpose)
+
+
+@transaction.atomic
+def _verify(principal: TokenPrincipal, personal_id: str, full_name: str, birth_date: dt.date,
+            purpose: str) -> str:
     check = check_identity(personal_id, full_name, birth_date)
     result = {"match": "match", "deceased": "deceased"}.get(check.status, "no_match")
     if result == "match":

@@ -1,0 +1,288 @@
+#!/usr/bin/env python
+"""The authentication service under load, beside Keycloak's published sizing.
+
+Keycloak's sizing guide (per vCPU): 15 password logins/s, 120 client-credentials grants/s,
+120 refresh-token grants/s. This script measures on this machine, through gunicorn in production
+mode (PostgreSQL, DEBUG off), with ``wrk``:
+
+- ``POST /oidc/token/`` client-credentials grants (HTTP Basic client authentication);
+- ``POST /oidc/token/`` refresh-token grants, each with a fresh refresh token (rotation on);
+- ``POST /eid/login/`` password logins (Argon2id, OWASP m=19 MiB t=2 p=1) over a pool of accounts,
+  beside the hash alone (``argon2`` verify in one process per CPU, same run): the request
+  overhead = hashes/s ÷ logins/s − 1 (target ≤ 25 %);
+- ``POST /api/v1/ekyc/verify`` and ``POST /oidc/introspect/`` with p50/p99.
+
+"per vCPU" = requests/s ÷ CPUs of the machine (the load generator runs on the same CPUs).
+
+Usage::
+
+    python bench/bench_auth.py --database-url postgresql://postgres@127.0.0.1:5432/dancu_bench_auth \\
+        [--citizens 2000] [--accounts 200] [--workers 4] [--connections 32] [--duration 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_api as common  # gunicorn, wrk and environment helpers
+
+KEYCLOAK_PER_VCPU = {"client_credentials": 120, "refresh": 120, "login": 15}
+PASSWORD = "Bench-mat-khau-2026"
+CSRF = "benchcsrftoken0123456789abcdefgh"  # 32 characters: an unmasked Django CSRF secret
+
+DONE = r"""
+done = function(summary, latency, requests)
+  io.write(string.format(
+    "JSON {\"requests\": %d, \"duration_us\": %d, \"p50_us\": %d, \"p99_us\": %d, " ..
+    "\"non2xx\": %d, \"socket_errors\": %d}\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    summary.errors.status, summary.errors.connect + summary.errors.read +
+    summary.errors.write + summary.errors.timeout))
+end
+"""
+
+# Each wrk thread walks its own stride of a file of lines, never reusing one (refresh tokens).
+THREADED = r"""
+local counter = 1
+local threads = {}
+function setup(thread)
+  thread:set("id", counter)
+  table.insert(threads, thread)
+  counter = counter + 1
+end
+function init(args)
+  items = {}
+  for line in io.lines("%(file)s") do items[#items + 1] = line end
+  step = %(threads)d
+  pos = id
+end
+request = function()
+  local item = items[pos]
+  pos = pos + step
+  if pos > #items then pos = id end
+  %(body)s
+end
+"""
+
+
+def _lua(work: Path, name: str, text: str) -> Path:
+    path = work / f"{name}.lua"
+    path.write_text(text + DONE)
+    return path
+
+
+def _prepare(env: dict[str, str], args: argparse.Namespace, work: Path) -> dict:
+    """Clients, accounts and refresh tokens, made through the services (in a subprocess with
+    the server's settings)."""
+    out = work / "fixtures.json"
+    code = f"""
+import json, datetime as dt, secrets, django
+django.setup()
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, RefreshToken
+from dancu.accounts.actor import system_actor
+from dancu.eid import services as eid
+from dancu.eid.models import EidAccount, SmsMessage
+from dancu.oidc import services as oidc
+from dancu.oidc.models import Agreement
+from dancu.population.models import Citizen
+actor = system_actor("bench")
+until = timezone.now() + dt.timedelta(days=30)
+cc = oidc.create_client(actor, name="bench-agency", organisation="Bench", purpose="bench", scopes=["ekyc"],
+    redirect_uris=[], grant_type="client-credentials", valid_until=until, contact_name="b",
+    contact_email="b@b.vn", ekyc_per_minute=10**9)
+rp = oidc.create_client(actor, name="bench-rp", organisation="Bench", purpose="bench",
+    scopes=["openid", "identity", "profile"], redirect_uris=["https://rp.example/cb"], valid_until=until,
+    contact_name="b", contact_email="b@b.vn")
+people = list(Citizen.objects.filter(life_status="living", birth_year__lte=2000, birth_day__isnull=False)
+              .order_by("id")[:{args.accounts}])
+accounts = []
+for i, c in enumerate(people):
+    r = eid.submit_level1_application(personal_id=c.personal_id, full_name=c.full_name,
+        birth_date=dt.date(c.birth_year, c.birth_month, c.birth_day), phone="09%08d" % i,
+        portrait=b"\\x89PNG\\r\\n\\x1a\\n" + bytes(64))
+    if r.refused:
+        continue
+    body = SmsMessage.objects.filter(to=r.challenge.phone).order_by("-id").first().body
+    otp = [w for w in body.replace(",", " ").split() if w.isdigit() and len(w) == 6][0]
+    eid.confirm_level1_application(r.application.pk, r.challenge.pk, otp, {PASSWORD!r})
+    birth = "%04d-%02d-%02d" % (c.birth_year, c.birth_month, c.birth_day)
+    accounts.append((c.personal_id, c.full_name, birth))
+users = list(EidAccount.objects.values_list("user_id", flat=True))
+now = timezone.now()
+tokens = []
+batch_a, batch_r = [], []
+for i in range({args.refresh_tokens}):
+    at = AccessToken(user_id=users[i % len(users)], application=rp.application,
+                     token=secrets.token_urlsafe(30), expires=now + dt.timedelta(minutes=15),
+                     scope="openid identity profile")
+    batch_a.append(at)
+AccessToken.objects.bulk_create(batch_a, batch_size=2000)
+for at in batch_a:
+    rt = secrets.token_urlsafe(30)
+    batch_r.append(RefreshToken(user_id=at.user_id, application=rp.application, token=rt, access_token=at))
+    tokens.append(rt)
+RefreshToken.objects.bulk_create(batch_r, batch_size=2000)
+json.dump({{"cc": [cc.client_id, cc.client_secret], "rp": [rp.client_id, rp.client_secret],
+           "accounts": accounts, "refresh": tokens}}, open({str(out)!r}, "w"))
+"""
+    pre_env = dict(env, DANCU_OTP_RESEND_SECONDS="0", DANCU_OTP_MAX_PER_HOUR="1000000")
+    import subprocess
+
+    subprocess.run([sys.executable, "-c", code], env=pre_env, check=True)
+    return json.loads(out.read_text())
+
+
+def _hash_worker(n: int, queue: multiprocessing.Queue) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dancu.settings")
+    from argon2 import PasswordHasher, Type
+
+    ph = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_len=32, salt_len=16,
+                        type=Type.ID)
+    stored = ph.hash(PASSWORD)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        ph.verify(stored, PASSWORD)
+    queue.put(n / (time.perf_counter() - t0))
+
+
+def _hash_rate(per_process: int) -> tuple[float, float]:
+    """(hashes/s with one process per CPU, ms per hash on one core)."""
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=_hash_worker, args=(per_process, queue))
+             for _ in range(os.cpu_count() or 1)]
+    for p in procs:
+        p.start()
+    rates = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return sum(rates), 1000 / (sum(rates) / len(rates))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--database-url", required=True)
+    p.add_argument("--citizens", type=int, default=2000)
+    p.add_argument("--accounts", type=int, default=200)
+    p.add_argument("--refresh-tokens", type=int, default=60000)
+    p.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2)
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--login-connections", type=int, default=8)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--duration", type=int, default=15)
+    p.add_argument("--reuse", action="store_true", help="keep the database as it is")
+    args = p.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed (apt-get install wrk)")
+
+    from _common import prepare_registry
+
+    prepare_registry(args.database_url, args.citizens, args.reuse)
+    env = common._server_env(args.database_url)
+    # the first signing key of a production deployment
+    common._dancu(dict(env, DANCU_OIDC_ALLOW_NO_KEY="1"), "oidc", "keys", "rotate", capture=True)
+    common._dancu(env, "migrate", "--noinput", "-v0")
+    work = Path(tempfile.mkdtemp(prefix="dancu-bench-auth-"))
+    fx = _prepare(env, args, work)
+    import base64
+
+    cc_basic = base64.b64encode(":".join(fx["cc"]).encode()).decode()
+    rp_basic = base64.b64encode(":".join(fx["rp"]).encode()).decode()
+    (work / "refresh.txt").write_text("\n".join(fx["refresh"]) + "\n")
+    (work / "accounts.txt").write_text("\n".join("|".join(a) for a in fx["accounts"]) + "\n")
+
+    port = common._free_port()
+    server = common._start_gunicorn(env, "dancu.wsgi:application", args.workers, port, work, "sync", 1)
+    base = f"http://127.0.0.1:{port}"
+    rows = []
+    try:
+        common._wait_ready(base + "/api/v1/health", server)
+        # a token for eKYC and one to introspect
+        import urllib.request
+
+        def _post(path: str, body: bytes, basic: str) -> dict:
+            req = urllib.request.Request(base + path, data=body, method="POST", headers={  # noqa: S310
+                "Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"})
+            with urllib.request.urlopen(req) as resp:  # noqa: S310 (local server)
+                return json.loads(resp.read())
+
+        ekyc_token = _post("/oidc/token/", b"grant_type=client_credentials", cc_basic)["access_token"]
+        runs = [
+            ("client_credentials", "client-credentials grant POST /oidc/token/", args.connections,
+             "/oidc/token/",
+             f"""wrk.method = "POST"
+wrk.body = "grant_type=client_credentials"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic {cc_basic}"
+"""),
+            ("refresh", "refresh-token grant POST /oidc/token/ (rotation)", args.connections, "/",
+             THREADED % {"file": work / "refresh.txt", "threads": args.threads, "body": (
+                 'return wrk.format("POST", "/oidc/token/", {["Content-Type"] = '
+                 '"application/x-www-form-urlencoded", ["Authorization"] = "Basic ' + rp_basic + '"}, '
+                 '"grant_type=refresh_token&refresh_token=" .. item)')}),
+            ("login", "password login POST /eid/login/ (Argon2id)", args.login_connections, "/",
+             THREADED % {"file": work / "accounts.txt", "threads": args.threads, "body": (
+                 'local pid = string.match(item, "^(%d+)|")\n'
+                 '  return wrk.format("POST", "/eid/login/", {["Content-Type"] = '
+                 '"application/x-www-form-urlencoded", ["Cookie"] = "csrftoken=' + CSRF + '"}, '
+                 '"csrfmiddlewaretoken=' + CSRF + '&personal_id=" .. pid .. "&password=' + PASSWORD + '")')}),
+            ("ekyc", "eKYC POST /api/v1/ekyc/verify", args.connections, "/",
+             THREADED % {"file": work / "accounts.txt", "threads": args.threads, "body": (
+                 'local pid, name, birth = string.match(item, "^(%d+)|(.-)|(.+)$")\n'
+                 '  return wrk.format("POST", "/api/v1/ekyc/verify", {["Content-Type"] = "application/json", '
+                 '["Authorization"] = "Bearer ' + ekyc_token + '"}, '
+                 '"{\\"personal_id\\": \\"" .. pid .. "\\", \\"full_name\\": \\"" .. name .. '
+                 '"\\", \\"birth_date\\": \\"" .. birth .. "\\", \\"purpose\\": \\"bench\\"}")')}),
+            ("introspect", "introspection POST /oidc/introspect/", args.connections, "/oidc/introspect/",
+             f"""wrk.method = "POST"
+wrk.body = "token={ekyc_token}"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic {cc_basic}"
+"""),
+        ]
+        for key, label, conns, path, lua in runs:
+            script = _lua(work, key, lua)
+            if key != "refresh":
+                common._wrk(base + path, script, args.threads, conns, 3)  # warm-up
+            cpu0 = common._group_cpu_seconds(server.pid)
+            result = common._wrk(base + path, script, args.threads, conns, args.duration)
+            cpu = common._group_cpu_seconds(server.pid) - cpu0
+            result["cpu_ms"] = cpu * 1000 / max(result["requests"], 1)
+            rows.append((key, label, conns, result))
+    finally:
+        common._stop(server)
+    hashes_per_s, hash_ms = _hash_rate(40)
+
+    cpus = os.cpu_count() or 1
+    print()
+    print(f"gunicorn {args.workers} sync workers, PostgreSQL, {cpus} CPUs, wrk -t{args.threads}, "
+          f"{args.duration}s per run; load average {os.getloadavg()[0]:.2f}")
+    print()
+    print("| run | connections | requests/s | per vCPU | Keycloak per vCPU | ratio | p50 ms | p99 ms "
+          "| errors | server CPU ms/request |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for key, label, conns, r in rows:
+        per = r["rps"] / cpus
+        kc = KEYCLOAK_PER_VCPU.get(key)
+        ratio = f"{per / kc:.1f}×" if kc else "–"
+        print(f"| {label} | {conns} | {r['rps']:,.0f} | {per:,.0f} | {kc or '–'} | {ratio} | "
+              f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {r['cpu_ms']:.2f} |")
+    login = next(r for k, _, _, r in rows if k == "login")
+    print()
+    print(f"Argon2id verify alone (m=19 MiB, t=2, p=1), one process per CPU: {hashes_per_s:,.1f} hashes/s "
+          f"({hash_ms:.1f} ms per hash on one core). Password logins: {login['rps']:,.1f}/s → request "
+          f"overhead over the hash: {(hashes_per_s / max(login['rps'], 0.001) - 1) * 100:.0f} %")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
