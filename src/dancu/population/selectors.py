@@ -45,11 +45,6 @@ def get_citizen(actor: Actor, personal_id: str, *, reason: str = "",
     citizen = (Citizen.objects.filter(personal_id=personal_id).order_by()
                .annotate(father_pid=F("father__personal_id"), mother_pid=F("mother__personal_id"),
                          spouse_pid=F("spouse__personal_id")).first())
-    if citizen is not None:
-        for field in ("birth_registration_unit", "origin_unit", "current_commune", "current_province"):
-            unit_id = getattr(citizen, f"{field}_id")
-            if unit_id is not None:
-                setattr(citizen, field, unit_by_pk(unit_id))
     if citizen is None:
         audit.record(actor, f"{action}.not_found", subject_type="citizen", subject_id=personal_id,
                      reason=reason)
@@ -59,9 +54,18 @@ def get_citizen(actor: Actor, personal_id: str, *, reason: str = "",
                      personal_id=personal_id, reason=reason)
         raise OutOfJurisdiction("E_JURISDICTION", _("Công dân này ngoài địa bàn của bạn."),
                                 "personal_id")
+    _attach_units(citizen)
     audit.record(actor, action, subject_type="citizen", subject_id=citizen.pk,
                  personal_id=personal_id, reason=reason)
     return citizen
+
+
+def _attach_units(citizen: Citizen) -> None:
+    """The record's units from the per-process cache (no join)."""
+    for field in ("birth_registration_unit", "origin_unit", "current_commune", "current_province"):
+        unit_id = getattr(citizen, f"{field}_id")
+        if unit_id is not None:
+            setattr(citizen, field, unit_by_pk(unit_id))
 
 
 # ---- The look-up of one person by a relying party (API) ---------------------------------------
@@ -255,6 +259,22 @@ def get_citizen_for_arrival(actor: Actor, personal_id: str, *, reason: str = "")
                          personal_id=personal_id, reason=reason)
             return citizen
     return get_citizen(actor, personal_id, reason=reason)
+
+
+def own_record(actor: Actor, personal_id: str) -> Citizen:
+    """The person's own record, read by that person (e-ID self-service): no jurisdiction applies,
+    the actor must be the citizen named ``citizen:<personal_id>``. Audited as
+    ``citizen.view.self``."""
+    if actor.source != "citizen" or actor.label != f"citizen:{personal_id}":
+        raise OutOfJurisdiction("E_NOT_OWN_RECORD", _("Chỉ được xem thông tin của chính mình."),
+                                "personal_id")
+    citizen = Citizen.objects.filter(personal_id=personal_id).first()
+    if citizen is None:
+        raise NotFound("E_CITIZEN_NOT_FOUND", _("Không tìm thấy công dân."), "personal_id")
+    _attach_units(citizen)
+    audit.record(actor, "citizen.view.self", subject_type="citizen", subject_id=citizen.pk,
+                 personal_id=personal_id, reason=_("Công dân xem thông tin của mình"))
+    return citizen
 
 
 @dataclass

@@ -1,0 +1,456 @@
+"""e-ID pages: the citizen's registration, sign-in, second factor, recovery and self-service;
+the officer console's e-ID look-up, level-2 enrolment, status changes and SMS outbox.
+
+Thin: parse a form, call ``eid.services`` (writes) or ``eid.selectors`` (reads), render.
+Everything about the signed-in citizen goes through ``eid.sessions``. Pending one-time-code
+challenges are remembered in the session (server side), never in the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from dancu.accounts.forms import add_domain_errors
+from dancu.accounts.views import client_ip, forbidden, officer_required
+from dancu.core.errors import DomainError, OutOfJurisdiction
+from dancu.eid import assurance, selectors, services, sessions
+from dancu.eid.forms import (
+    CodeForm,
+    Level2Form,
+    LoginForm,
+    OfficerLookupForm,
+    OutboxFilterForm,
+    RecoverConfirmForm,
+    RecoverForm,
+    RegisterConfirmForm,
+    RegisterForm,
+    StatusForm,
+)
+from dancu.eid.models import Channel, OtpChallenge
+
+REGISTRATION_KEY = "dancu_eid_registration"  # {"application", "challenge", "phone"}
+RECOVERY_KEY = "dancu_eid_recovery"          # {"challenge": pk | None, "phone"}
+STEP_UP_KEY = "dancu_eid_step_up"            # pk of the SMS challenge of a step-up
+LOOKUP_REASON_KEY = "dancu_lookup_reason"    # shared with the population console
+HISTORY_PAGE_SIZE = 20
+# Rate limits that only ever apply when the ID number and phone matched an account: a recovery
+# request reports neither, or it would tell whether the two belong together.
+QUIET_RECOVERY_CODES = frozenset({"E_OTP_TOO_SOON", "E_OTP_RATE"})
+
+
+def masked_phone(phone: str) -> str:
+    """"+84912345678" → "+8491••••678": enough for the person to recognise their number."""
+    return f"{phone[:5]}••••{phone[-3:]}" if len(phone) > 8 else phone
+
+
+def safe_next(request: HttpRequest, value: str | None, default: str = "eid:me") -> str:
+    """A local URL to go on to after a step (``?next=``), else the default page."""
+    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()},
+                                                 require_https=request.is_secure()):
+        return value
+    return reverse(default)
+
+
+def client_id_of(url: str) -> str:
+    """The OAuth ``client_id`` an authorize URL carries (to name the service that asked)."""
+    values = parse_qs(urlsplit(url).query).get("client_id") or [""]
+    return values[0][:100]
+
+
+def start_recovery_without_disclosure(personal_id: str, phone: str) -> OtpChallenge | None:
+    """``services.start_recovery``, except that the resend limits (which can only trigger when the
+    ID number and phone matched) answer like a mismatch: no code, no error. A malformed phone is
+    still refused (it says nothing about any account)."""
+    try:
+        return services.start_recovery(personal_id, phone)
+    except DomainError as err:
+        if err.code in QUIET_RECOVERY_CODES:
+            return None
+        raise
+
+
+def _login_url(request: HttpRequest) -> str:
+    return f"{reverse('eid:login')}?{urlencode({'next': request.get_full_path()})}"
+
+
+ViewFunc = Callable[..., HttpResponse]
+
+
+def citizen_required(view: ViewFunc) -> ViewFunc:
+    """A signed-in citizen (``eid.sessions.current``) only; sets ``request.eid``. Others go to
+    the e-ID sign-in page and come back."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        current = sessions.current(request)
+        if current is None:
+            return redirect(_login_url(request))
+        request.eid = current  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _render(request: HttpRequest, template: str, ctx: dict[str, Any], status: int = 200) -> HttpResponse:
+    """A citizen page: the header shows who is signed in."""
+    eid = getattr(request, "eid", None) or sessions.current(request)
+    return render(request, template, {"eid": eid, **ctx}, status=status)
+
+
+# ---- Level 1 registration -----------------------------------------------------------------------
+
+def register(request: HttpRequest) -> HttpResponse:
+    form = RegisterForm(request.POST or None, request.FILES or None)
+    refusal = None
+    if request.method == "POST" and form.is_valid():
+        cd = form.cleaned_data
+        upload = cd.get("portrait")
+        try:
+            result = services.submit_level1_application(
+                personal_id=cd["personal_id"], full_name=cd["full_name"], birth_date=cd["birth_date"],
+                phone=cd["phone"], email=cd.get("email") or "",
+                # One byte over the limit is enough for the service to refuse the size.
+                portrait=upload.read(services.PORTRAIT_MAX_BYTES + 1) if upload else None,
+                channel=Channel.WEB, ip=client_ip(request))
+        except DomainError as err:
+            add_domain_errors(form, err)
+        else:
+            if result.refused:
+                refusal = result.application
+            else:
+                assert result.challenge is not None
+                request.session[REGISTRATION_KEY] = {
+                    "application": result.application.pk, "challenge": result.challenge.pk,
+                    "phone": masked_phone(result.application.phone)}
+                return redirect("eid:register-confirm")
+    return _render(request, "eid/register.html", {"form": form, "refusal": refusal},
+                   status=200 if refusal is None else 422)
+
+
+def register_confirm(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(REGISTRATION_KEY)
+    if not pending:
+        return redirect("eid:register")
+    form = RegisterConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        cd = form.cleaned_data
+        try:
+            account = services.confirm_level1_application(
+                pending["application"], pending["challenge"], cd["otp"], cd["password"],
+                ip=client_ip(request))
+        except DomainError as err:
+            add_domain_errors(form, err)
+        else:
+            request.session.pop(REGISTRATION_KEY, None)
+            sessions.establish(request, account, ["pwd"])
+            messages.success(request, _("Đã tạo tài khoản định danh điện tử mức 1."))
+            return redirect("eid:me")
+    return _render(request, "eid/register_confirm.html", {"form": form, "phone": pending.get("phone", "")})
+
+
+# ---- Sign-in, second factor, sign-out -----------------------------------------------------------
+
+def _login_error(result: services.LoginResult) -> Any:
+    """The service's reason; when this very attempt was the one that locked the account, say so
+    now rather than at the next attempt."""
+    account, error = result.account, result.error
+    if (error is not None and error.code == "E_CREDENTIALS" and account is not None
+            and account.locked_until is not None and account.locked_until > timezone.now()):
+        until = timezone.localtime(account.locked_until).strftime("%H:%M %d/%m/%Y")
+        return _("Nhập sai mật khẩu %(n)d lần liên tiếp: tài khoản tạm khóa đến %(until)s.") % {
+            "n": services.MAX_FAILED_LOGINS, "until": until}
+    if error is not None:
+        return error.message
+    return _("Cần xác nhận thiết bị mới bằng ứng dụng di động.")  # device binding: app only
+
+
+def login(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    client_id = client_id_of(next_url)
+    client_name = selectors.relying_party_name(client_id)
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        cd = form.cleaned_data
+        result = services.authenticate_password(
+            cd["personal_id"], cd["password"], ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""), client_id=client_id,
+            client_name=client_name)
+        if result.ok:
+            assert result.account is not None
+            sessions.establish(request, result.account, result.methods)
+            return redirect(next_url)
+        form.add_error(None, _login_error(result))
+    return _render(request, "eid/login.html", {"form": form, "next": next_url, "client_name": client_name},
+                   status=401 if form.errors and request.method == "POST" else 200)
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    sessions.end(request)
+    messages.success(request, _("Bạn đã đăng xuất."))
+    return redirect("eid:login")
+
+
+def _wanted_level(request: HttpRequest) -> int:
+    try:
+        return min(4, max(1, int(request.GET.get("level") or 2)))
+    except ValueError:
+        return 2
+
+
+@citizen_required
+def step_up(request: HttpRequest) -> HttpResponse:
+    current: sessions.EidSession = request.eid  # type: ignore[attr-defined]
+    account = current.account
+    next_url = safe_next(request, request.GET.get("next"))
+    wanted = _wanted_level(request)
+    available = services.available_methods(account)
+    if request.method != "POST" and current.level >= wanted:
+        return redirect(next_url)
+    form = CodeForm(request.POST or None)
+    action = request.POST.get("action", "")
+    challenge_id = request.session.get(STEP_UP_KEY)
+    if request.method == "POST":
+        try:
+            if action == "send_sms":
+                challenge = services.start_sms_step_up(account)
+                request.session[STEP_UP_KEY] = challenge.pk
+                messages.success(request, _("Đã gửi mã xác thực tới %(phone)s.")
+                                 % {"phone": masked_phone(account.phone)})
+                return redirect(request.get_full_path())
+            if form.is_valid():
+                code = form.cleaned_data["code"]
+                if action == "totp":
+                    added = services.verify_totp(account, code, ip=client_ip(request))
+                elif challenge_id:
+                    added = services.verify_sms_step_up(account, challenge_id, code, ip=client_ip(request))
+                else:
+                    raise DomainError("E_OTP_NOT_SENT", _("Hãy bấm gửi mã trước."), "code")
+                request.session.pop(STEP_UP_KEY, None)
+                sessions.add_methods(request, added)
+                return redirect(next_url)
+        except DomainError as err:
+            add_domain_errors(form, err, {"otp": "code"})
+    reachable = assurance.max_reachable_level(account.level, available | set(current.methods))
+    return _render(request, "eid/step_up.html", {
+        "form": form, "wanted": wanted, "reachable": reachable, "sms_sent": bool(challenge_id),
+        "has_totp": "otp" in available, "phone": masked_phone(account.phone), "next": next_url,
+        "sms_errors": action in ("sms", "send_sms"), "totp_errors": action == "totp"})
+
+
+# ---- Recovery / first activation ---------------------------------------------------------------
+
+def recover(request: HttpRequest) -> HttpResponse:
+    form = RecoverForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        cd = form.cleaned_data
+        try:
+            challenge = start_recovery_without_disclosure(cd["personal_id"], cd["phone"])
+        except DomainError as err:
+            add_domain_errors(form, err)
+        else:
+            previous = request.session.get(RECOVERY_KEY) or {}
+            request.session[RECOVERY_KEY] = {
+                # A repeated request inside the resend delay keeps the code already sent.
+                "challenge": challenge.pk if challenge else previous.get("challenge"),
+                "phone": masked_phone(services.clean_phone(cd["phone"]))}
+            return redirect("eid:recover-confirm")
+    return _render(request, "eid/recover.html", {"form": form})
+
+
+def recover_confirm(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(RECOVERY_KEY)
+    if not pending:
+        return redirect("eid:recover")
+    form = RecoverConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        cd = form.cleaned_data
+        try:
+            # No challenge (nothing matched): the same answers as a wrong code.
+            services.complete_recovery(pending.get("challenge") or 0, cd["otp"], cd["password"],
+                                       ip=client_ip(request))
+        except DomainError as err:
+            add_domain_errors(form, as_wrong_code(err), {"challenge": "otp"})
+        else:
+            request.session.pop(RECOVERY_KEY, None)
+            messages.success(request, _("Đã đặt mật khẩu mới. Hãy đăng nhập."))
+            return redirect("eid:login")
+    return _render(request, "eid/recover_confirm.html", {"form": form, "phone": pending.get("phone", "")})
+
+
+def as_wrong_code(err: DomainError) -> DomainError:
+    """An unknown challenge answers exactly like a wrong code (no account enumeration)."""
+    if err.code == "E_OTP_UNKNOWN":
+        return DomainError("E_OTP_WRONG", _("Mã xác thực không đúng."), "otp")
+    return err
+
+
+# ---- Self-service --------------------------------------------------------------------------------
+
+@citizen_required
+def me(request: HttpRequest) -> HttpResponse:
+    current: sessions.EidSession = request.eid  # type: ignore[attr-defined]
+    account = current.account
+    actor = services.citizen_actor(account.personal_id, user_id=account.user_id, ip=client_ip(request))
+    citizen = selectors.own_profile(actor, account)
+    history = Paginator(selectors.login_history(account), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return _render(request, "eid/me.html", {
+        "account": account, "citizen": citizen,
+        "session_level": current.level, "acr": current.acr, "amr": current.amr,
+        "methods": sorted(services.available_methods(account)),
+        "devices": selectors.devices_of(account), "history": history,
+        "totp_pending": selectors.pending_totp_uri(account), "code_form": CodeForm(),
+        "phone": masked_phone(account.phone)})
+
+
+@require_POST
+@citizen_required
+def device_release(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.release_device(request.eid.account, pk)  # type: ignore[attr-defined]
+    except DomainError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("Đã gỡ thiết bị khỏi tài khoản."))
+    return redirect(reverse("eid:me") + "#devices")
+
+
+@require_POST
+@citizen_required
+def totp_begin(request: HttpRequest) -> HttpResponse:
+    services.begin_totp_enrolment(request.eid.account)  # type: ignore[attr-defined]
+    return redirect(reverse("eid:me") + "#totp")
+
+
+@require_POST
+@citizen_required
+def totp_confirm(request: HttpRequest) -> HttpResponse:
+    form = CodeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError("E_TOTP_WRONG", _("Mã từ ứng dụng xác thực không đúng."), "code")
+        services.confirm_totp_enrolment(request.eid.account, form.cleaned_data["code"])  # type: ignore[attr-defined]
+    except DomainError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("Đã bật xác thực bằng ứng dụng (TOTP)."))
+    return redirect(reverse("eid:me") + "#totp")
+
+
+# ---- Officer console ---------------------------------------------------------------------------
+
+def _officer_page(request: HttpRequest, personal_id: str, reason: str, *,
+                  level2_form: Level2Form | None = None, status_form: StatusForm | None = None,
+                  status: int = 200) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    lookup = OfficerLookupForm(initial={"personal_id": personal_id, "reason": reason})
+    view = None
+    if personal_id:
+        try:
+            view = selectors.account_for_officer(actor, personal_id, reason=reason)
+        except DomainError as err:
+            lookup = OfficerLookupForm({"personal_id": personal_id, "reason": reason})
+            lookup.is_valid()
+            add_domain_errors(lookup, err)
+            status = err.status
+    return render(request, "eid/officer/lookup.html", {
+        "lookup": lookup, "view": view, "reason": reason,
+        "level2_form": level2_form or Level2Form(),
+        "status_form": status_form or StatusForm(),
+        "can_write": actor.can_write, "can_enrol": actor.role == "commune_police",
+        "is_admin": actor.role == "ministry_admin"}, status=status)
+
+
+def _officer_reason(request: HttpRequest) -> str:
+    return (request.GET.get("reason") or request.session.get(LOOKUP_REASON_KEY)
+            or selectors.OFFICER_LOOKUP_REASON).strip()[:500]
+
+
+def officer_url(personal_id: str, reason: str) -> str:
+    return f"{reverse('eid:officer')}?{urlencode({'personal_id': personal_id, 'reason': reason})}"
+
+
+@officer_required
+def officer_lookup(request: HttpRequest) -> HttpResponse:
+    if "personal_id" not in request.GET:
+        return _officer_page(request, "", _officer_reason(request))
+    form = OfficerLookupForm(request.GET)
+    if not form.is_valid():
+        return render(request, "eid/officer/lookup.html", {"lookup": form, "view": None}, status=400)
+    reason = form.cleaned_data["reason"].strip()
+    request.session[LOOKUP_REASON_KEY] = reason
+    return _officer_page(request, form.cleaned_data["personal_id"].strip(), reason)
+
+
+@require_POST
+@officer_required
+def officer_level2(request: HttpRequest, personal_id: str) -> HttpResponse:
+    form = Level2Form(request.POST)
+    reason = _officer_reason(request)
+    if form.is_valid():
+        cd = form.cleaned_data
+        try:
+            services.enrol_level2(request.actor, personal_id, card_checked=cd["card_checked"],  # type: ignore[attr-defined]
+                                  device_reference=cd["device_reference"],
+                                  capture_reference=cd["capture_reference"], phone=cd["phone"],
+                                  on_request=cd["on_request"])
+        except DomainError as err:
+            add_domain_errors(form, err)
+            return _officer_page(request, personal_id, reason, level2_form=form, status=err.status)
+        messages.success(request, _("Đã nâng tài khoản định danh điện tử lên mức 2."))
+        return redirect(officer_url(personal_id, reason))
+    return _officer_page(request, personal_id, reason, level2_form=form, status=400)
+
+
+_STATUS_SERVICES = {"suspend": (services.suspend_account, _("Đã tạm dừng tài khoản.")),
+                    "reinstate": (services.reinstate_account, _("Đã khôi phục tài khoản.")),
+                    "revoke": (services.revoke_account, _("Đã thu hồi tài khoản."))}
+
+
+@require_POST
+@officer_required
+def officer_status(request: HttpRequest, personal_id: str) -> HttpResponse:
+    form = StatusForm(request.POST)
+    reason = _officer_reason(request)
+    if form.is_valid():
+        service, done = _STATUS_SERVICES[form.cleaned_data["action"]]
+        try:
+            service(request.actor, personal_id, reason=form.cleaned_data["reason"])  # type: ignore[attr-defined]
+        except DomainError as err:
+            add_domain_errors(form, err)
+            return _officer_page(request, personal_id, reason, status_form=form, status=err.status)
+        messages.success(request, done)
+        return redirect(officer_url(personal_id, reason))
+    return _officer_page(request, personal_id, reason, status_form=form, status=400)
+
+
+@officer_required
+def outbox(request: HttpRequest) -> HttpResponse:
+    form = OutboxFilterForm(request.GET or None)
+    phone, last, rows = "", 50, None
+    if form.is_bound and form.is_valid():
+        last = form.cleaned_data.get("last") or 50
+        try:
+            phone = services.clean_phone(form.cleaned_data["phone"]) if form.cleaned_data["phone"] else ""
+        except DomainError as err:
+            add_domain_errors(form, err)
+    if not form.errors:
+        try:
+            rows = selectors.outbox(request.actor, phone=phone, last=last)  # type: ignore[attr-defined]
+        except OutOfJurisdiction as err:
+            return forbidden(request, err.message)
+    return render(request, "eid/officer/outbox.html", {"form": form, "rows": rows},
+                  status=400 if form.errors else 200)
