@@ -305,6 +305,8 @@ def test_sms_step_up_on_a_level2_account(client, account, commune_officer) -> No
     assert client.session[sessions.SESSION_KEY]["methods"] == ["pwd", "sms"]
     me = client.get(reverse("eid:me")).content.decode()
     assert "urn:vn:dancu:loa:2" in me and "mfa" in me
+    biometric = client.get(reverse("eid:step-up") + "?level=3").content.decode()
+    assert "Mức 3 và 4 cần yếu tố sinh trắc học" in biometric
 
 
 def test_a_level1_account_is_told_it_cannot_reach_level2(client, account) -> None:
@@ -312,6 +314,7 @@ def test_a_level1_account_is_told_it_cannot_reach_level2(client, account) -> Non
     page = client.get(reverse("eid:step-up") + "?level=2&next=https://evil.example/")
     body = page.content.decode()
     assert 'data-testid="level-cap"' in body and 'href="/eid/me/"' in body  # the foreign next is dropped
+    assert 'data-testid="step-up-sms"' not in body  # an SMS would not raise it
 
 
 # ---- recovery ----------------------------------------------------------------------------------
