@@ -131,6 +131,7 @@ def health(request: HttpRequest) -> Status:
 
 def _mount() -> None:
     from dancu.eid.api import router as eid_router
+    from dancu.oidc.api import me_router
     from dancu.oidc.api import router as ekyc_router
     from dancu.population.api import router as population_router
     from dancu.residence.api import router as residence_router
@@ -139,6 +140,7 @@ def _mount() -> None:
     api.add_router("/", residence_router)
     api.add_router("/eid", eid_router)
     api.add_router("/ekyc", ekyc_router)
+    api.add_router("/me", me_router)
     api.add_router("/", _fallback)  # last: only what no other route matched
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("eid/", include("dancu.eid.urls")),
     path("oidc/", include("dancu.oidc.urls")),
     path("relying-parties/", include("dancu.oidc.console")),
+    path("eid/consents/", include("dancu.oidc.selfservice")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
