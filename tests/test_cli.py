@@ -72,6 +72,7 @@ def test_demo_sets_up_a_province_and_prints_logins(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for login in ("demo.xa", "demo.tinh", "demo.bo", "demo.kiemtra"):
         assert login in proc.stdout
+    assert "e-ID (công dân)" in proc.stdout  # a demo citizen with a level-2 e-ID account
     again = subprocess.run([*DANCU, "demo", "--no-serve"], env=_env(tmp_path),
                            capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr

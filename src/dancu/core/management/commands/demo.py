@@ -59,7 +59,12 @@ class Command(BaseCommand):
         else:
             console.print(f"✓ {existing:,} citizens already in {province.name}: not generating again")
         logins = self._officers(province)
+        citizen_login = self._eid_account(province)
         self._print(console, province, logins, opts["bind"])
+        if citizen_login:
+            console.print(f"[bold]e-ID (công dân):[/] http://{opts['bind']}/eid/login/ — số định danh "
+                          f"{citizen_login}, mật khẩu {DEMO_PASSWORD} (tài khoản mức 2; mã OTP: "
+                          "`dancu eid outbox`)")
         if not opts["no_serve"]:
             from dancu.core.management.commands.serve import run_gunicorn
 
@@ -88,6 +93,40 @@ class Command(BaseCommand):
             out.append((username, profile.get_role_display(),
                         profile.jurisdiction.name if profile.jurisdiction else "Toàn quốc"))
         return out
+
+    def _eid_account(self, province: AdminUnit) -> str | None:
+        """A living adult of the busiest commune with a level-2 e-ID account (made through the
+        same services as a real registration: registry check, OTP from the outbox, counter)."""
+        import datetime as dt
+
+        from dancu.accounts.services import actor_for_profile
+        from dancu.eid import services as eid
+        from dancu.eid.models import EidAccount, SmsMessage
+
+        existing = EidAccount.objects.filter(citizen__current_province=province).first()
+        if existing is not None:
+            return existing.personal_id
+        officer = OfficerProfile.objects.filter(user__username="demo.xa").first()
+        if officer is None or officer.jurisdiction is None:
+            return None
+        person = (Citizen.objects.filter(current_commune=officer.jurisdiction, life_status="living",
+                                         birth_day__isnull=False, birth_year__lte=2000)
+                  .order_by("personal_id").first())
+        if person is None:
+            return None
+        result = eid.submit_level1_application(
+            personal_id=person.personal_id, full_name=person.full_name,
+            birth_date=dt.date(person.birth_year, person.birth_month, person.birth_day),
+            phone="0912000000", portrait=b"\x89PNG\r\n\x1a\n" + bytes(64), channel="web")
+        if result.refused or result.challenge is None:
+            return None
+        body = SmsMessage.objects.filter(to=result.challenge.phone).order_by("-id").first().body
+        code = next(w for w in body.replace(",", " ").split() if w.isdigit() and len(w) == 6)
+        eid.confirm_level1_application(result.application.pk, result.challenge.pk, code, DEMO_PASSWORD)
+        eid.enrol_level2(actor_for_profile(officer, source="system", source_ref="dancu demo"),
+                         person.personal_id, card_checked=True, device_reference="DEMO-ABIS",
+                         capture_reference="DEMO-CAPTURE")
+        return person.personal_id
 
     def _print(self, console: Console, province: AdminUnit, logins: list[tuple[str, str, str]],
                bind: str) -> None:
