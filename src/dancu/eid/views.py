@@ -193,8 +193,7 @@ def login(request: HttpRequest) -> HttpResponse:
             sessions.establish(request, result.account, result.methods)
             return redirect(next_url)
         form.add_error(None, _login_error(result))
-    return _render(request, "eid/login.html", {"form": form, "next": next_url, "client_name": client_name},
-                   status=401 if form.errors and request.method == "POST" else 200)
+    return _render(request, "eid/login.html", {"form": form, "next": next_url, "client_name": client_name})
 
 
 @require_POST
