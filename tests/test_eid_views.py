@@ -256,9 +256,30 @@ def test_release_a_device(client, account, hoa, geo, commune_officer) -> None:
     assert device.released_at is not None and device.release_reason == "by_owner"
 
 
-def test_totp_enrolment_then_step_up_with_it(client, account, commune_officer) -> None:
-    _sign_in(client, account)
+def test_totp_enrolment_needs_the_phone_proven_first(client, account) -> None:
+    _sign_in(client, account)  # password only
     assert 'data-testid="totp-begin"' in client.get(reverse("eid:me")).content.decode()
+    for name in ("eid:totp-begin", "eid:totp-confirm"):
+        response = client.post(reverse(name), {"code": "123456"})
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("eid:step-up") + "?need=sms")
+    account.refresh_from_db()
+    assert not account.totp_secret_enc
+    url = response["Location"]
+    page = client.get(url).content.decode()  # a level-1 account too: the phone, not a level
+    assert 'data-testid="step-up-sms"' in page and 'data-testid="level-cap"' not in page
+    assert 'data-testid="step-up-totp"' not in page
+    client.post(url, {"action": "send_sms"})
+    done = client.post(url, {"action": "sms", "code": last_code(PHONE)})
+    assert done.status_code == 302 and done["Location"] == reverse("eid:me") + "#totp"
+    assert client.get(url)["Location"] == reverse("eid:me") + "#totp"  # proven: straight on
+    assert client.post(reverse("eid:totp-begin"))["Location"] == reverse("eid:me") + "#totp"
+    account.refresh_from_db()
+    assert account.totp_secret_enc
+
+
+def test_totp_enrolment_then_step_up_with_it(client, account, commune_officer) -> None:
+    _sign_in(client, account, methods=("pwd", "sms"))
     client.post(reverse("eid:totp-begin"))
     page = client.get(reverse("eid:me")).content.decode()
     assert "otpauth://totp/" in page
@@ -275,6 +296,7 @@ def test_totp_enrolment_then_step_up_with_it(client, account, commune_officer) -
     assert account.has_totp
     eid.enrol_level2(commune_officer, account.personal_id, card_checked=True, device_reference="d",
                      capture_reference="c")
+    _sign_in(client, account)  # a new session, password only
     url = reverse("eid:step-up") + "?level=2&next=/eid/me/"
     assert 'data-testid="step-up-totp"' in client.get(url).content.decode()
     next_code = totp.at(timezone.now() + dt.timedelta(seconds=30))

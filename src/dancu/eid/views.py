@@ -212,12 +212,16 @@ def _wanted_level(request: HttpRequest) -> int:
 
 @citizen_required
 def step_up(request: HttpRequest) -> HttpResponse:
+    """``?level=N``: reach assurance level N (the OIDC provider's step-up). ``?need=sms``: prove
+    the phone by SMS whatever the level (before adding an authenticator to the account)."""
     current: sessions.EidSession = request.eid  # type: ignore[attr-defined]
     account = current.account
     next_url = safe_next(request, request.GET.get("next"))
     wanted = _wanted_level(request)
-    available = services.available_methods(account)
-    if request.method != "POST" and current.level >= wanted:
+    need_sms = request.GET.get("need") == "sms"
+    available = services.available_methods(account) - ({"otp"} if need_sms else set())
+    done = "sms" in current.methods if need_sms else current.level >= wanted
+    if request.method != "POST" and done:
         return redirect(next_url)
     form = CodeForm(request.POST or None)
     action = request.POST.get("action", "")
@@ -232,7 +236,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
                 return redirect(request.get_full_path())
             if form.is_valid():
                 code = form.cleaned_data["code"]
-                if action == "totp":
+                if action == "totp" and "otp" in available:
                     added = services.verify_totp(account, code, ip=client_ip(request))
                 elif challenge_id:
                     added = services.verify_sms_step_up(account, challenge_id, code, ip=client_ip(request))
@@ -245,7 +249,8 @@ def step_up(request: HttpRequest) -> HttpResponse:
             add_domain_errors(form, err, {"otp": "code"})
     reachable = assurance.max_reachable_level(account.level, available | set(current.methods))
     return _render(request, "eid/step_up.html", {
-        "form": form, "wanted": wanted, "reachable": reachable, "sms_sent": bool(challenge_id),
+        "form": form, "wanted": wanted, "reachable": wanted if need_sms else reachable,
+        "need_sms": need_sms, "sms_sent": bool(challenge_id),
         "has_totp": "otp" in available, "phone": masked_phone(account.phone), "next": next_url,
         "sms_errors": action in ("sms", "send_sms"), "totp_errors": action == "totp"})
 
@@ -327,9 +332,23 @@ def device_release(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("eid:me") + "#devices")
 
 
+def _phone_proven_first(request: HttpRequest) -> HttpResponse | None:
+    """An authenticator is a second factor: adding one with the password alone would let whoever
+    knows the password pass every later step-up. The session must hold a possession factor (an
+    SMS code, or the authenticator already enrolled); else the person proves the phone first."""
+    current: sessions.EidSession = request.eid  # type: ignore[attr-defined]
+    if {"sms", "otp"} & set(current.methods):
+        return None
+    messages.info(request, _("Hãy xác nhận bằng mã SMS trước khi bật ứng dụng xác thực."))
+    me = reverse("eid:me") + "#totp"
+    return redirect(f"{reverse('eid:step-up')}?{urlencode({'need': 'sms', 'next': me})}")
+
+
 @require_POST
 @citizen_required
 def totp_begin(request: HttpRequest) -> HttpResponse:
+    if (first := _phone_proven_first(request)) is not None:
+        return first
     services.begin_totp_enrolment(request.eid.account)  # type: ignore[attr-defined]
     return redirect(reverse("eid:me") + "#totp")
 
@@ -337,6 +356,8 @@ def totp_begin(request: HttpRequest) -> HttpResponse:
 @require_POST
 @citizen_required
 def totp_confirm(request: HttpRequest) -> HttpResponse:
+    if (first := _phone_proven_first(request)) is not None:
+        return first
     form = CodeForm(request.POST)
     try:
         if not form.is_valid():
