@@ -171,7 +171,7 @@ def test_five_wrong_passwords_lock_the_account_for_a_period(hoa) -> None:
     for _ in range(4):
         assert eid.authenticate_password(hoa.personal_id, "wrong-password").error.code == "E_CREDENTIALS"
     fifth = eid.authenticate_password(hoa.personal_id, "wrong-password")
-    assert fifth.error.code == "E_CREDENTIALS"
+    assert fifth.error.code == "E_ACCOUNT_TEMP_LOCKED"  # the attempt that locks says so
     account.refresh_from_db()
     assert account.locked_until and account.locked_until > timezone.now() + dt.timedelta(minutes=29)
     # Even the right password is refused while locked.
@@ -182,6 +182,21 @@ def test_five_wrong_passwords_lock_the_account_for_a_period(hoa) -> None:
     outcomes = list(LoginEvent.objects.filter(account=account).order_by("id")
                     .values_list("outcome", flat=True))
     assert outcomes == ["bad_password"] * 5 + ["temp_locked", "success"]
+
+
+@pytest.mark.parametrize(("password", "ok"), [("Hoa-sen-99x", True), ("12345678901", False),
+                                              ("password1", False), ("short1!", False)])
+def test_citizen_password_rules(hoa, password, ok) -> None:
+    result = eid.submit_level1_application(personal_id=hoa.personal_id, full_name=hoa.full_name,
+                                           birth_date=dt.date(1990, 5, 17), phone="0912345678", portrait=PNG)
+    confirm = lambda: eid.confirm_level1_application(  # noqa: E731
+        result.application.pk, result.challenge.pk, last_code("+84912345678"), password)
+    if ok:
+        assert confirm().has_password
+    else:
+        with pytest.raises(DomainError) as err:
+            confirm()
+        assert (err.value.code, err.value.field) == ("E_PASSWORD_WEAK", "password")
 
 
 def test_unknown_id_and_wrong_password_give_the_same_error(hoa) -> None:

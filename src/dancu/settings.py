@@ -196,6 +196,7 @@ DANCU_OTP_MAX_PER_HOUR = int(os.environ.get("DANCU_OTP_MAX_PER_HOUR", "5"))
 DANCU_SMS_BACKEND = os.environ.get("DANCU_SMS_BACKEND", "outbox")
 DANCU_SMS_HTTP_URL = os.environ.get("DANCU_SMS_HTTP_URL", "")
 DANCU_SMS_HTTP_TOKEN = os.environ.get("DANCU_SMS_HTTP_TOKEN", "")
+DANCU_SMS_HTTP_TIMEOUT = float(os.environ.get("DANCU_SMS_HTTP_TIMEOUT", "10"))
 if PRODUCTION and DANCU_SMS_BACKEND == "http" and not DANCU_SMS_HTTP_URL:
     raise ImproperlyConfigured("DANCU_SMS_BACKEND=http needs DANCU_SMS_HTTP_URL")
 

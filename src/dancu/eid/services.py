@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 import pyotp
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.password_validation import (
+    CommonPasswordValidator,
+    NumericPasswordValidator,
+    validate_password,
+)
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -99,11 +103,20 @@ def _clean_personal_id(raw: str) -> str:
     return value
 
 
+# Citizens' passwords: at least 8 characters (NIST SP 800-63B), not a common password, not only
+# digits. (Officers' console passwords follow AUTH_PASSWORD_VALIDATORS: 10 characters.)
+CITIZEN_PASSWORD_MIN_LENGTH = 8
+_CITIZEN_PASSWORD_VALIDATORS = [
+    CommonPasswordValidator(),
+    NumericPasswordValidator(),
+]
+
+
 def _clean_password(password: str, user: object | None = None) -> str:
-    if len(password or "") < 8:
+    if len(password or "") < CITIZEN_PASSWORD_MIN_LENGTH:
         raise DomainError("E_PASSWORD_WEAK", _("Mật khẩu cần ít nhất 8 ký tự."), "password")
     try:
-        validate_password(password, user)
+        validate_password(password, user, password_validators=_CITIZEN_PASSWORD_VALIDATORS)
     except ValidationError as exc:
         raise DomainError("E_PASSWORD_WEAK", " ".join(exc.messages), "password") from exc
     return password
@@ -481,6 +494,17 @@ def _login_event(account: EidAccount, outcome: str, *, methods: list[str] | None
                               user_agent=(user_agent or "")[:300])
 
 
+def _temp_locked_error(account: EidAccount, *, just_now: bool = False) -> DomainError:
+    until = timezone.localtime(account.locked_until).strftime("%H:%M %d/%m/%Y")
+    if just_now:  # the attempt that locked the account says so at once
+        message = _("Nhập sai mật khẩu %(n)d lần liên tiếp: tài khoản tạm khóa đến %(until)s.") % {
+            "n": MAX_FAILED_LOGINS, "until": until}
+    else:
+        message = _("Tài khoản tạm khóa do nhập sai mật khẩu nhiều lần; thử lại sau %(until)s.") % {
+            "until": until}
+    return DomainError("E_ACCOUNT_TEMP_LOCKED", message, "password")
+
+
 def _credentials_error() -> DomainError:
     return DomainError("E_CREDENTIALS", _("Số định danh hoặc mật khẩu không đúng."), "password")
 
@@ -507,19 +531,17 @@ def authenticate_password(personal_id: str, password: str, *, ip: str | None = N
     now = timezone.now()
     if account.locked_until and account.locked_until > now:
         _login_event(account, LoginOutcome.TEMP_LOCKED, **log)
-        until = timezone.localtime(account.locked_until).strftime("%H:%M %d/%m/%Y")
-        return LoginResult(account, DomainError(
-            "E_ACCOUNT_TEMP_LOCKED",
-            _("Tài khoản tạm khóa do nhập sai mật khẩu nhiều lần; thử lại sau %(until)s.") % {"until": until},
-            "password"))
+        return LoginResult(account, _temp_locked_error(account))
     if not verify_password(account.password_hash, password or ""):
         account.failed_logins += 1
-        if account.failed_logins >= MAX_FAILED_LOGINS:
+        locked_now = account.failed_logins >= MAX_FAILED_LOGINS
+        if locked_now:
             account.locked_until = now + dt.timedelta(minutes=lock_minutes())
             account.failed_logins = 0
         account.save(update_fields=["failed_logins", "locked_until"])
         _login_event(account, LoginOutcome.BAD_PASSWORD, **log)
-        return LoginResult(account, _credentials_error())
+        return LoginResult(account, _temp_locked_error(account, just_now=True) if locked_now
+                           else _credentials_error())
     changed = ["failed_logins", "locked_until"]
     account.failed_logins, account.locked_until = 0, None
     if needs_rehash(account.password_hash):

@@ -18,7 +18,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -164,16 +163,9 @@ def register_confirm(request: HttpRequest) -> HttpResponse:
 # ---- Sign-in, second factor, sign-out -----------------------------------------------------------
 
 def _login_error(result: services.LoginResult) -> Any:
-    """The service's reason; when this very attempt was the one that locked the account, say so
-    now rather than at the next attempt."""
-    account, error = result.account, result.error
-    if (error is not None and error.code == "E_CREDENTIALS" and account is not None
-            and account.locked_until is not None and account.locked_until > timezone.now()):
-        until = timezone.localtime(account.locked_until).strftime("%H:%M %d/%m/%Y")
-        return _("Nhập sai mật khẩu %(n)d lần liên tiếp: tài khoản tạm khóa đến %(until)s.") % {
-            "n": services.MAX_FAILED_LOGINS, "until": until}
-    if error is not None:
-        return error.message
+    """The service's reason (it says so on the very attempt that locks the account)."""
+    if result.error is not None:
+        return result.error.message
     return _("Cần xác nhận thiết bị mới bằng ứng dụng di động.")  # device binding: app only
 
 
