@@ -1,4 +1,5 @@
-"""The look-up fast lane: ``GET /api/v1/citizens/<12 digits>`` without Django's request stack.
+"""The fast lane: ``GET /api/v1/citizens/<12 digits>`` — and the client-credentials grant
+``POST /oidc/token/`` (``dancu.oidc.fastlane``) — without Django's request stack.
 
 The citizen look-up is the API's hot path (relying parties call it at high rates). Through
 Django it pays for the whole middleware chain, URL resolution, ninja's parameter and response
@@ -25,6 +26,7 @@ statement either committed with its response, or did not commit).
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -42,6 +44,7 @@ from dancu.core.errors import DomainError
 logger = logging.getLogger("dancu.api")
 
 _LOOKUP_PATH = re.compile(r"/api/v1/citizens/([0-9]{12})")
+_TOKEN_PATH = "/oidc/token/"  # noqa: S105 (a URL path)
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -60,18 +63,26 @@ class LookupFastLane:
         self._static_headers: list[tuple[str, str]] | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if self.enabled and environ.get("REQUEST_METHOD") == "GET" and environ.get("HTTP_AUTHORIZATION"):
-            match = _LOOKUP_PATH.fullmatch(environ.get("PATH_INFO", ""))
-            if match is not None:
-                answer = self._answer(environ, match.group(1))
-                if answer is not None:
-                    headers, body = answer
-                    start_response("200 OK", headers)
-                    return [body]
+        if self.enabled and environ.get("HTTP_AUTHORIZATION"):
+            method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
+            answer = None
+            if method == "GET":
+                match = _LOOKUP_PATH.fullmatch(path)
+                if match is not None:
+                    answer = self._answer(environ, match.group(1))
+            elif method == "POST" and path == _TOKEN_PATH:
+                answer = self._answer(environ, None)
+            if answer is not None:
+                headers, body = answer
+                start_response("200 OK", headers)
+                return [body]
+            if method == "POST" and path == _TOKEN_PATH and "dancu.fastlane.body" in environ:
+                environ["wsgi.input"] = io.BytesIO(environ.pop("dancu.fastlane.body"))
         return self.app(environ, start_response)
 
-    def _answer(self, environ: dict[str, Any], personal_id: str) -> tuple[list, bytes] | None:
-        """Headers and body of the successful look-up, or None to let Django answer."""
+    def _answer(self, environ: dict[str, Any], personal_id: str | None) -> tuple[list, bytes] | None:
+        """Headers and body of the successful look-up (or client-credentials grant), or None
+        to let Django answer."""
         # Same connection life cycle as Django's handler: request_started / request_finished
         # run close_old_connections (CONN_MAX_AGE, health checks, broken connections).
         signals.request_started.send(sender=self.__class__, environ=environ)
@@ -80,6 +91,8 @@ class LookupFastLane:
         # (errors_occurred) and Django answers on a fresh connection after its own check.
         connection.health_check_done = True
         try:
+            if personal_id is None:
+                return self._token(environ)
             return self._lookup(WSGIRequest(environ), personal_id)
         except DomainError:
             return None  # a malformed ID number or purpose: Django answers 422
@@ -117,6 +130,34 @@ class LookupFastLane:
             return None
         body = citizen_json(document)
         return self._headers(request, len(body)), body
+
+    def _token(self, environ: dict[str, Any]) -> tuple[list, bytes] | None:
+        """The client-credentials grant (``dancu.oidc.fastlane``). The body it reads is kept so
+        that Django can read it again when the lane declines."""
+        from dancu.oidc import fastlane
+
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return None
+        if not 0 < length <= fastlane.MAX_BODY:
+            return None
+        raw = environ["wsgi.input"].read(length)
+        environ["dancu.fastlane.body"] = raw
+        environ["wsgi.input"] = io.BytesIO(raw)
+        request = WSGIRequest(dict(environ, **{"wsgi.input": io.BytesIO(b"")}))
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            return None
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return None
+        answer = fastlane.answer(environ)
+        if answer is None:
+            return None
+        extra, body = answer
+        headers = [h for h in self._headers(request, len(body)) if h[0] != "Content-Type"]
+        return [*extra, *headers], body
 
     def _headers(self, request: WSGIRequest, length: int) -> list[tuple[str, str]]:
         """What Django + ninja send with the look-up: ninja's Content-Type, CommonMiddleware's

@@ -27,6 +27,12 @@ def code_digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
+def client_default_scopes(allowed: set[str] | frozenset[str]) -> list[str]:
+    """A token request without ``scope``: everything the agreement allows that is not a person's
+    (client credentials act for an organisation, never for a citizen)."""
+    return sorted(set(allowed) - set(registry_claims.CLAIMS_BY_SCOPE) - {"openid", "eid.self"})
+
+
 def agreement_of(client: Any) -> Agreement | None:
     try:
         return client.agreement
@@ -62,8 +68,7 @@ class Validator(OAuth2Validator):
         agreement = agreement_of(client) if client else None
         if agreement is None:
             return []
-        # client credentials without a scope: everything the agreement allows that is not a person's
-        return sorted(agreement.scopes - set(registry_claims.CLAIMS_BY_SCOPE) - {"openid"})
+        return client_default_scopes(agreement.scopes)
 
     # ---- prompt=none: decided by the authorization view (login_required, consent_required,
     # interaction_required), which knows the e-ID session; oauthlib only asks permission to go on.
