@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EidConfig(AppConfig):
     name = "dancu.eid"
     label = "eid"
-    verbose_name = "Định danh điện tử"
+    verbose_name = _("Định danh điện tử")
 
     def ready(self) -> None:
         from dancu.eid import receivers  # noqa: F401  (connects the registry's signals)

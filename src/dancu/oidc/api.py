@@ -29,7 +29,7 @@ class VerifyOut(Schema):
 
 
 @router.post("/verify", response=VerifyOut, operation_id="ekyc_verify",
-             summary="Đối chiếu số định danh, họ tên, ngày sinh với CSDL quốc gia về dân cư")
+             summary="eKYC: does this ID number, name and date of birth match a living person?")
 def verify(request: HttpRequest, body: VerifyIn) -> dict[str, str] | HttpResponse:
     return {"result": ekyc.verify(request.auth, personal_id=body.personal_id, full_name=body.full_name,
                                   birth_date=body.birth_date, purpose=body.purpose)}
@@ -93,7 +93,8 @@ def _account(request: HttpRequest) -> Any:
     return account
 
 
-@me_router.get("", response=MeOut, operation_id="eid_me", summary="Tài khoản định danh điện tử của tôi")
+@me_router.get("", response=MeOut, operation_id="eid_me",
+               summary="My e-ID account: registry record, level, devices, logins, consents")
 def me(request: HttpRequest) -> dict[str, Any]:
     from dancu.eid import selectors as eid_selectors
     from dancu.eid.services import citizen_actor
@@ -118,7 +119,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 
 @me_router.post("/consents/{consent_id}/revoke", response={204: None}, operation_id="eid_consent_revoke",
-                summary="Rút lại sự đồng ý chia sẻ thông tin với một dịch vụ")
+                summary="Revoke my consent to share data with a relying party")
 def revoke_consent(request: HttpRequest, consent_id: int) -> Status:
     from dancu.eid.services import citizen_actor
     from dancu.oidc import services
@@ -130,7 +131,7 @@ def revoke_consent(request: HttpRequest, consent_id: int) -> Status:
 
 
 @me_router.post("/devices/{device_pk}/release", response={204: None}, operation_id="eid_device_release",
-                summary="Gỡ một thiết bị khỏi tài khoản")
+                summary="Release a device from my account")
 def release_device(request: HttpRequest, device_pk: int) -> Status:
     from dancu.eid.services import release_device as release
 

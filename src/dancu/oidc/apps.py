@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OidcConfig(AppConfig):
     name = "dancu.oidc"
     label = "oidc"
-    verbose_name = "Dịch vụ xác thực điện tử (OpenID Connect)"
+    verbose_name = _("Dịch vụ xác thực điện tử (OpenID Connect)")
 
     def ready(self) -> None:
         from dancu.oidc import receivers  # noqa: F401  (revokes tokens when an e-ID account closes)
