@@ -385,9 +385,51 @@ def test_jwks_keeps_old_keys_until_retired(client, settings, tmp_path) -> None:
         "OIDC_RSA_PRIVATE_KEY": active,
         "OIDC_RSA_PRIVATE_KEYS_INACTIVE": inactive,
     }
-    kids = [k["kid"] for k in client.get("/oidc/.well-known/jwks.json").json()["keys"]]
-    assert len(kids) == 2
+    jwks = client.get("/oidc/.well-known/jwks.json").json()
+    assert len(jwks["keys"]) == 2
+    # A token signed with the previous key still verifies through the published JWKS.
+    from joserfc.jwk import RSAKey
+
+    old_key = RSAKey.import_key(first)
+    signed = jwt.encode({"alg": "RS256", "kid": old_key.thumbprint()}, {"sub": "x"}, old_key)
+    assert jwt.decode(signed, KeySet.import_key_set(jwks)).claims["sub"] == "x"
     keys.retire(tmp_path, keys.listing(tmp_path)["inactive"][0])
     assert keys.load(tmp_path, create=False)[1] == []
     with pytest.raises(ValueError):
         keys.retire(tmp_path, keys.listing(tmp_path)["active"])
+
+
+def test_rp_initiated_logout_ends_the_session_and_returns_to_the_relying_party(client, account) -> None:
+    rp = make_client(post_logout_redirect_uris=["https://benhvien.example.vn/bye"])
+    sign_in(client, account)
+    verifier, challenge = pkce_pair()
+    tokens = _exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
+    response = client.get(
+        "/oidc/logout/",
+        {
+            "id_token_hint": tokens["id_token"],
+            "client_id": rp.client_id,
+            "post_logout_redirect_uri": "https://benhvien.example.vn/bye",
+            "state": "bye-1",
+        },
+    )
+    assert response.status_code == 302
+    assert (
+        response["Location"].startswith("https://benhvien.example.vn/bye")
+        and "state=bye-1" in response["Location"]
+    )
+    # The e-ID session is over: the next authorization asks for a login again.
+    _, challenge = pkce_pair()
+    again = client.get("/oidc/authorize/", authorize_params(rp.client_id, challenge))
+    assert again.status_code == 302 and again["Location"].startswith("/eid/login/")
+    # An unregistered post-logout URI is refused.
+    sign_in(client, account)
+    bad = client.get(
+        "/oidc/logout/",
+        {
+            "id_token_hint": tokens["id_token"],
+            "client_id": rp.client_id,
+            "post_logout_redirect_uri": "https://attacker.example/",
+        },
+    )
+    assert "attacker" not in bad.get("Location", "")
