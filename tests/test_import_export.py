@@ -77,6 +77,21 @@ def by_pid(rows) -> dict[str, dict[str, str]]:
     return {r["personal_id"]: r for r in rows}
 
 
+def fail_on_call(monkeypatch, cls: type, name: str, n: int, error: Exception) -> None:
+    """Make the method ``cls.name`` raise ``error`` at its n-th call (fault injection at an edge);
+    ``monkeypatch.undo()`` puts it back."""
+    original = getattr(cls, name)
+    calls = {"n": 0}
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise error
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(cls, name, failing)
+
+
 # --- round trips -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["people.csv", "people.parquet", "people.csv.gz"])
@@ -254,16 +269,8 @@ def test_a_failure_mid_import_leaves_no_half_written_person(geo, tmp_path, monke
     src = tmp_path / "all.csv"
     export_file(src, actor=bulk.system_actor("test"))
     wipe_population()
-    calls = {"n": 0}
-    original = bulk.Loader.write_residences
-
-    def failing(self, households, members, registrations):
-        calls["n"] += 1
-        if calls["n"] == 3:  # the third chunk fails after its citizens were written
-            raise RuntimeError("disk full")
-        return original(self, households, members, registrations)
-
-    monkeypatch.setattr(bulk.Loader, "write_residences", failing)
+    # the third chunk fails after its citizens were written
+    fail_on_call(monkeypatch, bulk.Loader, "write_residences", 3, RuntimeError("disk full"))
     with pytest.raises(RuntimeError):
         import_file(src, progress=False, today=AS_OF, chunk_rows=10)
     loaded = Citizen.objects.count()
@@ -277,7 +284,7 @@ def test_a_failure_mid_import_leaves_no_half_written_person(geo, tmp_path, monke
     assert not HouseholdMember.objects.exclude(citizen__in=Citizen.objects.all()).exists()
     assert ImportBatch.objects.latest("pk").status == "failed"
     # Re-running completes the job: the loaded rows are skipped, the rest created.
-    monkeypatch.setattr(bulk.Loader, "write_residences", original)
+    monkeypatch.undo()
     result = import_file(src, progress=False, today=AS_OF, chunk_rows=10)
     assert (result.skipped, result.created, result.rejected) == (loaded, 60 - loaded, 0)
 

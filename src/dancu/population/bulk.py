@@ -20,6 +20,14 @@ How a file goes in:
    in a temporary table. On PostgreSQL a writer thread (its own connection) writes a chunk
    while the next one is validated.
 3. *Links* — one ``UPDATE … FROM`` sets the remaining father/mother/spouse links.
+
+An *initial load* (``initial_load=True`` into an empty registry: a province migrating its
+population into a fresh deployment) is one transaction instead of one per chunk; on
+PostgreSQL it locks the registry tables, drops their secondary indexes and foreign keys
+before step 2 and builds them again after step 3 (see ``_begin_initial_load``). The rows,
+the checks and the report are those of the chunked path.
+
+Python's cyclic garbage collector is paused during steps 2–3 (``core.bulk.gc_paused``).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -40,7 +49,15 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.actor import system_actor
 from dancu.audit import services as audit
-from dancu.core.bulk import make_sink, select_in, table_of
+from dancu.core.bulk import (
+    LoadWindow,
+    gc_paused,
+    lock_exclusive,
+    make_sink,
+    non_empty,
+    select_in,
+    table_of,
+)
 from dancu.core.errors import FieldError
 from dancu.core.progress import progress_bar
 from dancu.core.reference import ETHNICITIES, RELIGIONS
@@ -97,6 +114,7 @@ class ImportResult:
     issues: list[Issue] = field(default_factory=list)
     links_set: int = 0
     households_created: int = 0
+    strategy: str = "chunks"  # or "initial-load" (see import_file)
 
     @property
     def errors(self) -> list[Issue]:
@@ -111,17 +129,26 @@ class ImportAborted(Exception):
     """Raised inside the all-or-nothing transaction to roll it back."""
 
 
+class RegistryNotEmpty(ValueError):
+    """An initial load found rows in the registry tables (written since it looked)."""
+
+
 # --- pre-scan --------------------------------------------------------------------------------
 
 class PersonIndex:
-    """The personal IDs a file holds, as a sorted array of integers (8 bytes a person)."""
+    """The personal IDs a file holds (or its old ID numbers: ``digits=9``), as a sorted array
+    of integers (8 bytes a person), and the few that occur more than once."""
 
-    def __init__(self, ids: Iterable[str] = ()) -> None:
-        values = sorted(int(p) for p in ids if len(p) == 12 and p.isdigit())
+    def __init__(self, ids: Iterable[str] = (), *, digits: int = 12) -> None:
+        self.digits = digits
+        # isdecimal, not isdigit: int() refuses digits such as "²" (they are not IDs anyway)
+        values = sorted(int(p) for p in ids if len(p) == digits and p.isdecimal())
         self._ids = array("q", values)
+        self._repeated = frozenset(a for a, b in pairwise(values) if a == b)
 
     def __contains__(self, personal_id: object) -> bool:
-        if not isinstance(personal_id, str) or len(personal_id) != 12 or not personal_id.isdigit():
+        if not isinstance(personal_id, str) or len(personal_id) != self.digits \
+                or not personal_id.isdecimal():
             return False
         value = int(personal_id)
         i = bisect_left(self._ids, value)
@@ -129,6 +156,13 @@ class PersonIndex:
 
     def __len__(self) -> int:
         return len(self._ids)
+
+    def unique(self, value: str) -> bool:
+        """``value`` is plain ASCII digits and exactly one row of the file carries it (any
+        other spelling of the same number — spaces around it, other Unicode digits — counts
+        as another occurrence): no other row of the file can have written it."""
+        return (len(value) == self.digits and value.isascii() and value.isdecimal()
+                and int(value) not in self._repeated and value in self)
 
 
 def file_sha256(path: Path) -> str:
@@ -139,9 +173,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def prescan(path: Path) -> PersonIndex:
-    return PersonIndex(row.get("personal_id", "").strip() for _line, row in
-                       read_rows(path, columns=("personal_id",)))
+def prescan(path: Path, *, old_ids: bool = False) -> tuple[PersonIndex, PersonIndex | None]:
+    """The file's personal IDs and, when asked, its old ID numbers (one read of the file)."""
+    if not old_ids:
+        return PersonIndex(row.get("personal_id", "").strip() for _line, row in
+                           read_rows(path, columns=("personal_id",))), None
+    pids: list[str] = []
+    olds: list[str] = []
+    for _line, row in read_rows(path, columns=("personal_id", "old_id_number")):
+        pids.append(row.get("personal_id", "").strip())
+        old = row.get("old_id_number", "").strip()
+        if old:
+            olds.append(old)
+    index = PersonIndex(pids)
+    del pids
+    return index, PersonIndex(olds, digits=9)
 
 
 # --- caches ----------------------------------------------------------------------------------
@@ -173,6 +219,9 @@ class Prepared:
     permanent: tuple[AdminUnit, str, dt.date] | None = None
     temporary: tuple[AdminUnit, str, dt.date, dt.date] | None = None
     warnings: list[FieldError] = field(default_factory=list)
+    # Initial load: no other row of the file carries this ID number or old ID number, so the
+    # registry (empty at the start, locked since) cannot hold them: no look-up needed.
+    unique_in_file: bool = False
 
     def comparable(self) -> tuple:
         v = self.values
@@ -198,6 +247,37 @@ _CODE_FIELDS = ("personal_id", "birth_date", "sex", "ethnicity", "religion", "na
                 "old_id_number", "father_id", "mother_id", "spouse_id")
 
 
+_WORD_KEYS: dict[str, str] = {}
+
+
+def _name_key(name: str) -> str:
+    """``core.text.search_key(name)`` for a name already in canonical form (NFC, single
+    spaces, no white space around it), word by word from a cache: a file names people with
+    a few thousand distinct words. Every step of ``search_key`` works character by character
+    with the space as a barrier (NFD's reordering of combining marks, removing them, lower
+    case and its final-sigma rule), so the key of the name is the keys of its words joined by
+    single spaces — when each word's key is non-empty and has no white space, checked here;
+    otherwise ``search_key`` of the whole name."""
+    keys = []
+    for word in name.split(" "):
+        key = _WORD_KEYS.get(word)
+        if key is None:
+            key = search_key(word)
+            if not key or len(key.split()) != 1:
+                return search_key(name)
+            if len(_WORD_KEYS) < 100_000:
+                _WORD_KEYS[word] = key
+        keys.append(key)
+    return " ".join(keys)
+
+
+def _is_canonical_text(value: str) -> bool:
+    """``nfc(value) == value`` without building it: NFC, no white space other than single
+    spaces between words (``isprintable`` is false for every other kind of white space)."""
+    return (value.isprintable() and "  " not in value and value[0] != " " and value[-1] != " "
+            and is_nfc(value))
+
+
 def fast_clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any | None],
                        resolve_person: Callable[[str], Any | None], today: dt.date) -> Cleaned | None:
     """The result ``clean_citizen`` gives for a row already in canonical form (what exports
@@ -206,13 +286,14 @@ def fast_clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], 
     that ``clean_citizen`` accepts without an error or warning and produces the same values:
     tests/test_import_export.py checks both on thousands of random and mutated rows."""
     get = raw.get
-    for key in _CODE_FIELDS:
-        value = get(key)
-        if value is not None and (not isinstance(value, str) or not value.isascii()
-                                  or value != value.strip() or " " in value):
-            return None
+    try:
+        codes = "".join([get(key) or "" for key in _CODE_FIELDS])
+    except TypeError:  # a value that is not text
+        return None
+    if not codes.isascii() or not codes.isprintable() or " " in codes:  # no white space at all
+        return None
     name = get("full_name")
-    if not isinstance(name, str) or not name or len(name) > 150 or nfc(name) != name \
+    if not isinstance(name, str) or not name or len(name) > 150 or not _is_canonical_text(name) \
             or any(map(str.isdigit, name)):
         return None
     pid = get("personal_id") or ""
@@ -241,7 +322,7 @@ def fast_clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], 
     nationality = get("nationality") or "VN"
     if ethnicity not in ETHNICITIES or religion not in RELIGIONS or not _NATION.fullmatch(nationality):
         return None
-    key = search_key(name)
+    key = _name_key(name)
     values: dict[str, Any] = {"full_name": name, "name_key": key, "given_key": given_key(key),
                               "birth_year": year,
                               "birth_month": month, "birth_day": day, "sex": sex, "ethnicity": ethnicity,
@@ -328,7 +409,7 @@ def prepare_row(line: int, raw: dict[str, str], *, units: Callable[[str], AdminU
     text: dict[str, str] = {}
     for key in RESIDENCE_FIELDS:
         value = raw.get(key) or ""
-        if value:
+        if value and not _is_canonical_text(value):
             if not is_nfc(value):
                 prepared.warnings.append(FieldError(
                     "W_NOT_NFC", _("Văn bản chưa chuẩn Unicode NFC; đã chuẩn hoá."), key))
@@ -419,16 +500,26 @@ def _comparable_from_db(row: tuple) -> tuple:
 # --- the loader ------------------------------------------------------------------------------
 
 class Loader:
-    """Validates and writes chunks of rows for one ImportBatch."""
+    """Validates and writes chunks of rows for one ImportBatch.
+
+    ``file_ids`` — an initial load (see ``import_file``): the file's personal IDs and old ID
+    numbers. The registry was empty at the start and its tables are locked, so whoever is in
+    the database comes from this file: no query is needed to know a linked person, rows whose
+    numbers occur once in the file (``unique_in_file``) are not looked up before the write
+    (the unique indexes on those numbers, kept during the load, still stand guard), and
+    primary keys are reserved a block at a time."""
 
     def __init__(self, batch: ImportBatch, result: ImportResult, *, in_file: Callable[[str], bool],
-                 today: dt.date | None = None) -> None:
+                 today: dt.date | None = None, file_ids: tuple[PersonIndex, PersonIndex] | None = None
+                 ) -> None:
         self.batch = batch
         self.result = result
         self.in_file = in_file
         self.today = today or timezone.localdate()
         self.units = UnitCache()
-        self.sink = make_sink()
+        self.file_ids = file_ids
+        self.initial = file_ids is not None
+        self.sink = make_sink(exclusive=self.initial)
         self.now = timezone.now()
         self.deferred: list[Prepared] = []  # members whose household head comes later
         self._fill_links: list[tuple] = []
@@ -451,14 +542,15 @@ class Loader:
         self.write(self.prepare_chunk(rows))
 
     def prepare_chunk(self, rows: list[tuple[int, dict[str, str]]]) -> list[Prepared]:
-        """Validation of a chunk (one read query). Keeps its own issue list and counter, so it
-        may run in another thread than ``write`` (the pipelined import)."""
+        """Validation of a chunk (at most one read query). Keeps its own issue list and counter,
+        so it may run in another thread than ``write`` (the pipelined import)."""
         self.rows_read += len(rows)
         wanted = set()
-        for _line, raw in rows:
-            wanted.add((raw.get("personal_id") or "").strip())
-            wanted.update((raw.get(k) or "").strip() for k in LINK_FIELDS)
-        wanted.discard("")
+        if self.file_ids is None:
+            for _line, raw in rows:
+                wanted.add((raw.get("personal_id") or "").strip())
+                wanted.update((raw.get(k) or "").strip() for k in LINK_FIELDS)
+            wanted.discard("")
         in_db = {r[0] for r in select_in(_PIDS_SQL, "personal_id", wanted)}
 
         def known(pid: str) -> bool:
@@ -474,6 +566,11 @@ class Loader:
                 self.prep_rejected += 1
             else:
                 prepared.append(p)
+        if self.file_ids is not None:
+            ids, old_ids = self.file_ids
+            for p in prepared:
+                old = p.values.get("old_id_number")
+                p.unique_in_file = ids.unique(p.personal_id) and (not old or old_ids.unique(old))
         return prepared
 
     def merge_counts(self) -> None:
@@ -511,15 +608,22 @@ class Loader:
         self.sink.insert(LINKS_TABLE, ("line", "pid", "father", "mother", "spouse"), self._fill_links)
 
     def _check_against_db(self, prepared: list[Prepared]) -> list[Prepared]:
-        pids = [p.personal_id for p in prepared]
+        looked_up = [p for p in prepared if not p.unique_in_file] if self.initial else prepared
+        pids = [p.personal_id for p in looked_up]
+        old_ids = [p.values["old_id_number"] for p in looked_up if p.values.get("old_id_number")]
         existing = {row[0]: _comparable_from_db(row)
                     for row in select_in(_EXISTING_SQL, "c.personal_id", pids)}
-        old_ids = [p.values["old_id_number"] for p in prepared if p.values.get("old_id_number")]
         old_taken = dict(select_in(_OLD_IDS_SQL, "old_id_number", old_ids))
         accepted: list[Prepared] = []
         in_chunk: dict[str, tuple] = {}
         old_in_chunk: set[str] = set()
         for p in prepared:
+            if self.initial and p.unique_in_file:  # nobody else has these numbers: no comparison
+                old = p.values.get("old_id_number")
+                if old:
+                    old_in_chunk.add(old)
+                accepted.append(p)
+                continue
             mine = p.comparable()
             if p.personal_id in existing or p.personal_id in in_chunk:
                 theirs = in_chunk.get(p.personal_id) or tuple(existing[p.personal_id][1:-1])
@@ -701,10 +805,16 @@ def chunks(rows: Iterable[Numbered], size: int) -> Iterator[list[Numbered]]:
         yield chunk
 
 
+def registry_tables() -> list[str]:
+    """The tables an import writes: the citizens and the residence tables."""
+    return [table_of(Citizen), *residence_bulk.TABLES]
+
+
 def import_file(path: str | Path, *, all_or_nothing: bool = False, actor_label: str = "cli",
                 progress: bool = True, report: str | Path | None = None, file_label: str | None = None,
                 chunk_rows: int | None = None, today: dt.date | None = None,
-                stdout: TextIO | None = None, pipeline: bool | None = None) -> ImportResult:
+                stdout: TextIO | None = None, pipeline: bool | None = None,
+                initial_load: bool = False) -> ImportResult:
     """Load a population file (CSV, CSV.gz or Parquet; see docs/import-export.md).
 
     Good rows load and bad ones are reported (line, field, code, message); with
@@ -712,12 +822,22 @@ def import_file(path: str | Path, *, all_or_nothing: bool = False, actor_label: 
     creates nothing (rows identical to the database are counted as skipped).
     ``pipeline`` (default: on PostgreSQL outside a transaction, not all-or-nothing) writes
     from a second thread while the next chunk is validated.
+
+    ``initial_load``: when the registry tables are empty (a province's first load into a
+    fresh deployment), the whole import is one transaction; on PostgreSQL it locks the
+    registry tables, drops their secondary indexes and foreign keys, loads, and builds them
+    again (``_begin_initial_load``). The same rows and reports as the chunked path; a failure
+    leaves the registry empty again, with every index and constraint. When the registry is
+    not empty the flag is ignored (``result.strategy`` says which path ran), so a re-run of
+    the same file is still idempotent.
     """
     path = Path(path)
     file_format(path)
     name = file_label or path.name
     header = read_header(path)
     result = ImportResult(batch_id=None, file_name=name)
+    if initial_load and not non_empty(registry_tables()):
+        result.strategy = "initial-load"
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     sha = file_sha256(path)
     batch = ImportBatch.objects.create(file_name=name[:255], file_sha256=sha, started_at=timezone.now(),
@@ -732,35 +852,47 @@ def import_file(path: str | Path, *, all_or_nothing: bool = False, actor_label: 
         _finish(batch, result, actor, report)
         return result
 
-    index = prescan(path)
-    loader = Loader(batch, result, in_file=index.__contains__, today=today)
+    initial = result.strategy == "initial-load"
+    index, old_index = prescan(path, old_ids=initial)
+    loader = Loader(batch, result, in_file=index.__contains__, today=today,
+                    file_ids=(index, old_index) if old_index is not None else None)
     size = chunk_rows or (PG_CHUNK_ROWS if connection.vendor == "postgresql" else CHUNK_ROWS)
-    if pipeline is None:
+    one_transaction = all_or_nothing or initial
+    if one_transaction:
+        # One connection holds the whole transaction (and an initial load's locks). (A second
+        # process validating while this one writes was tried for the initial load: no faster
+        # on two cores, see bench/README.md.)
+        pipeline = False
+    elif pipeline is None:
         # Another connection is needed for the writer thread: not when the caller holds a
-        # transaction (its rows would be invisible) nor when everything is one transaction.
-        pipeline = connection.vendor == "postgresql" and not all_or_nothing and not connection.in_atomic_block
+        # transaction (its rows would be invisible).
+        pipeline = connection.vendor == "postgresql" and not connection.in_atomic_block
     bar = progress_bar(progress, stdout)
     try:
-        if all_or_nothing:
-            try:
-                with transaction.atomic():
-                    _run(loader, path, size, bar, len(index))
-                    if result.rejected:
-                        raise ImportAborted
-            except ImportAborted:
-                result.status = "rejected"
-                result.skipped = 0
-                result.created = 0
-                result.households_created = 0
-        elif pipeline:
-            _run_pipelined(loader, path, size, bar, len(index))
-        else:
-            _run(loader, path, size, bar, len(index))
+        with gc_paused():
+            if one_transaction:
+                try:
+                    with transaction.atomic():
+                        windows = _begin_initial_load() if initial else []
+                        _run(loader, path, size, bar, len(index))
+                        if all_or_nothing and result.rejected:
+                            raise ImportAborted
+                        for window in windows:
+                            window.close()
+                except ImportAborted:
+                    result.status = "rejected"
+                    _nothing_written(result)
+            elif pipeline:
+                _run_pipelined(loader, path, size, bar, len(index))
+            else:
+                _run(loader, path, size, bar, len(index))
         if result.status == "running":
             result.status = "done"
     except Exception:
         loader.merge_counts()
         result.status = "failed"
+        if one_transaction:
+            _nothing_written(result)
         _finish(batch, result, actor, report)
         raise
     finally:
@@ -768,6 +900,36 @@ def import_file(path: str | Path, *, all_or_nothing: bool = False, actor_label: 
             bar.stop()
     _finish(batch, result, actor, report)
     return result
+
+
+def _nothing_written(result: ImportResult) -> None:
+    result.skipped = result.created = result.households_created = result.links_set = 0
+
+
+def _begin_initial_load() -> list[LoadWindow]:
+    """Inside the import's transaction: make sure the registry is (still) empty and, on
+    PostgreSQL, lock its tables (ACCESS EXCLUSIVE: nobody reads or writes them until the end)
+    and drop their foreign keys and secondary indexes, following PostgreSQL's "Populating a
+    Database". Kept during the load: the primary keys and the unique indexes the loader looks
+    rows up by (ID number, old ID number, household number), so the checks of the chunked path
+    still find what this load wrote and uniqueness is still enforced row by row. The returned
+    windows build the rest again at the end, from the definitions read in ``pg_catalog``
+    (``core.bulk.LoadWindow``). On SQLite the one transaction is all."""
+    tables = registry_tables()
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        lock_exclusive(tables)
+    taken = non_empty(tables)
+    if taken:
+        raise RegistryNotEmpty(f"initial load: {', '.join(taken)} already hold rows")
+    if not postgres:
+        return []
+    citizens = table_of(Citizen)
+    windows = [LoadWindow([citizens], keep_unique={citizens: ("personal_id", "old_id_number")}),
+               residence_bulk.load_window()]
+    for window in windows:
+        window.open()
+    return windows
 
 
 def _run(loader: Loader, path: Path, size: int, bar: Any, total: int) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dancu.core.bulk import Sink, select_in, table_of
+from dancu.core.bulk import LoadWindow, Sink, select_in, table_of
 from dancu.residence.models import Household, HouseholdMember, Registration
 
 HOUSEHOLD_COLUMNS = ("id", "number", "commune_id", "address", "head_id", "created_at")
@@ -14,6 +14,7 @@ MEMBER_COLUMNS = ("household_id", "citizen_id", "relationship", "joined_on", "le
 REGISTRATION_COLUMNS = ("citizen_id", "kind", "commune_id", "address", "household_id", "started_on",
                         "expires_on", "ended_on", "end_reason", "absence_case", "destination",
                         "renewed_from_id", "created_at")
+TABLES = (table_of(Household), table_of(HouseholdMember), table_of(Registration))
 
 
 def households_by_number(numbers: Iterable[str]) -> list[tuple[str, int, int]]:
@@ -33,3 +34,10 @@ def insert_residences(sink: Sink, households: list[tuple], members: list[tuple],
     sink.insert(table_of(HouseholdMember), MEMBER_COLUMNS, sink.adapt(members, (3, 4), ()))
     sink.insert(table_of(Registration), REGISTRATION_COLUMNS,
                 sink.adapt(registrations, (5, 6, 7), (12,)))
+
+
+def load_window() -> LoadWindow:
+    """The residence tables' part of an initial load (``population.bulk``, PostgreSQL): their
+    foreign keys and secondary indexes, dropped and built again in the caller's transaction,
+    except the unique household number ``households_by_number`` looks households up by."""
+    return LoadWindow(TABLES, keep_unique={table_of(Household): ("number",)})
