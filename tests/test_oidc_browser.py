@@ -15,7 +15,11 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.test_browser import _NO_CHROMIUM, CHROMIUM_ARGS
+from tests.test_browser import (  # noqa: F401  (fixtures)
+    _NO_CHROMIUM,
+    _allow_orm_beside_playwright,
+    browser,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,27 +31,6 @@ pytestmark = [
 
 RP_CALLBACK = "https://benhvien.example.vn/oidc/callback"
 PASSWORD = "Hoa-sen-2024!"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _allow_orm_beside_playwright():
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -74,9 +57,9 @@ def world(transactional_db, live_server, settings):
                            "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
-def _log_in_through_browser(browser, authorize_url: str, personal_id: str, step_up_phone: str = "") -> str:
+def _log_in_through_browser(chromium, authorize_url: str, personal_id: str, step_up_phone: str = "") -> str:
     """Drives the citizen's side; returns the URL the provider redirected back to."""
-    context = browser.new_context(locale="vi-VN")
+    context = chromium.new_context(locale="vi-VN")
     context.set_default_timeout(15_000)
     callback: list[str] = []
 
@@ -141,7 +124,7 @@ def _check_id_token(meta: dict, id_token: str, client_id: str, nonce: str) -> di
     return token.claims
 
 
-def test_a_relying_party_logs_a_citizen_in_with_code_and_pkce(browser, world) -> None:
+def test_a_relying_party_logs_a_citizen_in_with_code_and_pkce(browser, world) -> None:  # noqa: F811
     meta, session, url, state, verifier, nonce = _relying_party(world)
     assert meta["issuer"] == world["url"] + "/oidc"
     callback = _log_in_through_browser(browser, url, world["account"].personal_id)
@@ -168,7 +151,7 @@ def test_a_relying_party_logs_a_citizen_in_with_code_and_pkce(browser, world) ->
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
 
 
-def test_step_up_to_level_2_with_an_sms_code(browser, world) -> None:
+def test_step_up_to_level_2_with_an_sms_code(browser, world) -> None:  # noqa: F811
     from dancu.eid import services as eid
 
     account = world["account"]
