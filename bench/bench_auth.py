@@ -39,16 +39,7 @@ KEYCLOAK_PER_VCPU = {"client_credentials": 120, "refresh": 120, "login": 15}
 PASSWORD = "Bench-mat-khau-2026"
 CSRF = "benchcsrftoken0123456789abcdefgh"  # 32 characters: an unmasked Django CSRF secret
 
-DONE = r"""
-done = function(summary, latency, requests)
-  io.write(string.format(
-    "JSON {\"requests\": %d, \"duration_us\": %d, \"p50_us\": %d, \"p99_us\": %d, " ..
-    "\"non2xx\": %d, \"socket_errors\": %d}\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    summary.errors.status, summary.errors.connect + summary.errors.read +
-    summary.errors.write + summary.errors.timeout))
-end
-"""
+DONE = common.HEALTH_LUA  # the `done` hook printing wrk's summary as JSON
 
 # Each wrk thread walks its own stride of a file of lines, never reusing one (refresh tokens).
 THREADED = r"""
@@ -91,7 +82,8 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, RefreshToken
 from dancu.accounts.actor import system_actor
 from dancu.eid import services as eid
-from dancu.eid.models import EidAccount, SmsMessage
+from dancu.eid.models import EidAccount
+from dancu.eid.sms import latest_code
 from dancu.oidc import services as oidc
 from dancu.oidc.models import Agreement
 from dancu.population.models import Citizen
@@ -112,9 +104,8 @@ for i, c in enumerate(people):
         portrait=b"\\x89PNG\\r\\n\\x1a\\n" + bytes(64))
     if r.refused:
         continue
-    body = SmsMessage.objects.filter(to=r.challenge.phone).order_by("-id").first().body
-    otp = [w for w in body.replace(",", " ").split() if w.isdigit() and len(w) == 6][0]
-    eid.confirm_level1_application(r.application.pk, r.challenge.pk, otp, {PASSWORD!r})
+    code = latest_code(r.challenge.phone)
+    eid.confirm_level1_application(r.application.pk, r.challenge.pk, code, {PASSWORD!r})
     birth = "%04d-%02d-%02d" % (c.birth_year, c.birth_month, c.birth_day)
     accounts.append((c.personal_id, c.full_name, birth))
 users = list(EidAccount.objects.values_list("user_id", flat=True))

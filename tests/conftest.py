@@ -63,3 +63,11 @@ def _fresh_unit_cache():
     yield
     for cache in (unit_by_pk, id_codes_for_province):
         cache.cache_clear()
+
+
+@pytest.fixture
+def otp_without_waits(settings):
+    """One-time codes without the resend delay and hourly cap (tests send many codes to one
+    phone; the throttling itself is tested with the real values)."""
+    settings.DANCU_OTP_RESEND_SECONDS = 0
+    settings.DANCU_OTP_MAX_PER_HOUR = 100

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from dancu.eid import services as eid
-from dancu.eid.models import EidAccount, SmsMessage
+from dancu.eid.models import EidAccount
+from dancu.eid.sms import latest_code
 from dancu.population import services as population
 from dancu.population.models import Citizen
 from tests.factories import citizen_raw
@@ -24,11 +24,9 @@ def person(officer, commune, **overrides: str) -> Citizen:
 
 
 def last_code(phone: str) -> str:
-    body = SmsMessage.objects.filter(to=phone).order_by("-id").values_list("body", flat=True).first()
-    assert body is not None, f"no SMS to {phone}"
-    match = re.search(r"\b(\d{6})\b", body)
-    assert match, body
-    return match.group(1)
+    code = latest_code(phone)
+    assert code is not None, f"no code sent to {phone}"
+    return code
 
 
 def level1_account(citizen: Citizen, phone: str = "0912345678", password: str = PASSWORD) -> EidAccount:

@@ -34,6 +34,21 @@ def test_production_mode_refuses_to_start_without_secrets(tmp_path: Path) -> Non
     assert "DANCU_SECRET_KEY" in proc.stderr and "DATABASE_URL" in proc.stderr
 
 
+def test_settings_refuse_weak_password_hashing_and_a_production_without_signing_key(tmp_path: Path) -> None:
+    weak = subprocess.run([*DANCU, "check"], env=_env(tmp_path, DANCU_EID_ARGON2_MEMORY_KIB="1024"),
+                          capture_output=True, text=True, timeout=60)
+    assert weak.returncode != 0 and "OWASP" in weak.stderr
+    production = _env(tmp_path, DANCU_ENV="production", DANCU_SECRET_KEY="k" * 40,
+                      DANCU_ALLOWED_HOSTS="example.vn", DATABASE_URL=f"sqlite:///{tmp_path}/p.sqlite3")
+    no_key = subprocess.run([*DANCU, "check"], env=production, capture_output=True, text=True, timeout=60)
+    assert no_key.returncode != 0 and "dancu oidc keys rotate" in no_key.stderr
+    made = subprocess.run([*DANCU, "oidc", "keys", "rotate"], capture_output=True, text=True, timeout=60,
+                          env=dict(production, DANCU_OIDC_ALLOW_NO_KEY="1"))
+    assert made.returncode == 0, made.stderr
+    assert subprocess.run([*DANCU, "check"], env=production, capture_output=True, text=True,
+                          timeout=60).returncode == 0
+
+
 def test_django_commands_pass_through(tmp_path: Path) -> None:
     proc = subprocess.run([*DANCU, "showmigrations", "population"], env=_env(tmp_path),
                           capture_output=True, text=True, timeout=60)

@@ -26,11 +26,7 @@ from dancu.eid.models import (
 from dancu.population import services as population
 from tests.eid_helpers import JPEG, PASSWORD, PNG, last_code, level1_account, person
 
-
-@pytest.fixture(autouse=True)
-def _no_resend_wait(settings):
-    settings.DANCU_OTP_RESEND_SECONDS = 0
-    settings.DANCU_OTP_MAX_PER_HOUR = 100
+pytestmark = pytest.mark.usefixtures("otp_without_waits")
 
 
 @pytest.fixture

@@ -33,9 +33,7 @@ PHONE = "+84912345678"
 
 
 @pytest.fixture(autouse=True)
-def _eid_settings(settings, tmp_path):
-    settings.DANCU_OTP_RESEND_SECONDS = 0
-    settings.DANCU_OTP_MAX_PER_HOUR = 100
+def _eid_settings(settings, tmp_path, otp_without_waits):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 

@@ -16,10 +16,7 @@ from dancu.population import services as population
 from tests.eid_helpers import level1_account, person
 from tests.oidc_helpers import make_client
 
-
-@pytest.fixture(autouse=True)
-def _no_resend_wait(settings):
-    settings.DANCU_OTP_RESEND_SECONDS = 0
+pytestmark = pytest.mark.usefixtures("otp_without_waits")
 
 
 @pytest.fixture

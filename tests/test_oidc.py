@@ -21,10 +21,7 @@ from dancu.oidc.models import Agreement, Consent
 from tests.eid_helpers import level1_account, person
 from tests.oidc_helpers import REDIRECT, authorize_params, get_code, make_client, pkce_pair, query_of, sign_in
 
-
-@pytest.fixture(autouse=True)
-def _no_resend_wait(settings):
-    settings.DANCU_OTP_RESEND_SECONDS = 0
+pytestmark = pytest.mark.usefixtures("otp_without_waits")
 
 
 @pytest.fixture

@@ -34,9 +34,8 @@ PASSWORD = "Hoa-sen-2024!"
 
 
 @pytest.fixture
-def world(transactional_db, live_server, settings):
+def world(transactional_db, live_server, otp_without_waits):
     """A person with a level-1 e-ID account and a registered relying party, committed."""
-    settings.DANCU_OTP_RESEND_SECONDS = 0
     from tests.eid_helpers import level1_account, person
     from tests.factories import mini_geo, officer_actor
     from tests.oidc_helpers import make_client

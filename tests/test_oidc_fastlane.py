@@ -4,15 +4,13 @@ against django-oauth-toolkit's own path, through WSGI as gunicorn would call it.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from django.core import signals
-from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections
 from django.test import Client, RequestFactory
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
@@ -21,29 +19,11 @@ from dancu import api_fastlane
 from dancu.oidc import fastlane
 from dancu.oidc.models import Agreement
 from tests.oidc_helpers import make_client
-
-
-class _Spy:
-    def __init__(self) -> None:
-        self.django = WSGIHandler()
-        self.calls = 0
-
-    def __call__(self, environ, start_response):
-        self.calls += 1
-        return self.django(environ, start_response)
-
-
-def _call(app, environ):
-    seen = {}
-
-    def start_response(status, headers, exc_info=None):
-        seen["status"], seen["headers"] = status, headers
-
-    chunks = app(environ, start_response)
-    body = b"".join(chunks)
-    if hasattr(chunks, "close"):
-        chunks.close()
-    return int(seen["status"].split()[0]), dict(seen["headers"]), body
+from tests.test_api_fastlane import (  # noqa: F401  (the autouse fixture: keep the test's connection)
+    _call,
+    _Spy,
+    _test_transaction_keeps_its_connection,
+)
 
 
 @pytest.fixture
@@ -69,16 +49,6 @@ def post(settings):
 
     yield request
     fastlane.clear_cache()
-
-
-@pytest.fixture(autouse=True)
-def _test_transaction_keeps_its_connection():
-    """As Django's test client does (see tests/test_api_fastlane.py)."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -156,9 +126,8 @@ def test_expired_agreement_and_public_clients_are_not_served(post, agency, db) -
     )
     fastlane.clear_cache()
     assert post({"grant_type": "client_credentials"}, creds)[3]
-    fastlane._cache[agency.client_id] = fastlane._cache[agency.client_id].__class__(
-        **{**fastlane._cache[agency.client_id].__dict__, "valid_until": timezone.now()}
-    )
+    cached = fastlane._clients.get(agency.client_id)
+    fastlane._clients.put(agency.client_id, dataclasses.replace(cached, valid_until=timezone.now()))
     assert not post({"grant_type": "client_credentials"}, creds)[3]
 
 

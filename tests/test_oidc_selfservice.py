@@ -11,10 +11,7 @@ from dancu.oidc.models import Consent
 from tests.eid_helpers import PASSWORD, level1_account, person
 from tests.oidc_helpers import REDIRECT, get_code, make_client, pkce_pair, sign_in
 
-
-@pytest.fixture(autouse=True)
-def _no_resend_wait(settings):
-    settings.DANCU_OTP_RESEND_SECONDS = 0
+pytestmark = pytest.mark.usefixtures("otp_without_waits")
 
 
 @pytest.fixture

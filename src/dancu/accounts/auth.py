@@ -19,7 +19,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -44,15 +44,23 @@ class _Entry:
     touched: float  # clock() when last_used_at was last written (or read fresh) by us
 
 
-class TokenCache:
-    """Digest → resolved actor, per process. ``clock`` is monotonic seconds (replaceable in tests)."""
+class _Expiring(Protocol):
+    expires: float
+
+
+E = TypeVar("E", bound=_Expiring)
+
+
+class TokenCache(Generic[E]):
+    """Key → resolved entry (anything with ``expires``, monotonic seconds), per process: API
+    tokens here, OAuth clients in ``dancu.oidc.fastlane``. ``clock`` is replaceable in tests."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, E] = {}
         self._lock = threading.Lock()
 
-    def get(self, digest: str) -> _Entry | None:
+    def get(self, digest: str) -> E | None:
         entry = self._entries.get(digest)
         if entry is None:
             return None
@@ -62,7 +70,7 @@ class TokenCache:
             return None
         return entry
 
-    def put(self, digest: str, entry: _Entry) -> None:
+    def put(self, digest: str, entry: E) -> None:
         with self._lock:
             if len(self._entries) >= MAX_CACHED_TOKENS:
                 self._entries.clear()
@@ -73,7 +81,7 @@ class TokenCache:
             self._entries.clear()
 
 
-token_cache = TokenCache()
+token_cache: TokenCache[_Entry] = TokenCache()
 
 
 def cache_seconds() -> float:

@@ -30,9 +30,15 @@ _GENDER = {"M": "male", "F": "female"}
 
 
 def _account_of(user: Any) -> Any:
+    """The e-ID account (with its citizen) behind ``user``, read once per request: the claims and
+    their audit event both need it."""
     from dancu.eid.models import EidAccount
 
-    return EidAccount.objects.select_related("citizen").filter(user_id=getattr(user, "pk", None)).first()
+    cached = getattr(user, "_dancu_eid_account", None)
+    if cached is None and user is not None:
+        cached = EidAccount.objects.select_related("citizen").filter(user_id=user.pk).first()
+        user._dancu_eid_account = cached
+    return cached
 
 
 def claims_for_user(user: Any, scopes: set[str]) -> dict[str, Any]:

@@ -27,19 +27,17 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import generate_token
 
+from dancu.accounts.auth import TokenCache, cache_seconds
 from dancu.oidc.validators import agreement_of, client_default_scopes
 
 _FORM = "application/x-www-form-urlencoded"
@@ -56,19 +54,17 @@ class _Client:
     expires: float
 
 
-_cache: dict[str, _Client] = {}
-_lock = threading.Lock()
+# The same per-process, time-limited cache as API bearer tokens (accounts.auth), with its lifetime.
+_clients: TokenCache[_Client] = TokenCache()
 
 
 def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
+    _clients.clear()
 
 
 def _client(client_id: str) -> _Client | None:
-    now = time.monotonic()
-    cached = _cache.get(client_id)
-    if cached is not None and cached.expires > now:
+    cached = _clients.get(client_id)
+    if cached is not None:
         return cached
     Application = get_application_model()
     app = (Application.objects.select_related("agreement")
@@ -78,14 +74,10 @@ def _client(client_id: str) -> _Client | None:
     agreement = agreement_of(app) if app is not None else None
     if app is None or agreement is None:
         return None
-    ttl = float(getattr(settings, "DANCU_API_TOKEN_CACHE_SECONDS", 30))
     entry = _Client(app.pk, app.client_secret, frozenset(agreement.scopes), agreement.valid_from,
-                    agreement.valid_until, now + ttl)
-    if ttl > 0:
-        with _lock:
-            if len(_cache) > 1024:
-                _cache.clear()
-            _cache[client_id] = entry
+                    agreement.valid_until, _clients.clock() + cache_seconds())
+    if cache_seconds() > 0:
+        _clients.put(client_id, entry)
     return entry
 
 

@@ -17,6 +17,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -105,8 +106,6 @@ class AuthorizeView(dot.AuthorizationView):
 
     @staticmethod
     def _scope_label(scope: str) -> str:
-        from django.conf import settings
-
         return str(settings.OAUTH2_PROVIDER["SCOPES"].get(scope, scope))
 
     def _error(self, context: dict[str, Any], error: str, description: str) -> HttpResponse:

@@ -101,7 +101,8 @@ class Command(BaseCommand):
 
         from dancu.accounts.services import actor_for_profile
         from dancu.eid import services as eid
-        from dancu.eid.models import EidAccount, SmsMessage
+        from dancu.eid.models import EidAccount
+        from dancu.eid.sms import latest_code
 
         existing = EidAccount.objects.filter(citizen__current_province=province).first()
         if existing is not None:
@@ -120,8 +121,7 @@ class Command(BaseCommand):
             phone="0912000000", portrait=b"\x89PNG\r\n\x1a\n" + bytes(64), channel="web")
         if result.refused or result.challenge is None:
             return None
-        body = SmsMessage.objects.filter(to=result.challenge.phone).order_by("-id").first().body
-        code = next(w for w in body.replace(",", " ").split() if w.isdigit() and len(w) == 6)
+        code = latest_code(result.challenge.phone) or ""
         eid.confirm_level1_application(result.application.pk, result.challenge.pk, code, DEMO_PASSWORD)
         eid.enrol_level2(actor_for_profile(officer, source="system", source_ref="dancu demo"),
                          person.personal_id, card_checked=True, device_reference="DEMO-ABIS",
