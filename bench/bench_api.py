@@ -401,6 +401,20 @@ def _group_cpu_seconds(pgid: int) -> float:
     return total / ticks
 
 
+def _command_cpu_seconds(command: str) -> float:
+    """User+system CPU of every process whose command name is ``command`` (e.g. ``postgres``: the
+    database server's backends on this machine)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = stat.read_text()
+            if text[text.index("(") + 1:text.rindex(")")] == command:
+                fields = text.rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def _machine_cpu_seconds() -> float:
     """Busy CPU time of the whole machine (all processes: server, PostgreSQL, load generator)."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]

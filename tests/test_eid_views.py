@@ -172,6 +172,63 @@ def test_login_goes_to_a_local_next_only(client, account) -> None:
     assert event.ip == "127.0.0.1"
 
 
+def test_a_login_writes_its_session_once_and_keeps_no_fixation(client, account) -> None:
+    """The session row is written once (no key look-up, no INSERT-then-UPDATE), an earlier
+    session's key stops working, and a citizen's login is its LoginEvent (no last_login UPDATE)."""
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(reverse("eid:login"))
+    pre = client.session  # an anonymous session that exists before the login
+    pre["pre_login"] = True
+    pre.save()
+    old_key = pre.session_key
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(reverse("eid:login"), {"personal_id": account.personal_id,
+                                                      "password": PASSWORD})
+    assert response.status_code == 302
+    session_sql = [q["sql"] for q in queries if "django_session" in q["sql"]]
+    assert [sql.split()[0] for sql in session_sql] == ["SELECT", "DELETE", "INSERT"], session_sql
+    assert not any('"auth_user"' in q["sql"] and q["sql"].startswith("UPDATE") for q in queries)
+    assert not any('"eid_eidaccount"' in q["sql"] and q["sql"].startswith("UPDATE") for q in queries)
+    new_key = client.cookies["sessionid"].value
+    assert new_key != old_key and not Session.objects.filter(session_key=old_key).exists()
+    assert Session.objects.get(session_key=new_key).get_decoded()["pre_login"] is True
+    assert client.get(reverse("eid:me")).status_code == 200
+    account.user.refresh_from_db()
+    assert account.user.last_login is None  # the citizen's logins are LoginEvent rows
+    assert LoginEvent.objects.filter(account=account, outcome="success").count() == 1
+
+
+def test_an_officer_login_still_records_last_login(client, commune_officer) -> None:
+    from tests.test_console import PASSWORD as OFFICER_PASSWORD
+
+    assert client.post(reverse("accounts:login"), {"username": "ca.hacthanh",
+                                                   "password": OFFICER_PASSWORD}).status_code == 302
+    assert get_user_model().objects.get(username="ca.hacthanh").last_login is not None
+
+
+def test_a_session_key_drawn_twice_is_drawn_again(db, monkeypatch) -> None:
+    """Keys are drawn without a look-up; the primary key refuses a duplicate and Django's
+    create() draws again (the 1-in-2^165 case, forced here)."""
+    from django.contrib.sessions.models import Session
+
+    from dancu.core.session_store import SessionStore
+
+    first = SessionStore()
+    first["n"] = 1
+    first.save()
+    draws = iter([first.session_key, "k" * 32])
+    monkeypatch.setattr(SessionStore, "_get_new_session_key", lambda self: next(draws))
+    second = SessionStore()
+    second["n"] = 2
+    second.save()
+    assert second.session_key == "k" * 32
+    assert {s.session_key: s.get_decoded()["n"] for s in Session.objects.all()} == {
+        first.session_key: 1, "k" * 32: 2}
+
+
 def test_login_records_the_client_of_an_authorize_url(client, account) -> None:
     nxt = "/oidc/authorize/?client_id=portal-123&response_type=code"
     response = client.post(reverse("eid:login") + "?next=" + nxt.replace("&", "%26").replace("?", "%3F"),

@@ -160,6 +160,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+SESSION_ENGINE = "dancu.core.session_store"  # Django's db sessions, one write per login
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_COOKIE_SECURE = PRODUCTION

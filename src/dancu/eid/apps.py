@@ -8,4 +8,6 @@ class EidConfig(AppConfig):
     verbose_name = _("Định danh điện tử")
 
     def ready(self) -> None:
-        from dancu.eid import receivers  # noqa: F401  (connects the registry's signals)
+        from dancu.eid import receivers  # connects the registry's signals
+
+        receivers.replace_last_login_receiver()

@@ -517,8 +517,9 @@ def authenticate_password(personal_id: str, password: str, *, ip: str | None = N
     ``DANCU_EID_LOCK_MINUTES``. With ``device_id`` (the mobile app) the account's device binding
     applies: the first device is bound at activation; another device gets an OTP challenge."""
     personal_id = (personal_id or "").strip()
-    account = (EidAccount.objects.select_for_update().select_related("user")
-               .filter(personal_id=personal_id).first())
+    # personal_id is unique: no ORDER BY (as .first() would add)
+    account = next(iter(EidAccount.objects.select_for_update().select_related("user")
+                        .filter(personal_id=personal_id)[:1]), None)
     if account is None or not account.password_hash:
         verify_password("", password or "")  # same time as a real check
         return LoginResult(None, _credentials_error())
@@ -542,12 +543,13 @@ def authenticate_password(personal_id: str, password: str, *, ip: str | None = N
         _login_event(account, LoginOutcome.BAD_PASSWORD, **log)
         return LoginResult(account, _temp_locked_error(account, just_now=True) if locked_now
                            else _credentials_error())
-    changed = ["failed_logins", "locked_until"]
+    changed = [f for f in ("failed_logins", "locked_until") if getattr(account, f)]
     account.failed_logins, account.locked_until = 0, None
     if needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
         changed.append("password_hash")
-    account.save(update_fields=changed)
+    if changed:  # most logins change nothing on the account: no UPDATE
+        account.save(update_fields=changed)
     if device_id:
         active = Device.objects.filter(account=account, released_at__isnull=True).first()
         if active is None:

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 
 from dancu.eid import assurance
 from dancu.eid.models import AccountStatus, EidAccount
+from dancu.eid.receivers import CITIZEN_LOGIN
 
 SESSION_KEY = "dancu_eid"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -43,6 +44,7 @@ class EidSession:
 
 def establish(request: HttpRequest, account: EidAccount, methods: list[str]) -> EidSession:
     """After a successful first factor: a new session (new key: no fixation) for the account."""
+    setattr(account.user, CITIZEN_LOGIN, True)  # the login is a LoginEvent; no last_login UPDATE
     login(request, account.user, backend=BACKEND)
     data = {"account": account.pk, "methods": sorted(set(methods)), "auth_time": int(time.time())}
     request.session[SESSION_KEY] = data
