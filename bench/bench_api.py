@@ -403,7 +403,9 @@ def _group_cpu_seconds(pgid: int) -> float:
 
 def _command_cpu_seconds(command: str) -> float:
     """User+system CPU of every process whose command name is ``command`` (e.g. ``postgres``: the
-    database server's backends on this machine)."""
+    database server's processes on this machine), plus that of their children that have exited
+    (a backend that closes is reaped by the postmaster: its CPU moves to the postmaster's
+    cutime/cstime, so the total never goes backwards)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -411,7 +413,7 @@ def _command_cpu_seconds(command: str) -> float:
             text = stat.read_text()
             if text[text.index("(") + 1:text.rindex(")")] == command:
                 fields = text.rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
+                total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
     return total / ticks
 
 

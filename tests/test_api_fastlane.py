@@ -324,7 +324,7 @@ def _fail_once_after_the_audit_insert(monkeypatch) -> list[int]:
     """Make the look-up's transaction fail once, after its audit row was written in it."""
     failures = [0]
     if connection.vendor == "postgresql":
-        real = selectors._pg_fetchone
+        real = selectors.fetchone_prepared
 
         def statement_fails(sql, params):
             if failures[0] == 0:
@@ -337,7 +337,7 @@ def _fail_once_after_the_audit_insert(monkeypatch) -> list[int]:
                 assert "RETURNING id" in sql
             return real(sql, params)
 
-        monkeypatch.setattr(selectors, "_pg_fetchone", statement_fails)
+        monkeypatch.setattr(selectors, "fetchone_prepared", statement_fails)
     else:
         real_record = selectors.audit.record
 

@@ -7,40 +7,22 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import threading
 
 import pytest
-from django.db import connection
 
 from dancu.population import services
 from dancu.population.models import Citizen
 from dancu.residence import services as residence
 from dancu.residence.models import Household
 from tests.factories import citizen_raw, mini_geo, officer_actor
+from tests.parallel import run_parallel
 
 WRITERS = 6
 PER_WRITER = 5
 
 
 def _run_parallel(work) -> list[BaseException]:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(WRITERS)
-
-    def target(i: int) -> None:
-        try:
-            barrier.wait()
-            work(i)
-        except BaseException as exc:  # collected and asserted in the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(WRITERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return errors
+    return run_parallel(work, WRITERS)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from dancu.audit.models import AuditEvent
@@ -15,6 +13,7 @@ from dancu.oidc.models import Agreement, RateWindow
 from dancu.population import services as population
 from tests.eid_helpers import level1_account, person
 from tests.oidc_helpers import make_client
+from tests.parallel import run_parallel
 
 pytestmark = pytest.mark.usefixtures("otp_without_waits")
 
@@ -111,16 +110,9 @@ def test_rate_window_counts_every_concurrent_call_once() -> None:
     """Parallel writers on the same window: the UPSERT loses no increment."""
     from dancu.oidc.ekyc import _count_call
 
-    def work() -> None:
-        try:
-            for _ in range(10):
-                _count_call("bank-x")
-        finally:
-            connection.close()
+    def work(_i: int) -> None:
+        for _ in range(10):
+            _count_call("bank-x")
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    assert run_parallel(work, 4) == []
     assert sum(RateWindow.objects.filter(client_id="bank-x").values_list("count", flat=True)) == 40

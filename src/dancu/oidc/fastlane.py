@@ -16,6 +16,34 @@ generator, the library's ``AccessToken`` model (its checksum field), the library
 setting, and the body oauthlib writes. Anything else returns None and goes to the library, which
 produces the error (``invalid_client``, ``invalid_scope``, …) exactly as before.
 
+The refresh-token grant's happy path (PostgreSQL only) is here too:
+
+    POST /oidc/token/   Authorization: Basic <client_id:secret>
+    grant_type=refresh_token&refresh_token=…
+
+Through the library a rotation costs ~25 statements (three client loads, the token look-ups,
+the family check, the revocation of the old pair through the ORM's collector, the new access,
+refresh and ID tokens, the claims read and the audit row, a re-read for a signal). Here it is
+two prepared statements in autocommit:
+
+1. one read: the refresh token (unrevoked, this client's) with its access token, the
+   authentication context of its ID token (acr, amr, auth_time), the user (active) and the
+   e-ID account (active) with the citizen fields the claims need (``claims.ACCOUNT_FIELDS``,
+   ``claims.CITIZEN_FIELDS``);
+2. one data-modifying statement: the old refresh token revoked (``revoked``, no access token),
+   its access token deleted, the new ID token row and its authentication context, the new
+   access token (``source_refresh_token`` = the old refresh token, as the library sets it) and
+   refresh token (same ``token_family``), and the audit row of the released claims — every
+   INSERT takes its row from the UPDATE's, so when the token was rotated by someone else in
+   the meantime (``revoked IS NULL`` no longer holds) nothing at all is written and the request
+   goes to the library, whose reuse detection answers it.
+
+The tokens, the ID token and the claims are made with the library's pieces: oauthlib's
+token generator and ``at_hash``, the library's signing key (``jwk_from_pem``) and issuer,
+jwcrypto's JWT, ``dancu.oidc.claims`` for the claims and their audit fields. An expired token
+(by ``REFRESH_TOKEN_EXPIRE_SECONDS``), one with RFC 8707 resources, a ``scope`` parameter,
+a revoked or unknown token, a locked account, a non-RS256 client: the library answers.
+
 The client and its agreement are cached per process for ``DANCU_API_TOKEN_CACHE_SECONDS``
 (default 30): a changed secret or shortened agreement reaches running servers within that time;
 the agreement's end date itself is compared with the clock on every request. The library's
@@ -26,19 +54,36 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
+import time
+import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from django.contrib.auth.hashers import check_password
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import connection
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_application_model
+from jwcrypto import jwt
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    refresh_token_expire_timedelta,
+)
 from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.utils import jwk_from_pem
 from oauthlib.common import generate_token
+from oauthlib.openid.connect.core.grant_types.base import GrantTypeBase
+from psycopg.types.json import Jsonb
 
 from dancu.accounts.auth import TokenCache, cache_seconds
-from dancu.oidc.validators import agreement_of, client_default_scopes
+from dancu.audit import services as audit
+from dancu.core.pg import fetchone_prepared
+from dancu.oidc import claims as registry_claims
+from dancu.oidc.validators import Validator, agreement_of, client_default_scopes
 
 _FORM = "application/x-www-form-urlencoded"
 MAX_BODY = 2048
@@ -47,8 +92,13 @@ MAX_BODY = 2048
 @dataclass(frozen=True)
 class _Client:
     pk: int
+    client_id: str
+    name: str
+    grant_type: str
+    algorithm: str
     secret_hash: str
     scopes: frozenset[str]
+    purpose: str
     valid_from: dt.datetime
     valid_until: dt.datetime
     expires: float
@@ -69,13 +119,13 @@ def _client(client_id: str) -> _Client | None:
     Application = get_application_model()
     app = (Application.objects.select_related("agreement")
            .filter(client_id=client_id, client_type=Application.CLIENT_CONFIDENTIAL,
-                   authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
                    hash_client_secret=True).first())
     agreement = agreement_of(app) if app is not None else None
     if app is None or agreement is None:
         return None
-    entry = _Client(app.pk, app.client_secret, frozenset(agreement.scopes), agreement.valid_from,
-                    agreement.valid_until, _clients.clock() + cache_seconds())
+    entry = _Client(app.pk, app.client_id, app.name, app.authorization_grant_type, app.algorithm,
+                    app.client_secret, frozenset(agreement.scopes), agreement.purpose,
+                    agreement.valid_from, agreement.valid_until, _clients.clock() + cache_seconds())
     if cache_seconds() > 0:
         _clients.put(client_id, entry)
     return entry
@@ -109,11 +159,16 @@ def answer(environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | Non
     params = parse_qsl(environ["wsgi.input"].read(length).decode("utf-8", "replace"),
                        keep_blank_values=True, strict_parsing=False)
     names = [k for k, _v in params]
-    if len(names) != len(set(names)) or set(names) - {"grant_type", "scope"}:
-        return None  # repeated or other parameters (client_id in the body…): the library decides
+    if len(names) != len(set(names)):
+        return None  # repeated parameters: the library decides
     form = dict(params)
-    if form.get("grant_type") != "client_credentials":
-        return None
+    grant = form.get("grant_type")
+    if grant == "client_credentials" and set(names) <= {"grant_type", "scope"}:
+        lane = _client_credentials
+    elif grant == "refresh_token" and set(names) == {"grant_type", "refresh_token"}:
+        lane = _refresh
+    else:
+        return None  # other grants or parameters (client_id in the body, scope on refresh…)
     credentials = _basic(environ.get("HTTP_AUTHORIZATION", ""))
     if credentials is None:
         return None
@@ -122,6 +177,17 @@ def answer(environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | Non
         return None
     now = timezone.now()
     if not client.valid_from <= now < client.valid_until:
+        return None
+    body = lane(client, form, now, environ)
+    if body is None:
+        return None
+    return [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
+            ("Pragma", "no-cache")], json.dumps(body).encode()
+
+
+def _client_credentials(client: _Client, form: dict[str, str], now: dt.datetime,
+                        environ: dict[str, Any]) -> dict[str, Any] | None:
+    if client.grant_type != get_application_model().GRANT_CLIENT_CREDENTIALS:
         return None
     if "scope" in form:
         scopes = form["scope"].split()
@@ -134,7 +200,176 @@ def answer(environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | Non
     get_access_token_model()(
         user=None, application_id=client.pk, token=token, scope=" ".join(scopes),
         expires=now + dt.timedelta(seconds=expires_in)).save(force_insert=True)
-    body = json.dumps({"access_token": token, "expires_in": expires_in, "token_type": "Bearer",
-                       "scope": " ".join(scopes)}).encode()
-    return [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
-            ("Pragma", "no-cache")], body
+    return {"access_token": token, "expires_in": expires_in, "token_type": "Bearer",
+            "scope": " ".join(scopes)}
+
+
+# ---- refresh-token rotation (PostgreSQL) ------------------------------------------------------
+
+_ACCOUNT = registry_claims.ACCOUNT_FIELDS
+_CITIZEN = registry_claims.CITIZEN_FIELDS
+_REFRESH_READ = (
+    "SELECT rt.id, rt.user_id, rt.token_family, rt.resource, a.id, a.scope, a.expires, "
+    "ctx.acr, ctx.amr, ctx.auth_time, u.last_login, "
+    + ", ".join(f"e.{f}" for f in _ACCOUNT) + ", " + ", ".join(f"c.{f}" for f in _CITIZEN) + " "
+    "FROM oauth2_provider_refreshtoken rt "
+    "JOIN oauth2_provider_accesstoken a ON a.id = rt.access_token_id "
+    "JOIN auth_user u ON u.id = rt.user_id AND u.is_active "
+    "JOIN eid_eidaccount e ON e.user_id = rt.user_id AND e.status = 'active' "
+    "JOIN population_citizen c ON c.id = e.citizen_id "
+    "LEFT JOIN oauth2_provider_idtoken i ON i.id = a.id_token_id "
+    "LEFT JOIN oidc_authcontext ctx ON ctx.id_token_jti = i.jti "
+    "WHERE rt.token_checksum = %(checksum)s AND rt.revoked IS NULL "
+    "AND rt.application_id = %(app)s"
+)
+# Every INSERT takes its row from the UPDATE's RETURNING: if the old token is no longer
+# unrevoked (a concurrent rotation won), the statement writes nothing at all.
+_REFRESH_WRITE = """
+WITH old AS (
+    UPDATE oauth2_provider_refreshtoken SET revoked = %(now)s, updated = %(now)s, access_token_id = NULL
+    WHERE id = %(rt_id)s AND revoked IS NULL AND access_token_id = %(at_id)s
+    RETURNING id
+), gone AS (
+    DELETE FROM oauth2_provider_accesstoken WHERE id = %(at_id)s AND EXISTS (SELECT 1 FROM old)
+), idt AS (
+    INSERT INTO oauth2_provider_idtoken (jti, expires, scope, created, updated, application_id, user_id)
+    SELECT %(jti)s, %(id_expires)s, %(scope)s, %(now)s, %(now)s, %(app)s, %(user)s FROM old
+    WHERE %(with_id_token)s
+    RETURNING id
+), ctx AS (
+    INSERT INTO oidc_authcontext (code_digest, id_token_jti, acr, amr, auth_time, created_at)
+    SELECT NULL, %(jti)s, %(acr)s, %(amr)s, %(auth_time)s, %(now)s FROM idt WHERE %(with_context)s
+), new_at AS (
+    INSERT INTO oauth2_provider_accesstoken (token, token_checksum, expires, scope, application_id,
+        user_id, created, updated, source_refresh_token_id, id_token_id, resource)
+    SELECT %(at_token)s, %(at_checksum)s, %(at_expires)s, %(scope)s, %(app)s, %(user)s, %(now)s,
+        %(now)s, old.id, (SELECT id FROM idt), %(resource)s FROM old
+    RETURNING id
+), new_rt AS (
+    INSERT INTO oauth2_provider_refreshtoken (token, token_checksum, access_token_id, application_id,
+        user_id, created, updated, revoked, token_family, resource)
+    SELECT %(rt_token)s, %(rt_checksum)s, new_at.id, %(app)s, %(user)s, %(now)s, %(now)s, NULL,
+        %(family)s, %(resource)s FROM new_at
+    RETURNING id
+), event AS (
+    INSERT INTO audit_auditevent (at, actor_id, actor_label, action, source, source_ref, reason,
+        subject_type, subject_id, personal_id, before, after, details, ip)
+    SELECT %(ev_at)s, %(ev_actor_id)s, %(ev_actor_label)s, %(ev_action)s, %(ev_source)s,
+        %(ev_source_ref)s, %(ev_reason)s, %(ev_subject_type)s, %(ev_subject_id)s, %(ev_personal_id)s,
+        NULL, NULL, %(ev_details)s, %(ev_ip)s FROM idt WHERE %(with_audit)s
+)
+SELECT count(*) FROM new_rt
+"""
+
+
+def _checksum(token: str) -> str:
+    """What django-oauth-toolkit's ``TokenChecksumField`` stores and looks tokens up by."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+_keys: dict[str, tuple[Any, str]] = {}
+_issuers: dict[tuple[str, str], str] = {}
+
+
+def _issuer(environ: dict[str, Any]) -> str:
+    """The library's issuer (``OIDC_ISS_ENDPOINT``, else from the request's scheme and host),
+    per scheme and host (hosts are ALLOWED_HOSTS-checked by the caller)."""
+    if oauth2_settings.OIDC_ISS_ENDPOINT:
+        return oauth2_settings.OIDC_ISS_ENDPOINT
+    request = WSGIRequest(dict(environ))
+    key = (request.scheme, request.get_host())
+    if key not in _issuers:
+        if len(_issuers) > 64:
+            _issuers.clear()
+        _issuers[key] = oauth2_settings.oidc_issuer(request)
+    return _issuers[key]
+
+
+def _signing_key() -> tuple[Any, str]:
+    """The library's RS256 key (its cached ``jwk_from_pem``) and its ``kid``."""
+    pem = oauth2_settings.OIDC_RSA_PRIVATE_KEY
+    if pem not in _keys:
+        key = jwk_from_pem(pem)
+        _keys.clear()
+        _keys[pem] = (key, key.thumbprint())
+    return _keys[pem]
+
+
+def _refresh(client: _Client, form: dict[str, str], now: dt.datetime,
+             environ: dict[str, Any]) -> dict[str, Any] | None:
+    Application = get_application_model()
+    if (connection.vendor != "postgresql" or client.grant_type != Application.GRANT_AUTHORIZATION_CODE
+            or client.algorithm != Application.RS256_ALGORITHM or not oauth2_settings.OIDC_RSA_PRIVATE_KEY):
+        return None
+    row = fetchone_prepared(_REFRESH_READ, {"checksum": _checksum(form["refresh_token"]), "app": client.pk})
+    if row is None:
+        return None
+    (rt_id, user_id, family, resource, at_id, scope, at_expires, acr, amr, auth_time, last_login,
+     *fields) = row
+    if isinstance(resource, str):  # Django's connection hands jsonb over as text (JSONField parses it)
+        resource = json.loads(resource)
+    lifetime = refresh_token_expire_timedelta()
+    if resource or (lifetime and at_expires + lifetime <= now):
+        return None  # RFC 8707 resources, an expired token: the library decides
+    scopes = scope.split()
+    # the person behind the token, as claims_for_user reads it
+    account = SimpleNamespace(**dict(zip(_ACCOUNT, fields[:len(_ACCOUNT)], strict=True)))
+    account.citizen = SimpleNamespace(**dict(zip(_CITIZEN, fields[len(_ACCOUNT):], strict=True)))
+    user = SimpleNamespace(pk=user_id, _dancu_eid_account=account)
+
+    expires_in = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
+    access_token, refresh_token = generate_token(), generate_token()
+    body: dict[str, Any] = {"access_token": access_token, "expires_in": expires_in, "token_type": "Bearer",
+                            "scope": " ".join(scopes), "refresh_token": refresh_token}
+    jti = uuid.uuid4()
+    id_expires = now + dt.timedelta(seconds=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS)
+    released: list[str] = []
+    with_id_token = "openid" in scopes
+    if with_id_token:
+        body["id_token"], released = _id_token(client, user, scopes, access_token, jti, id_expires,
+                                               (acr, amr, auth_time), last_login, environ)
+    actor = registry_claims.rp_actor(SimpleNamespace(name=client.name, client_id=client.client_id))
+    event = audit.event_fields(actor, "oidc.claims.id_token", "citizen", account.personal_id,
+                               account.personal_id, None, None, client.purpose)
+    del event["before"], event["after"]
+    written = fetchone_prepared(_REFRESH_WRITE, {
+        "now": now, "rt_id": rt_id, "at_id": at_id, "app": client.pk, "user": user_id, "scope": scope,
+        "jti": jti, "id_expires": id_expires, "with_id_token": with_id_token,
+        "acr": acr, "amr": amr, "auth_time": auth_time, "with_context": acr is not None,
+        "at_token": access_token, "at_checksum": _checksum(access_token),
+        "at_expires": now + dt.timedelta(seconds=expires_in), "resource": Jsonb([]),
+        "rt_token": refresh_token, "rt_checksum": _checksum(refresh_token), "family": family,
+        "with_audit": bool(released), **{f"ev_{k}": v for k, v in event.items()},
+        "ev_details": Jsonb({"claims": released}),
+    })
+    if not written or written[0] != 1:
+        return None  # rotated by another request meanwhile: nothing was written; the library answers
+    return body
+
+
+def _id_token(client: _Client, user: Any, scopes: list[str], access_token: str, jti: uuid.UUID,
+              expires: dt.datetime, context: tuple[Any, Any, Any], last_login: dt.datetime | None,
+              environ: dict[str, Any]) -> tuple[str, list[str]]:
+    """The ID token the library issues on refresh (oauthlib's ``aud``, ``iat``, ``at_hash``; the
+    library's ``iss``, ``exp``, ``auth_time``, ``jti`` and claims by scope; dancu's ``acr``, ``amr``
+    and ``auth_time`` from the authentication context), signed with the library's key; and the
+    names of the personal claims released (for the audit row)."""
+    claims = {"sub": str(user.pk)} | registry_claims.claims_for_user(user, set(scopes))
+    claims = {k: v for k, v in claims.items() if Validator.oidc_claim_scope.get(k) in scopes}
+    acr, amr, auth_time = context
+    token: dict[str, Any] = {
+        "aud": client.client_id, "iat": int(time.time()),
+        "at_hash": GrantTypeBase.id_token_hash(None, access_token),  # type: ignore[arg-type]
+        **claims,
+        "iss": _issuer(environ),
+        "exp": int(expires.timestamp()),
+        "auth_time": int((last_login or timezone.now()).timestamp()),
+        "jti": str(jti),
+    }
+    if acr is not None:
+        token |= {"acr": acr, "amr": amr.split(), "auth_time": int(auth_time)}
+    key, kid = _signing_key()
+    signed = jwt.JWT(header=json.dumps({"typ": "JWT", "alg": "RS256", "kid": kid}),
+                     claims=json.dumps(token, default=str))
+    signed.make_signed_token(key)
+    return signed.serialize(), sorted(k for k in claims if k != "sub")

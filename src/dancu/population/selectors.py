@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -18,14 +17,12 @@ from django.utils.translation import gettext_lazy as _
 from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
 from dancu.core.errors import DomainError, NotFound, OutOfJurisdiction
+from dancu.core.pg import fetchone_prepared
 from dancu.core.reference import ETHNICITIES, RELIGIONS
 from dancu.core.text import nfc, search_key
 from dancu.geo.selectors import unit_by_pk
 from dancu.population.models import Citizen
 from dancu.population.validation import format_partial_date
-
-if is_psycopg3:
-    import psycopg
 
 
 def visible_citizens(actor: Actor) -> QuerySet[Citizen]:
@@ -146,9 +143,9 @@ def lookup_citizen_document(actor: Actor, personal_id: str, *, reason: str = "",
         params = [personal_id, *area_params, *(event[col] for col in _AUDIT_COLUMNS)]
         if connection.in_atomic_block:  # a savepoint: a failure leaves the caller's transaction usable
             with transaction.atomic():
-                row = _pg_fetchone(_PG_LOOKUP[area], params)
+                row = fetchone_prepared(_PG_LOOKUP[area], params)
         else:  # autocommit (the API): the statement is its own transaction, no BEGIN/COMMIT trips
-            row = _pg_fetchone(_PG_LOOKUP[area], params)
+            row = fetchone_prepared(_PG_LOOKUP[area], params)
     else:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_SELECT[area], [personal_id, *area_params])
@@ -164,27 +161,6 @@ def lookup_citizen_document(actor: Actor, personal_id: str, *, reason: str = "",
         v[key] = (code, name) if code is not None else None
     return citizen_document(v)
 
-
-def _pg_fetchone(sql: str, params: list[Any]) -> tuple | None:
-    """One row of ``sql`` through a server-side prepared statement on Django's connection
-    (psycopg 3), with Django's health check, connection set-up and error translation."""
-    if not is_psycopg3:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    raw = connection.connection
-    # Django turns psycopg's automatic preparation off (prepare_threshold=None, unless set in
-    # OPTIONS); this one statement is prepared anyway: planning it costs PostgreSQL about
-    # three times what executing it does. psycopg keeps the statement per connection.
-    threshold, raw.prepare_threshold = raw.prepare_threshold, 0
-    try:
-        with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchone()
-    finally:
-        raw.prepare_threshold = threshold
 
 
 def _utc(value: Any) -> dt.datetime:

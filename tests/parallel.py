@@ -1,0 +1,30 @@
+"""Real concurrent writers for tests: threads, each with its own database connection."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from django.db import connection
+
+
+def run_parallel(work: Callable[[int], None], writers: int) -> list[BaseException]:
+    """``work(i)`` in ``writers`` threads started together (a barrier); the exceptions raised."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(writers)
+
+    def target(i: int) -> None:
+        try:
+            barrier.wait()
+            work(i)
+        except BaseException as exc:  # collected and asserted in the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return errors
