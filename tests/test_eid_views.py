@@ -211,7 +211,8 @@ def test_an_officer_login_still_records_last_login(client, commune_officer) -> N
 
 def test_a_session_key_drawn_twice_is_drawn_again(db, monkeypatch) -> None:
     """Keys are drawn without a look-up; the primary key refuses a duplicate and Django's
-    create() draws again (the 1-in-2^165 case, forced here)."""
+    create() draws again (the 1-in-2^160 case, forced here)."""
+    from django.contrib.sessions.backends.base import VALID_KEY_CHARS
     from django.contrib.sessions.models import Session
 
     from dancu.core.session_store import SessionStore
@@ -219,6 +220,8 @@ def test_a_session_key_drawn_twice_is_drawn_again(db, monkeypatch) -> None:
     first = SessionStore()
     first["n"] = 1
     first.save()
+    assert len(first.session_key) == 32 and set(first.session_key) <= set(VALID_KEY_CHARS)
+    assert len({SessionStore()._get_new_session_key() for _ in range(1000)}) == 1000
     draws = iter([first.session_key, "k" * 32])
     monkeypatch.setattr(SessionStore, "_get_new_session_key", lambda self: next(draws))
     second = SessionStore()

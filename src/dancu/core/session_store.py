@@ -5,7 +5,7 @@ session_key = …``), INSERTs the row at once inside a savepoint, and the sessio
 UPDATEs the same row with the data the login put in it: four round trips where one will do.
 Here:
 
-- a new key is 32 random characters of 36 (165 bits) taken without the look-up; the INSERT's
+- a new key is 32 random characters (160 bits) taken without the look-up; the INSERT's
   primary key still refuses a duplicate, and Django's ``create`` then draws another key;
 - ``cycle_key`` forgets the old key (deleting its row, as before) and leaves the new one to be
   chosen when the session middleware saves the response's session: one INSERT;
@@ -20,15 +20,19 @@ Selected by ``SESSION_ENGINE = "dancu.core.session_store"``.
 
 from __future__ import annotations
 
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
+import base64
+import secrets
+
+from django.contrib.sessions.backends.base import CreateError
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.db import IntegrityError, connections, router
-from django.utils.crypto import get_random_string
 
 
 class SessionStore(DbSessionStore):
     def _get_new_session_key(self) -> str:
-        return get_random_string(32, VALID_KEY_CHARS)
+        # 160 random bits in one read, as 32 base32 characters (a-z, 2-7: all in Django's
+        # VALID_KEY_CHARS) — get_random_string would read the system's random source per character
+        return base64.b32encode(secrets.token_bytes(20)).decode("ascii").lower()
 
     def cycle_key(self) -> None:
         data = self._session
