@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import time
 
 import pytest
@@ -263,6 +264,31 @@ def test_refresh_rotation_and_reuse_detection(client, account, rp) -> None:
     assert newest.status_code == 400
 
 
+def test_introspection_of_another_partys_token_needs_the_introspection_scope(client, account, rp) -> None:
+    """RFC 7662 §2.2: a token the caller may not learn about is simply not active."""
+    sign_in(client, account)
+    verifier, challenge = pkce_pair()
+    token = _exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()["access_token"]
+    bank = make_client("ekyc", grant="client-credentials")
+    gateway = make_client("introspection", grant="client-credentials")
+    as_bank = client.post("/oidc/introspect/", {"token": token},
+                          HTTP_AUTHORIZATION=_basic(bank.client_id, bank.client_secret))
+    assert as_bank.status_code == 200 and as_bank.json() == {"active": False}
+    as_gateway = client.post("/oidc/introspect/", {"token": token},
+                             HTTP_AUTHORIZATION=_basic(gateway.client_id, gateway.client_secret)).json()
+    assert as_gateway["active"] is True and as_gateway["client_id"] == rp.client_id
+    assert as_gateway["sub"] == str(account.user_id) and account.personal_id not in json.dumps(as_gateway)
+    # A token carrying the scope works as the gateway's credential too (the library's bearer path).
+    gateway_token = client.post("/oidc/token/", {"grant_type": "client_credentials"},
+                                HTTP_AUTHORIZATION=_basic(gateway.client_id, gateway.client_secret)).json()
+    assert gateway_token["scope"] == "introspection"
+    by_bearer = client.post("/oidc/introspect/", {"token": token},
+                            HTTP_AUTHORIZATION=f"Bearer {gateway_token['access_token']}")
+    assert by_bearer.json()["active"] is True
+    # Unauthenticated callers are refused by the library.
+    assert client.post("/oidc/introspect/", {"token": token}).status_code in (401, 403)
+
+
 def test_revocation_introspection_and_expiry(client, account, rp) -> None:
     sign_in(client, account)
     verifier, challenge = pkce_pair()
@@ -272,6 +298,7 @@ def test_revocation_introspection_and_expiry(client, account, rp) -> None:
         "/oidc/introspect/", {"token": tokens["access_token"]}, HTTP_AUTHORIZATION=auth
     ).json()
     assert active["active"] is True and active["client_id"] == rp.client_id
+    assert active["sub"] == str(account.user_id) and "username" not in active  # no ID number
     assert (
         client.post(
             "/oidc/revoke_token/", {"token": tokens["access_token"]}, HTTP_AUTHORIZATION=auth
@@ -430,3 +457,43 @@ def test_rp_initiated_logout_ends_the_session_and_returns_to_the_relying_party(c
         },
     )
     assert "attacker" not in bad.get("Location", "")
+
+
+def test_prune_deletes_only_what_no_request_will_read_again(client, account, rp) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from oauth2_provider.models import get_id_token_model
+
+    from dancu.oidc.models import AuthContext, RateWindow
+
+    sign_in(client, account)
+    verifier, challenge = pkce_pair()
+    live = _exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
+    now = timezone.now()
+    minute = int(now.timestamp() // 60)
+    RateWindow.objects.create(client_id="bank", window=minute, count=3)
+    RateWindow.objects.create(client_id="bank", window=minute - 5, count=9)
+    AuthContext.objects.create(code_digest="f" * 64, acr="urn:vn:dancu:loa:1", amr="pwd", auth_time=1,
+                               created_at=now - dt.timedelta(hours=2))
+    # an expired access token with its ID token and context, nothing refers to them any more
+    IDToken = get_id_token_model()
+    old_id = IDToken.objects.create(user=account.user, application=rp.application, scope="openid",
+                                    expires=now - dt.timedelta(days=1))
+    AuthContext.objects.create(id_token_jti=old_id.jti, acr="urn:vn:dancu:loa:1", amr="pwd", auth_time=1)
+    get_access_token_model().objects.create(user=account.user, application=rp.application, token="old-at",
+                                            scope="openid", id_token=old_id,
+                                            expires=now - dt.timedelta(days=1))
+    out = StringIO()
+    call_command("oidc", "prune", stdout=out)
+    assert "eKYC rate windows: 1, code contexts: 1, ID-token contexts: 1" in out.getvalue()
+    assert list(RateWindow.objects.values_list("window", flat=True)) == [minute]
+    assert not get_access_token_model().objects.filter(token="old-at").exists()
+    assert not IDToken.objects.filter(pk=old_id.pk).exists()
+    # The live session's tokens and their authentication context are untouched.
+    info = client.get("/oidc/userinfo/", HTTP_AUTHORIZATION=f"Bearer {live['access_token']}")
+    assert info.status_code == 200
+    body = {"grant_type": "refresh_token", "refresh_token": live["refresh_token"]}
+    refreshed = client.post("/oidc/token/", body,
+                            HTTP_AUTHORIZATION=_basic(rp.client_id, rp.client_secret)).json()
+    assert _verify(client, refreshed["id_token"], rp.client_id)["acr"] == "urn:vn:dancu:loa:1"

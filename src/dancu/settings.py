@@ -221,6 +221,7 @@ DANCU_OIDC_SCOPES = {
     "email": _("Thư điện tử"),
     "ekyc": _("Đối chiếu thông tin công dân (eKYC) — dành cho hệ thống của tổ chức"),
     "eid.self": _("Ứng dụng định danh điện tử: xem và quản lý tài khoản của chính mình"),
+    "introspection": _("Tra cứu trạng thái mã truy cập của các bên khác (máy chủ tài nguyên)"),
 }
 # The library's own models (not swapped); named so that migrations can resolve them.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

@@ -13,12 +13,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
+from oauth2_provider.models import (
+    clear_expired,
+    get_access_token_model,
+    get_application_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
 
 from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
 from dancu.core.errors import DomainError, NotFound
-from dancu.oidc.models import Agreement, Consent
+from dancu.oidc.models import Agreement, AuthContext, Consent, RateWindow
 
 GRANT_TYPES = {"authorization-code": "authorization-code", "client-credentials": "client-credentials"}
 
@@ -219,3 +225,34 @@ def revoke_consent(user: object, consent_id: int, *, actor: Actor) -> Consent:
         details={"client_id": consent.application.client_id, "scopes": consent.scopes},
     )
     return consent
+
+
+@dataclass(frozen=True)
+class Pruned:
+    rate_windows: int
+    code_contexts: int
+    id_token_contexts: int
+
+
+def prune(now: dt.datetime | None = None) -> Pruned:
+    """Housekeeping (nightly, ``dancu oidc prune``): what no request will read again.
+
+    - eKYC rate windows of minutes that are over (the current and the previous one are kept);
+    - the library's expired tokens, codes and ID tokens (its ``clear_expired``: refresh tokens
+      revoked or expired longer ago than ``REFRESH_TOKEN_EXPIRE_SECONDS``, access and ID tokens
+      past their end that nothing refers to, expired codes);
+    - authentication contexts of authorization codes older than an hour (a code lives 60 s), and
+      of ID tokens the library has deleted.
+
+    Consents, agreements, login history and audit events are never pruned here."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        windows = RateWindow.objects.filter(window__lt=int(now.timestamp() // 60) - 1).delete()[0]
+        codes = AuthContext.objects.filter(code_digest__isnull=False,
+                                           created_at__lt=now - dt.timedelta(hours=1)).delete()[0]
+    clear_expired()  # the library's own batches and transactions
+    with transaction.atomic():
+        gone = (AuthContext.objects.filter(id_token_jti__isnull=False)
+                .exclude(id_token_jti__in=get_id_token_model().objects.values("jti")))
+        contexts = gone.delete()[0]
+    return Pruned(windows, codes, contexts)

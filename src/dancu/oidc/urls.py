@@ -13,7 +13,7 @@ urlpatterns = [
     path("authorize/", views.AuthorizeView.as_view(), name="authorize"),
     path("token/", dot.TokenView.as_view(), name="token"),
     path("revoke_token/", dot.RevokeTokenView.as_view(), name="revoke-token"),
-    path("introspect/", dot.IntrospectTokenView.as_view(), name="introspect"),
+    path("introspect/", views.IntrospectView.as_view(), name="introspect"),
     re_path(r"^\.well-known/openid-configuration/?$", views.DiscoveryView.as_view(),
             name="oidc-connect-discovery-info"),
     path(".well-known/jwks.json", dot.JwksInfoView.as_view(), name="jwks-info"),

@@ -24,12 +24,13 @@ from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from oauth2_provider import views as dot
+from oauthlib.common import Request as OauthlibRequest
 
 from dancu.eid import assurance
 from dancu.eid import services as eid_services
 from dancu.eid import sessions as eid_sessions
 from dancu.oidc import claims as registry_claims
-from dancu.oidc import services
+from dancu.oidc import selectors, services
 from dancu.oidc.validators import agreement_of
 
 PENDING_KEY = "dancu_oidc_required_level"
@@ -162,3 +163,27 @@ class DiscoveryView(dot.ConnectDiscoveryInfoView):
         out = JsonResponse(data)
         out["Access-Control-Allow-Origin"] = "*"
         return out
+
+
+class IntrospectView(dot.IntrospectTokenView):
+    """RFC 7662 with dancu's rule on who may learn about which token
+    (``selectors.introspection``). Client authentication is the library's."""
+
+    def authenticate_client(self, request: HttpRequest) -> bool:
+        core = self.get_oauthlib_core()
+        uri, method, body, headers = core._extract_params(request)
+        oauth_request = OauthlibRequest(uri, method, body, headers)
+        ok = core.server.request_validator.authenticate_client(oauth_request)
+        request.dancu_client = oauth_request.client if ok else None  # type: ignore[attr-defined]
+        return ok
+
+    def _answer(self, request: HttpRequest, token_value: str | None) -> HttpResponse:
+        if token_value is None:
+            return self.get_token_response(None)  # the library's 400
+        return JsonResponse(selectors.introspection(getattr(request, "dancu_client", None), token_value))
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._answer(request, request.GET.get("token"))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self._answer(request, request.POST.get("token"))

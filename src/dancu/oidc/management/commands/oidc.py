@@ -8,6 +8,7 @@
                              [--post-logout-uri URI …] [--ekyc-per-minute N]
     dancu oidc client list
     dancu oidc keys list | rotate | retire FILE
+    dancu oidc prune        # nightly: expired tokens, past eKYC rate windows, spent contexts
 
 ``client create`` prints the client id and (for a confidential client) the secret once; only a
 hash of the secret is stored. Audited as actor "cli:oidc". After ``keys rotate`` or ``retire``,
@@ -51,7 +52,7 @@ class Command(BaseCommand):
     help = "Register relying parties (OAuth/OIDC clients with their agreement); manage signing keys."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="area", required=True, metavar="{client,keys}")
+        sub = parser.add_subparsers(dest="area", required=True, metavar="{client,keys,prune}")
         client = sub.add_parser("client", help="relying parties").add_subparsers(dest="action", required=True)
         create = client.add_parser("create", help="register a relying party and its agreement")
         create.add_argument("--name", required=True)
@@ -77,8 +78,15 @@ class Command(BaseCommand):
         k.add_parser("rotate", help="make a new active key; the previous one stays published")
         retire = k.add_parser("retire", help="stop publishing an inactive key")
         retire.add_argument("file")
+        sub.add_parser("prune", help="delete expired tokens, past eKYC rate windows and spent "
+                                     "authentication contexts (run nightly)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["area"] == "prune":
+            done = oidc.prune()
+            self.stdout.write(f"eKYC rate windows: {done.rate_windows}, code contexts: {done.code_contexts}, "
+                              f"ID-token contexts: {done.id_token_contexts} deleted; expired tokens cleared")
+            return
         getattr(self, f"_{opts['area']}_{opts['action']}")(opts)
 
     def _client_create(self, opts: dict[str, Any]) -> None:
