@@ -15,7 +15,9 @@ mode (PostgreSQL, DEBUG off), with ``wrk``:
   login ÷ the hash's CPU) − 1 (target ≤ 25 %), the median over the pairs;
 - ``POST /api/v1/ekyc/verify`` and ``POST /oidc/introspect/`` with p50/p99.
 
-"per vCPU" = requests/s ÷ CPUs of the machine (the load generator runs on the same CPUs).
+"per vCPU" = requests/s ÷ CPUs of the machine (the load generator and PostgreSQL run on the same
+CPUs); "per server vCPU" = 1000 ÷ the server's CPU ms per request, the basis of Keycloak's sizing
+(Keycloak's own vCPUs; the database is sized apart).
 
 Usage::
 
@@ -306,15 +308,19 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
           f"{args.duration}s per run; load average {os.getloadavg()[0]:.2f}")
     print()
     print("| run | connections | requests/s | per vCPU | Keycloak per vCPU | ratio | p50 ms | p99 ms "
-          "| errors | server CPU ms/request | PostgreSQL CPU ms/request |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| errors | server CPU ms/request | PostgreSQL CPU ms/request | per server vCPU | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for key, label, conns, r in rows:
         per = r["rps"] / cpus
+        # Keycloak's sizing counts the vCPUs of Keycloak itself (database and load generator
+        # apart): 1000 ÷ the server's CPU ms per request is the same basis.
+        per_server = 1000 / max(r["cpu_ms"], 0.001)
         kc = KEYCLOAK_PER_VCPU.get(key)
         ratio = f"{per / kc:.1f}×" if kc else "–"
+        ratio_server = f"{per_server / kc:.1f}×" if kc else "–"
         print(f"| {label} | {conns} | {r['rps']:,.0f} | {per:,.0f} | {kc or '–'} | {ratio} | "
               f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {r['cpu_ms']:.2f} | "
-              f"{r['pg_cpu_ms']:.2f} |")
+              f"{r['pg_cpu_ms']:.2f} | {per_server:,.0f} | {ratio_server} |")
     print()
     print(f"Requests the fast lane handed to Django after an error: {delegated} (gunicorn's log).")
     if pairs:
