@@ -273,7 +273,7 @@ def test_a_reused_refresh_token_goes_to_the_library_which_revokes_the_family(pos
 
 
 @pytest.mark.parametrize("case", ["scope", "client_id", "wrong_secret", "expired", "locked", "unknown",
-                                  "other_client"])
+                                  "other_client", "agreement_narrowed"])
 def test_the_refresh_lane_declines_everything_else(post, rp, citizen_account, case, settings) -> None:
     from dancu.eid.models import EidAccount
 
@@ -297,11 +297,16 @@ def test_the_refresh_lane_declines_everything_else(post, rp, citizen_account, ca
     elif case == "other_client":
         other = make_client("openid identity profile address")
         creds = (other.client_id, other.client_secret)
+    elif case == "agreement_narrowed":  # Decree 69: only what the agreement allows, now
+        Agreement.objects.filter(application=rp.application).update(allowed_scopes="openid identity profile")
+        fastlane.clear_cache()
     status, _h, out, by_lane = post(body, creds)
     assert not by_lane
     reference = {"scope": 200, "client_id": 200, "wrong_secret": 401, "expired": 400, "locked": 200,
-                 "unknown": 400, "other_client": 400}[case]
+                 "unknown": 400, "other_client": 400, "agreement_narrowed": 400}[case]
     assert status == reference, (case, out)
+    if status == 400:
+        assert json.loads(out)["error"] == "invalid_grant"
 
 
 def test_concurrent_rotations_of_one_token_write_one_successor(rp, citizen_account, transactional_db) -> None:

@@ -312,6 +312,8 @@ def _refresh(client: _Client, form: dict[str, str], now: dt.datetime,
     if resource or (lifetime and at_expires + lifetime <= now):
         return None  # RFC 8707 resources, an expired token: the library decides
     scopes = scope.split()
+    if not set(scopes) <= client.scopes:
+        return None  # the agreement no longer allows them: the library refuses (invalid_grant)
     # the person behind the token, as claims_for_user reads it
     account = SimpleNamespace(**dict(zip(_ACCOUNT, fields[:len(_ACCOUNT)], strict=True)))
     account.citizen = SimpleNamespace(**dict(zip(_CITIZEN, fields[len(_ACCOUNT):], strict=True)))

@@ -5,7 +5,8 @@ introspection, ID token signing — is the library's.
 What is added here:
 
 - a client works only while its agreement (``oidc.Agreement``) is in force, and may be granted
-  only the scopes of that agreement;
+  only the scopes of that agreement — also on refresh: a refresh token whose scopes the agreement
+  no longer allows is refused (``invalid_grant``);
 - claims come from the population registry by scope (``dancu.oidc.claims``), and every release
   of personal data to a relying party is audited with the client and its stated purpose;
 - ``acr``, ``amr`` and ``auth_time`` in ID tokens come from the e-ID session that approved the
@@ -121,6 +122,10 @@ class Validator(OAuth2Validator):
         if ok:
             rt = getattr(request, "refresh_token_instance", None)
             access = getattr(rt, "access_token", None) if rt else None
+            agreement = agreement_of(client)
+            granted = set(access.scope.split()) if access is not None else set()
+            if agreement is None or not granted <= agreement.scopes:
+                return False  # the agreement no longer allows what the token was granted
             id_token = getattr(access, "id_token", None) if access else None
             if id_token is not None:
                 request.dancu_auth = _as_dict(AuthContext.objects.filter(id_token_jti=id_token.jti).first())
