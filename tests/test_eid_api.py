@@ -125,6 +125,30 @@ def test_recovery_does_not_tell_whether_the_pair_matched(client, hoa, settings) 
     assert eid.authenticate_password(hoa.personal_id, "Mat-khau-moi-2026").ok
 
 
+def test_recovery_codes_fail_alike_for_a_match_and_a_miss(client, hoa) -> None:
+    """Six wrong codes against a real challenge (the sixth is past the attempt limit) answer
+    exactly as six against a request that matched nothing."""
+    level1_account(hoa)
+    miss = _json(client, "/recovery", {"personal_id": hoa.personal_id, "phone": "0999999999"}).json()
+    hit = _json(client, "/recovery", {"personal_id": hoa.personal_id, "phone": "0912345678"}).json()
+    wrong = "000000" if last_code(PHONE) != "000000" else "111111"
+
+    def answers(handle: str) -> list[tuple[int, str, str, str]]:
+        out = []
+        for _ in range(6):
+            r = _json(client, "/recovery/confirm", {"challenge_id": handle, "otp": wrong,
+                                                    "password": "Mat-khau-moi-2026"})
+            out.append((r.status_code, r.json()["code"], r.json()["field"], r.json()["message"]))
+        return out
+
+    from_hit, from_miss = answers(hit["challenge_id"]), answers(miss["challenge_id"])
+    assert from_hit == from_miss and len(set(from_hit)) == 1
+    # the real challenge did count the attempts: even the right code is refused now, alike
+    late = _json(client, "/recovery/confirm", {"challenge_id": hit["challenge_id"], "otp": last_code(PHONE),
+                                               "password": "Mat-khau-moi-2026"})
+    assert (late.status_code, late.json()["message"]) == from_miss[0][::3]
+
+
 def test_bad_recovery_input(client, hoa) -> None:
     level1_account(hoa)
     bad_phone = _json(client, "/recovery", {"personal_id": hoa.personal_id, "phone": "12"})

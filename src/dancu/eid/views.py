@@ -287,10 +287,20 @@ def recover_confirm(request: HttpRequest) -> HttpResponse:
     return _render(request, "eid/recover_confirm.html", {"form": form, "phone": pending.get("phone", "")})
 
 
+# Every way a recovery code can fail. A request whose ID number and phone matched nothing has no
+# challenge: it can only ever answer "unknown". A real one would answer "too many attempts" after
+# five wrong codes, or "expired" — telling apart, in six tries, whether a phone belongs to an ID
+# number. So all of them answer the same.
+_RECOVERY_CODE_FAILURES = frozenset({"E_OTP_WRONG", "E_OTP_UNKNOWN", "E_OTP_ATTEMPTS", "E_OTP_EXPIRED",
+                                     "E_OTP_USED"})
+
+
 def as_wrong_code(err: DomainError) -> DomainError:
-    """An unknown challenge answers exactly like a wrong code (no account enumeration)."""
-    if err.code == "E_OTP_UNKNOWN":
-        return DomainError("E_OTP_WRONG", _("Mã xác thực không đúng."), "otp")
+    """Recovery: one answer for every failed code (no account enumeration)."""
+    if err.code in _RECOVERY_CODE_FAILURES:
+        return DomainError("E_OTP_WRONG", _("Mã xác thực không đúng hoặc không còn hiệu lực (đã hết hạn, "
+                                            "hoặc đã nhập sai quá số lần cho phép). Hãy kiểm tra lại, "
+                                            "hoặc yêu cầu mã mới."), "otp")
     return err
 
 
