@@ -45,7 +45,8 @@ class _Entry:
 
 
 class _Expiring(Protocol):
-    expires: float
+    @property
+    def expires(self) -> float: ...  # read-only: frozen dataclasses qualify
 
 
 E = TypeVar("E", bound=_Expiring)
