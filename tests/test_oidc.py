@@ -285,8 +285,10 @@ def test_introspection_of_another_partys_token_needs_the_introspection_scope(cli
     by_bearer = client.post("/oidc/introspect/", {"token": token},
                             HTTP_AUTHORIZATION=f"Bearer {gateway_token['access_token']}")
     assert by_bearer.json()["active"] is True
-    # Unauthenticated callers are refused by the library.
+    # Unauthenticated callers are refused by the library; a token in a query string is not read.
     assert client.post("/oidc/introspect/", {"token": token}).status_code in (401, 403)
+    assert client.get("/oidc/introspect/", {"token": token},
+                      HTTP_AUTHORIZATION=_basic(gateway.client_id, gateway.client_secret)).status_code == 405
 
 
 def test_revocation_introspection_and_expiry(client, account, rp) -> None:

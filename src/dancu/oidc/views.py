@@ -167,7 +167,10 @@ class DiscoveryView(dot.ConnectDiscoveryInfoView):
 
 class IntrospectView(dot.IntrospectTokenView):
     """RFC 7662 with dancu's rule on who may learn about which token
-    (``selectors.introspection``). Client authentication is the library's."""
+    (``selectors.introspection``). Client authentication is the library's. POST only, as RFC 7662
+    §2.1 says: a token in a query string ends up in access logs."""
+
+    http_method_names = ["post", "options"]
 
     def authenticate_client(self, request: HttpRequest) -> bool:
         core = self.get_oauthlib_core()
@@ -181,9 +184,6 @@ class IntrospectView(dot.IntrospectTokenView):
         if token_value is None:
             return self.get_token_response(None)  # the library's 400
         return JsonResponse(selectors.introspection(getattr(request, "dancu_client", None), token_value))
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return self._answer(request, request.GET.get("token"))
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return self._answer(request, request.POST.get("token"))
