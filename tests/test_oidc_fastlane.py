@@ -309,6 +309,31 @@ def test_the_refresh_lane_declines_everything_else(post, rp, citizen_account, ca
         assert json.loads(out)["error"] == "invalid_grant"
 
 
+@pytest.mark.parametrize("change", ["narrowed", "ended", "secret"])
+def test_the_refresh_lane_sees_agreement_and_secret_changes_at_once(post, rp, citizen_account,
+                                                                    change) -> None:
+    """The client is cached (per process, 30 s), but the refresh lane reads the secret and the
+    agreement as they are now."""
+    _pg_only()
+    creds = (rp.client_id, rp.client_secret)
+    warm, tokens = _tokens(rp, citizen_account), _tokens(rp, citizen_account)
+    assert post(_refresh_body(warm), creds)[3]  # served by the lane: the client is cached now
+    agreement = Agreement.objects.filter(application=rp.application)
+    if change == "narrowed":
+        agreement.update(allowed_scopes="openid identity profile")
+    elif change == "ended":
+        agreement.update(valid_until=timezone.now() - dt.timedelta(seconds=1))
+    else:
+        app = rp.application
+        app.client_secret = "a-new-secret-for-this-client-0123456789"
+        app.save()  # hashed by the library on save
+    status, _h, out, by_lane = post(_refresh_body(tokens), creds)
+    assert not by_lane
+    expected = {"narrowed": (400, "invalid_grant"), "ended": (401, "invalid_client"),
+                "secret": (401, "invalid_client")}[change]
+    assert (status, json.loads(out)["error"]) == expected
+
+
 def test_concurrent_rotations_of_one_token_write_one_successor(rp, citizen_account, transactional_db) -> None:
     """Real concurrent requests (threads, own connections) with the same refresh token: the
     conditional UPDATE lets one rotation write; the others write nothing and go to the library."""

@@ -27,9 +27,10 @@ refresh and ID tokens, the claims read and the audit row, a re-read for a signal
 two prepared statements in autocommit:
 
 1. one read: the refresh token (unrevoked, this client's) with its access token, the
-   authentication context of its ID token (acr, amr, auth_time), the user (active) and the
-   e-ID account (active) with the citizen fields the claims need (``claims.ACCOUNT_FIELDS``,
-   ``claims.CITIZEN_FIELDS``);
+   authentication context of its ID token (acr, amr, auth_time), the user (active), the e-ID
+   account (active) with the citizen fields the claims need (``claims.ACCOUNT_FIELDS``,
+   ``claims.CITIZEN_FIELDS``), and the client's secret and agreement as they are now (a
+   rotated secret, an ended or narrowed agreement stop the lane at once, cache or not);
 2. one data-modifying statement: the old refresh token revoked (``revoked``, no access token),
    its access token deleted, the new ID token row and its authentication context, the new
    access token (``source_refresh_token`` = the old refresh token, as the library sets it) and
@@ -45,8 +46,11 @@ jwcrypto's JWT, ``dancu.oidc.claims`` for the claims and their audit fields. An 
 a revoked or unknown token, a locked account, a non-RS256 client: the library answers.
 
 The client and its agreement are cached per process for ``DANCU_API_TOKEN_CACHE_SECONDS``
-(default 30): a changed secret or shortened agreement reaches running servers within that time;
-the agreement's end date itself is compared with the clock on every request. The library's
+(default 30): for client credentials, a changed secret or shortened agreement reaches running
+servers within that time (the cached end date is compared with the clock on every request); the
+refresh lane re-reads both in its query. Two requests racing with one refresh token: one
+rotates, the other reaches the library after it and is taken as a reuse (the family revoked) —
+the library alone, locking first, would hand both the same successor. The library's
 ``app_authorized`` signal is not sent on this path (nothing in dancu listens to it).
 """
 
@@ -64,8 +68,9 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from django.contrib.auth.hashers import check_password
-from django.core.handlers.wsgi import WSGIRequest
+from django.core.handlers.wsgi import WSGIRequest, get_script_name
 from django.db import connection
+from django.urls import set_script_prefix
 from django.utils import timezone
 from jwcrypto import jwt
 from oauth2_provider.models import (
@@ -98,7 +103,6 @@ class _Client:
     algorithm: str
     secret_hash: str
     scopes: frozenset[str]
-    purpose: str
     valid_from: dt.datetime
     valid_until: dt.datetime
     expires: float
@@ -124,8 +128,8 @@ def _client(client_id: str) -> _Client | None:
     if app is None or agreement is None:
         return None
     entry = _Client(app.pk, app.client_id, app.name, app.authorization_grant_type, app.algorithm,
-                    app.client_secret, frozenset(agreement.scopes), agreement.purpose,
-                    agreement.valid_from, agreement.valid_until, _clients.clock() + cache_seconds())
+                    app.client_secret, frozenset(agreement.scopes), agreement.valid_from,
+                    agreement.valid_until, _clients.clock() + cache_seconds())
     if cache_seconds() > 0:
         _clients.put(client_id, entry)
     return entry
@@ -187,7 +191,8 @@ def answer(environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | Non
 
 def _client_credentials(client: _Client, form: dict[str, str], now: dt.datetime,
                         environ: dict[str, Any]) -> dict[str, Any] | None:
-    if client.grant_type != get_application_model().GRANT_CLIENT_CREDENTIALS:
+    if (client.grant_type != get_application_model().GRANT_CLIENT_CREDENTIALS
+            or oauth2_settings.COMPLIANT_BCP_RFC9700_TOKEN_STORAGE):  # hashed-at-rest: the library's
         return None
     if "scope" in form:
         scopes = form["scope"].split()
@@ -211,10 +216,13 @@ _CITIZEN = registry_claims.CITIZEN_FIELDS
 _REFRESH_READ = (
     "SELECT rt.id, rt.user_id, rt.token_family, rt.resource, a.id, a.scope, a.expires, "
     "ctx.acr, ctx.amr, ctx.auth_time, u.last_login, "
+    "app.client_secret, ag.allowed_scopes, ag.valid_from, ag.valid_until, ag.purpose, "
     + ", ".join(f"e.{f}" for f in _ACCOUNT) + ", " + ", ".join(f"c.{f}" for f in _CITIZEN) + " "
     "FROM oauth2_provider_refreshtoken rt "
     "JOIN oauth2_provider_accesstoken a ON a.id = rt.access_token_id "
     "JOIN auth_user u ON u.id = rt.user_id AND u.is_active "
+    "JOIN oauth2_provider_application app ON app.id = rt.application_id "
+    "JOIN oidc_agreement ag ON ag.application_id = rt.application_id "
     "JOIN eid_eidaccount e ON e.user_id = rt.user_id AND e.status = 'active' "
     "JOIN population_citizen c ON c.id = e.citizen_id "
     "LEFT JOIN oauth2_provider_idtoken i ON i.id = a.id_token_id "
@@ -277,10 +285,12 @@ def _issuer(environ: dict[str, Any]) -> str:
     if oauth2_settings.OIDC_ISS_ENDPOINT:
         return oauth2_settings.OIDC_ISS_ENDPOINT
     request = WSGIRequest(dict(environ))
-    key = (request.scheme, request.get_host())
+    script = get_script_name(environ)
+    key = (request.scheme, request.get_host(), script)
     if key not in _issuers:
         if len(_issuers) > 64:
             _issuers.clear()
+        set_script_prefix(script)  # as Django's handler does before the view's reverse()
         _issuers[key] = oauth2_settings.oidc_issuer(request)
     return _issuers[key]
 
@@ -299,20 +309,25 @@ def _refresh(client: _Client, form: dict[str, str], now: dt.datetime,
              environ: dict[str, Any]) -> dict[str, Any] | None:
     Application = get_application_model()
     if (connection.vendor != "postgresql" or client.grant_type != Application.GRANT_AUTHORIZATION_CODE
-            or client.algorithm != Application.RS256_ALGORITHM or not oauth2_settings.OIDC_RSA_PRIVATE_KEY):
+            or client.algorithm != Application.RS256_ALGORITHM or not oauth2_settings.OIDC_RSA_PRIVATE_KEY
+            or oauth2_settings.COMPLIANT_BCP_RFC9700_TOKEN_STORAGE):  # the lane stores tokens as-is
         return None
     row = fetchone_prepared(_REFRESH_READ, {"checksum": _checksum(form["refresh_token"]), "app": client.pk})
     if row is None:
         return None
     (rt_id, user_id, family, resource, at_id, scope, at_expires, acr, amr, auth_time, last_login,
-     *fields) = row
+     secret_hash, allowed_scopes, valid_from, valid_until, purpose, *fields) = row
+    # The client and its agreement as they are now, not as this process cached them: a rotated
+    # secret, an ended or narrowed agreement stop the lane at once (the library decides).
+    if secret_hash != client.secret_hash or not valid_from <= now < valid_until:
+        return None
     if isinstance(resource, str):  # Django's connection hands jsonb over as text (JSONField parses it)
         resource = json.loads(resource)
     lifetime = refresh_token_expire_timedelta()
     if resource or (lifetime and at_expires + lifetime <= now):
         return None  # RFC 8707 resources, an expired token: the library decides
     scopes = scope.split()
-    if not set(scopes) <= client.scopes:
+    if not set(scopes) <= set(allowed_scopes.split()):
         return None  # the agreement no longer allows them: the library refuses (invalid_grant)
     # the person behind the token, as claims_for_user reads it
     account = SimpleNamespace(**dict(zip(_ACCOUNT, fields[:len(_ACCOUNT)], strict=True)))
@@ -332,7 +347,7 @@ def _refresh(client: _Client, form: dict[str, str], now: dt.datetime,
                                                (acr, amr, auth_time), last_login, environ)
     actor = registry_claims.rp_actor(SimpleNamespace(name=client.name, client_id=client.client_id))
     event = audit.event_fields(actor, "oidc.claims.id_token", "citizen", account.personal_id,
-                               account.personal_id, None, None, client.purpose)
+                               account.personal_id, None, None, purpose)
     del event["before"], event["after"]
     written = fetchone_prepared(_REFRESH_WRITE, {
         "now": now, "rt_id": rt_id, "at_id": at_id, "app": client.pk, "user": user_id, "scope": scope,
