@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -88,6 +89,11 @@ def test_demo_sets_up_a_province_and_prints_logins(tmp_path: Path) -> None:
     for login in ("demo.xa", "demo.tinh", "demo.bo", "demo.kiemtra"):
         assert login in proc.stdout
     assert "e-ID (công dân)" in proc.stdout  # a demo citizen with a level-2 e-ID account
+    counts = re.search(r"([\d,]+) citizens in the registry: ([\d,]+) living in .+, ([\d,]+) deceased",
+                       " ".join(proc.stdout.split()))
+    assert counts, proc.stdout
+    total, living, deceased = (int(g.replace(",", "")) for g in counts.groups())
+    assert total == 300 and living > 0 and living + deceased <= total
     again = subprocess.run([*DANCU, "demo", "--no-serve"], env=_env(tmp_path),
                            capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr

@@ -136,6 +136,9 @@ class Command(BaseCommand):
         for row in logins:
             table.add_row(*row)
         console.print(table)
-        n = Citizen.objects.filter(current_province=province).count()
-        console.print(f"{n:,} citizens in {province.name}.")
+        total = Citizen.objects.count()
+        living = Citizen.objects.filter(current_province=province, life_status="living").count()
+        deceased = Citizen.objects.filter(life_status="deceased").count()
+        console.print(f"{total:,} citizens in the registry: {living:,} living in {province.name}, "
+                      f"{deceased:,} deceased.")
         console.print(f"[bold green]Console:[/] http://{bind}/   [bold]API docs:[/] http://{bind}/api/v1/docs")
