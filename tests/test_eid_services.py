@@ -372,3 +372,33 @@ def test_amr_and_acr_values() -> None:
 ])
 def test_age_with_partial_birth_dates_is_never_overstated(birth, today, age) -> None:
     assert assurance.age_on(*birth, today) == age
+
+
+def test_rekey_moves_totp_seeds_to_a_new_key(hoa, settings) -> None:
+    """Key rotation: the previous key still decrypts; `dancu eid rekey` re-encrypts every seed
+    with the new one, after which the old key can be dropped."""
+    from io import StringIO
+
+    from cryptography.fernet import InvalidToken
+    from django.core.management import call_command
+
+    settings.DANCU_EID_SECRET_KEY = "old-eid-key-" + "o" * 40
+    settings.DANCU_EID_PREVIOUS_SECRET_KEYS = []
+    account = level1_account(hoa)
+    eid.begin_totp_enrolment(account)
+    sealed_with_old = account.totp_secret_enc
+    seed = crypto.decrypt(sealed_with_old)
+    settings.DANCU_EID_SECRET_KEY = "new-eid-key-" + "n" * 40
+    with pytest.raises(InvalidToken):
+        crypto.decrypt(sealed_with_old)  # the new key alone cannot read it
+    settings.DANCU_EID_PREVIOUS_SECRET_KEYS = ["old-eid-key-" + "o" * 40]
+    assert crypto.decrypt(sealed_with_old) == seed  # during the rotation: still readable
+    out = StringIO()
+    call_command("eid", "rekey", stdout=out)
+    assert "1 TOTP seed(s) re-encrypted" in out.getvalue()
+    settings.DANCU_EID_PREVIOUS_SECRET_KEYS = []  # the old key dropped
+    account.refresh_from_db()
+    assert account.totp_secret_enc != sealed_with_old and crypto.decrypt(account.totp_secret_enc) == seed
+    assert AuditEvent.objects.get(action="eid.totp_rekey").details == {"seeds": 1}
+    # the enrolment still completes with the authenticator app's code
+    eid.confirm_totp_enrolment(account, pyotp.TOTP(seed).now())

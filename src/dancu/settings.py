@@ -190,6 +190,10 @@ if DANCU_EID_ARGON2_MEMORY_KIB < 19 * 1024 or DANCU_EID_ARGON2_TIME_COST < 2:
 DANCU_EID_LOCK_MINUTES = float(os.environ.get("DANCU_EID_LOCK_MINUTES", "30"))
 # Key for encrypting TOTP seeds and digesting one-time codes (defaults to SECRET_KEY).
 DANCU_EID_SECRET_KEY = os.environ.get("DANCU_EID_SECRET_KEY", "")
+# Key rotation: the previous key(s), comma-separated, still decrypt until `dancu eid rekey` has
+# re-encrypted every stored seed with the current one.
+DANCU_EID_PREVIOUS_SECRET_KEYS = [k for k in os.environ.get("DANCU_EID_PREVIOUS_SECRET_KEYS", "").split(",")
+                                  if k.strip()]
 DANCU_OTP_TTL_SECONDS = float(os.environ.get("DANCU_OTP_TTL_SECONDS", "300"))
 DANCU_OTP_RESEND_SECONDS = float(os.environ.get("DANCU_OTP_RESEND_SECONDS", "60"))
 DANCU_OTP_MAX_PER_HOUR = int(os.environ.get("DANCU_OTP_MAX_PER_HOUR", "5"))

@@ -1,7 +1,10 @@
 """Encryption of stored authenticator secrets (TOTP seeds) and keyed digests of one-time codes.
 
 Keys are derived with HKDF from ``DANCU_EID_SECRET_KEY`` (falls back to Django's SECRET_KEY, which
-production mode already requires), so a database dump alone reveals neither.
+production mode already requires), so a database dump alone reveals neither. To rotate it: set
+the new key, list the old one in ``DANCU_EID_PREVIOUS_SECRET_KEYS`` (it still decrypts), run
+``dancu eid rekey`` (every stored seed re-encrypted with the new key), then drop the old one.
+One-time codes in flight (5 minutes) and recovery handles sealed with the old key stop working.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import hashlib
 import hmac
 from functools import lru_cache
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
@@ -21,18 +24,41 @@ def _master() -> bytes:
     return (getattr(settings, "DANCU_EID_SECRET_KEY", "") or settings.SECRET_KEY).encode()
 
 
-@lru_cache(maxsize=4)
-def _derive(purpose: bytes) -> bytes:
+def _previous_masters() -> tuple[bytes, ...]:
+    return tuple(k.strip().encode() for k in getattr(settings, "DANCU_EID_PREVIOUS_SECRET_KEYS", []))
+
+
+@lru_cache(maxsize=16)
+def _hkdf(master: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"dancu.eid." + purpose
-                ).derive(_master())
+                ).derive(master)
+
+
+def _derive(purpose: bytes) -> bytes:
+    return _hkdf(_master(), purpose)
+
+
+@lru_cache(maxsize=4)
+def _multi(masters: tuple[bytes, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(base64.urlsafe_b64encode(_hkdf(m, b"fernet"))) for m in masters])
+
+
+def _fernet() -> MultiFernet:
+    """Encrypts with the current key; decrypts with it or any previous one (key rotation)."""
+    return _multi((_master(), *_previous_masters()))
 
 
 def encrypt(value: str) -> str:
-    return Fernet(base64.urlsafe_b64encode(_derive(b"fernet"))).encrypt(value.encode()).decode()
+    return _fernet().encrypt(value.encode()).decode()
 
 
 def decrypt(token: str) -> str:
-    return Fernet(base64.urlsafe_b64encode(_derive(b"fernet"))).decrypt(token.encode()).decode()
+    return _fernet().decrypt(token.encode()).decode()
+
+
+def reencrypt(token: str) -> str:
+    """The same secret, encrypted with the current key (``MultiFernet.rotate``)."""
+    return _fernet().rotate(token.encode()).decode()
 
 
 def code_digest(challenge_key: str, code: str) -> str:

@@ -755,6 +755,28 @@ def _require_reason(reason: str) -> str:
     return reason
 
 
+def rekey_totp_seeds(actor: Actor, *, batch: int = 500) -> int:
+    """Re-encrypts every stored TOTP seed with the current key (``crypto.reencrypt``), after
+    ``DANCU_EID_SECRET_KEY`` was changed and the old key listed in
+    ``DANCU_EID_PREVIOUS_SECRET_KEYS``. Row by row, each UPDATE conditional on the seed being
+    unchanged (an enrolment meanwhile already used the new key); batches of ``batch`` rows in
+    their own transactions, so it can run beside the service and be run again. Returns how many
+    seeds were re-encrypted; one audit event, with the count only."""
+    done, last_pk = 0, 0
+    while True:
+        rows = list(EidAccount.objects.exclude(totp_secret_enc="").filter(pk__gt=last_pk)
+                    .order_by("pk").values_list("pk", "totp_secret_enc")[:batch])
+        if not rows:
+            break
+        with transaction.atomic():
+            for pk, sealed in rows:
+                fresh = crypto.reencrypt(sealed)
+                done += EidAccount.objects.filter(pk=pk, totp_secret_enc=sealed).update(totp_secret_enc=fresh)
+        last_pk = rows[-1][0]
+    audit.record(actor, "eid.totp_rekey", subject_type="eid_account", details={"seeds": done})
+    return done
+
+
 @transaction.atomic
 def suspend_account(actor: Actor, personal_id: str, *, reason: str) -> EidAccount:
     reason = _require_reason(reason)

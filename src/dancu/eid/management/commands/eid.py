@@ -1,6 +1,10 @@
 """``dancu eid outbox [--phone P] [--last N]`` — the latest SMS the platform sent, to read
 one-time codes in development and demos (with ``DANCU_SMS_BACKEND=outbox`` nothing leaves the
-machine). Thin: parses arguments, calls ``eid.selectors.outbox`` (audited), prints."""
+machine). Thin: parses arguments, calls ``eid.selectors.outbox`` (audited), prints.
+
+``dancu eid rekey`` — after changing ``DANCU_EID_SECRET_KEY`` (the old key listed in
+``DANCU_EID_PREVIOUS_SECRET_KEYS``): re-encrypt every stored TOTP seed with the new key
+(``eid.services.rekey_totp_seeds``); then the old key can be dropped."""
 
 from __future__ import annotations
 
@@ -17,15 +21,21 @@ from dancu.eid import selectors, services
 
 
 class Command(BaseCommand):
-    help = "Electronic identification tools: the SMS outbox."
+    help = "Electronic identification tools: the SMS outbox; re-encrypting TOTP seeds after a key change."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         out = sub.add_parser("outbox", help="Print the latest SMS, newest first.")
         out.add_argument("--phone", default="", help="only messages to this number (0912345678 or +84…)")
         out.add_argument("--last", type=int, default=10, help="how many (1–500, default 10)")
+        sub.add_parser("rekey", help="Re-encrypt stored TOTP seeds with the current DANCU_EID_SECRET_KEY.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["action"] == "rekey":
+            actor = system_actor("cli:eid", source="system", source_ref="dancu eid rekey")
+            done = services.rekey_totp_seeds(actor)
+            self.stdout.write(f"{done} TOTP seed(s) re-encrypted with the current key.")
+            return
         if opts["last"] < 1 or opts["last"] > 500:
             raise CommandError("--last must be between 1 and 500")
         try:
