@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import secrets
 import time
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from django.test import Client
@@ -102,3 +103,20 @@ def get_code(client: Client, client_id: str, challenge: str, **extra: str) -> st
     assert "code" in query, response["Location"]
     assert query["state"] == "st-123"
     return query["code"]
+
+
+def basic(client_id: str, secret: str) -> str:
+    """An ``Authorization: Basic`` header value for a confidential client."""
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def exchange(client: Client, rp: oidc.NewClient, code: str, verifier: str, *, secret: str | None = None,
+             **extra: str) -> Any:
+    """The code at the token endpoint: HTTP Basic for a confidential client (``secret`` overrides
+    its own), ``client_id`` in the body for a public one."""
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+            "code_verifier": verifier} | extra
+    secret = rp.client_secret if secret is None else secret
+    if not secret:
+        return client.post("/oidc/token/", {**data, "client_id": rp.client_id})
+    return client.post("/oidc/token/", data, HTTP_AUTHORIZATION=basic(rp.client_id, secret))

@@ -4,7 +4,6 @@ introspection — and the refusals. ID tokens are verified with Authlib (not the
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import time
@@ -20,7 +19,17 @@ from dancu.audit.models import AuditEvent
 from dancu.eid import services as eid
 from dancu.oidc.models import Agreement, Consent
 from tests.eid_helpers import level1_account, person
-from tests.oidc_helpers import REDIRECT, authorize_params, get_code, make_client, pkce_pair, query_of, sign_in
+from tests.oidc_helpers import (
+    REDIRECT,
+    authorize_params,
+    basic,
+    exchange,
+    get_code,
+    make_client,
+    pkce_pair,
+    query_of,
+    sign_in,
+)
 
 pytestmark = pytest.mark.usefixtures("otp_without_waits")
 
@@ -33,20 +42,6 @@ def account(geo, commune_officer):
 @pytest.fixture
 def rp(db):
     return make_client()
-
-
-def _basic(client_id: str, secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-
-
-def _exchange(client: Client, rp, code: str, verifier: str, **extra: str):
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT,
-        "code_verifier": verifier,
-    } | extra
-    return client.post("/oidc/token/", data, HTTP_AUTHORIZATION=_basic(rp.client_id, rp.client_secret))
 
 
 def _verify(client: Client, id_token: str, client_id: str) -> dict:
@@ -77,7 +72,7 @@ def test_code_flow_with_pkce_gives_a_verifiable_id_token_and_userinfo(client, ac
     page = response.content.decode()
     assert "Xác minh danh tính người bệnh" in page and "personal_id" in page  # purpose and claims shown
     code = get_code(client, rp.client_id, challenge)
-    tokens = _exchange(client, rp, code, verifier).json()
+    tokens = exchange(client, rp, code, verifier).json()
     assert tokens["token_type"] == "Bearer" and tokens["refresh_token"]
     claims = _verify(client, tokens["id_token"], rp.client_id)
     assert claims["nonce"] == "n-456" and claims["acr"] == "urn:vn:dancu:loa:1" and claims["amr"] == ["pwd"]
@@ -108,9 +103,9 @@ def test_pkce_is_required_and_checked(client, account, rp) -> None:
     assert plain.status_code == 302 and query_of(plain["Location"])["error"] == "invalid_request"
     _verifier, challenge = pkce_pair()
     code = get_code(client, rp.client_id, challenge)
-    wrong = _exchange(client, rp, code, pkce_pair()[0])
+    wrong = exchange(client, rp, code, pkce_pair()[0])
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
-    missing = _exchange(client, rp, get_code(client, rp.client_id, challenge), "")
+    missing = exchange(client, rp, get_code(client, rp.client_id, challenge), "")
     assert missing.status_code == 400
 
 
@@ -132,37 +127,28 @@ def test_a_code_is_used_once_and_expires(client, account, rp) -> None:
     sign_in(client, account)
     verifier, challenge = pkce_pair()
     code = get_code(client, rp.client_id, challenge)
-    assert _exchange(client, rp, code, verifier).status_code == 200
-    again = _exchange(client, rp, code, verifier)
+    assert exchange(client, rp, code, verifier).status_code == 200
+    again = exchange(client, rp, code, verifier)
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
     from oauth2_provider.models import get_grant_model
 
     code2 = get_code(client, rp.client_id, challenge)
     get_grant_model().objects.filter(code=code2).update(expires=timezone.now() - dt.timedelta(seconds=1))
-    assert _exchange(client, rp, code2, verifier).json()["error"] == "invalid_grant"
+    assert exchange(client, rp, code2, verifier).json()["error"] == "invalid_grant"
 
 
 def test_wrong_client_secret_and_expired_agreement(client, account, rp) -> None:
     sign_in(client, account)
     verifier, challenge = pkce_pair()
     code = get_code(client, rp.client_id, challenge)
-    bad = client.post(
-        "/oidc/token/",
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": verifier,
-        },
-        HTTP_AUTHORIZATION=_basic(rp.client_id, "nope"),
-    )
+    bad = exchange(client, rp, code, verifier, secret="nope")
     assert bad.status_code == 401 and bad.json()["error"] == "invalid_client"
     Agreement.objects.filter(application=rp.application).update(
         valid_until=timezone.now() - dt.timedelta(seconds=1)
     )
     expired = client.get("/oidc/authorize/", authorize_params(rp.client_id, challenge))
     assert expired.status_code == 400  # the client is unknown while its agreement is not in force
-    token = _exchange(client, rp, code, verifier)
+    token = exchange(client, rp, code, verifier)
     assert token.status_code == 401 and token.json()["error"] == "invalid_client"
 
 
@@ -205,7 +191,7 @@ def test_acr_values_step_up_or_unmet(client, account, rp, commune_officer) -> No
     sign_in(client, account, methods=("pwd", "sms"))
     verifier, challenge = pkce_pair()
     code = get_code(client, rp.client_id, challenge, acr_values="urn:vn:dancu:loa:2")
-    claims = _verify(client, _exchange(client, rp, code, verifier).json()["id_token"], rp.client_id)
+    claims = _verify(client, exchange(client, rp, code, verifier).json()["id_token"], rp.client_id)
     assert claims["acr"] == "urn:vn:dancu:loa:2" and claims["amr"] == ["pwd", "sms", "mfa"]
 
 
@@ -239,8 +225,8 @@ def test_an_officer_session_is_not_a_citizen_login(client, account, rp, geo) -> 
 def test_refresh_rotation_and_reuse_detection(client, account, rp) -> None:
     sign_in(client, account)
     verifier, challenge = pkce_pair()
-    tokens = _exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
-    auth = _basic(rp.client_id, rp.client_secret)
+    tokens = exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
+    auth = basic(rp.client_id, rp.client_secret)
     refreshed = client.post(
         "/oidc/token/",
         {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
@@ -268,19 +254,19 @@ def test_introspection_of_another_partys_token_needs_the_introspection_scope(cli
     """RFC 7662 §2.2: a token the caller may not learn about is simply not active."""
     sign_in(client, account)
     verifier, challenge = pkce_pair()
-    token = _exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()["access_token"]
+    token = exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()["access_token"]
     bank = make_client("ekyc", grant="client-credentials")
     gateway = make_client("introspection", grant="client-credentials")
     as_bank = client.post("/oidc/introspect/", {"token": token},
-                          HTTP_AUTHORIZATION=_basic(bank.client_id, bank.client_secret))
+                          HTTP_AUTHORIZATION=basic(bank.client_id, bank.client_secret))
     assert as_bank.status_code == 200 and as_bank.json() == {"active": False}
     as_gateway = client.post("/oidc/introspect/", {"token": token},
-                             HTTP_AUTHORIZATION=_basic(gateway.client_id, gateway.client_secret)).json()
+                             HTTP_AUTHORIZATION=basic(gateway.client_id, gateway.client_secret)).json()
     assert as_gateway["active"] is True and as_gateway["client_id"] == rp.client_id
     assert as_gateway["sub"] == str(account.user_id) and account.personal_id not in json.dumps(as_gateway)
     # A token carrying the scope works as the gateway's credential too (the library's bearer path).
     gateway_token = client.post("/oidc/token/", {"grant_type": "client_credentials"},
-                                HTTP_AUTHORIZATION=_basic(gateway.client_id, gateway.client_secret)).json()
+                                HTTP_AUTHORIZATION=basic(gateway.client_id, gateway.client_secret)).json()
     assert gateway_token["scope"] == "introspection"
     by_bearer = client.post("/oidc/introspect/", {"token": token},
                             HTTP_AUTHORIZATION=f"Bearer {gateway_token['access_token']}")
@@ -288,14 +274,14 @@ def test_introspection_of_another_partys_token_needs_the_introspection_scope(cli
     # Unauthenticated callers are refused by the library; a token in a query string is not read.
     assert client.post("/oidc/introspect/", {"token": token}).status_code in (401, 403)
     assert client.get("/oidc/introspect/", {"token": token},
-                      HTTP_AUTHORIZATION=_basic(gateway.client_id, gateway.client_secret)).status_code == 405
+                      HTTP_AUTHORIZATION=basic(gateway.client_id, gateway.client_secret)).status_code == 405
 
 
 def test_revocation_introspection_and_expiry(client, account, rp) -> None:
     sign_in(client, account)
     verifier, challenge = pkce_pair()
-    tokens = _exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
-    auth = _basic(rp.client_id, rp.client_secret)
+    tokens = exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
+    auth = basic(rp.client_id, rp.client_secret)
     active = client.post(
         "/oidc/introspect/", {"token": tokens["access_token"]}, HTTP_AUTHORIZATION=auth
     ).json()
@@ -316,7 +302,7 @@ def test_revocation_introspection_and_expiry(client, account, rp) -> None:
     )
     # An expired access token is refused too.
     verifier, challenge = pkce_pair()
-    fresh = _exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
+    fresh = exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
     get_access_token_model().objects.filter(token=fresh["access_token"]).update(
         expires=timezone.now() - dt.timedelta(seconds=1)
     )
@@ -330,7 +316,7 @@ def test_locked_suspended_and_deceased_accounts_lose_their_tokens(
 ) -> None:
     sign_in(client, account)
     verifier, challenge = pkce_pair()
-    tokens = _exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
+    tokens = exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
     eid.suspend_account(commune_officer, account.personal_id, reason="Nghi bị chiếm đoạt")
     assert (
         client.get("/oidc/userinfo/", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}").status_code
@@ -347,19 +333,19 @@ def test_client_credentials_for_agency_systems(client, db) -> None:
     ok = client.post(
         "/oidc/token/",
         {"grant_type": "client_credentials"},
-        HTTP_AUTHORIZATION=_basic(agency.client_id, agency.client_secret),
+        HTTP_AUTHORIZATION=basic(agency.client_id, agency.client_secret),
     )
     assert ok.status_code == 200 and ok.json()["scope"] == "ekyc"
     outside = client.post(
         "/oidc/token/",
         {"grant_type": "client_credentials", "scope": "ekyc profile"},
-        HTTP_AUTHORIZATION=_basic(agency.client_id, agency.client_secret),
+        HTTP_AUTHORIZATION=basic(agency.client_id, agency.client_secret),
     )
     assert outside.status_code == 400 and outside.json()["error"] == "invalid_scope"
     wrong = client.post(
         "/oidc/token/",
         {"grant_type": "client_credentials"},
-        HTTP_AUTHORIZATION=_basic(agency.client_id, "x" * 20),
+        HTTP_AUTHORIZATION=basic(agency.client_id, "x" * 20),
     )
     assert wrong.status_code == 401
 
@@ -370,16 +356,7 @@ def test_public_client_needs_no_secret_but_pkce(client, account) -> None:
     sign_in(client, account)
     verifier, challenge = pkce_pair()
     code = get_code(client, app.client_id, challenge)
-    tokens = client.post(
-        "/oidc/token/",
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "client_id": app.client_id,
-            "redirect_uri": REDIRECT,
-            "code_verifier": verifier,
-        },
-    )
+    tokens = exchange(client, app, code, verifier)
     assert tokens.status_code == 200 and "id_token" in tokens.json()
 
 
@@ -389,7 +366,7 @@ def test_revoking_consent_revokes_tokens_and_shows_the_screen_again(client, acco
 
     sign_in(client, account)
     verifier, challenge = pkce_pair()
-    tokens = _exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
+    tokens = exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
     consent = Consent.objects.get(user=account.user)
     oidc.revoke_consent(account.user, consent.pk, actor=citizen_actor(account.personal_id))
     assert (
@@ -429,7 +406,7 @@ def test_rp_initiated_logout_ends_the_session_and_returns_to_the_relying_party(c
     rp = make_client(post_logout_redirect_uris=["https://benhvien.example.vn/bye"])
     sign_in(client, account)
     verifier, challenge = pkce_pair()
-    tokens = _exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
+    tokens = exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
     response = client.get(
         "/oidc/logout/",
         {
@@ -471,7 +448,7 @@ def test_prune_deletes_only_what_no_request_will_read_again(client, account, rp)
 
     sign_in(client, account)
     verifier, challenge = pkce_pair()
-    live = _exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
+    live = exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
     now = timezone.now()
     minute = int(now.timestamp() // 60)
     RateWindow.objects.create(client_id="bank", window=minute, count=3)
@@ -497,5 +474,5 @@ def test_prune_deletes_only_what_no_request_will_read_again(client, account, rp)
     assert info.status_code == 200
     body = {"grant_type": "refresh_token", "refresh_token": live["refresh_token"]}
     refreshed = client.post("/oidc/token/", body,
-                            HTTP_AUTHORIZATION=_basic(rp.client_id, rp.client_secret)).json()
+                            HTTP_AUTHORIZATION=basic(rp.client_id, rp.client_secret)).json()
     assert _verify(client, refreshed["id_token"], rp.client_id)["acr"] == "urn:vn:dancu:loa:1"

@@ -3,7 +3,6 @@ against django-oauth-toolkit's own path, through WSGI as gunicorn would call it.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 import json
@@ -20,7 +19,7 @@ from oauth2_provider.models import get_access_token_model
 from dancu import api_fastlane
 from dancu.oidc import fastlane
 from dancu.oidc.models import Agreement
-from tests.oidc_helpers import make_client
+from tests.oidc_helpers import basic, make_client
 from tests.test_api_fastlane import (  # noqa: F401  (the autouse fixture: keep the test's connection)
     _call,
     _Spy,
@@ -35,12 +34,13 @@ def post(settings):
     spy = _Spy()
     lane = api_fastlane.LookupFastLane(spy)
 
-    def request(body: dict | str, basic: tuple[str, str] | None, *, lane_on: bool = True, **headers):
+    def request(body: dict | str, creds: tuple[str, str] | None, *, lane_on: bool = True,
+                environ: dict | None = None, **headers):
         data = body if isinstance(body, str) else urlencode(body)
-        extra = {f"HTTP_{k.upper()}": v for k, v in headers.items()}
-        if basic is not None:
-            extra["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(":".join(basic).encode()).decode()
-        environ = (
+        extra = {f"HTTP_{k.upper()}": v for k, v in headers.items()} | (environ or {})
+        if creds is not None:
+            extra["HTTP_AUTHORIZATION"] = basic(*creds)
+        wsgi_environ = (
             RequestFactory()
             .post("/oidc/token/", data=data, content_type="application/x-www-form-urlencoded", **extra)
             .environ
@@ -49,7 +49,7 @@ def post(settings):
         signals.request_started.disconnect(close_old_connections)
         signals.request_finished.disconnect(close_old_connections)
         before = spy.calls
-        status, hdrs, out = _call(lane if lane_on else spy, environ)
+        status, hdrs, out = _call(lane if lane_on else spy, wsgi_environ)
         return status, hdrs, out, spy.calls == before
 
     yield request
@@ -85,9 +85,9 @@ def test_the_lane_issues_the_same_token_as_the_library(post, agency) -> None:
         HTTP_AUTHORIZATION=f"Bearer {fast['access_token']}",
     )
     assert verify.status_code == 200
-    basic = "Basic " + base64.b64encode(":".join(creds).encode()).decode()
+    auth = basic(*creds)
     assert (
-        client.post("/oidc/introspect/", {"token": fast["access_token"]}, HTTP_AUTHORIZATION=basic).json()[
+        client.post("/oidc/introspect/", {"token": fast["access_token"]}, HTTP_AUTHORIZATION=auth).json()[
             "active"
         ]
         is True
@@ -159,16 +159,13 @@ def citizen_account(geo, commune_officer):
 def _tokens(rp, account, auth_time: int | None = None) -> dict:
     """A code flow through the library (Django's test client): tokens with an ID token and its
     authentication context."""
-    from tests.oidc_helpers import REDIRECT, get_code, pkce_pair, sign_in
+    from tests.oidc_helpers import exchange, get_code, pkce_pair, sign_in
 
     browser = Client()
     sign_in(browser, account, methods=("pwd", "sms"), auth_time=auth_time)
     verifier, challenge = pkce_pair()
     code = get_code(browser, rp.client_id, challenge, scope="openid identity profile address")
-    basic = "Basic " + base64.b64encode(f"{rp.client_id}:{rp.client_secret}".encode()).decode()
-    response = browser.post("/oidc/token/", {"grant_type": "authorization_code", "code": code,
-                                             "redirect_uri": REDIRECT, "code_verifier": verifier},
-                            HTTP_AUTHORIZATION=basic)
+    response = exchange(browser, rp, code, verifier)
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -345,13 +342,13 @@ def test_concurrent_rotations_of_one_token_write_one_successor(rp, citizen_accou
     fastlane.clear_cache()
     tokens = _tokens(rp, citizen_account)
     old = get_refresh_token_model().objects.get(token=tokens["refresh_token"])
-    basic = "Basic " + base64.b64encode(f"{rp.client_id}:{rp.client_secret}".encode()).decode()
+    auth = basic(rp.client_id, rp.client_secret)
     results: list[tuple[int, bool]] = []
 
     def work(_i: int) -> None:
         spy = _Spy()
         body = urlencode({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
-        environ = RequestFactory().post("/oidc/token/", data=body, HTTP_AUTHORIZATION=basic,
+        environ = RequestFactory().post("/oidc/token/", data=body, HTTP_AUTHORIZATION=auth,
                                         content_type="application/x-www-form-urlencoded").environ
         status, _h, _b = _call(api_fastlane.LookupFastLane(spy), environ)
         results.append((status, spy.calls == 0))
@@ -363,3 +360,41 @@ def test_concurrent_rotations_of_one_token_write_one_successor(rp, citizen_accou
     family = get_refresh_token_model().objects.filter(token_family=old.token_family)
     assert family.count() == 2 and not family.filter(revoked__isnull=True).exists()
     assert get_access_token_model().objects.filter(user=citizen_account.user).count() == 0
+
+
+def test_tokens_hashed_at_rest_are_left_to_the_library(post, agency, rp, citizen_account, settings) -> None:
+    """The lanes write the token column as it is; with RFC 9700's hashed-at-rest storage on,
+    both grants go to the library (which leaves that column blank)."""
+    import hashlib
+
+    from django.db import connection
+
+    tokens = _tokens(rp, citizen_account)
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True}
+    cc = (agency.client_id, agency.client_secret)
+    status, _h, out, by_lane = post({"grant_type": "client_credentials"}, cc)
+    assert status == 200 and not by_lane
+    digest = hashlib.sha256(json.loads(out)["access_token"].encode()).hexdigest()
+    assert get_access_token_model().objects.get(token_checksum=digest).token == ""
+    if connection.vendor == "postgresql":
+        status, _h, _out, by_lane = post(_refresh_body(tokens), (rp.client_id, rp.client_secret))
+        assert status == 200 and not by_lane
+
+
+def test_the_lane_issuer_follows_the_script_prefix(post, rp, citizen_account) -> None:
+    """Served under a path prefix (SCRIPT_NAME), the lane's ID token names the same issuer as
+    the library's."""
+    from django.urls import set_script_prefix
+
+    _pg_only()
+    creds = (rp.client_id, rp.client_secret)
+    first, second = _tokens(rp, citizen_account), _tokens(rp, citizen_account)
+    try:
+        s1, _h, b1, by_lane = post(_refresh_body(first), creds, environ={"SCRIPT_NAME": "/dancu"})
+        s2, _h, b2, by_lib = post(_refresh_body(second), creds, lane_on=False,
+                                  environ={"SCRIPT_NAME": "/dancu"})
+    finally:
+        set_script_prefix("/")
+    assert (s1, s2) == (200, 200) and by_lane and not by_lib
+    issuers = {_id_claims(json.loads(b)["id_token"], rp.client_id)["iss"] for b in (b1, b2)}
+    assert issuers == {"http://testserver/dancu/oidc"}

@@ -9,7 +9,7 @@ from dancu.eid import services as eid
 from dancu.eid.models import Device
 from dancu.oidc.models import Consent
 from tests.eid_helpers import PASSWORD, level1_account, person
-from tests.oidc_helpers import REDIRECT, get_code, make_client, pkce_pair, sign_in
+from tests.oidc_helpers import exchange, get_code, make_client, pkce_pair, sign_in
 
 pytestmark = pytest.mark.usefixtures("otp_without_waits")
 
@@ -25,16 +25,7 @@ def _app_token(client, account) -> tuple[str, object]:
     sign_in(client, account)
     verifier, challenge = pkce_pair()
     code = get_code(client, app.client_id, challenge, scope="openid eid.self")
-    tokens = client.post(
-        "/oidc/token/",
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "client_id": app.client_id,
-            "redirect_uri": REDIRECT,
-            "code_verifier": verifier,
-        },
-    ).json()
+    tokens = exchange(client, app, code, verifier).json()
     return tokens["access_token"], app
 
 

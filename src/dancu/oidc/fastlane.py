@@ -275,7 +275,6 @@ def _checksum(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-_keys: dict[str, tuple[Any, str]] = {}
 _issuers: dict[tuple[str, str], str] = {}
 
 
@@ -293,16 +292,6 @@ def _issuer(environ: dict[str, Any]) -> str:
         set_script_prefix(script)  # as Django's handler does before the view's reverse()
         _issuers[key] = oauth2_settings.oidc_issuer(request)
     return _issuers[key]
-
-
-def _signing_key() -> tuple[Any, str]:
-    """The library's RS256 key (its cached ``jwk_from_pem``) and its ``kid``."""
-    pem = oauth2_settings.OIDC_RSA_PRIVATE_KEY
-    if pem not in _keys:
-        key = jwk_from_pem(pem)
-        _keys.clear()
-        _keys[pem] = (key, key.thumbprint())
-    return _keys[pem]
 
 
 def _refresh(client: _Client, form: dict[str, str], now: dt.datetime,
@@ -385,8 +374,8 @@ def _id_token(client: _Client, user: Any, scopes: list[str], access_token: str, 
     }
     if acr is not None:
         token |= {"acr": acr, "amr": amr.split(), "auth_time": int(auth_time)}
-    key, kid = _signing_key()
-    signed = jwt.JWT(header=json.dumps({"typ": "JWT", "alg": "RS256", "kid": kid}),
+    key = jwk_from_pem(oauth2_settings.OIDC_RSA_PRIVATE_KEY)  # the library's (cached) key
+    signed = jwt.JWT(header=json.dumps({"typ": "JWT", "alg": "RS256", "kid": key.thumbprint()}),
                      claims=json.dumps(token, default=str))
     signed.make_signed_token(key)
     return signed.serialize(), sorted(k for k in claims if k != "sub")
