@@ -180,6 +180,68 @@ def test_five_wrong_passwords_lock_the_account_for_a_period(hoa) -> None:
     assert outcomes == ["bad_password"] * 5 + ["temp_locked", "success"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_get_no_more_hashes_checked_than_the_limit(hoa, monkeypatch) -> None:
+    """Each attempt takes its slot before the hash (one atomic UPDATE): ten guesses sent at once
+    against one account get at most five passwords checked, and the account ends locked. Every
+    attempt is in the login history."""
+    from tests.parallel import run_parallel
+
+    account = level1_account(hoa)
+    checked: list[str] = []
+    real_verify = eid.verify_password
+
+    def counting_verify(stored: str, password: str) -> bool:
+        checked.append(stored)
+        return real_verify(stored, password)
+
+    monkeypatch.setattr(eid, "verify_password", counting_verify)
+    outcomes: list[str] = []
+    errors = run_parallel(lambda i: outcomes.append(
+        eid.authenticate_password(hoa.personal_id, f"guess-{i}").error.code), 10)
+    assert errors == []
+    assert len(checked) <= eid.MAX_FAILED_LOGINS and all(checked)  # no dummy hash either
+    assert len(outcomes) == 10 and "E_ACCOUNT_TEMP_LOCKED" in outcomes
+    account.refresh_from_db()
+    assert account.locked_until and account.locked_until > timezone.now() + dt.timedelta(minutes=29)
+    events = list(LoginEvent.objects.filter(account=account).values_list("outcome", flat=True))
+    assert len(events) == 10 and events.count("bad_password") == len(checked)
+    assert set(events) == {"bad_password", "temp_locked"}
+    # the right password now is refused too, without a hash
+    assert eid.authenticate_password(hoa.personal_id, PASSWORD).error.code == "E_ACCOUNT_TEMP_LOCKED"
+    assert len(checked) <= eid.MAX_FAILED_LOGINS
+
+
+def test_attempts_counted_but_never_finished_lock_the_account(hoa) -> None:
+    """An attempt whose process died mid-hash stays counted (pessimistic): when such attempts fill
+    the limit, the next one locks the account for the period instead of checking its password."""
+    account = level1_account(hoa)
+    EidAccount.objects.filter(pk=account.pk).update(failed_logins=eid.MAX_FAILED_LOGINS)
+    assert eid.authenticate_password(hoa.personal_id, PASSWORD).error.code == "E_ACCOUNT_TEMP_LOCKED"
+    account.refresh_from_db()
+    assert account.failed_logins == 0 and account.locked_until > timezone.now()
+    EidAccount.objects.filter(pk=account.pk).update(locked_until=timezone.now() - dt.timedelta(seconds=1))
+    assert eid.authenticate_password(hoa.personal_id, PASSWORD).ok
+
+
+def test_a_right_password_resets_the_count_and_an_old_hash_is_upgraded(hoa) -> None:
+    from argon2 import PasswordHasher
+
+    account = level1_account(hoa)
+    assert eid.authenticate_password(hoa.personal_id, "wrong-password").error.code == "E_CREDENTIALS"
+    weaker = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+    EidAccount.objects.filter(pk=account.pk).update(password_hash=weaker)
+    result = eid.authenticate_password(hoa.personal_id, PASSWORD)
+    assert result.ok and result.account.user.pk == account.user_id
+    account.refresh_from_db()
+    assert account.failed_logins == 0 and account.locked_until is None
+    assert account.password_hash != weaker and not eid.needs_rehash(account.password_hash)
+    assert eid.authenticate_password(hoa.personal_id, PASSWORD).ok
+    assert list(LoginEvent.objects.filter(account=account).order_by("id").values_list(
+        "outcome", "methods", "acr")) == [("bad_password", "", ""), ("success", "pwd", "urn:vn:dancu:loa:1"),
+                                          ("success", "pwd", "urn:vn:dancu:loa:1")]
+
+
 @pytest.mark.parametrize(("password", "ok"), [("Hoa-sen-99x", True), ("12345678901", False),
                                               ("password1", False), ("short1!", False)])
 def test_citizen_password_rules(hoa, password, ok) -> None:

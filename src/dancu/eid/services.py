@@ -12,6 +12,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
+from functools import cache
 
 import pyotp
 from django.conf import settings
@@ -24,14 +25,15 @@ from django.contrib.auth.password_validation import (
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
 from dancu.core.errors import Conflict, DomainError, NotFound, OutOfJurisdiction
+from dancu.core.pg import fetchone_prepared
 from dancu.eid import assurance, crypto
 from dancu.eid.models import (
     AccountStatus,
@@ -484,14 +486,16 @@ def _blocked_error(account: EidAccount) -> DomainError | None:
     return None
 
 
-def _login_event(account: EidAccount, outcome: str, *, methods: list[str] | None = None,
-                 ip: str | None = None,
-                 user_agent: str = "", device_id: str = "", client_id: str = "", client_name: str = "",
-                 acr: str = "") -> None:
+def _login_event_fields(*, ip: str | None = None, user_agent: str = "", device_id: str = "",
+                        client_id: str = "", client_name: str = "") -> dict:
+    return {"client_id": client_id[:100], "client_name": client_name[:255], "device_id": device_id[:100],
+            "ip": ip, "user_agent": (user_agent or "")[:300]}
+
+
+def _login_event(account: EidAccount, outcome: str, *, methods: list[str] | None = None, acr: str = "",
+                 **log: str | None) -> None:
     LoginEvent.objects.create(account=account, at=timezone.now(), outcome=outcome,
-                              methods=" ".join(methods or []), acr=acr, client_id=client_id[:100],
-                              client_name=client_name[:255], device_id=device_id[:100], ip=ip,
-                              user_agent=(user_agent or "")[:300])
+                              methods=" ".join(methods or []), acr=acr, **_login_event_fields(**log))
 
 
 def _temp_locked_error(account: EidAccount, *, just_now: bool = False) -> DomainError:
@@ -509,48 +513,154 @@ def _credentials_error() -> DomainError:
     return DomainError("E_CREDENTIALS", _("Số định danh hoặc mật khẩu không đúng."), "password")
 
 
-@transaction.atomic
-def authenticate_password(personal_id: str, password: str, *, ip: str | None = None, user_agent: str = "",
-                          device_id: str = "", device_name: str = "", client_id: str = "",
-                          client_name: str = "") -> LoginResult:
-    """The first factor. Five wrong passwords in a row lock the account for
-    ``DANCU_EID_LOCK_MINUTES``. With ``device_id`` (the mobile app) the account's device binding
-    applies: the first device is bound at activation; another device gets an OTP challenge."""
-    personal_id = (personal_id or "").strip()
-    # personal_id is unique: no ORDER BY (as .first() would add)
-    account = next(iter(EidAccount.objects.select_for_update().select_related("user")
-                        .filter(personal_id=personal_id)[:1]), None)
+# ---- the first factor: an attempt takes a slot before its hash ---------------------------------------
+#
+# The failure counter is raised *before* the password is hashed, in one atomic UPDATE that only
+# succeeds while the account may log in (active, not locked, fewer than MAX_FAILED_LOGINS attempts
+# counted): parallel guesses cannot get more than MAX_FAILED_LOGINS hashes checked per lock period,
+# and no row lock is held while the hash runs (~20 ms). A right password resets the counter; a
+# wrong one leaves its count and, at the limit, locks the account. An attempt whose process died
+# mid-hash stays counted as a failure (pessimistic).
+
+def _account_columns(alias: str, model: type) -> list[str]:
+    return [f"{alias}.{f.column}" for f in model._meta.concrete_fields]
+
+
+def _from_row(model: type, row: tuple | list) -> object:
+    return model.from_db(None, [f.attname for f in model._meta.concrete_fields], list(row))
+
+
+@cache
+def _take_attempt_sql() -> str:
+    """PostgreSQL: the slot and the account with its user in one prepared statement (table and
+    column names from the models)."""
+    user = get_user_model()
+    return (f"UPDATE {EidAccount._meta.db_table} AS e SET failed_logins = e.failed_logins + 1 "  # noqa: S608
+            f"FROM {user._meta.db_table} AS u "
+            "WHERE e.personal_id = %(pid)s AND u.id = e.user_id AND e.status = %(active)s "
+            "AND e.password_hash <> '' AND (e.locked_until IS NULL OR e.locked_until <= %(now)s) "
+            "AND e.failed_logins < %(max)s RETURNING "
+            + ", ".join(_account_columns("e", EidAccount) + _account_columns("u", user)))
+
+
+def _take_attempt(personal_id: str, now: dt.datetime) -> EidAccount | None:
+    """The account (its user attached) with one more attempt counted, or None when it may not
+    try now (unknown, no password, blocked, locked, or the limit reached)."""
+    params = {"pid": personal_id, "active": AccountStatus.ACTIVE, "now": now, "max": MAX_FAILED_LOGINS}
+    if connection.vendor == "postgresql":
+        row = fetchone_prepared(_take_attempt_sql(), params)
+        if row is None:
+            return None
+        n = len(EidAccount._meta.concrete_fields)
+        account = _from_row(EidAccount, row[:n])
+        account.user = _from_row(get_user_model(), row[n:])
+        return account  # type: ignore[return-value]
+    with transaction.atomic():  # the UPDATE's row lock (SQLite: its write lock) until the read
+        taken = (EidAccount.objects.filter(personal_id=personal_id, status=AccountStatus.ACTIVE,
+                                           failed_logins__lt=MAX_FAILED_LOGINS)
+                 .exclude(password_hash="")
+                 .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+                 .update(failed_logins=F("failed_logins") + 1))
+        if not taken:
+            return None
+        return EidAccount.objects.select_related("user").get(personal_id=personal_id)
+
+
+def _refused_attempt(personal_id: str, password: str, now: dt.datetime, log: dict) -> LoginResult:
+    """Why the account may not try now (no hash is checked: nothing was counted)."""
+    account = next(iter(EidAccount.objects.filter(personal_id=personal_id)[:1]), None)
     if account is None or not account.password_hash:
-        verify_password("", password or "")  # same time as a real check
+        verify_password("", password or "")  # same time as a real check (no account enumeration)
         return LoginResult(None, _credentials_error())
-    log = {"ip": ip, "user_agent": user_agent, "device_id": device_id, "client_id": client_id,
-           "client_name": client_name}
     blocked = _blocked_error(account)
     if blocked is not None:
         _login_event(account, LoginOutcome.BLOCKED, **log)
         return LoginResult(account, blocked)
-    now = timezone.now()
-    if account.locked_until and account.locked_until > now:
-        _login_event(account, LoginOutcome.TEMP_LOCKED, **log)
-        return LoginResult(account, _temp_locked_error(account))
-    if not verify_password(account.password_hash, password or ""):
-        account.failed_logins += 1
-        locked_now = account.failed_logins >= MAX_FAILED_LOGINS
-        if locked_now:
-            account.locked_until = now + dt.timedelta(minutes=lock_minutes())
-            account.failed_logins = 0
-        account.save(update_fields=["failed_logins", "locked_until"])
+    if not (account.locked_until and account.locked_until > now):
+        # The limit is reached by attempts still being checked (parallel guesses) or whose
+        # process died: the account is locked now, as at the fifth wrong password.
+        until = now + dt.timedelta(minutes=lock_minutes())
+        EidAccount.objects.filter(pk=account.pk, failed_logins__gte=MAX_FAILED_LOGINS).filter(
+            Q(locked_until__isnull=True) | Q(locked_until__lte=now)).update(locked_until=until,
+                                                                              failed_logins=0)
+        account.refresh_from_db(fields=["failed_logins", "locked_until"])
+        if not (account.locked_until and account.locked_until > now):
+            account.locked_until = until  # lifted meanwhile by a right password: say the limit
+    _login_event(account, LoginOutcome.TEMP_LOCKED, **log)
+    return LoginResult(account, _temp_locked_error(account))
+
+
+def _record_failure(account: EidAccount, now: dt.datetime, log: dict) -> LoginResult:
+    """The attempt's count stays; when it is the limit, the account is locked for a period."""
+    until = now + dt.timedelta(minutes=lock_minutes())
+    with transaction.atomic():
+        locked = EidAccount.objects.filter(pk=account.pk, failed_logins__gte=MAX_FAILED_LOGINS).update(
+            locked_until=until, failed_logins=0)
         _login_event(account, LoginOutcome.BAD_PASSWORD, **log)
-        return LoginResult(account, _temp_locked_error(account, just_now=True) if locked_now
-                           else _credentials_error())
-    changed = [f for f in ("failed_logins", "locked_until") if getattr(account, f)]
+    if locked:
+        account.locked_until, account.failed_logins = until, 0
+        return LoginResult(account, _temp_locked_error(account, just_now=True))
+    return LoginResult(account, _credentials_error())
+
+
+@cache
+def _success_sql() -> str:
+    """PostgreSQL: the counter reset (and a re-hashed password) with the login's record."""
+    columns = ("account_id", "at", "outcome", "methods", "acr", "client_id", "client_name",
+               "device_id", "ip", "user_agent")
+    return (f"WITH reset AS (UPDATE {EidAccount._meta.db_table} "  # noqa: S608
+            "SET failed_logins = 0, locked_until = NULL, "
+            "password_hash = COALESCE(%(new_hash)s, password_hash) WHERE id = %(account_id)s) "
+            f"INSERT INTO {LoginEvent._meta.db_table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(f'%({c})s' for c in columns)}) RETURNING id")
+
+
+def _login_success(account: EidAccount, new_hash: str | None, now: dt.datetime, log: dict) -> LoginResult:
+    """A web login (no device): the counter reset and the LoginEvent."""
+    methods, acr = ["pwd"], assurance.acr_for_level(1)
     account.failed_logins, account.locked_until = 0, None
-    if needs_rehash(account.password_hash):
-        account.password_hash = hash_password(password)
-        changed.append("password_hash")
-    if changed:  # most logins change nothing on the account: no UPDATE
-        account.save(update_fields=changed)
-    if device_id:
+    if new_hash:
+        account.password_hash = new_hash
+    if connection.vendor == "postgresql":
+        fetchone_prepared(_success_sql(), {
+            "new_hash": new_hash, "account_id": account.pk, "at": now, "outcome": LoginOutcome.SUCCESS,
+            "methods": " ".join(methods), "acr": acr, **_login_event_fields(**log)})
+        return LoginResult(account, None, methods)
+    with transaction.atomic():
+        _reset_attempts(account, new_hash)
+        _login_event(account, LoginOutcome.SUCCESS, methods=methods, acr=acr, **log)
+    return LoginResult(account, None, methods)
+
+
+def _reset_attempts(account: EidAccount, new_hash: str | None) -> None:
+    changes: dict = {"failed_logins": 0, "locked_until": None}
+    if new_hash:
+        changes["password_hash"] = new_hash
+    EidAccount.objects.filter(pk=account.pk).update(**changes)
+
+
+def authenticate_password(personal_id: str, password: str, *, ip: str | None = None, user_agent: str = "",
+                          device_id: str = "", device_name: str = "", client_id: str = "",
+                          client_name: str = "") -> LoginResult:
+    """The first factor. Five wrong passwords in a row lock the account for
+    ``DANCU_EID_LOCK_MINUTES`` — counted before each hash, so parallel guesses get no more (see
+    above). With ``device_id`` (the mobile app) the account's device binding applies: the first
+    device is bound at activation; another device gets an OTP challenge."""
+    personal_id = (personal_id or "").strip()
+    log = {"ip": ip, "user_agent": user_agent, "device_id": device_id, "client_id": client_id,
+           "client_name": client_name}
+    now = timezone.now()
+    account = _take_attempt(personal_id, now)
+    if account is None:
+        return _refused_attempt(personal_id, password, now, log)
+    if not verify_password(account.password_hash, password or ""):
+        return _record_failure(account, now, log)
+    new_hash = hash_password(password) if needs_rehash(account.password_hash) else None
+    if not device_id:
+        return _login_success(account, new_hash, now, log)
+    with transaction.atomic():
+        _reset_attempts(account, new_hash)
+        account.failed_logins, account.locked_until = 0, None
         active = Device.objects.filter(account=account, released_at__isnull=True).first()
         if active is None:
             Device.objects.create(account=account, device_id=device_id[:100], name=device_name[:100],
@@ -562,7 +672,7 @@ def authenticate_password(personal_id: str, password: str, *, ip: str | None = N
             return LoginResult(account, None, ["pwd"], otp_challenge=challenge)
         else:
             Device.objects.filter(pk=active.pk).update(last_seen_at=now)
-    _login_event(account, LoginOutcome.SUCCESS, methods=["pwd"], acr=assurance.acr_for_level(1), **log)
+        _login_event(account, LoginOutcome.SUCCESS, methods=["pwd"], acr=assurance.acr_for_level(1), **log)
     return LoginResult(account, None, ["pwd"])
 
 
