@@ -4,6 +4,7 @@
 ``DANCU_API_FASTLANE=0`` turns it off); ``django_application`` is Django alone.
 """
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -14,3 +15,13 @@ django_application = get_wsgi_application()
 from dancu.api_fastlane import wrap  # noqa: E402 (needs the settings configured above)
 
 application = wrap(django_application)
+
+from django.urls import get_resolver  # noqa: E402
+
+get_resolver().url_patterns  # noqa: B018 (the URL conf and the views it imports, loaded now)
+
+# Everything loaded at start-up (modules, settings, URL patterns, translations) lives as long as
+# the worker: moved out of the cyclic collector's reach, its full collections stop walking it.
+# A Django login's request makes enough cycles for a full collection every few hundred requests;
+# in one process this cut the collector's time from 0.37 to 0.08 ms a login (bench/README.md).
+gc.freeze()
