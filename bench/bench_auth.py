@@ -173,11 +173,12 @@ def _hash_worker(seconds: float, queue: multiprocessing.Queue) -> None:
     queue.put((n / (time.perf_counter() - t0), (time.process_time() - c0) * 1000 / n))
 
 
-def _hash_rate(seconds: float) -> tuple[float, float]:
-    """(hashes/s with one process per CPU, CPU ms per hash) — the argon2-cffi verify alone."""
+def _hash_rate(seconds: float, processes: int = 0) -> tuple[float, float]:
+    """(hashes/s with one process per CPU — or ``processes`` —, CPU ms per hash): the argon2-cffi
+    verify alone."""
     queue: multiprocessing.Queue = multiprocessing.Queue()
     procs = [multiprocessing.Process(target=_hash_worker, args=(seconds, queue))
-             for _ in range(os.cpu_count() or 1)]
+             for _ in range(processes or os.cpu_count() or 1)]
     for p in procs:
         p.start()
     results = [queue.get() for _ in procs]
@@ -278,6 +279,7 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
         ]
         only = set(filter(None, args.only.split(",")))
         pairs: list[tuple[float, float]] = []
+        sequential: tuple[dict, float] | None = None
         for key, label, conns, path, lua in runs:
             if only and key not in only:
                 continue
@@ -296,6 +298,12 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
                     hashes_per_s, hash_ms = _hash_rate(short)
                     pairs.append((hashes_per_s / max(logins["rps"], 0.001) - 1,
                                   (logins["cpu_ms"] + logins["pg_cpu_ms"]) / hash_ms - 1))
+                # One login at a time against one hash at a time: the request's own cost,
+                # without the interference of a loaded machine.
+                short = max(args.duration // 2, 5)
+                one = _measured(server.pid, base + path, script, 1, 1, short)
+                _rate, one_hash_ms = _hash_rate(short, processes=1)
+                sequential = (one, one_hash_ms)
     finally:
         common._stop(server)
     log = (work / "gunicorn.log").read_text(errors="replace")
@@ -334,6 +342,15 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
               f"in throughput (logins/s vs hashes/s, the machine shared with PostgreSQL and wrk) "
               f"{pct([t for t, _ in pairs])}; in CPU (server + PostgreSQL per login vs the hash's CPU) "
               f"{pct([c for _, c in pairs])}")
+    if sequential:
+        one, one_hash_ms = sequential
+        print()
+        print(f"One login at a time (wrk -c1) against the hash alone in one process: server + PostgreSQL "
+              f"CPU {one['cpu_ms'] + one['pg_cpu_ms']:.2f} ms a login ({one['cpu_ms']:.2f} + "
+              f"{one['pg_cpu_ms']:.2f}) vs {one_hash_ms:.2f} ms a hash: overhead in CPU "
+              f"{((one['cpu_ms'] + one['pg_cpu_ms']) / one_hash_ms - 1) * 100:.0f} %; "
+              f"latency p50 {one['p50_ms']:.1f} ms ({(one['p50_ms'] / one_hash_ms - 1) * 100:.0f} % over "
+              f"the hash's time, commits' fsync included)")
     shutil.rmtree(work, ignore_errors=True)
 
 
