@@ -60,3 +60,63 @@ def test_outbox_keeps_the_message_and_its_code(db) -> None:
     message = send_sms("+84912000111", "Mã xác thực dancu của bạn là 654321 (Đăng ký tài khoản)")
     assert (message.backend, message.status) == ("outbox", "outbox")
     assert latest_code("+84912000111") == "654321" and latest_code("+84900000000") is None
+
+
+# ---- a gateway failure inside a service: a clear error, nothing half-done, the failure on record ----
+
+@pytest.fixture
+def hoa(geo, commune_officer, settings, tmp_path):
+    from tests.eid_helpers import person
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return person(commune_officer, geo.hac_thanh)  # Nguyễn Thị Hoà, 17/05/1990
+
+
+def test_a_failed_gateway_leaves_nothing_of_the_registration_but_the_failure(hoa, gateway, tmp_path) -> None:
+    import datetime as dt
+
+    from dancu.core.errors import DomainError
+    from dancu.eid import services as eid
+    from dancu.eid.models import EidApplication, OtpChallenge
+    from tests.eid_helpers import PNG
+
+    gateway.status = 503
+    with pytest.raises(DomainError) as err:
+        eid.submit_level1_application(personal_id=hoa.personal_id, full_name=hoa.full_name,
+                                      birth_date=dt.date(1990, 5, 17), phone="0912345678", portrait=PNG)
+    assert (err.value.code, err.value.field, err.value.status) == ("E_SMS_FAILED", "phone", 503)
+    assert not EidApplication.objects.exists() and not OtpChallenge.objects.exists()
+    assert not any((tmp_path / "media").rglob("*.png"))  # no portrait kept without its application
+    failed = SmsMessage.objects.get()
+    assert (failed.to, failed.status) == ("+84912345678", "failed") and "503" in failed.error
+    gateway.status = 202  # the gateway is back: the same registration goes through
+    result = eid.submit_level1_application(personal_id=hoa.personal_id, full_name=hoa.full_name,
+                                           birth_date=dt.date(1990, 5, 17), phone="0912345678", portrait=PNG)
+    assert result.challenge is not None and list(SmsMessage.objects.values_list("status", flat=True)
+                                                 .order_by("id")) == ["failed", "sent"]
+
+
+def test_the_api_answers_503_with_the_reason(client, hoa, gateway) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.eid_helpers import PNG
+
+    gateway.status = 500
+    response = client.post("/api/v1/eid/registrations", {
+        "personal_id": hoa.personal_id, "full_name": "Nguyễn Thị Hoà", "birth_date": "1990-05-17",
+        "phone": "0912345678", "portrait": SimpleUploadedFile("me.png", PNG, content_type="image/png")})
+    assert response.status_code == 503
+    assert (response.json()["code"], response.json()["field"]) == ("E_SMS_FAILED", "phone")
+    assert SmsMessage.objects.get().status == "failed"
+
+
+def test_recovery_says_nothing_more_when_the_gateway_fails(hoa, gateway) -> None:
+    from dancu.eid.models import OtpChallenge
+    from dancu.eid.views import start_recovery_without_disclosure
+    from tests.eid_helpers import level1_account
+
+    level1_account(hoa)
+    gateway.status = 503
+    assert start_recovery_without_disclosure(hoa.personal_id, "0912345678") is None
+    assert not OtpChallenge.objects.filter(purpose="recovery").exists()
+    assert SmsMessage.objects.filter(status="failed").count() == 1

@@ -11,8 +11,11 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, wraps
+from typing import ParamSpec, TypeVar
 
 import pyotp
 from django.conf import settings
@@ -47,12 +50,16 @@ from dancu.eid.models import (
     LoginOutcome,
     OtpChallenge,
     OtpPurpose,
+    SmsMessage,
 )
 from dancu.eid.passwords import hash_password, needs_rehash, verify_password
 from dancu.eid.signals import account_status_changed
-from dancu.eid.sms import send_sms
+from dancu.eid.sms import SmsError, send_sms
 from dancu.population import domain as id_domain
 from dancu.population.selectors import check_identity
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 MAX_FAILED_LOGINS = 5
 OTP_DIGITS = 6
@@ -132,8 +139,8 @@ def _sniff_image(data: bytes) -> str | None:
     return None
 
 
-def _store_portrait(data: bytes | None) -> tuple[str, str]:
-    """Saves the face capture; returns (sha256, storage path)."""
+def _store_portrait(data: bytes | None) -> tuple[str, str, bool]:
+    """Saves the face capture; returns (sha256, storage path, whether this call wrote the file)."""
     if not data:
         raise DomainError("E_REQUIRED", _("Cần ảnh chân dung."), "portrait")
     if len(data) > PORTRAIT_MAX_BYTES:
@@ -143,9 +150,22 @@ def _store_portrait(data: bytes | None) -> tuple[str, str]:
         raise DomainError("E_PORTRAIT_FORMAT", _("Ảnh chân dung phải là JPEG hoặc PNG."), "portrait")
     digest = hashlib.sha256(data).hexdigest()
     path = f"eid/portraits/{digest[:2]}/{digest}.{kind}"
-    if not default_storage.exists(path):
-        default_storage.save(path, ContentFile(data))
-    return digest, path
+    if default_storage.exists(path):
+        return digest, path, False
+    default_storage.save(path, ContentFile(data))
+    return digest, path, True
+
+
+@contextmanager
+def _portrait_kept_on_success(path: str, stored_now: bool) -> Iterator[None]:
+    """A portrait written for an application that then fails (its transaction rolls back) is
+    deleted: no face image is kept without its application."""
+    try:
+        yield
+    except BaseException:
+        if stored_now:
+            default_storage.delete(path)
+        raise
 
 
 # ---- One-time codes --------------------------------------------------------------------------
@@ -155,6 +175,33 @@ def _otp_message(code: str, purpose: str) -> str:
     return str(_("Mã xác thực dancu của bạn là %(code)s (%(purpose)s), hiệu lực %(minutes)s phút. "
                  "Không cung cấp mã này cho bất kỳ ai.")
                % {"code": code, "purpose": OtpPurpose(purpose).label, "minutes": minutes})
+
+
+class SmsUnavailable(DomainError):
+    """The SMS gateway did not take the one-time code: nothing of the operation was kept (the
+    code would never arrive); the failed message is on record for the operators."""
+
+    status = 503
+
+
+def _sms_failure_recorded(service: Callable[P, R]) -> Callable[P, R]:
+    """For a service that sends an OTP inside its transaction: when the gateway fails, the
+    transaction has rolled back (no challenge, no application left half-done); the failed
+    SmsMessage is saved after it, and the caller gets a clear error instead of a crash."""
+
+    @wraps(service)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return service(*args, **kwargs)
+        except SmsError as exc:
+            record = exc.record
+            if record is not None and not SmsMessage.objects.filter(pk=record.pk).exists():
+                record.pk = None  # rolled back with the service's transaction: on record again
+                record.save(force_insert=True)
+            raise SmsUnavailable("E_SMS_FAILED", _("Không gửi được tin nhắn tới số điện thoại lúc này; "
+                                                   "hãy thử lại sau ít phút."), "phone") from exc
+
+    return wrapper
 
 
 def _issue_otp(purpose: str, phone: str, *, account: EidAccount | None = None,
@@ -238,6 +285,7 @@ def _refuse(app: EidApplication, code: str, reason: object, by: str = "registry"
     app.save()
 
 
+@_sms_failure_recorded
 @transaction.atomic
 def submit_level1_application(*, personal_id: str, full_name: str, birth_date: dt.date, phone: str,
                               email: str = "", portrait: bytes | None, channel: str = Channel.WEB,
@@ -250,7 +298,15 @@ def submit_level1_application(*, personal_id: str, full_name: str, birth_date: d
     email = (email or "").strip()
     if not (full_name or "").strip():
         raise DomainError("E_REQUIRED", _("Cần nhập họ và tên."), "full_name")
-    digest, path = _store_portrait(portrait)
+    digest, path, stored_now = _store_portrait(portrait)
+    with _portrait_kept_on_success(path, stored_now):
+        return _open_level1_application(personal_id, full_name, birth_date, phone, email, digest, path,
+                                        channel, ip, today)
+
+
+def _open_level1_application(personal_id: str, full_name: str, birth_date: dt.date, phone: str, email: str,
+                             digest: str, path: str, channel: str, ip: str | None,
+                             today: dt.date | None) -> ApplicationResult:
     now = timezone.now()
     app = EidApplication.objects.create(
         personal_id=personal_id, level=1, channel=channel, phone=phone, email=email,
@@ -639,6 +695,7 @@ def _reset_attempts(account: EidAccount, new_hash: str | None) -> None:
     EidAccount.objects.filter(pk=account.pk).update(**changes)
 
 
+@_sms_failure_recorded
 def authenticate_password(personal_id: str, password: str, *, ip: str | None = None, user_agent: str = "",
                           device_id: str = "", device_name: str = "", client_id: str = "",
                           client_name: str = "") -> LoginResult:
@@ -700,6 +757,7 @@ def confirm_new_device(challenge_id: int, otp: str, *, ip: str | None = None) ->
         raise _wrong_otp_error(exc) from None
 
 
+@_sms_failure_recorded
 @transaction.atomic
 def start_recovery(personal_id: str, phone: str) -> OtpChallenge | None:
     """Password recovery, and first activation of an account made at the counter: an OTP to the
@@ -744,6 +802,7 @@ def complete_recovery(challenge_id: int, otp: str, new_password: str, *, ip: str
 
 # ---- Second factors (step-up) ------------------------------------------------------------------
 
+@_sms_failure_recorded
 @transaction.atomic
 def start_sms_step_up(account: EidAccount) -> OtpChallenge:
     blocked = _blocked_error(account)

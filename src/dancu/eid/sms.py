@@ -28,7 +28,10 @@ from dancu.eid.models import SmsMessage
 
 
 class SmsError(Exception):
-    pass
+    """The gateway did not take the message. ``record`` is the ``failed`` SmsMessage (see
+    ``send_sms``)."""
+
+    record: SmsMessage | None = None
 
 
 class SmsBackend(Protocol):
@@ -79,7 +82,9 @@ def backend() -> SmsBackend:
 
 
 def send_sms(to: str, text: str) -> SmsMessage:
-    """Send and record. Raises SmsError after recording a failure."""
+    """Send and record. A failure is saved as ``failed`` and raised (SmsError, with the record
+    attached): inside a service's transaction the row rolls back with the service's work, and the
+    service writes it again after the rollback (``eid.services._sms_failure_recorded``)."""
     gateway = backend()
     message = SmsMessage(to=to, body=text[:480], backend=gateway.name,
                          status="outbox" if gateway.name == "outbox" else "sent",
@@ -89,6 +94,7 @@ def send_sms(to: str, text: str) -> SmsMessage:
     except SmsError as exc:
         message.status, message.error = "failed", str(exc)[:300]
         message.save()
+        exc.record = message
         raise
     message.save()
     return message

@@ -47,7 +47,9 @@ LOOKUP_REASON_KEY = "dancu_lookup_reason"    # shared with the population consol
 HISTORY_PAGE_SIZE = 20
 # Rate limits that only ever apply when the ID number and phone matched an account: a recovery
 # request reports neither, or it would tell whether the two belong together.
-QUIET_RECOVERY_CODES = frozenset({"E_OTP_TOO_SOON", "E_OTP_RATE"})
+# A gateway failure too: only a matching ID number and phone get as far as sending (the failed
+# message is on record for the operators; the citizen can ask again at once).
+QUIET_RECOVERY_CODES = frozenset({"E_OTP_TOO_SOON", "E_OTP_RATE", "E_SMS_FAILED"})
 
 
 def masked_phone(phone: str) -> str:
