@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -69,7 +70,8 @@ def test_the_lane_issues_the_same_token_as_the_library(post, agency) -> None:
     fast, slow = json.loads(b1), json.loads(b2)
     assert list(fast) == list(slow) and fast["scope"] == slow["scope"] == "ekyc"
     assert fast["expires_in"] == slow["expires_in"] and fast["token_type"] == "Bearer"
-    assert len(fast["access_token"]) == len(slow["access_token"])
+    # both from dancu.oidc.tokens: 256 bits, URL-safe base64 (the library is configured with it)
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", t) for t in (fast["access_token"], slow["access_token"]))
     assert {k: v for k, v in h1.items() if k != "Content-Length"} == {
         k: v for k, v in h2.items() if k != "Content-Length"
     }
@@ -212,6 +214,8 @@ def test_the_refresh_lane_rotates_as_the_library_does(post, rp, citizen_account)
     s2, h2, b2, by_lib = post(_refresh_body(second), creds, lane_on=False)
     assert (s1, s2) == (200, 200) and by_lane and not by_lib
     fast, slow = json.loads(b1), json.loads(b2)
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", r[k]) for r in (fast, slow)
+               for k in ("access_token", "refresh_token"))
     assert list(fast) == list(slow) == ["access_token", "expires_in", "token_type", "scope", "refresh_token",
                                         "id_token"]
     assert fast["scope"] == slow["scope"] and fast["expires_in"] == slow["expires_in"]

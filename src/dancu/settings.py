@@ -258,6 +258,8 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a reused refresh token revokes its whole family
     "REQUEST_APPROVAL_PROMPT": "force",  # consent is decided by dancu.oidc (stored consents)
     "CLIENT_SECRET_HASHER": "client_sha256",
+    "ACCESS_TOKEN_GENERATOR": "dancu.oidc.tokens.generate",  # 256 bits in one call (see that module)
+    "REFRESH_TOKEN_GENERATOR": "dancu.oidc.tokens.generate",
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["https", "http"],
     "ALLOWED_SCHEMES": ["https"] if PRODUCTION else ["https", "http"],
 }

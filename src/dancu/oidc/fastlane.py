@@ -11,8 +11,8 @@ the token for a signal). ``dancu.api_fastlane`` routes exactly this request here
 
 and this module answers it only when everything is in order — a confidential client of grant
 type client-credentials whose secret matches and whose agreement is in force, a scope within
-the agreement — with the same token django-oauth-toolkit would issue: oauthlib's token
-generator, the library's ``AccessToken`` model (its checksum field), the library's lifetime
+the agreement — with the same token django-oauth-toolkit would issue: the token generator the
+library is configured with (``dancu.oidc.tokens``), the library's ``AccessToken`` model (its checksum field), the library's lifetime
 setting, and the body oauthlib writes. Anything else returns None and goes to the library, which
 produces the error (``invalid_client``, ``invalid_scope``, …) exactly as before.
 
@@ -39,8 +39,8 @@ two prepared statements in autocommit:
    the meantime (``revoked IS NULL`` no longer holds) nothing at all is written and the request
    goes to the library, whose reuse detection answers it.
 
-The tokens, the ID token and the claims are made with the library's pieces: oauthlib's
-token generator and ``at_hash``, the library's signing key (``jwk_from_pem``) and issuer,
+The tokens, the ID token and the claims are made with the library's pieces: its configured
+token generator (``dancu.oidc.tokens``), oauthlib's ``at_hash``, the library's signing key (``jwk_from_pem``) and issuer,
 jwcrypto's JWT, ``dancu.oidc.claims`` for the claims and their audit fields. An expired token
 (by ``REFRESH_TOKEN_EXPIRE_SECONDS``), one with RFC 8707 resources, a ``scope`` parameter,
 a revoked or unknown token, a locked account, a non-RS256 client: the library answers.
@@ -80,7 +80,6 @@ from oauth2_provider.models import (
 )
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
-from oauthlib.common import generate_token
 from oauthlib.openid.connect.core.grant_types.base import GrantTypeBase
 from psycopg.types.json import Jsonb
 
@@ -88,6 +87,7 @@ from dancu.accounts.auth import TokenCache, cache_seconds
 from dancu.audit import services as audit
 from dancu.core.pg import fetchone_prepared
 from dancu.oidc import claims as registry_claims
+from dancu.oidc import tokens
 from dancu.oidc.validators import Validator, agreement_of, client_default_scopes
 
 _FORM = "application/x-www-form-urlencoded"
@@ -201,7 +201,7 @@ def _client_credentials(client: _Client, form: dict[str, str], now: dt.datetime,
     else:
         scopes = client_default_scopes(client.scopes)
     expires_in = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
-    token = generate_token()
+    token = tokens.generate()
     get_access_token_model()(
         user=None, application_id=client.pk, token=token, scope=" ".join(scopes),
         expires=now + dt.timedelta(seconds=expires_in)).save(force_insert=True)
@@ -324,7 +324,7 @@ def _refresh(client: _Client, form: dict[str, str], now: dt.datetime,
     user = SimpleNamespace(pk=user_id, _dancu_eid_account=account)
 
     expires_in = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
-    access_token, refresh_token = generate_token(), generate_token()
+    access_token, refresh_token = tokens.generate(), tokens.generate()
     body: dict[str, Any] = {"access_token": access_token, "expires_in": expires_in, "token_type": "Bearer",
                             "scope": " ".join(scopes), "refresh_token": refresh_token}
     jti = uuid.uuid4()

@@ -1,0 +1,21 @@
+"""Access and refresh tokens: 256 random bits from the operating system's CSPRNG, URL-safe
+base64 (43 characters), by ``secrets.token_urlsafe`` in one call.
+
+oauthlib's default generator draws each of its 30 characters separately through
+``random.SystemRandom`` (~25 µs a token here, ~1 µs this way) for 178 bits. Both django-oauth-toolkit
+(``ACCESS_TOKEN_GENERATOR`` / ``REFRESH_TOKEN_GENERATOR`` in settings) and the fast lanes
+(``dancu.oidc.fastlane``) issue tokens with this function. RFC 6750's ``b64token`` syntax allows
+the ``-`` and ``_`` it may contain.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+TOKEN_BYTES = 32
+
+
+def generate(request: Any = None) -> str:
+    """A new access or refresh token (oauthlib calls it with the request, unused)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
