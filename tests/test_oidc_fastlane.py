@@ -402,3 +402,24 @@ def test_the_lane_issuer_follows_the_script_prefix(post, rp, citizen_account) ->
     assert (s1, s2) == (200, 200) and by_lane and not by_lib
     issuers = {_id_claims(json.loads(b)["id_token"], rp.client_id)["iss"] for b in (b1, b2)}
     assert issuers == {"http://testserver/dancu/oidc"}
+
+
+def test_token_tables_keep_their_lookups_without_pattern_indexes(db) -> None:
+    """The lanes write an access token and an authentication context per grant: their checksum and
+    code digest are looked up by equality, so PostgreSQL keeps no varchar_pattern_ops twins —
+    and the code digest is still unique."""
+    from django.db import IntegrityError, connection, transaction
+
+    from dancu.oidc.models import AuthContext
+
+    AuthContext.objects.create(code_digest="a" * 64, acr="urn:vn:dancu:loa:1", amr="pwd", auth_time=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuthContext.objects.create(code_digest="a" * 64, acr="urn:vn:dancu:loa:1", amr="pwd", auth_time=2)
+    AuthContext.objects.create(code_digest=None, acr="urn:vn:dancu:loa:1", amr="pwd", auth_time=3)
+    AuthContext.objects.create(code_digest=None, acr="urn:vn:dancu:loa:1", amr="pwd", auth_time=4)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename IN "
+                           "('oauth2_provider_accesstoken', 'oidc_authcontext', 'audit_auditevent') "
+                           "AND indexdef LIKE '%%pattern_ops%%'")
+            assert cursor.fetchall() == []

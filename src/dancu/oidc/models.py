@@ -71,12 +71,17 @@ class AuthContext(models.Model):
     """How the person authenticated for one authorization code, then for each ID token issued
     from it (and from its refresh tokens): the acr, amr and auth_time claims."""
 
-    code_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    code_digest = models.CharField(max_length=64, null=True, blank=True)
     id_token_jti = models.UUIDField(null=True, blank=True, unique=True)
     acr = models.CharField(max_length=40)
     amr = models.CharField(max_length=60)
     auth_time = models.BigIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # A constraint, not unique=True: PostgreSQL then has no varchar_pattern_ops twin index
+        # (looked up by equality only; a row is written for every code and every ID token).
+        constraints = [models.UniqueConstraint(fields=["code_digest"], name="oidc_authcontext_code")]
 
 
 class RateWindow(models.Model):
