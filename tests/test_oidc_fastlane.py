@@ -182,6 +182,13 @@ def _id_claims(id_token: str, audience: str) -> dict:
     return dict(token.claims)
 
 
+def _header(jws: str) -> dict:
+    import base64
+
+    head = jws.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+
+
 def _refresh_body(tokens: dict) -> dict:
     return {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
 
@@ -224,6 +231,7 @@ def test_the_refresh_lane_rotates_as_the_library_does(post, rp, citizen_account)
     # The ID tokens: the same claims (both from the same sign-in), the lane's at_hash its own.
     fc, sc = _id_claims(fast["id_token"], rp.client_id), _id_claims(slow["id_token"], rp.client_id)
     assert list(fc) == list(sc)
+    assert _header(fast["id_token"]) == _header(slow["id_token"])  # typ, alg, the library's kid
     volatile = {"iat", "exp", "jti", "at_hash"}
     assert {k: v for k, v in fc.items() if k not in volatile} == {
         k: v for k, v in sc.items() if k not in volatile}

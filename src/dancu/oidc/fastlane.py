@@ -12,9 +12,10 @@ the token for a signal). ``dancu.api_fastlane`` routes exactly this request here
 and this module answers it only when everything is in order — a confidential client of grant
 type client-credentials whose secret matches and whose agreement is in force, a scope within
 the agreement — with the same token django-oauth-toolkit would issue: the token generator the
-library is configured with (``dancu.oidc.tokens``), the library's ``AccessToken`` model (its checksum field), the library's lifetime
-setting, and the body oauthlib writes. Anything else returns None and goes to the library, which
-produces the error (``invalid_client``, ``invalid_scope``, …) exactly as before.
+library is configured with (``dancu.oidc.tokens``), the library's ``AccessToken`` model (its
+checksum field), the library's lifetime setting, and the body oauthlib writes. Anything else
+returns None and goes to the library, which produces the error (``invalid_client``,
+``invalid_scope``, …) exactly as before.
 
 The refresh-token grant's happy path (PostgreSQL only) is here too:
 
@@ -40,8 +41,9 @@ two prepared statements in autocommit:
    goes to the library, whose reuse detection answers it.
 
 The tokens, the ID token and the claims are made with the library's pieces: its configured
-token generator (``dancu.oidc.tokens``), oauthlib's ``at_hash``, the library's signing key (``jwk_from_pem``) and issuer,
-jwcrypto's JWT, ``dancu.oidc.claims`` for the claims and their audit fields. An expired token
+token generator (``dancu.oidc.tokens``), oauthlib's ``at_hash``, the library's signing key (its
+``kid``, ``jwk_from_pem``) and issuer, and ``dancu.oidc.claims`` for the claims and their audit
+fields; the ID token is signed with joserfc (see ``_signing_key``). An expired token
 (by ``REFRESH_TOKEN_EXPIRE_SECONDS``), one with RFC 8707 resources, a ``scope`` parameter,
 a revoked or unknown token, a locked account, a non-RS256 client: the library answers.
 
@@ -72,7 +74,8 @@ from django.core.handlers.wsgi import WSGIRequest, get_script_name
 from django.db import connection
 from django.urls import set_script_prefix
 from django.utils import timezone
-from jwcrypto import jwt
+from joserfc import jwt as jose_jwt
+from joserfc.jwk import RSAKey
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
@@ -374,8 +377,27 @@ def _id_token(client: _Client, user: Any, scopes: list[str], access_token: str, 
     }
     if acr is not None:
         token |= {"acr": acr, "amr": amr.split(), "auth_time": int(auth_time)}
-    key = jwk_from_pem(oauth2_settings.OIDC_RSA_PRIVATE_KEY)  # the library's (cached) key
-    signed = jwt.JWT(header=json.dumps({"typ": "JWT", "alg": "RS256", "kid": key.thumbprint()}),
-                     claims=json.dumps(token, default=str))
-    signed.make_signed_token(key)
-    return signed.serialize(), sorted(k for k in claims if k != "sub")
+    key, kid = _signing_key()
+    signed = jose_jwt.encode({"alg": "RS256", "kid": kid}, token, key, algorithms=["RS256"],
+                             encoder_cls=_ClaimsEncoder)  # header {"typ": "JWT", "alg", "kid"}
+    return signed, sorted(k for k in claims if k != "sub")
+
+
+class _ClaimsEncoder(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        return str(o)  # as the library's json.dumps(..., default=str)
+
+
+_signing_keys: dict[str, tuple[RSAKey, str]] = {}
+
+
+def _signing_key() -> tuple[RSAKey, str]:
+    """The library's signing key (``OIDC_RSA_PRIVATE_KEY``) for joserfc, with the library's
+    ``kid`` (its jwcrypto RFC 7638 thumbprint), read once per key. joserfc signs: jwcrypto, the
+    library's, deep-copies its header registry for every token (~55 µs of ~0.3 ms here)."""
+    pem = oauth2_settings.OIDC_RSA_PRIVATE_KEY
+    cached = _signing_keys.get(pem)
+    if cached is None:
+        _signing_keys.clear()  # a rotated key replaces the old one
+        cached = _signing_keys[pem] = (RSAKey.import_key(pem), jwk_from_pem(pem).thumbprint())
+    return cached
