@@ -583,7 +583,7 @@ def _account_columns(alias: str, model: type) -> list[str]:
 
 
 def _from_row(model: type, row: tuple | list) -> object:
-    return model.from_db(None, [f.attname for f in model._meta.concrete_fields], list(row))
+    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], list(row))
 
 
 @cache
