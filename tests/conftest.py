@@ -16,6 +16,20 @@ def _require_postgres_when_asked(django_db_setup, django_db_blocker) -> None:
             assert connection.vendor == "postgresql", "DANCU_REQUIRE_POSTGRES set, but not on PG"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
+    """Browser tests run ORM calls inside Playwright's sync API, whose context gets connections of
+    its own (asgiref's Local) that nothing closes; PostgreSQL would refuse to drop the test
+    database with them open. They are ended once, after the last test — not after each test,
+    where the next test's own idle connection would go with them."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
 @pytest.fixture
 def geo(db):
     from tests.factories import mini_geo

@@ -44,16 +44,8 @@ def world(transactional_db, live_server, otp_without_waits):
     officer = officer_actor("ca.hacthanh", "commune_police", geo.hac_thanh)
     account = level1_account(person(officer, geo.hac_thanh), password=PASSWORD)
     rp = make_client("openid identity profile address")
+    # connections left open by ORM calls made inside Playwright: tests/conftest.py ends them
     yield {"account": account, "rp": rp, "officer": officer, "url": live_server.url}
-    # The live server's request threads (answering the relying party's direct calls) keep their
-    # persistent connections (CONN_MAX_AGE) after the thread ends; close them, or PostgreSQL
-    # refuses to drop the test database at the end of the run.
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 def _log_in_through_browser(chromium, authorize_url: str, personal_id: str, step_up_phone: str = "") -> str:
