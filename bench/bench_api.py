@@ -358,11 +358,21 @@ def _free_port() -> int:
 
 
 def _start_gunicorn(env: dict[str, str], app: str, workers: int, port: int,
-                    work: Path, worker_class: str = "sync", threads: int = 1) -> subprocess.Popen:
-    gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
+                    work: Path, worker_class: str = "sync", threads: int = 1,
+                    server: str = "gunicorn") -> subprocess.Popen:
+    """gunicorn (what ``dancu serve`` runs) — or, to compare, granian's WSGI server (Rust HTTP,
+    keep-alive; ``pip install granian``, not a dependency of dancu)."""
     log = open(work / "gunicorn.log", "w")  # noqa: SIM115 (closed with the process)
-    cmd = [gunicorn, app, "-w", str(workers), "--bind", f"127.0.0.1:{port}",
-           "--log-level", "warning", "-k", worker_class, "--threads", str(threads)]
+    if server == "granian":
+        granian = shutil.which("granian") or str(Path(sys.executable).with_name("granian"))
+        if not Path(granian).exists():
+            sys.exit("--server granian needs granian (pip install granian)")
+        cmd = [granian, "--interface", "wsgi", "--workers", str(workers), "--blocking-threads",
+               str(threads), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", app]
+    else:
+        gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
+        cmd = [gunicorn, app, "-w", str(workers), "--bind", f"127.0.0.1:{port}",
+               "--log-level", "warning", "-k", worker_class, "--threads", str(threads)]
     print("Starting:", " ".join(cmd), flush=True)
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)

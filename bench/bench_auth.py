@@ -194,6 +194,8 @@ def main() -> None:
     p.add_argument("--accounts", type=int, default=200)
     p.add_argument("--refresh-tokens", type=int, default=60000)
     p.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2)
+    p.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn",
+                   help="the WSGI server (gunicorn: what dancu serve runs; granian: to compare)")
     p.add_argument("--gunicorn-threads", type=int, default=1,
                    help="threads per worker: > 1 runs gthread workers (HTTP keep-alive), as "
                         "`dancu serve --threads N` does")
@@ -229,7 +231,7 @@ def main() -> None:
     port = common._free_port()
     worker_class = "gthread" if args.gunicorn_threads > 1 else "sync"
     server = common._start_gunicorn(env, "dancu.wsgi:application", args.workers, port, work, worker_class,
-                                    args.gunicorn_threads)
+                                    args.gunicorn_threads, args.server)
     base = f"http://127.0.0.1:{port}"
     rows = []
     try:
@@ -311,7 +313,8 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
 
     cpus = os.cpu_count() or 1
     print()
-    print(f"gunicorn {args.workers} {worker_class} workers × {args.gunicorn_threads} threads, PostgreSQL, "
+    kind = worker_class if args.server == "gunicorn" else "WSGI"
+    print(f"{args.server} {args.workers} {kind} workers × {args.gunicorn_threads} threads, PostgreSQL, "
           f"{cpus} CPUs, wrk -t{args.threads}, "
           f"{args.duration}s per run; load average {os.getloadavg()[0]:.2f}")
     print()
@@ -330,7 +333,7 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
               f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {r['cpu_ms']:.2f} | "
               f"{r['pg_cpu_ms']:.2f} | {per_server:,.0f} | {ratio_server} |")
     print()
-    print(f"Requests the fast lane handed to Django after an error: {delegated} (gunicorn's log).")
+    print(f"Requests the fast lane handed to Django after an error: {delegated} (the server's log).")
     if pairs:
         def pct(values: list[float]) -> str:
             return (f"median {statistics.median(values) * 100:.0f} % (range {min(values) * 100:.0f}–"
