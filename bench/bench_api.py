@@ -130,7 +130,7 @@ def main() -> None:
 
     port = args.port or _free_port()
     worker_class = args.worker_class or ("gthread" if args.gunicorn_threads > 1 else "sync")
-    server = _start_gunicorn(env, args.app, args.workers, port, work, worker_class,
+    server = _start_server(env, args.app, args.workers, port, work, worker_class,
                              args.gunicorn_threads)
     rows: list[dict] = []
     try:
@@ -357,12 +357,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_gunicorn(env: dict[str, str], app: str, workers: int, port: int,
+def _start_server(env: dict[str, str], app: str, workers: int, port: int,
                     work: Path, worker_class: str = "sync", threads: int = 1,
                     server: str = "gunicorn") -> subprocess.Popen:
     """gunicorn (what ``dancu serve`` runs) — or, to compare, granian's WSGI server (Rust HTTP,
     keep-alive; ``pip install granian``, not a dependency of dancu)."""
-    log = open(work / "gunicorn.log", "w")  # noqa: SIM115 (closed with the process)
+    log = open(work / "server.log", "w")  # noqa: SIM115 (closed with the process)
     if server == "granian":
         granian = shutil.which("granian") or str(Path(sys.executable).with_name("granian"))
         if not Path(granian).exists():
@@ -382,7 +382,7 @@ def _wait_ready(url: str, server: subprocess.Popen, timeout: float = 30) -> None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            sys.exit("gunicorn exited early; see its log")
+            sys.exit("the server exited early; see its log")
         with contextlib.suppress(OSError, urllib.error.URLError), \
                 urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 (local URL)
             if resp.status == 200:

@@ -230,7 +230,7 @@ def main() -> None:
 
     port = common._free_port()
     worker_class = "gthread" if args.gunicorn_threads > 1 else "sync"
-    server = common._start_gunicorn(env, "dancu.wsgi:application", args.workers, port, work, worker_class,
+    server = common._start_server(env, "dancu.wsgi:application", args.workers, port, work, worker_class,
                                     args.gunicorn_threads, args.server)
     base = f"http://127.0.0.1:{port}"
     rows = []
@@ -308,7 +308,7 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
                 sequential = (one, one_hash_ms)
     finally:
         common._stop(server)
-    log = (work / "gunicorn.log").read_text(errors="replace")
+    log = (work / "server.log").read_text(errors="replace")
     delegated = log.count("fast lane: delegating")
 
     cpus = os.cpu_count() or 1

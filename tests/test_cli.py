@@ -50,6 +50,18 @@ def test_settings_refuse_weak_password_hashing_and_a_production_without_signing_
                           timeout=60).returncode == 0
 
 
+def test_the_wsgi_module_loads_the_views_and_freezes_what_start_up_made(tmp_path: Path) -> None:
+    """What a server worker imports: the URL conf and its views are loaded at start (not on the
+    first request), then moved out of the cyclic collector's reach (gc.freeze)."""
+    code = ("import gc, sys; before = gc.get_freeze_count(); import dancu.wsgi; "
+            "print(before, gc.get_freeze_count(), 'dancu.eid.views' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    before, frozen, views_loaded = proc.stdout.split()
+    assert before == "0" and int(frozen) > 10_000 and views_loaded == "True"
+
+
 def test_django_commands_pass_through(tmp_path: Path) -> None:
     proc = subprocess.run([*DANCU, "showmigrations", "population"], env=_env(tmp_path),
                           capture_output=True, text=True, timeout=60)

@@ -3,14 +3,21 @@ localhost (the one outer edge faked), and the development outbox."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
-from dancu.eid.models import SmsMessage
+from dancu.core.errors import DomainError
+from dancu.eid import services as eid
+from dancu.eid.models import EidApplication, OtpChallenge, SmsMessage
 from dancu.eid.sms import SmsError, latest_code, send_sms
+from dancu.eid.views import start_recovery_without_disclosure
+from tests.eid_helpers import PNG, level1_account, person
+from tests.test_eid_views import _eid_settings  # noqa: F401  (autouse fixture: media in tmp)
 
 
 class _Gateway(BaseHTTPRequestHandler):
@@ -65,21 +72,11 @@ def test_outbox_keeps_the_message_and_its_code(db) -> None:
 # ---- a gateway failure inside a service: a clear error, nothing half-done, the failure on record ----
 
 @pytest.fixture
-def hoa(geo, commune_officer, settings, tmp_path):
-    from tests.eid_helpers import person
-
-    settings.MEDIA_ROOT = tmp_path / "media"
+def hoa(geo, commune_officer):
     return person(commune_officer, geo.hac_thanh)  # Nguyễn Thị Hoà, 17/05/1990
 
 
 def test_a_failed_gateway_leaves_nothing_of_the_registration_but_the_failure(hoa, gateway, tmp_path) -> None:
-    import datetime as dt
-
-    from dancu.core.errors import DomainError
-    from dancu.eid import services as eid
-    from dancu.eid.models import EidApplication, OtpChallenge
-    from tests.eid_helpers import PNG
-
     gateway.status = 503
     with pytest.raises(DomainError) as err:
         eid.submit_level1_application(personal_id=hoa.personal_id, full_name=hoa.full_name,
@@ -97,10 +94,6 @@ def test_a_failed_gateway_leaves_nothing_of_the_registration_but_the_failure(hoa
 
 
 def test_the_api_answers_503_with_the_reason(client, hoa, gateway) -> None:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from tests.eid_helpers import PNG
-
     gateway.status = 500
     response = client.post("/api/v1/eid/registrations", {
         "personal_id": hoa.personal_id, "full_name": "Nguyễn Thị Hoà", "birth_date": "1990-05-17",
@@ -111,10 +104,6 @@ def test_the_api_answers_503_with_the_reason(client, hoa, gateway) -> None:
 
 
 def test_recovery_says_nothing_more_when_the_gateway_fails(hoa, gateway) -> None:
-    from dancu.eid.models import OtpChallenge
-    from dancu.eid.views import start_recovery_without_disclosure
-    from tests.eid_helpers import level1_account
-
     level1_account(hoa)
     gateway.status = 503
     assert start_recovery_without_disclosure(hoa.personal_id, "0912345678") is None

@@ -132,8 +132,8 @@ class LookupFastLane:
         return self._headers(request, len(body)), body
 
     def _token(self, environ: dict[str, Any]) -> tuple[list, bytes] | None:
-        """The client-credentials grant (``dancu.oidc.fastlane``). The body it reads is kept so
-        that Django can read it again when the lane declines."""
+        """The client-credentials and refresh-token grants (``dancu.oidc.fastlane``). The body it
+        reads is kept so that Django can read it again when the lane declines."""
         from dancu.oidc import fastlane
 
         try:
@@ -152,7 +152,7 @@ class LookupFastLane:
             request.get_host()
         except DisallowedHost:
             return None
-        answer = fastlane.answer(environ)
+        answer = fastlane.answer(environ, request)
         if answer is None:
             return None
         extra, body = answer

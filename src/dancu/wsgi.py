@@ -23,5 +23,5 @@ get_resolver().url_patterns  # noqa: B018 (the URL conf and the views it imports
 # Everything loaded at start-up (modules, settings, URL patterns, translations) lives as long as
 # the worker: moved out of the cyclic collector's reach, its full collections stop walking it.
 # A Django login's request makes enough cycles for a full collection every few hundred requests;
-# in one process this cut the collector's time from 0.37 to 0.08 ms a login (bench/README.md).
+# in one process this cut the collector's time from 0.37 to 0.03 ms a login (docs/benchmarks.md).
 gc.freeze()

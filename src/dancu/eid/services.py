@@ -582,8 +582,13 @@ def _account_columns(alias: str, model: type) -> list[str]:
     return [f"{alias}.{f.column}" for f in model._meta.concrete_fields]
 
 
+@cache
+def _attnames(model: type) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
 def _from_row(model: type, row: tuple | list) -> object:
-    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], list(row))
+    return model.from_db(connection.alias, _attnames(model), list(row))
 
 
 @cache
@@ -674,25 +679,27 @@ def _success_sql() -> str:
 def _login_success(account: EidAccount, new_hash: str | None, now: dt.datetime, log: dict) -> LoginResult:
     """A web login (no device): the counter reset and the LoginEvent."""
     methods, acr = ["pwd"], assurance.acr_for_level(1)
-    account.failed_logins, account.locked_until = 0, None
-    if new_hash:
-        account.password_hash = new_hash
+    changes = _clear_failures(account, new_hash)
     if connection.vendor == "postgresql":
         fetchone_prepared(_success_sql(), {
             "new_hash": new_hash, "account_id": account.pk, "at": now, "outcome": LoginOutcome.SUCCESS,
             "methods": " ".join(methods), "acr": acr, **_login_event_fields(**log)})
         return LoginResult(account, None, methods)
     with transaction.atomic():
-        _reset_attempts(account, new_hash)
+        EidAccount.objects.filter(pk=account.pk).update(**changes)
         _login_event(account, LoginOutcome.SUCCESS, methods=methods, acr=acr, **log)
     return LoginResult(account, None, methods)
 
 
-def _reset_attempts(account: EidAccount, new_hash: str | None) -> None:
+def _clear_failures(account: EidAccount, new_hash: str | None) -> dict:
+    """A right password: no failure counted, no lock (and the upgraded hash), on ``account``;
+    returns the changes for the caller's UPDATE."""
     changes: dict = {"failed_logins": 0, "locked_until": None}
     if new_hash:
         changes["password_hash"] = new_hash
-    EidAccount.objects.filter(pk=account.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(account, name, value)
+    return changes
 
 
 @_sms_failure_recorded
@@ -716,8 +723,7 @@ def authenticate_password(personal_id: str, password: str, *, ip: str | None = N
     if not device_id:
         return _login_success(account, new_hash, now, log)
     with transaction.atomic():
-        _reset_attempts(account, new_hash)
-        account.failed_logins, account.locked_until = 0, None
+        EidAccount.objects.filter(pk=account.pk).update(**_clear_failures(account, new_hash))
         active = Device.objects.filter(account=account, released_at__isnull=True).first()
         if active is None:
             Device.objects.create(account=account, device_id=device_id[:100], name=device_name[:100],

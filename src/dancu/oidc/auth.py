@@ -7,7 +7,6 @@ the client (relying party), the person (for tokens issued on a citizen's login) 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from ninja.security import HttpBearer
 from oauth2_provider.models import get_access_token_model
 
 from dancu.accounts.actor import Actor
+from dancu.oidc import tokens
 from dancu.oidc.claims import purpose_of, rp_actor
 from dancu.oidc.validators import agreement_of
 
@@ -40,9 +40,8 @@ class OAuthBearer(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> TokenPrincipal | None:
         if not token or len(token) > 255:
             return None
-        checksum = hashlib.sha256(token.encode()).hexdigest()
         row = (get_access_token_model().objects.select_related("application__agreement", "user")
-               .filter(token_checksum=checksum).first())
+               .filter(token_checksum=tokens.checksum(token)).first())
         if row is None or row.application is None or not row.is_valid(self.scopes):
             return None
         agreement = agreement_of(row.application)

@@ -60,11 +60,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import json
 import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
@@ -153,8 +153,9 @@ def _basic(header: str) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def answer(environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | None:
-    """The token response (oauthlib's headers and body), or None to let the library answer."""
+def answer(environ: dict[str, Any], request: WSGIRequest) -> tuple[list[tuple[str, str]], bytes] | None:
+    """The token response (oauthlib's headers and body), or None to let the library answer.
+    ``request`` is the caller's, host-checked, for the issuer; the body is read from ``environ``."""
     if environ.get("CONTENT_TYPE", "").split(";")[0].strip() != _FORM:
         return None
     try:
@@ -185,7 +186,7 @@ def answer(environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | Non
     now = timezone.now()
     if not client.valid_from <= now < client.valid_until:
         return None
-    body = lane(client, form, now, environ)
+    body = lane(client, form, now, request)
     if body is None:
         return None
     return [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
@@ -193,7 +194,7 @@ def answer(environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bytes] | Non
 
 
 def _client_credentials(client: _Client, form: dict[str, str], now: dt.datetime,
-                        environ: dict[str, Any]) -> dict[str, Any] | None:
+                        request: WSGIRequest) -> dict[str, Any] | None:
     if (client.grant_type != get_application_model().GRANT_CLIENT_CREDENTIALS
             or oauth2_settings.COMPLIANT_BCP_RFC9700_TOKEN_STORAGE):  # hashed-at-rest: the library's
         return None
@@ -273,21 +274,15 @@ SELECT count(*) FROM new_rt
 """
 
 
-def _checksum(token: str) -> str:
-    """What django-oauth-toolkit's ``TokenChecksumField`` stores and looks tokens up by."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+_issuers: dict[tuple[str, str, str], str] = {}
 
 
-_issuers: dict[tuple[str, str], str] = {}
-
-
-def _issuer(environ: dict[str, Any]) -> str:
+def _issuer(request: WSGIRequest) -> str:
     """The library's issuer (``OIDC_ISS_ENDPOINT``, else from the request's scheme and host),
-    per scheme and host (hosts are ALLOWED_HOSTS-checked by the caller)."""
+    per scheme, host and script prefix (hosts are ALLOWED_HOSTS-checked by the caller)."""
     if oauth2_settings.OIDC_ISS_ENDPOINT:
         return oauth2_settings.OIDC_ISS_ENDPOINT
-    request = WSGIRequest(dict(environ))
-    script = get_script_name(environ)
+    script = get_script_name(request.environ)
     key = (request.scheme, request.get_host(), script)
     if key not in _issuers:
         if len(_issuers) > 64:
@@ -298,13 +293,14 @@ def _issuer(environ: dict[str, Any]) -> str:
 
 
 def _refresh(client: _Client, form: dict[str, str], now: dt.datetime,
-             environ: dict[str, Any]) -> dict[str, Any] | None:
+             request: WSGIRequest) -> dict[str, Any] | None:
     Application = get_application_model()
     if (connection.vendor != "postgresql" or client.grant_type != Application.GRANT_AUTHORIZATION_CODE
             or client.algorithm != Application.RS256_ALGORITHM or not oauth2_settings.OIDC_RSA_PRIVATE_KEY
             or oauth2_settings.COMPLIANT_BCP_RFC9700_TOKEN_STORAGE):  # the lane stores tokens as-is
         return None
-    row = fetchone_prepared(_REFRESH_READ, {"checksum": _checksum(form["refresh_token"]), "app": client.pk})
+    row = fetchone_prepared(_REFRESH_READ, {"checksum": tokens.checksum(form["refresh_token"]),
+                                            "app": client.pk})
     if row is None:
         return None
     (rt_id, user_id, family, resource, at_id, scope, at_expires, acr, amr, auth_time, last_login,
@@ -336,7 +332,7 @@ def _refresh(client: _Client, form: dict[str, str], now: dt.datetime,
     with_id_token = "openid" in scopes
     if with_id_token:
         body["id_token"], released = _id_token(client, user, scopes, access_token, jti, id_expires,
-                                               (acr, amr, auth_time), last_login, environ)
+                                               (acr, amr, auth_time), last_login, request)
     actor = registry_claims.rp_actor(SimpleNamespace(name=client.name, client_id=client.client_id))
     event = audit.event_fields(actor, "oidc.claims.id_token", "citizen", account.personal_id,
                                account.personal_id, None, None, purpose)
@@ -345,9 +341,9 @@ def _refresh(client: _Client, form: dict[str, str], now: dt.datetime,
         "now": now, "rt_id": rt_id, "at_id": at_id, "app": client.pk, "user": user_id, "scope": scope,
         "jti": jti, "id_expires": id_expires, "with_id_token": with_id_token,
         "acr": acr, "amr": amr, "auth_time": auth_time, "with_context": acr is not None,
-        "at_token": access_token, "at_checksum": _checksum(access_token),
+        "at_token": access_token, "at_checksum": tokens.checksum(access_token),
         "at_expires": now + dt.timedelta(seconds=expires_in), "resource": Jsonb([]),
-        "rt_token": refresh_token, "rt_checksum": _checksum(refresh_token), "family": family,
+        "rt_token": refresh_token, "rt_checksum": tokens.checksum(refresh_token), "family": family,
         "with_audit": bool(released), **{f"ev_{k}": v for k, v in event.items()},
         "ev_details": Jsonb({"claims": released}),
     })
@@ -358,7 +354,7 @@ def _refresh(client: _Client, form: dict[str, str], now: dt.datetime,
 
 def _id_token(client: _Client, user: Any, scopes: list[str], access_token: str, jti: uuid.UUID,
               expires: dt.datetime, context: tuple[Any, Any, Any], last_login: dt.datetime | None,
-              environ: dict[str, Any]) -> tuple[str, list[str]]:
+              request: WSGIRequest) -> tuple[str, list[str]]:
     """The ID token the library issues on refresh (oauthlib's ``aud``, ``iat``, ``at_hash``; the
     library's ``iss``, ``exp``, ``auth_time``, ``jti`` and claims by scope; dancu's ``acr``, ``amr``
     and ``auth_time`` from the authentication context), signed with the library's key; and the
@@ -370,7 +366,7 @@ def _id_token(client: _Client, user: Any, scopes: list[str], access_token: str, 
         "aud": client.client_id, "iat": int(time.time()),
         "at_hash": GrantTypeBase.id_token_hash(None, access_token),  # type: ignore[arg-type]
         **claims,
-        "iss": _issuer(environ),
+        "iss": _issuer(request),
         "exp": int(expires.timestamp()),
         "auth_time": int((last_login or timezone.now()).timestamp()),
         "jti": str(jti),
@@ -388,16 +384,13 @@ class _ClaimsEncoder(json.JSONEncoder):
         return str(o)  # as the library's json.dumps(..., default=str)
 
 
-_signing_keys: dict[str, tuple[RSAKey, str]] = {}
-
-
 def _signing_key() -> tuple[RSAKey, str]:
     """The library's signing key (``OIDC_RSA_PRIVATE_KEY``) for joserfc, with the library's
-    ``kid`` (its jwcrypto RFC 7638 thumbprint), read once per key. joserfc signs: jwcrypto, the
-    library's, deep-copies its header registry for every token (~55 µs of ~0.3 ms here)."""
-    pem = oauth2_settings.OIDC_RSA_PRIVATE_KEY
-    cached = _signing_keys.get(pem)
-    if cached is None:
-        _signing_keys.clear()  # a rotated key replaces the old one
-        cached = _signing_keys[pem] = (RSAKey.import_key(pem), jwk_from_pem(pem).thumbprint())
-    return cached
+    ``kid`` (its jwcrypto RFC 7638 thumbprint). joserfc signs: jwcrypto, the library's, deep-copies
+    its header registry for every token (~55 µs of ~0.3 ms here)."""
+    return _key_and_kid(oauth2_settings.OIDC_RSA_PRIVATE_KEY)
+
+
+@lru_cache(maxsize=1)  # read once per key; a rotated key replaces it
+def _key_and_kid(pem: str) -> tuple[RSAKey, str]:
+    return RSAKey.import_key(pem), jwk_from_pem(pem).thumbprint()

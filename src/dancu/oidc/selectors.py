@@ -4,7 +4,6 @@ logged in to; what token introspection tells a client."""
 from __future__ import annotations
 
 import calendar
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.db.models import Max
 from oauth2_provider.models import get_access_token_model
 
 from dancu.eid.models import LoginEvent
+from dancu.oidc import tokens
 from dancu.oidc.models import Consent
 from dancu.oidc.validators import agreement_of
 
@@ -59,9 +59,8 @@ def introspection(client: Any | None, token_value: str) -> dict[str, Any]:
     others'. Any other token is ``{"active": false}``, as RFC 7662 §2.2 asks, so a client cannot
     probe for other parties' tokens. The person is named by ``sub`` (as in ID tokens), never by
     the account's user name (which carries the ID number)."""
-    digest = hashlib.sha256(token_value.encode("utf-8")).hexdigest()
     token = (get_access_token_model().objects.select_related("application")
-             .filter(token_checksum=digest).first())
+             .filter(token_checksum=tokens.checksum(token_value)).first())
     if token is None or not token.is_valid():
         return {"active": False}
     if client is not None and token.application_id != client.pk:
