@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Throughput of the citizen look-up API (GET /api/v1/citizens/{id}) under gunicorn.
+"""Throughput of the citizen look-up API (GET /api/v1/citizens/{id}) under granian (dancu serve).
 
 What it does, on one machine:
 
@@ -8,8 +8,8 @@ What it does, on one machine:
    exists, else with a quick bulk insert of synthetic citizens (``--quick-seed``, bench only:
    it bypasses the services, so those rows have no creation audit);
 2. creates a national service account ``bench.svc`` (once) and a fresh token;
-3. starts ``gunicorn dancu.wsgi:application -w N`` in production mode (DEBUG off, a random
-   secret key; the settings module itself is untouched);
+3. starts granian with ``dancu serve``'s settings (one worker per CPU × 4 threads) in
+   production mode (DEBUG off, a random secret key; the settings module itself is untouched);
 4. drives concurrent look-ups of random existing ID numbers with ``wrk`` (a Lua script picks
    the path per request) — or, without wrk, a Python thread pool — and the same load on
    ``/api/v1/health`` (no token, ``SELECT 1``) as the framework's floor;
@@ -20,8 +20,8 @@ What it does, on one machine:
 Usage::
 
     python bench/bench_api.py --database-url postgresql://postgres@127.0.0.1:5432/dancu_bench \\
-        --size 20000 --workers 4 --connections 32 --duration 20 [--fastlane off]
-        [--gunicorn-threads 4]   # gthread workers (HTTP keep-alive) instead of sync workers
+        --size 20000 --connections 32 --duration 20 [--fastlane off]
+        [--server gunicorn]      # gunicorn (pip install gunicorn) instead of granian, to compare
 """
 
 from __future__ import annotations
@@ -88,16 +88,12 @@ def main() -> None:
                    help="make sure at least this many citizens exist (generate them if fewer)")
     p.add_argument("--quick-seed", action="store_true",
                    help="fill with the built-in bulk insert even if `dancu population generate` exists")
-    p.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2, help="gunicorn workers")
+    add_server_arguments(p)
     p.add_argument("--port", type=int, default=0, help="0 = a free port")
     p.add_argument("--app", default="dancu.wsgi:application",
-                   help="WSGI application for gunicorn (to compare an experimental build)")
+                   help="WSGI application to serve (to compare an experimental build)")
     p.add_argument("--fastlane", choices=("on", "off"), default="on",
                    help="the look-up fast lane (DANCU_API_FASTLANE for the server; default on)")
-    p.add_argument("--gunicorn-threads", type=int, default=1,
-                   help="threads per gunicorn worker: 1 = sync worker, >1 = gthread (keep-alive)")
-    p.add_argument("--worker-class", default=None,
-                   help="gunicorn worker class (default: sync, or gthread with --gunicorn-threads > 1)")
     p.add_argument("--connections", "-c", type=int, default=32, help="concurrent HTTP connections")
     p.add_argument("--threads", type=int, default=2, help="wrk threads / pgbench -j")
     p.add_argument("--duration", type=int, default=20, help="seconds per measured run")
@@ -129,9 +125,8 @@ def main() -> None:
     ids_file.write_text("\n".join(ids) + "\n")
 
     port = args.port or _free_port()
-    worker_class = args.worker_class or ("gthread" if args.gunicorn_threads > 1 else "sync")
-    server = _start_server(env, args.app, args.workers, port, work, worker_class,
-                             args.gunicorn_threads)
+    server = _start_server(env, args.app, args.workers, port, work, args.server_threads,
+                           args.server)
     rows: list[dict] = []
     try:
         base = f"http://127.0.0.1:{port}"
@@ -176,10 +171,10 @@ def main() -> None:
 
     print()
     print(f"App {args.app} (fast lane {args.fastlane}); citizens in the database: {count:,}; "
-          f"gunicorn: {args.workers} workers × {args.gunicorn_threads} threads ({worker_class}); "
+          f"{server_description(args)}; "
           f"CPUs: {os.cpu_count()}; duration {args.duration}s each")
     print()
-    print("| run | load | requests/s | p50 ms | p99 ms | errors | gunicorn CPU ms/request "
+    print("| run | load | requests/s | p50 ms | p99 ms | errors | server CPU ms/request "
           "| machine CPU ms/request |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
@@ -349,7 +344,7 @@ def _revoke(env: dict[str, str], token: str) -> None:
         _dancu(env, "officer", "token", "revoke", str(row[0]), capture=True, check=False)
 
 
-# ---- gunicorn -------------------------------------------------------------------------------------
+# ---- the server ---------------------------------------------------------------------------------
 
 def _free_port() -> int:
     with contextlib.closing(socket.socket()) as s:
@@ -357,22 +352,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_server(env: dict[str, str], app: str, workers: int, port: int,
-                    work: Path, worker_class: str = "sync", threads: int = 1,
-                    server: str = "gunicorn") -> subprocess.Popen:
-    """gunicorn (what ``dancu serve`` runs) — or, to compare, granian's WSGI server (Rust HTTP,
-    keep-alive; ``pip install granian``, not a dependency of dancu)."""
+def add_server_arguments(p: argparse.ArgumentParser) -> None:
+    """The server options both benches take; the defaults are ``dancu serve``'s."""
+    p.add_argument("--server", choices=["granian", "gunicorn"], default="granian",
+                   help="granian: what dancu serve runs; gunicorn: to compare (pip install gunicorn)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="worker processes (dancu serve's default: one per CPU)")
+    p.add_argument("--server-threads", type=int, default=4,
+                   help="request threads per worker (dancu serve's default 4; gunicorn: > 1 runs "
+                        "gthread workers, 1 sync workers)")
+
+
+def server_description(args: argparse.Namespace) -> str:
+    return f"{args.server} {args.workers} workers × {args.server_threads} threads"
+
+
+def _start_server(env: dict[str, str], app: str, workers: int, port: int, work: Path,
+                  threads: int = 4, server: str = "granian") -> subprocess.Popen:
+    """granian's WSGI server with ``dancu serve``'s settings — or, to compare, gunicorn (sync
+    workers, or gthread with threads > 1; ``pip install gunicorn``, not a dependency of dancu)."""
     log = open(work / "server.log", "w")  # noqa: SIM115 (closed with the process)
     if server == "granian":
         granian = shutil.which("granian") or str(Path(sys.executable).with_name("granian"))
-        if not Path(granian).exists():
-            sys.exit("--server granian needs granian (pip install granian)")
         cmd = [granian, "--interface", "wsgi", "--workers", str(workers), "--blocking-threads",
                str(threads), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", app]
     else:
         gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
-        cmd = [gunicorn, app, "-w", str(workers), "--bind", f"127.0.0.1:{port}",
-               "--log-level", "warning", "-k", worker_class, "--threads", str(threads)]
+        if not Path(gunicorn).exists():
+            sys.exit("--server gunicorn needs gunicorn (pip install gunicorn)")
+        cmd = [gunicorn, app, "-w", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level",
+               "warning", "-k", "gthread" if threads > 1 else "sync", "--threads", str(threads)]
     print("Starting:", " ".join(cmd), flush=True)
     return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -388,7 +397,7 @@ def _wait_ready(url: str, server: subprocess.Popen, timeout: float = 30) -> None
             if resp.status == 200:
                 return
         time.sleep(0.2)
-    sys.exit("gunicorn did not become ready")
+    sys.exit("the server did not become ready")
 
 
 def _check_lookup(base: str, personal_id: str, token: str) -> None:
@@ -400,7 +409,7 @@ def _check_lookup(base: str, personal_id: str, token: str) -> None:
 
 
 def _group_cpu_seconds(pgid: int) -> float:
-    """User+system CPU of every process in gunicorn's process group (master and workers)."""
+    """User+system CPU of every process in the server's process group (main process and workers)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):

@@ -2,8 +2,8 @@
 """The authentication service under load, beside Keycloak's published sizing.
 
 Keycloak's sizing guide (per vCPU): 15 password logins/s, 120 client-credentials grants/s,
-120 refresh-token grants/s. This script measures on this machine, through gunicorn in production
-mode (PostgreSQL, DEBUG off), with ``wrk``:
+120 refresh-token grants/s. This script measures on this machine, through granian with ``dancu
+serve``'s settings in production mode (PostgreSQL, DEBUG off), with ``wrk``:
 
 - ``POST /oidc/token/`` client-credentials grants (HTTP Basic client authentication);
 - ``POST /oidc/token/`` refresh-token grants, each with a fresh refresh token (rotation on) of a
@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_api as common  # gunicorn, wrk and environment helpers
+import bench_api as common  # the server, wrk and environment helpers
 
 KEYCLOAK_PER_VCPU = {"client_credentials": 120, "refresh": 120, "login": 15}
 PASSWORD = "Bench-mat-khau-2026"
@@ -150,7 +150,7 @@ json.dump({{"cc": [cc.client_id, cc.client_secret], "rp": [rp.client_id, rp.clie
 
 
 def _measured(pgid: int, url: str, script: Path, threads: int, connections: int, seconds: int) -> dict:
-    """wrk's summary plus the CPU the server (gunicorn's process group) and PostgreSQL spent,
+    """wrk's summary plus the CPU the server (its process group) and PostgreSQL spent,
     per request."""
     cpu0, pg0 = common._group_cpu_seconds(pgid), common._command_cpu_seconds("postgres")
     result = common._wrk(url, script, threads, connections, seconds)
@@ -193,12 +193,7 @@ def main() -> None:
     p.add_argument("--citizens", type=int, default=2000)
     p.add_argument("--accounts", type=int, default=200)
     p.add_argument("--refresh-tokens", type=int, default=60000)
-    p.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2)
-    p.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn",
-                   help="the WSGI server (gunicorn: what dancu serve runs; granian: to compare)")
-    p.add_argument("--gunicorn-threads", type=int, default=1,
-                   help="threads per worker: > 1 runs gthread workers (HTTP keep-alive), as "
-                        "`dancu serve --threads N` does")
+    common.add_server_arguments(p)
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--login-connections", type=int, default=8)
     p.add_argument("--threads", type=int, default=2)
@@ -229,9 +224,8 @@ def main() -> None:
     (work / "accounts.txt").write_text("\n".join("|".join(a) for a in fx["accounts"]) + "\n")
 
     port = common._free_port()
-    worker_class = "gthread" if args.gunicorn_threads > 1 else "sync"
-    server = common._start_server(env, "dancu.wsgi:application", args.workers, port, work, worker_class,
-                                    args.gunicorn_threads, args.server)
+    server = common._start_server(env, "dancu.wsgi:application", args.workers, port, work,
+                                  args.server_threads, args.server)
     base = f"http://127.0.0.1:{port}"
     rows = []
     try:
@@ -313,8 +307,7 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
 
     cpus = os.cpu_count() or 1
     print()
-    kind = worker_class if args.server == "gunicorn" else "WSGI"
-    print(f"{args.server} {args.workers} {kind} workers × {args.gunicorn_threads} threads, PostgreSQL, "
+    print(f"{common.server_description(args)}, PostgreSQL, "
           f"{cpus} CPUs, wrk -t{args.threads}, "
           f"{args.duration}s per run; load average {os.getloadavg()[0]:.2f}")
     print()

@@ -93,6 +93,17 @@ def test_serve_answers_http(tmp_path: Path) -> None:
         log.close()
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--bind", "8000"], "--bind '8000': expected HOST:PORT"),
+    (["--bind", "localhost:http"], "--bind 'localhost:http': expected HOST:PORT"),
+    (["--workers", "0"], "--workers 0: must be at least 1"),
+])
+def test_serve_refuses_bad_options_by_name(tmp_path: Path, argv: list[str], message: str) -> None:
+    proc = subprocess.run([*DANCU, "serve", *argv], env=_env(tmp_path), capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+
+
 @pytest.mark.slow
 def test_demo_sets_up_a_province_and_prints_logins(tmp_path: Path) -> None:
     proc = subprocess.run([*DANCU, "demo", "--no-serve", "--size", "300", "--seed", "7"],

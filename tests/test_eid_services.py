@@ -212,6 +212,21 @@ def test_parallel_guesses_get_no_more_hashes_checked_than_the_limit(hoa, monkeyp
     assert len(checked) <= eid.MAX_FAILED_LOGINS
 
 
+def test_login_tables_keep_only_the_indexes_their_readers_use(db) -> None:
+    """Every login attempt writes a LoginEvent, every login a session row: the history is read by
+    (account, time), a session by its key. No foreign-key index repeating the history's prefix,
+    no varchar_pattern_ops twin of the session key (PostgreSQL)."""
+    from django.db import connection
+
+    def secondary_indexes(table: str) -> list[list[str]]:
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, table).values()
+        return sorted(c["columns"] for c in found if c["index"] and not c["primary_key"])
+
+    assert secondary_indexes("eid_loginevent") == [["account_id", "at"]]
+    assert secondary_indexes("django_session") == [["expire_date"]]
+
+
 def test_attempts_counted_but_never_finished_lock_the_account(hoa) -> None:
     """An attempt whose process died mid-hash stays counted (pessimistic): when such attempts fill
     the limit, the next one locks the account for the period instead of checking its password."""

@@ -186,6 +186,9 @@ DANCU_EID_ARGON2_MEMORY_KIB = int(os.environ.get("DANCU_EID_ARGON2_MEMORY_KIB", 
 DANCU_EID_ARGON2_TIME_COST = int(os.environ.get("DANCU_EID_ARGON2_TIME_COST", "2"))
 if DANCU_EID_ARGON2_MEMORY_KIB < 19 * 1024 or DANCU_EID_ARGON2_TIME_COST < 2:
     raise ImproperlyConfigured("Argon2id below OWASP's minimum (19 MiB, t=2) is not allowed")
+# Threads per process that compute the hashes (dancu.eid.passwords): one suits dancu serve's
+# one worker process per CPU; more only if a process has several CPUs to itself.
+DANCU_EID_HASH_THREADS = int(os.environ.get("DANCU_EID_HASH_THREADS", "1"))
 # Minutes an account stays locked after five wrong passwords in a row.
 DANCU_EID_LOCK_MINUTES = float(os.environ.get("DANCU_EID_LOCK_MINUTES", "30"))
 # Key for encrypting TOTP seeds and digesting one-time codes (defaults to SECRET_KEY).

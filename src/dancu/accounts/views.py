@@ -24,8 +24,8 @@ ViewFunc = Callable[..., HttpResponse]
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The peer address. X-Forwarded-For is not trusted here: a proxy in front must set
-    REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips)."""
+    """The peer address. X-Forwarded-For is not trusted here (any client can send one): behind
+    a reverse proxy this is the proxy's address."""
     return request.META.get("REMOTE_ADDR") or None
 
 

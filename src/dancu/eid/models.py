@@ -191,7 +191,9 @@ class LoginOutcome(models.TextChoices):
 class LoginEvent(models.Model):
     """The citizen's login history (shown to them; also feeds the KPIs)."""
 
-    account = models.ForeignKey(EidAccount, on_delete=models.PROTECT, related_name="logins")
+    # written at every login attempt: the foreign key's own index would repeat (account, at)'s prefix
+    account = models.ForeignKey(EidAccount, on_delete=models.PROTECT, related_name="logins",
+                                db_index=False)
     at = models.DateTimeField()
     outcome = models.CharField(max_length=16, choices=LoginOutcome.choices)
     methods = models.CharField(max_length=60, blank=True, default="")

@@ -1,11 +1,29 @@
 """Citizen passwords: Argon2id with the OWASP Password Storage Cheat Sheet's first setting
 (m = 19 MiB, t = 2, p = 1), through argon2-cffi. Settings can raise them, never lower them
-below OWASP's minimum in production."""
+below OWASP's minimum in production.
+
+Every hash and check runs on the process's hashing thread(s) (``DANCU_EID_HASH_THREADS``,
+one by default), whichever request thread asks:
+
+- glibc gives each thread its own heap, so a hash on the one hashing thread takes the same
+  19 MiB block as the last one, still in the CPU's caches; spread over request threads, each
+  hash walked a block of its own, cold (under granian, 2 workers × 4 threads, a login's
+  overhead over the hash alone went from 50 %, 41 % with a one-at-a-time lock, to 29–31 %:
+  docs/benchmarks.md, fourth session);
+- at most one hash per process at a time: with as many worker processes as CPUs (``dancu
+  serve``'s default) hashes do not time-slice against each other on a CPU, and a burst of
+  logins queues for the thread instead of each request allocating its own 19 MiB.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from typing import TypeVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -14,6 +32,8 @@ from django.conf import settings
 OWASP_MEMORY_KIB = 19 * 1024
 OWASP_TIME_COST = 2
 OWASP_PARALLELISM = 1
+
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=1)
@@ -25,8 +45,34 @@ def hasher() -> PasswordHasher:
     )
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _forget_pool_after_fork() -> None:
+    # A forked worker (granian, multiprocessing) inherits the executor but not its thread:
+    # submitting to it would wait forever. The child starts its own on first use.
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def _on_hashing_thread(fn: Callable[..., T], *args: str) -> T:
+    global _pool
+    pool = _pool
+    if pool is None:
+        with _pool_lock:
+            if _pool is None:
+                threads = max(1, int(getattr(settings, "DANCU_EID_HASH_THREADS", 1)))
+                _pool = ThreadPoolExecutor(threads, thread_name_prefix="dancu-argon2")
+            pool = _pool
+    return pool.submit(fn, *args).result()
+
+
 def hash_password(password: str) -> str:
-    return hasher().hash(password)
+    return _on_hashing_thread(hasher().hash, password)
 
 
 # A real hash of a random password: verifying against it costs what a real check costs, so an
@@ -34,18 +80,21 @@ def hash_password(password: str) -> str:
 _DUMMY: list[str] = []
 
 
-def verify_password(stored: str, password: str) -> bool:
+def _verify(stored: str, password: str) -> bool:
     if not stored:
         if not _DUMMY:
-            _DUMMY.append(hash_password("dummy-password-for-timing"))
-        stored = _DUMMY[0]
+            _DUMMY.append(hasher().hash("dummy-password-for-timing"))
         with contextlib.suppress(VerificationError, InvalidHashError):
-            hasher().verify(stored, password)
+            hasher().verify(_DUMMY[0], password)
         return False
     try:
         return hasher().verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def verify_password(stored: str, password: str) -> bool:
+    return _on_hashing_thread(_verify, stored, password)
 
 
 def needs_rehash(stored: str) -> bool:

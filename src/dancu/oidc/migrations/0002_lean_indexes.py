@@ -2,30 +2,11 @@
 
 from django.db import migrations, models
 
+from dancu.core.schema import drop_pattern_ops_twin
+
 # django-oauth-toolkit's access-token checksum is a unique CharField, so Django gave it a
 # varchar_pattern_ops twin on PostgreSQL; tokens are looked up by equality only, and one is
-# written for every grant. Dropped here (found by its definition, not its hashed name).
-_LIKE_INDEX = """
-SELECT indexname FROM pg_indexes WHERE tablename = 'oauth2_provider_accesstoken'
-AND indexdef LIKE '%%(token_checksum varchar_pattern_ops)%%'
-"""
-
-
-def _drop_token_checksum_like(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(_LIKE_INDEX)
-        for (name,) in cursor.fetchall():
-            schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
-
-
-def _restore_token_checksum_like(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(
-        "CREATE INDEX IF NOT EXISTS oauth2_provider_accesstoken_token_checksum_85319a26_like "
-        "ON oauth2_provider_accesstoken (token_checksum varchar_pattern_ops)")
+# written for every grant.
 
 
 class Migration(migrations.Migration):
@@ -45,5 +26,6 @@ class Migration(migrations.Migration):
             model_name='authcontext',
             constraint=models.UniqueConstraint(fields=('code_digest',), name='oidc_authcontext_code'),
         ),
-        migrations.RunPython(_drop_token_checksum_like, _restore_token_checksum_like),
+        drop_pattern_ops_twin("oauth2_provider_accesstoken", "token_checksum",
+                              "oauth2_provider_accesstoken_token_checksum_85319a26_like"),
     ]

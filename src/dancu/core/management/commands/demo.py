@@ -19,6 +19,7 @@ from rich.table import Table
 
 from dancu.accounts import services as accounts
 from dancu.accounts.models import OfficerProfile, Role
+from dancu.core.management.commands.serve import default_workers, run_server
 from dancu.geo.models import AdminUnit, CodeSystem, Level
 from dancu.population.models import Citizen
 
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--province", default="38", help="2025 province code (38 = Thanh Hóa)")
         parser.add_argument("--bind", default="127.0.0.1:8000")
-        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--workers", type=int, default=default_workers())
         parser.add_argument("--no-serve", action="store_true", help="set up, print logins, exit")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -66,9 +67,7 @@ class Command(BaseCommand):
                           f"{citizen_login}, mật khẩu {DEMO_PASSWORD} (tài khoản mức 2; mã OTP: "
                           "`dancu eid outbox`)")
         if not opts["no_serve"]:
-            from dancu.core.management.commands.serve import run_gunicorn
-
-            run_gunicorn(opts["bind"], opts["workers"], 1)
+            run_server(opts["bind"], opts["workers"], 4)
 
     def _officers(self, province: AdminUnit) -> list[tuple[str, str, str]]:
         busiest = (Citizen.objects.filter(current_province=province)
