@@ -28,6 +28,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -153,11 +154,28 @@ def _measured(pgid: int, url: str, script: Path, threads: int, connections: int,
     """wrk's summary plus the CPU the server (its process group) and PostgreSQL spent,
     per request."""
     cpu0, pg0 = common._group_cpu_seconds(pgid), common._command_cpu_seconds("postgres")
+    hash0 = _hashing_thread_cpu_seconds(pgid)
     result = common._wrk(url, script, threads, connections, seconds)
     n = max(result["requests"], 1)
     result["cpu_ms"] = (common._group_cpu_seconds(pgid) - cpu0) * 1000 / n
     result["pg_cpu_ms"] = (common._command_cpu_seconds("postgres") - pg0) * 1000 / n
+    result["hash_cpu_ms"] = (_hashing_thread_cpu_seconds(pgid) - hash0) * 1000 / n
     return result
+
+
+def _hashing_thread_cpu_seconds(pgid: int) -> float:
+    """CPU time of the server's hashing threads (``dancu.eid.passwords``, named for the operating
+    system), from each thread's schedstat (nanoseconds on a CPU), over the process group."""
+    from dancu.eid.passwords import HASHING_THREAD
+
+    total = 0
+    for task in Path("/proc").glob("[0-9]*/task/[0-9]*"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if (task / "comm").read_text().strip() != HASHING_THREAD:
+                continue
+            if int((task / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e9
 
 
 def _hash_worker(seconds: float, queue: multiprocessing.Queue) -> None:
@@ -275,6 +293,8 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
         ]
         only = set(filter(None, args.only.split(",")))
         pairs: list[tuple[float, float]] = []
+        # per pair: CPU ms a login of the hash on the server's thread, of the hash alone, of it all
+        in_server: list[tuple[float, float, float]] = []
         sequential: tuple[dict, float] | None = None
         for key, label, conns, path, lua in runs:
             if only and key not in only:
@@ -294,6 +314,8 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
                     hashes_per_s, hash_ms = _hash_rate(short)
                     pairs.append((hashes_per_s / max(logins["rps"], 0.001) - 1,
                                   (logins["cpu_ms"] + logins["pg_cpu_ms"]) / hash_ms - 1))
+                    in_server.append((logins["hash_cpu_ms"], hash_ms,
+                                      logins["cpu_ms"] + logins["pg_cpu_ms"]))
                 # One login at a time against one hash at a time: the request's own cost,
                 # without the interference of a loaded machine.
                 short = max(args.duration // 2, 5)
@@ -338,6 +360,14 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
               f"in throughput (logins/s vs hashes/s, the machine shared with PostgreSQL and wrk) "
               f"{pct([t for t, _ in pairs])}; in CPU (server + PostgreSQL per login vs the hash's CPU) "
               f"{pct([c for _, c in pairs])}")
+        if in_server and all(h > 0 for h, _a, _t in in_server):
+            print()
+            print(f"The hash on the server's hashing threads, in the same runs: "
+                  f"{statistics.median([h for h, _a, _t in in_server]):.2f} ms of CPU a login against "
+                  f"{statistics.median([a for _h, a, _t in in_server]):.2f} ms alone (slowed by what "
+                  f"runs beside it: {pct([h / a - 1 for h, a, _t in in_server])}); the request's own "
+                  f"work around it (server + PostgreSQL CPU − that hash): "
+                  f"{pct([(t - h) / h for h, _a, t in in_server])} of it")
     if sequential:
         one, one_hash_ms = sequential
         print()

@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -61,6 +62,15 @@ def test_hashes_run_one_at_a_time_on_the_hashing_thread_whoever_asks(monkeypatch
     assert results == {i: bool(i % 2) for i in range(6)}
     assert watched.most == 1
     assert len(watched.threads) == 1 and watched.threads.pop().startswith("dancu-argon2")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="Linux names threads through /proc")
+def test_the_hashing_thread_carries_its_name_for_the_operating_system() -> None:
+    """top -H, ps -L and the benchmark find the hashing thread (and its CPU time) by this name."""
+    passwords.verify_password("", "anything")
+    names = {(Path("/proc/self/task") / tid / "comm").read_text().strip()
+             for tid in os.listdir("/proc/self/task")}
+    assert passwords.HASHING_THREAD in names
 
 
 def test_more_hashing_threads_when_the_settings_ask(monkeypatch, settings) -> None:

@@ -45,6 +45,16 @@ def hasher() -> PasswordHasher:
     )
 
 
+HASHING_THREAD = "dancu-argon2"  # also the operating system's name of the thread (top -H, /proc)
+
+
+def _name_os_thread() -> None:
+    # Linux lets a process name its threads through /proc; elsewhere the name stays Python's.
+    with contextlib.suppress(OSError), \
+            open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as comm:
+        comm.write(HASHING_THREAD)
+
+
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -66,7 +76,8 @@ def _on_hashing_thread(fn: Callable[..., T], *args: str) -> T:
         with _pool_lock:
             if _pool is None:
                 threads = max(1, int(getattr(settings, "DANCU_EID_HASH_THREADS", 1)))
-                _pool = ThreadPoolExecutor(threads, thread_name_prefix="dancu-argon2")
+                _pool = ThreadPoolExecutor(threads, thread_name_prefix=HASHING_THREAD,
+                                           initializer=_name_os_thread)
             pool = _pool
     return pool.submit(fn, *args).result()
 
