@@ -110,6 +110,7 @@ def main() -> None:
 
     env = _server_env(args.database_url)
     env["DANCU_API_FASTLANE"] = "1" if args.fastlane == "on" else "0"
+    _signing_key(env)
     _dancu(env, "migrate", "--noinput", "-v0")
     count = _citizen_count(args.database_url)
     if count < args.size:
@@ -206,6 +207,12 @@ def _server_env(database_url: str) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), str(ROOT),
                                                       env.get("PYTHONPATH", "")]))
     return env
+
+
+def _signing_key(env: dict[str, str]) -> None:
+    """The first OpenID Connect signing key of a production deployment (production refuses to
+    start without one)."""
+    _dancu(dict(env, DANCU_OIDC_ALLOW_NO_KEY="1"), "oidc", "keys", "rotate", capture=True)
 
 
 def _dancu(env: dict[str, str], *argv: str, capture: bool = False,

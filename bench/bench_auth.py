@@ -229,8 +229,7 @@ def main() -> None:
 
     prepare_registry(args.database_url, args.citizens, args.reuse)
     env = common._server_env(args.database_url)
-    # the first signing key of a production deployment
-    common._dancu(dict(env, DANCU_OIDC_ALLOW_NO_KEY="1"), "oidc", "keys", "rotate", capture=True)
+    common._signing_key(env)
     common._dancu(env, "migrate", "--noinput", "-v0")
     work = Path(tempfile.mkdtemp(prefix="dancu-bench-auth-"))
     fx = _prepare(env, args, work)
