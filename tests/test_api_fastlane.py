@@ -80,11 +80,12 @@ def wsgi(settings):
     lane = api_fastlane.LookupFastLane(spy)
 
     def request(path: str, token: str | None = None, *, headers: dict | None = None,
-                lane_on: bool = True, **query: str) -> Answer:
+                lane_on: bool = True, remote_addr: str = "127.0.0.1", **query: str) -> Answer:
         headers = dict(headers or {})
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        environ = RequestFactory().get(URL + path, query, headers=headers).environ
+        environ = RequestFactory().get(URL + path, query, headers=headers,
+                                       REMOTE_ADDR=remote_addr).environ
         before = spy.calls
         status, response_headers, body = _call(lane if lane_on else spy.django, environ)
         return Answer(status, response_headers, body, lane_on and spy.calls == before)
@@ -199,6 +200,18 @@ def test_one_audit_row_per_look_up_with_the_same_values(wsgi, family, national) 
     assert (event["actor_label"], event["source_ref"]) == ("svc.quocgia", "token:" + national[:8])
     assert event["ip"] == "127.0.0.1"
     assert AuditEvent.objects.filter(subject_type="citizen").latest("id").at is not None
+
+
+def test_behind_a_trusted_proxy_both_paths_audit_the_callers_address(wsgi, family, national,
+                                                                     settings) -> None:
+    settings.DANCU_TRUSTED_PROXIES = "10.0.0.0/24"
+    pid = family["child"].personal_id
+    via_proxy = {"X-Purpose": "kiem tra", "X-Forwarded-For": "6.6.6.6, 198.51.100.1"}
+    fast = wsgi(f"/citizens/{pid}", national, headers=via_proxy, remote_addr="10.0.0.2")
+    slow = wsgi(f"/citizens/{pid}", national, headers=via_proxy, remote_addr="10.0.0.2",
+                lane_on=False)
+    assert fast.served_by_lane and slow.status == 200
+    assert [e["ip"] for e in _events()[-2:]] == ["198.51.100.1", "198.51.100.1"]
 
 
 def test_purpose_query_parameter_wins_over_the_header(wsgi, family, national) -> None:

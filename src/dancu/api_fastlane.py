@@ -106,7 +106,8 @@ class LookupFastLane:
             signals.request_finished.send(sender=self.__class__)
 
     def _lookup(self, request: WSGIRequest, personal_id: str) -> tuple[list, bytes] | None:
-        from dancu.accounts.auth import actor_for_bearer, client_ip
+        from dancu.accounts.auth import actor_for_bearer
+        from dancu.core.net import client_ip
         from dancu.population.api import checked_personal_id, citizen_json, purpose_of
         from dancu.population.selectors import lookup_citizen_document
 

@@ -177,6 +177,15 @@ LOGGING = {
 
 # Search results per page in the console and the API.
 DANCU_PAGE_SIZE = int(os.environ.get("DANCU_PAGE_SIZE", "25"))
+# Reverse proxies in front of dancu serve (addresses or networks, comma-separated): behind them
+# the client's address comes from X-Forwarded-For (dancu.core.net); without, the header is ignored.
+DANCU_TRUSTED_PROXIES = os.environ.get("DANCU_TRUSTED_PROXIES", "")
+try:
+    from dancu.core.net import parse_networks
+
+    parse_networks(DANCU_TRUSTED_PROXIES)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 # Seconds a resolved API bearer token is cached per process (revocation takes effect within it).
 DANCU_API_TOKEN_CACHE_SECONDS = float(os.environ.get("DANCU_API_TOKEN_CACHE_SECONDS", "30"))
 

@@ -29,6 +29,7 @@ from ninja.security import HttpBearer
 from dancu.accounts.actor import Actor
 from dancu.accounts.models import ApiToken
 from dancu.accounts.services import actor_for_profile
+from dancu.core.net import client_ip
 
 DEFAULT_CACHE_SECONDS = 30.0
 TOUCH_INTERVAL_SECONDS = 60.0
@@ -87,10 +88,6 @@ token_cache: TokenCache[_Entry] = TokenCache()
 
 def cache_seconds() -> float:
     return float(getattr(settings, "DANCU_API_TOKEN_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def actor_for_bearer(token: str, ip: str | None = None) -> Actor | None:

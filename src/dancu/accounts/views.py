@@ -19,14 +19,9 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.forms import OfficerLoginForm
 from dancu.accounts.services import actor_for_profile
+from dancu.core.net import client_ip
 
 ViewFunc = Callable[..., HttpResponse]
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The peer address. X-Forwarded-For is not trusted here (any client can send one): behind
-    a reverse proxy this is the proxy's address."""
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def officer_profile(request: HttpRequest) -> Any | None:

@@ -20,8 +20,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 
-from dancu.accounts.views import client_ip
 from dancu.core.errors import DomainError
+from dancu.core.net import client_ip
 from dancu.eid import crypto, services
 from dancu.eid.models import Channel, EidAccount
 from dancu.eid.views import as_wrong_code, start_recovery_without_disclosure

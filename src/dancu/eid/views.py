@@ -23,8 +23,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from dancu.accounts.forms import add_domain_errors
-from dancu.accounts.views import client_ip, forbidden, officer_required
+from dancu.accounts.views import forbidden, officer_required
 from dancu.core.errors import DomainError, OutOfJurisdiction
+from dancu.core.net import client_ip
 from dancu.eid import assurance, selectors, services, sessions
 from dancu.eid.forms import (
     CodeForm,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from dancu.core.net import client_ip
 from dancu.oidc import ekyc
 from dancu.oidc.auth import OAuthBearer
 
@@ -102,7 +103,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
     account = _account(request)
     actor = citizen_actor(account.personal_id, user_id=account.user_id, channel="app",
-                          ip=request.META.get("REMOTE_ADDR"))
+                          ip=client_ip(request))
     c = eid_selectors.own_profile(actor, account)
     return {
         "personal_id": c.personal_id, "full_name": c.full_name, "birth_date": c.birth_display, "sex": c.sex,
@@ -126,7 +127,7 @@ def revoke_consent(request: HttpRequest, consent_id: int) -> Status:
 
     account = _account(request)
     services.revoke_consent(account.user, consent_id, actor=citizen_actor(
-        account.personal_id, user_id=account.user_id, channel="app", ip=request.META.get("REMOTE_ADDR")))
+        account.personal_id, user_id=account.user_id, channel="app", ip=client_ip(request)))
     return Status(204, None)
 
 

@@ -15,6 +15,7 @@ from ninja.security import HttpBearer
 from oauth2_provider.models import get_access_token_model
 
 from dancu.accounts.actor import Actor
+from dancu.core.net import client_ip
 from dancu.oidc import tokens
 from dancu.oidc.claims import purpose_of, rp_actor
 from dancu.oidc.validators import agreement_of
@@ -49,6 +50,6 @@ class OAuthBearer(HttpBearer):
             return None
         if row.user is not None and not row.user.is_active:
             return None
-        ip = request.META.get("REMOTE_ADDR") or None
+        ip = client_ip(request)
         return TokenPrincipal(client=row.application, user=row.user,
                               scopes=frozenset(row.scope.split()), actor=rp_actor(row.application, ip))

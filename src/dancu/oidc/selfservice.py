@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from dancu.core.errors import DomainError
+from dancu.core.net import client_ip
 from dancu.eid import sessions
 from dancu.eid.services import citizen_actor
 from dancu.oidc import selectors, services
@@ -24,7 +25,7 @@ def consents(request: HttpRequest) -> HttpResponse:
         try:
             services.revoke_consent(account.user, int(request.POST.get("consent") or 0),
                                     actor=citizen_actor(account.personal_id, user_id=account.user_id,
-                                                        ip=request.META.get("REMOTE_ADDR")))
+                                                        ip=client_ip(request)))
         except (DomainError, ValueError):
             messages.error(request, _("Không tìm thấy sự đồng ý này."))
         else:

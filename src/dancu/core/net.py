@@ -1,0 +1,61 @@
+"""The client's address, for the audit trail and the login history.
+
+A request's peer (``REMOTE_ADDR``) is the client — unless it is one of this deployment's reverse
+proxies (``DANCU_TRUSTED_PROXIES``: addresses or networks). Then the client is the right-most
+address of ``X-Forwarded-For`` that is not a trusted proxy: each proxy appends the address it
+received the request from, so entries left of the last untrusted one are whatever the client
+chose to send, and are never taken. Without trusted proxies the header is ignored.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str, name: str = "DANCU_TRUSTED_PROXIES") -> tuple[Network, ...]:
+    """``"10.0.0.5, 10.1.0.0/16, ::1"`` → networks; a ``ValueError`` naming the bad entry."""
+    networks = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{name}: {item!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
+@lru_cache(maxsize=4)
+def _trusted(value: str) -> tuple[Network, ...]:
+    return parse_networks(value)
+
+
+def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip(request: Any) -> str | None:
+    """The client's address: the peer, or behind trusted proxies the last address they vouch for."""
+    peer = request.META.get("REMOTE_ADDR") or None
+    networks = _trusted(getattr(settings, "DANCU_TRUSTED_PROXIES", ""))
+    if peer is None or not networks or not _is_trusted(peer, networks):
+        return peer
+    client = peer
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = hop.strip()
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break  # a malformed entry: nothing left of it can be trusted
+        client = hop
+        if not _is_trusted(hop, networks):
+            break
+    return client
