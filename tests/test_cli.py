@@ -74,13 +74,13 @@ def test_serve_answers_http(tmp_path: Path) -> None:
     subprocess.run([*DANCU, "migrate", "-v0"], env=env, check=True, timeout=120)
     port = _free_port()
     log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen([*DANCU, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+    server = subprocess.Popen([*DANCU, "serve", "--bind", f"localhost:{port}", "--workers", "2"],
                               env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         body = ""
         for _ in range(100):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as r:
+                with urllib.request.urlopen(f"http://localhost:{port}/accounts/login/", timeout=2) as r:
                     assert r.status == 200
                     body = r.read().decode()
                 break
@@ -93,15 +93,28 @@ def test_serve_answers_http(tmp_path: Path) -> None:
         log.close()
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--bind", "8000"], "--bind '8000': expected HOST:PORT"),
-    (["--bind", "localhost:http"], "--bind 'localhost:http': expected HOST:PORT"),
-    (["--workers", "0"], "--workers 0: must be at least 1"),
+@pytest.mark.parametrize(("argv", "extra", "message"), [
+    (["--bind", "8000"], {}, "--bind '8000': expected HOST:PORT"),
+    (["--bind", "localhost:http"], {}, "--bind 'localhost:http': expected HOST:PORT"),
+    (["--bind", "no-such-host.invalid:8000"], {}, "cannot resolve the host 'no-such-host.invalid'"),
+    (["--bind", "unix:"], {}, "expected unix:/path/to/socket"),
+    (["--workers", "0"], {}, "--workers 0: must be at least 1"),
+    ([], {"DANCU_WORKERS": "many"}, "argument --workers: invalid int value: 'many'"),
 ])
-def test_serve_refuses_bad_options_by_name(tmp_path: Path, argv: list[str], message: str) -> None:
-    proc = subprocess.run([*DANCU, "serve", *argv], env=_env(tmp_path), capture_output=True,
+def test_serve_refuses_bad_options_by_name(tmp_path: Path, argv: list[str], extra: dict[str, str],
+                                           message: str) -> None:
+    proc = subprocess.run([*DANCU, "serve", *argv], env=_env(tmp_path, **extra), capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+
+
+def test_serve_binds_addresses_host_names_and_unix_sockets() -> None:
+    from dancu.core.management.commands.serve import bind_arguments
+
+    assert bind_arguments("[::1]:8000") == {"address": "::1", "port": 8000}
+    assert bind_arguments("127.0.0.1:80") == {"address": "127.0.0.1", "port": 80}
+    assert bind_arguments("localhost:8000")["address"] in ("127.0.0.1", "::1")
+    assert bind_arguments("unix:/run/dancu.sock") == {"uds": Path("/run/dancu.sock")}
 
 
 @pytest.mark.slow

@@ -63,3 +63,25 @@ def test_a_login_behind_the_proxy_records_the_citizens_address(client, settings,
                            REMOTE_ADDR="10.0.0.2", headers={"X-Forwarded-For": "198.51.100.1"})
     assert response.status_code == 302
     assert LoginEvent.objects.get(account=account).ip == "198.51.100.1"
+
+
+def test_behind_a_tls_proxy_the_issuer_and_redirects_are_https(tmp_path: Path) -> None:
+    """The served application (dancu.wsgi) takes the scheme from a trusted proxy's
+    X-Forwarded-Proto, and from no one else."""
+    code = """if True:
+        import io, json, sys
+        from dancu.wsgi import application
+
+        def issuer(remote):
+            environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/oidc/.well-known/openid-configuration",
+                       "SERVER_NAME": "id.example.vn", "SERVER_PORT": "80", "HTTP_HOST": "id.example.vn",
+                       "wsgi.input": io.BytesIO(), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+                       "REMOTE_ADDR": remote, "HTTP_X_FORWARDED_PROTO": "https"}
+            return json.loads(b"".join(application(environ, lambda *a: None)))["issuer"]
+
+        print(issuer("10.0.0.2"), issuer("203.0.113.7"))
+    """
+    proc = subprocess.run([*DANCU[:1], "-c", code], env=_env(tmp_path, DANCU_TRUSTED_PROXIES=PROXIES),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["https://id.example.vn/oidc", "http://id.example.vn/oidc"]

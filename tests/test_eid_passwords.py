@@ -19,8 +19,12 @@ pytestmark = pytest.mark.usefixtures("fresh_hashing_pool")
 @pytest.fixture
 def fresh_hashing_pool():
     """Each test starts without a hashing thread (so it sees the settings it sets) and leaves none."""
-    passwords._forget_pool_after_fork()
+    _shut_down()
     yield
+    _shut_down()
+
+
+def _shut_down() -> None:
     if passwords._pool is not None:
         passwords._pool.shutdown()
     passwords._forget_pool_after_fork()
@@ -32,12 +36,13 @@ class _WatchedHasher:
     def __init__(self) -> None:
         self.real = passwords.hasher()
         self.threads: set[str] = set()
-        self.running = self.most = 0
+        self.running = self.most = self.calls = 0
         self.lock = threading.Lock()
 
     def verify(self, stored: str, password: str) -> bool:
         with self.lock:
             self.threads.add(threading.current_thread().name)
+            self.calls += 1
             self.running += 1
             self.most = max(self.most, self.running)
         try:
@@ -86,10 +91,36 @@ def test_an_unknown_account_costs_a_real_check_on_the_same_thread(monkeypatch) -
     watched = _WatchedHasher()
     monkeypatch.setattr(passwords, "hasher", lambda: watched)
     assert passwords.verify_password("", "anything") is False
+    assert watched.calls == 1  # the dummy check
     assert passwords.verify_password("not-a-hash", "anything") is False
+    assert watched.calls == 2
     assert len(watched.threads) == 1 and watched.threads.pop().startswith("dancu-argon2")
 
 
+def test_a_hash_asked_for_on_the_hashing_thread_runs_there_at_once(monkeypatch, settings) -> None:
+    """Code already on the hashing thread must not queue for it: with one thread it would wait
+    for itself forever. (Two threads here, so that a broken guard shows as the nested hash
+    running on the other thread instead of hanging the test.)"""
+    settings.DANCU_EID_HASH_THREADS = 2
+    watched = _WatchedHasher()
+    monkeypatch.setattr(passwords, "hasher", lambda: watched)
+    stored = watched.real.hash("Hoa-sen-99x")
+
+    def outer() -> str:
+        passwords.verify_password(stored, "Hoa-sen-99x")
+        return threading.current_thread().name
+
+    outer_thread = passwords._on_hashing_thread(outer)
+    assert watched.threads == {outer_thread}
+
+
+def test_after_the_executor_shuts_down_a_late_request_still_gets_its_answer() -> None:
+    stored = passwords.hash_password("Hoa-sen-99x")
+    passwords._pool.shutdown()  # as at interpreter exit, with a request still in flight
+    assert passwords.verify_password(stored, "Hoa-sen-99x")
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded")  # Python 3.12+: fork is the point
 def test_a_forked_worker_gets_a_hashing_thread_of_its_own() -> None:
     """The server forks its workers: a child inherits the parent's executor but not its thread,
     and without a new one it would wait forever for its first login's hash."""

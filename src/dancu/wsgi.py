@@ -1,7 +1,8 @@
-"""WSGI entry point used by ``dancu serve`` (gunicorn).
+"""WSGI entry point used by ``dancu serve`` (granian).
 
 ``application`` is Django behind the citizen look-up fast lane (``dancu.api_fastlane``;
-``DANCU_API_FASTLANE=0`` turns it off); ``django_application`` is Django alone.
+``DANCU_API_FASTLANE=0`` turns it off), with the scheme a trusted reverse proxy forwards
+(``dancu.core.net.proxy_scheme``); ``django_application`` is Django alone.
 """
 
 import gc
@@ -13,8 +14,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dancu.settings")
 django_application = get_wsgi_application()
 
 from dancu.api_fastlane import wrap  # noqa: E402 (needs the settings configured above)
+from dancu.core.net import proxy_scheme  # noqa: E402
 
-application = wrap(django_application)
+application = proxy_scheme(wrap(django_application))
 
 from django.urls import get_resolver  # noqa: E402
 

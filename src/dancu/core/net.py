@@ -5,11 +5,16 @@ proxies (``DANCU_TRUSTED_PROXIES``: addresses or networks). Then the client is t
 address of ``X-Forwarded-For`` that is not a trusted proxy: each proxy appends the address it
 received the request from, so entries left of the last untrusted one are whatever the client
 chose to send, and are never taken. Without trusted proxies the header is ignored.
+
+Likewise the scheme: a trusted proxy that ends TLS says so in ``X-Forwarded-Proto``
+(``proxy_scheme``, around the WSGI application), so that Django sees an HTTPS request — CSRF's
+origin check, secure cookies, the OpenID Connect issuer and redirect URIs depend on it.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -59,3 +64,23 @@ def client_ip(request: Any) -> str | None:
         if not _is_trusted(hop, networks):
             break
     return client
+
+
+WsgiApp = Callable[[dict, Callable[..., Any]], Iterable[bytes]]
+
+
+def proxy_scheme(app: WsgiApp) -> WsgiApp:
+    """``wsgi.url_scheme`` from a trusted proxy's ``X-Forwarded-Proto`` (its last entry: the
+    proxy next to us); from any other peer the header is ignored."""
+
+    def application(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        proto = environ.get("HTTP_X_FORWARDED_PROTO")
+        if proto:
+            networks = _trusted(getattr(settings, "DANCU_TRUSTED_PROXIES", ""))
+            if networks and _is_trusted(environ.get("REMOTE_ADDR") or "", networks):
+                scheme = proto.rsplit(",", 1)[-1].strip().lower()
+                if scheme in ("http", "https"):
+                    environ["wsgi.url_scheme"] = scheme
+        return app(environ, start_response)
+
+    return application

@@ -10,9 +10,10 @@ one by default), whichever request thread asks:
   hash walked a block of its own, cold (under granian, 2 workers × 4 threads, a login's
   overhead over the hash alone went from 50 %, 41 % with a one-at-a-time lock, to 29–31 %:
   docs/benchmarks.md, fourth session);
-- at most one hash per process at a time: with as many worker processes as CPUs (``dancu
-  serve``'s default) hashes do not time-slice against each other on a CPU, and a burst of
-  logins queues for the thread instead of each request allocating its own 19 MiB.
+- at most one hash per process at a time (with one hashing thread): with as many worker
+  processes as CPUs (``dancu serve``'s default) hashes do not time-slice against each other on
+  a CPU, and a burst of logins queues for the thread instead of each request allocating its own
+  19 MiB.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 def _on_hashing_thread(fn: Callable[..., T], *args: str) -> T:
     global _pool
+    if threading.current_thread().name.startswith(HASHING_THREAD):
+        return fn(*args)  # already there (waiting for itself would never end)
     pool = _pool
     if pool is None:
         with _pool_lock:
@@ -79,7 +82,11 @@ def _on_hashing_thread(fn: Callable[..., T], *args: str) -> T:
                 _pool = ThreadPoolExecutor(threads, thread_name_prefix=HASHING_THREAD,
                                            initializer=_name_os_thread)
             pool = _pool
-    return pool.submit(fn, *args).result()
+    try:
+        future = pool.submit(fn, *args)
+    except RuntimeError:  # the interpreter is shutting down: a request still in flight hashes here
+        return fn(*args)
+    return future.result()
 
 
 def hash_password(password: str) -> str:

@@ -4,24 +4,41 @@ One worker process per CPU by default, each running the WSGI application on a fe
 Python's lock lets one thread of a process run at a time, so a process per CPU uses every CPU,
 and the threads overlap one request's waits (PostgreSQL, the SMS gateway) with another's work.
 The password hashes run on one thread per process (``dancu.eid.passwords``), so no more hashes
-run at once than there are CPUs. Workers that die are started again; SIGHUP restarts them one
-after the other (a new release without dropping the listening socket).
+run at once than there are CPUs. A worker that dies is started again (granian stops the server
+if workers keep dying); SIGHUP restarts the workers one after the other. The workers are forked
+from this process, which has loaded the code: a new release needs the service restarted.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
-def split_bind(bind: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:8000`` for IPv6) → (host, port); a clear error otherwise."""
+def bind_arguments(bind: str) -> dict[str, Any]:
+    """``HOST:PORT`` (``[::1]:8000``; a host name is resolved now) or ``unix:/path`` → granian's
+    address arguments; a ``CommandError`` naming ``--bind`` otherwise."""
+    if bind.startswith("unix:"):
+        if not bind[5:]:
+            raise CommandError(f"--bind {bind!r}: expected unix:/path/to/socket")
+        return {"uds": Path(bind[5:])}
     host, sep, port = bind.rpartition(":")
+    host = host.strip("[]")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise CommandError(f"--bind {bind!r}: expected HOST:PORT, e.g. 127.0.0.1:8000")
-    return host.strip("[]"), int(port)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            host = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)[0][4][0]
+        except OSError:
+            raise CommandError(f"--bind {bind!r}: cannot resolve the host {host!r}") from None
+    return {"address": host, "port": int(port)}
 
 
 def run_server(bind: str, workers: int, threads: int, access_log: bool = False) -> None:
@@ -29,18 +46,19 @@ def run_server(bind: str, workers: int, threads: int, access_log: bool = False) 
     from granian import Granian
     from granian.constants import Interfaces
 
-    host, port = split_bind(bind)
+    where = bind_arguments(bind)
     # The workers are forked from this process: none may inherit a database connection.
     connections.close_all()
     Granian(
-        "dancu.wsgi:application", interface=Interfaces.WSGI, address=host, port=port,
+        "dancu.wsgi:application", interface=Interfaces.WSGI, **where,
         workers=workers, blocking_threads=threads, respawn_failed_workers=True,
         workers_kill_timeout=30, log_access=access_log, websockets=False,
     ).serve()
 
 
-def default_workers() -> int:
-    return int(os.environ.get("DANCU_WORKERS", str(os.cpu_count() or 1)))
+def default_workers() -> str:
+    """``DANCU_WORKERS`` or one per CPU (a string: argparse checks it like a typed value)."""
+    return os.environ.get("DANCU_WORKERS") or str(os.cpu_count() or 1)
 
 
 class Command(BaseCommand):
@@ -48,10 +66,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("DANCU_BIND", "127.0.0.1:8000"),
-                            help="HOST:PORT (default 127.0.0.1:8000, or DANCU_BIND)")
+                            help="HOST:PORT or unix:/path (default 127.0.0.1:8000, or DANCU_BIND)")
         parser.add_argument("--workers", type=int, default=default_workers(),
                             help="worker processes (default: one per CPU, or DANCU_WORKERS)")
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("DANCU_THREADS", "4")),
+        parser.add_argument("--threads", type=int, default=os.environ.get("DANCU_THREADS") or "4",
                             help="request threads per worker (default 4, or DANCU_THREADS)")
         parser.add_argument("--access-log", action="store_true", help="log every request")
 
@@ -59,7 +77,7 @@ class Command(BaseCommand):
         for name in ("workers", "threads"):
             if opts[name] < 1:
                 raise CommandError(f"--{name} {opts[name]}: must be at least 1")
-        split_bind(opts["bind"])
-        self.stdout.write(f"dancu: serving on http://{opts['bind']}/ "
+        bind_arguments(opts["bind"])
+        self.stdout.write(f"dancu: serving on {opts['bind']} "
                           f"({opts['workers']} workers × {opts['threads']} threads)")
         run_server(opts["bind"], opts["workers"], opts["threads"], opts["access_log"])
