@@ -1,7 +1,7 @@
 """The look-up fast lane (dancu.api_fastlane) against Django's own path, through WSGI.
 
 Each request is a WSGI environ (built by Django's RequestFactory) handed to the wrapped
-application, exactly as gunicorn would; the same request with the lane off is the reference.
+application, exactly as the server (granian) would; the same request with the lane off is the reference.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The client-credentials grant through the fast lane (dancu.oidc.fastlane via dancu.api_fastlane)
-against django-oauth-toolkit's own path, through WSGI as gunicorn would call it."""
+against django-oauth-toolkit's own path, through WSGI as the server (granian) would call it."""
 
 from __future__ import annotations
 
