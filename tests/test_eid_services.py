@@ -289,6 +289,30 @@ def test_recovery_by_otp_sets_a_new_password_and_lifts_the_lock(hoa) -> None:
     assert eid.authenticate_password(hoa.personal_id, PASSWORD).error.code == "E_CREDENTIALS"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_registration_and_recovery_hash_the_password_outside_their_transaction(hoa, monkeypatch) -> None:
+    """The ~20 ms hash (and its queue for the hashing thread) comes before the transaction: no
+    row lock — on SQLite, no write lock — is held while it runs."""
+    from django.db import connection
+
+    inside: list[bool] = []
+    real = eid.hash_password
+
+    def watched(password: str) -> str:
+        inside.append(connection.in_atomic_block)
+        return real(password)
+
+    monkeypatch.setattr(eid, "hash_password", watched)
+    result = eid.submit_level1_application(personal_id=hoa.personal_id, full_name=hoa.full_name,
+                                           birth_date=dt.date(1990, 5, 17), phone="0912345678", portrait=PNG)
+    eid.confirm_level1_application(result.application.pk, result.challenge.pk,
+                                   last_code("+84912345678"), PASSWORD)
+    challenge = eid.start_recovery(hoa.personal_id, "0912345678")
+    eid.complete_recovery(challenge.pk, last_code("+84912345678"), "Mat-khau-moi-2026")
+    assert inside == [False, False]
+    assert eid.authenticate_password(hoa.personal_id, "Mat-khau-moi-2026").ok
+
+
 # ---- devices -----------------------------------------------------------------------------------------
 
 def test_first_device_is_bound_and_a_new_device_needs_an_otp(hoa) -> None:

@@ -339,9 +339,13 @@ def confirm_level1_application(application_id: int, challenge_id: int, otp: str,
                                *, ip: str | None = None) -> EidAccount:
     """The phone is confirmed by the OTP and a password is set: the registry is asked again
     (the person may have died since) and the level-1 account is created, active."""
+    _clean_password(password)
+    # The ~20 ms hash (and its queue) before the transaction: no row lock — on SQLite no write
+    # lock — waits on it.
+    password_hash = hash_password(password)
     try:
         with transaction.atomic():
-            outcome = _confirm_level1(application_id, challenge_id, otp, password, ip)
+            outcome = _confirm_level1(application_id, challenge_id, otp, password_hash, ip)
     except _WrongOtp as exc:
         raise _wrong_otp_error(exc) from None
     if isinstance(outcome, EidApplication):  # refused, and the refusal is committed
@@ -349,14 +353,13 @@ def confirm_level1_application(application_id: int, challenge_id: int, otp: str,
     return outcome
 
 
-def _confirm_level1(application_id: int, challenge_id: int, otp: str, password: str,
+def _confirm_level1(application_id: int, challenge_id: int, otp: str, password_hash: str,
                     ip: str | None) -> EidAccount | EidApplication:
     app = EidApplication.objects.select_for_update().filter(pk=application_id, level=1).first()
     if app is None:
         raise NotFound("E_APPLICATION_UNKNOWN", _("Không tìm thấy hồ sơ đăng ký."), "application")
     if app.status != ApplicationStatus.PENDING:
         raise Conflict("E_APPLICATION_DECIDED", _("Hồ sơ này đã được xử lý."), "application")
-    _clean_password(password)
     challenge = OtpChallenge.objects.filter(pk=challenge_id, application=app).first()
     if challenge is None:
         raise NotFound("E_OTP_UNKNOWN", _("Không tìm thấy yêu cầu mã xác thực."), "challenge")
@@ -368,7 +371,8 @@ def _confirm_level1(application_id: int, challenge_id: int, otp: str, password: 
         _refuse(app, "E_PERSON_DECEASED", _("Công dân không còn ở trạng thái còn sống trong CSDL."))
         return app
     account = _create_account(citizen, level=1, phone=app.phone, email=app.email,
-                              portrait=(app.portrait_sha256, app.portrait_path), password=password)
+                              portrait=(app.portrait_sha256, app.portrait_path),
+                              password_hash=password_hash)
     app.status, app.account, app.decided_at, app.decided_by = (
         ApplicationStatus.APPROVED, account, timezone.now(), "registry")
     app.save()
@@ -380,7 +384,7 @@ def _confirm_level1(application_id: int, challenge_id: int, otp: str, password: 
 
 
 def _create_account(citizen: object, *, level: int, phone: str, email: str = "",
-                    portrait: tuple[str, str] = ("", ""), password: str = "",
+                    portrait: tuple[str, str] = ("", ""), password_hash: str = "",
                     guardian: EidAccount | None = None) -> EidAccount:
     User = get_user_model()
     now = timezone.now()
@@ -393,8 +397,8 @@ def _create_account(citizen: object, *, level: int, phone: str, email: str = "",
             return EidAccount.objects.create(
                 user=user, citizen=citizen, personal_id=personal_id, level=level, phone=phone,
                 email=email, portrait_sha256=portrait[0], portrait_path=portrait[1],
-                password_hash=hash_password(password) if password else "", guardian=guardian,
-                created_at=now, updated_at=now, activated_at=now if password else None)
+                password_hash=password_hash, guardian=guardian,
+                created_at=now, updated_at=now, activated_at=now if password_hash else None)
     except IntegrityError as exc:
         raise Conflict("E_ACCOUNT_EXISTS", _("Công dân đã có tài khoản định danh điện tử."),
                        "personal_id") from exc
@@ -780,9 +784,10 @@ def start_recovery(personal_id: str, phone: str) -> OtpChallenge | None:
 def complete_recovery(challenge_id: int, otp: str, new_password: str, *, ip: str | None = None) -> EidAccount:
     """Sets a new password after the OTP; lifts a temporary lock; releases bound devices (the
     next device is bound at its first login)."""
+    _clean_password(new_password)
+    new_hash = hash_password(new_password)  # before the transaction, as at registration
     try:
         with transaction.atomic():
-            _clean_password(new_password)
             challenge = _consume_otp(challenge_id, otp, OtpPurpose.RECOVERY)
             account = EidAccount.objects.select_for_update().get(pk=challenge.account_id)
             blocked = _blocked_error(account)
@@ -790,7 +795,7 @@ def complete_recovery(challenge_id: int, otp: str, new_password: str, *, ip: str
                 raise blocked
             now = timezone.now()
             first = not account.password_hash
-            account.password_hash = hash_password(new_password)
+            account.password_hash = new_hash
             account.failed_logins, account.locked_until = 0, None
             account.activated_at = account.activated_at or now
             account.updated_at, account.version = now, account.version + 1
