@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -69,6 +70,10 @@ def test_django_commands_pass_through(tmp_path: Path) -> None:
     assert "0001_initial" in proc.stdout
 
 
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
 def test_serve_answers_http(tmp_path: Path) -> None:
     env = _env(tmp_path)
     subprocess.run([*DANCU, "migrate", "-v0"], env=env, check=True, timeout=120)
@@ -87,6 +92,19 @@ def test_serve_answers_http(tmp_path: Path) -> None:
             except OSError:
                 time.sleep(0.2)
         assert "Đăng nhập" in body, (tmp_path / "serve.log").read_text()
+        # a worker that dies is started again, and the server keeps answering
+        workers = _children(server.pid)
+        assert len(workers) == 2, workers
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = _children(server.pid)
+            if len(now) == 2 and workers[0] not in now:
+                break
+            time.sleep(0.2)
+        assert len(now) == 2 and workers[0] not in now, (tmp_path / "serve.log").read_text()
+        with urllib.request.urlopen(f"http://localhost:{port}/accounts/login/", timeout=5) as r:
+            assert r.status == 200
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from dancu.core.net import parse_networks
+
 BASE_DIR = Path(__file__).resolve().parent
 ENV = os.environ.get("DANCU_ENV", "development").strip().lower()
 PRODUCTION = ENV == "production"
@@ -181,9 +183,7 @@ DANCU_PAGE_SIZE = int(os.environ.get("DANCU_PAGE_SIZE", "25"))
 # the client's address comes from X-Forwarded-For (dancu.core.net); without, the header is ignored.
 DANCU_TRUSTED_PROXIES = os.environ.get("DANCU_TRUSTED_PROXIES", "")
 try:
-    from dancu.core.net import parse_networks
-
-    parse_networks(DANCU_TRUSTED_PROXIES)
+    parse_networks(DANCU_TRUSTED_PROXIES)  # a bad entry stops the start, named
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 # Seconds a resolved API bearer token is cached per process (revocation takes effect within it).

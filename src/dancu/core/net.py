@@ -35,33 +35,37 @@ def parse_networks(value: str, name: str = "DANCU_TRUSTED_PROXIES") -> tuple[Net
 
 
 @lru_cache(maxsize=4)
-def _trusted(value: str) -> tuple[Network, ...]:
+def _parsed(value: str) -> tuple[Network, ...]:
     return parse_networks(value)
 
 
-def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+def _trusted_networks() -> tuple[Network, ...]:
+    return _parsed(getattr(settings, "DANCU_TRUSTED_PROXIES", ""))
+
+
+def _trust(address: str, networks: tuple[Network, ...]) -> bool | None:
+    """Whether ``address`` is one of the trusted proxies; None when it is not an IP address."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        return False
+        return None
     return any(ip in network for network in networks)
 
 
 def client_ip(request: Any) -> str | None:
     """The client's address: the peer, or behind trusted proxies the last address they vouch for."""
     peer = request.META.get("REMOTE_ADDR") or None
-    networks = _trusted(getattr(settings, "DANCU_TRUSTED_PROXIES", ""))
-    if peer is None or not networks or not _is_trusted(peer, networks):
+    networks = _trusted_networks()
+    if peer is None or not networks or not _trust(peer, networks):
         return peer
     client = peer
     for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
         hop = hop.strip()
-        try:
-            ipaddress.ip_address(hop)
-        except ValueError:
+        trusted = _trust(hop, networks)
+        if trusted is None:
             break  # a malformed entry: nothing left of it can be trusted
         client = hop
-        if not _is_trusted(hop, networks):
+        if not trusted:
             break
     return client
 
@@ -76,8 +80,8 @@ def proxy_scheme(app: WsgiApp) -> WsgiApp:
     def application(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
         proto = environ.get("HTTP_X_FORWARDED_PROTO")
         if proto:
-            networks = _trusted(getattr(settings, "DANCU_TRUSTED_PROXIES", ""))
-            if networks and _is_trusted(environ.get("REMOTE_ADDR") or "", networks):
+            networks = _trusted_networks()
+            if networks and _trust(environ.get("REMOTE_ADDR") or "", networks):
                 scheme = proto.rsplit(",", 1)[-1].strip().lower()
                 if scheme in ("http", "https"):
                     environ["wsgi.url_scheme"] = scheme
