@@ -172,13 +172,18 @@ def test_login_goes_to_a_local_next_only(client, account) -> None:
     assert event.ip == "127.0.0.1"
 
 
-def test_a_login_writes_its_session_once_and_keeps_no_fixation(client, account) -> None:
-    """The session row is written once (no key look-up, no INSERT-then-UPDATE), an earlier
-    session's key stops working, and a citizen's login is its LoginEvent (no last_login UPDATE)."""
+def test_a_login_writes_its_session_once_and_keeps_no_fixation(client, account, monkeypatch) -> None:
+    """The session row is written once, with the login's record (one statement on PostgreSQL, one
+    transaction elsewhere; no key look-up, no INSERT-then-UPDATE), an earlier session's key stops
+    working, and a citizen's login is its LoginEvent (no last_login UPDATE)."""
     from django.contrib.sessions.models import Session
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    prepared = []  # PostgreSQL: the hand-written statements, which bypass Django's query log
+    real = eid.fetchone_prepared
+    monkeypatch.setattr(eid, "fetchone_prepared",
+                        lambda sql, params: prepared.append(sql) or real(sql, params))
     client.get(reverse("eid:login"))
     pre = client.session  # an anonymous session that exists before the login
     pre["pre_login"] = True
@@ -188,18 +193,71 @@ def test_a_login_writes_its_session_once_and_keeps_no_fixation(client, account) 
         response = client.post(reverse("eid:login"), {"personal_id": account.personal_id,
                                                       "password": PASSWORD})
     assert response.status_code == 302
-    session_sql = [q["sql"] for q in queries if "django_session" in q["sql"]]
-    assert [sql.split()[0] for sql in session_sql] == ["SELECT", "DELETE", "INSERT"], session_sql
+    session_sql = [q["sql"].split()[0] for q in queries if "django_session" in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert session_sql == ["SELECT", "DELETE"]  # the old session read and deleted
+        login_sql = [sql for sql in prepared if "eid_loginevent" in sql]
+        assert len(login_sql) == 1 and "INSERT INTO django_session" in login_sql[0]
+    else:
+        assert session_sql == ["SELECT", "DELETE", "INSERT"]
+        sql = [q["sql"] for q in queries]
+        event = next(i for i, q in enumerate(sql) if q.startswith('INSERT INTO "eid_loginevent"'))
+        insert = next(i for i, q in enumerate(sql) if q.startswith('INSERT INTO "django_session"'))
+        assert event < insert and not any(q in ("COMMIT", "BEGIN") for q in sql[event:insert])
     assert not any('"auth_user"' in q["sql"] and q["sql"].startswith("UPDATE") for q in queries)
     account.refresh_from_db()
     assert account.failed_logins == 0  # the attempt's slot, taken before the hash, is given back
     new_key = client.cookies["sessionid"].value
     assert new_key != old_key and not Session.objects.filter(session_key=old_key).exists()
-    assert Session.objects.get(session_key=new_key).get_decoded()["pre_login"] is True
+    saved = Session.objects.get(session_key=new_key).get_decoded()
+    assert saved["pre_login"] is True and saved[sessions.SESSION_KEY]["account"] == account.pk
     assert client.get(reverse("eid:me")).status_code == 200
     account.user.refresh_from_db()
     assert account.user.last_login is None  # the citizen's logins are LoginEvent rows
     assert LoginEvent.objects.filter(account=account, outcome="success").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as served: a failed statement fails alone
+def test_a_login_whose_session_cannot_be_written_records_nothing(client, account, monkeypatch) -> None:
+    """The session row and the login's record are written together or not at all: a session key
+    already taken (the 1-in-2^160 draw, forced) fails the login with neither written."""
+    from django.contrib.sessions.models import Session
+
+    from dancu.core.session_store import SessionStore
+
+    taken = SessionStore()
+    taken["x"] = 1
+    taken.save()
+    monkeypatch.setattr(SessionStore, "_get_new_session_key", lambda self: taken.session_key)
+    client.raise_request_exception = False
+    response = client.post(reverse("eid:login"), {"personal_id": account.personal_id, "password": PASSWORD})
+    assert response.status_code == 500
+    assert not LoginEvent.objects.filter(account=account, outcome="success").exists()
+    assert list(Session.objects.values_list("session_key", flat=True)) == [taken.session_key]
+    assert "sessionid" not in response.cookies
+    account.refresh_from_db()
+    assert account.failed_logins == 1  # the attempt stays counted, as one whose process died
+
+
+def test_a_session_written_with_a_record_is_saved_again_only_when_it_changed(db) -> None:
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dancu.core.session_store import SessionStore
+
+    store = SessionStore()
+    store["a"] = 1
+    row = store.new_row()
+    row.insert()
+    row.written()
+    with CaptureQueriesContext(connection) as queries:
+        store.save()
+    assert len(queries) == 0 and store.session_key == row.session_key
+    store["a"] = 2
+    store.save()
+    assert Session.objects.get(session_key=row.session_key).get_decoded() == {"a": 2}
+    assert Session.objects.count() == 1
 
 
 def test_an_officer_login_still_records_last_login(client, commune_officer) -> None:

@@ -12,7 +12,12 @@ Here:
 - deleting a session (the old key at login, logout) is one DELETE (Django reads the row first);
 - that INSERT, outside any transaction, runs in autocommit (Django wraps it in an atomic block,
   i.e. BEGIN and COMMIT round trips, only to keep a failed INSERT from breaking an enclosing
-  transaction; inside one, Django's savepoint is kept).
+  transaction; inside one, Django's savepoint is kept);
+- a caller that writes its own record when a session starts (the e-ID login's record) can write
+  the session's row in the same statement or transaction: ``new_row()`` gives the row under a new
+  key (``insert_sql()`` with ``row.params()`` on PostgreSQL, ``row.insert()`` elsewhere), and once
+  that committed, ``row.written()`` — the response's save then writes nothing, unless the session
+  changed since (it is then UPDATEd, as Django would).
 
 Everything else — expiry, clearing, the table, the cookie — is Django's ``db`` backend.
 Selected by ``SESSION_ENGINE = "dancu.core.session_store"``.
@@ -21,14 +26,51 @@ Selected by ``SESSION_ENGINE = "dancu.core.session_store"``.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import secrets
+from dataclasses import dataclass, field
+from functools import cache
 
 from django.contrib.sessions.backends.base import CreateError
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.db import IntegrityError, connections, router
 
 
+@cache
+def insert_sql() -> str:
+    """The INSERT of a new session's row, for a statement of the caller's (named parameters:
+    ``NewRow.params()``)."""
+    table = SessionStore.get_model_class()._meta.db_table
+    return (f"INSERT INTO {table} (session_key, session_data, expire_date) "  # noqa: S608
+            "VALUES (%(session_key)s, %(session_data)s, %(expire_date)s)")
+
+
+@dataclass(frozen=True)
+class NewRow:
+    """A session's row under a new key, for the caller to write with its own record."""
+
+    session_key: str
+    session_data: str
+    expire_date: dt.datetime
+    store: SessionStore = field(repr=False, compare=False)
+
+    def params(self) -> dict[str, object]:
+        return {"session_key": self.session_key, "session_data": self.session_data,
+                "expire_date": self.expire_date}
+
+    def insert(self) -> None:
+        """The INSERT through the ORM (inside the caller's transaction)."""
+        self.store.model(session_key=self.session_key, session_data=self.session_data,
+                         expire_date=self.expire_date).save(force_insert=True)
+
+    def written(self) -> None:
+        """The caller's statement or transaction committed with this row in it."""
+        self.store._written = (self.session_key, self.store._snapshot())
+
+
 class SessionStore(DbSessionStore):
+    _written: tuple[str, bytes] | None = None  # key and contents of the row a caller wrote
+
     def _get_new_session_key(self) -> str:
         # 160 random bits in one read, as 32 base32 characters (a-z, 2-7: all in Django's
         # VALID_KEY_CHARS) — get_random_string would read the system's random source per character
@@ -50,7 +92,21 @@ class SessionStore(DbSessionStore):
             session_key = self.session_key
         self.model.objects.filter(session_key=session_key).delete()
 
+    def _snapshot(self) -> bytes:
+        return self.serializer().dumps(self._get_session(no_load=True))
+
+    def new_row(self) -> NewRow:
+        """This session under a new key, encoded, for a caller to INSERT with its own record
+        (then ``row.written()``). The key is drawn without a look-up, as for ``save``; a duplicate
+        (1 in 2^160) fails the caller's statement."""
+        self._session_key = self._get_new_session_key()
+        return NewRow(self._session_key, self.encode(self._get_session(no_load=True)),
+                      self.get_expiry_date(), self)
+
     def save(self, must_create: bool = False) -> None:
+        if (self._written is not None and not must_create and self._written[0] == self.session_key
+                and self._written[1] == self._snapshot()):
+            return  # its row, as it is now, was written with the caller's record
         if must_create and self.session_key is not None:
             obj = self.create_model_instance(self._get_session(no_load=True))
             using = router.db_for_write(self.model, instance=obj)

@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
+from dancu.core import session_store
 from dancu.core.errors import Conflict, DomainError, NotFound, OutOfJurisdiction
 from dancu.core.pg import fetchone_prepared
 from dancu.eid import assurance, crypto
@@ -669,29 +670,44 @@ def _record_failure(account: EidAccount, now: dt.datetime, log: dict) -> LoginRe
 
 
 @cache
-def _success_sql() -> str:
-    """PostgreSQL: the counter reset (and a re-hashed password) with the login's record."""
+def _success_sql(with_session: bool) -> str:
+    """PostgreSQL: the counter reset (and a re-hashed password) with the login's record — and
+    the new web session's row."""
     columns = ("account_id", "at", "outcome", "methods", "acr", "client_id", "client_name",
                "device_id", "ip", "user_agent")
+    session = f", session AS ({session_store.insert_sql()}) " if with_session else " "
     return (f"WITH reset AS (UPDATE {EidAccount._meta.db_table} "  # noqa: S608
             "SET failed_logins = 0, locked_until = NULL, "
-            "password_hash = COALESCE(%(new_hash)s, password_hash) WHERE id = %(account_id)s) "
-            f"INSERT INTO {LoginEvent._meta.db_table} ({', '.join(columns)}) "
+            "password_hash = COALESCE(%(new_hash)s, password_hash) WHERE id = %(account_id)s)"
+            f"{session}INSERT INTO {LoginEvent._meta.db_table} ({', '.join(columns)}) "
             f"VALUES ({', '.join(f'%({c})s' for c in columns)}) RETURNING id")
 
 
-def _login_success(account: EidAccount, new_hash: str | None, now: dt.datetime, log: dict) -> LoginResult:
-    """A web login (no device): the counter reset and the LoginEvent."""
+# Starts the web session of a successful login (in memory) and returns its row, or None when the
+# session is saved the usual way (``eid.sessions.starter``).
+SessionStart = Callable[[EidAccount, list[str]], "session_store.NewRow | None"]
+
+
+def _login_success(account: EidAccount, new_hash: str | None, now: dt.datetime, log: dict,
+                   start_session: SessionStart | None) -> LoginResult:
+    """A web login (no device): the counter reset and the LoginEvent, with the session's row
+    when the caller starts one: one statement on PostgreSQL, one transaction elsewhere."""
     methods, acr = ["pwd"], assurance.acr_for_level(1)
     changes = _clear_failures(account, new_hash)
+    row = start_session(account, methods) if start_session is not None else None
     if connection.vendor == "postgresql":
-        fetchone_prepared(_success_sql(), {
+        fetchone_prepared(_success_sql(row is not None), {
             "new_hash": new_hash, "account_id": account.pk, "at": now, "outcome": LoginOutcome.SUCCESS,
-            "methods": " ".join(methods), "acr": acr, **_login_event_fields(**log)})
-        return LoginResult(account, None, methods)
-    with transaction.atomic():
-        EidAccount.objects.filter(pk=account.pk).update(**changes)
-        _login_event(account, LoginOutcome.SUCCESS, methods=methods, acr=acr, **log)
+            "methods": " ".join(methods), "acr": acr, **_login_event_fields(**log),
+            **(row.params() if row is not None else {})})
+    else:
+        with transaction.atomic():
+            EidAccount.objects.filter(pk=account.pk).update(**changes)
+            _login_event(account, LoginOutcome.SUCCESS, methods=methods, acr=acr, **log)
+            if row is not None:
+                row.insert()
+    if row is not None:
+        row.written()
     return LoginResult(account, None, methods)
 
 
@@ -709,11 +725,13 @@ def _clear_failures(account: EidAccount, new_hash: str | None) -> dict:
 @_sms_failure_recorded
 def authenticate_password(personal_id: str, password: str, *, ip: str | None = None, user_agent: str = "",
                           device_id: str = "", device_name: str = "", client_id: str = "",
-                          client_name: str = "") -> LoginResult:
+                          client_name: str = "", start_session: SessionStart | None = None) -> LoginResult:
     """The first factor. Five wrong passwords in a row lock the account for
     ``DANCU_EID_LOCK_MINUTES`` — counted before each hash, so parallel guesses get no more (see
     above). With ``device_id`` (the mobile app) the account's device binding applies: the first
-    device is bound at activation; another device gets an OTP challenge."""
+    device is bound at activation; another device gets an OTP challenge. Without it (the web),
+    ``start_session`` is called once the password is right, and the row of the session it starts
+    is written with the login's record (a login is recorded exactly when its session exists)."""
     personal_id = (personal_id or "").strip()
     log = {"ip": ip, "user_agent": user_agent, "device_id": device_id, "client_id": client_id,
            "client_name": client_name}
@@ -725,7 +743,7 @@ def authenticate_password(personal_id: str, password: str, *, ip: str | None = N
         return _record_failure(account, now, log)
     new_hash = hash_password(password) if needs_rehash(account.password_hash) else None
     if not device_id:
-        return _login_success(account, new_hash, now, log)
+        return _login_success(account, new_hash, now, log, start_session)
     with transaction.atomic():
         EidAccount.objects.filter(pk=account.pk).update(**_clear_failures(account, new_hash))
         active = Device.objects.filter(account=account, released_at__isnull=True).first()

@@ -9,11 +9,13 @@ step-up or a fresh login (``max_age``, ``prompt=login``) is needed.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth import login, logout
 from django.http import HttpRequest
 
+from dancu.core.session_store import NewRow
 from dancu.eid import assurance
 from dancu.eid.models import AccountStatus, EidAccount
 from dancu.eid.receivers import CITIZEN_LOGIN
@@ -49,6 +51,19 @@ def establish(request: HttpRequest, account: EidAccount, methods: list[str]) -> 
     data = {"account": account.pk, "methods": sorted(set(methods)), "auth_time": int(time.time())}
     request.session[SESSION_KEY] = data
     return EidSession(account, data["methods"], data["auth_time"])
+
+
+def starter(request: HttpRequest) -> Callable[[EidAccount, list[str]], NewRow | None]:
+    """``start_session`` for ``services.authenticate_password``: once the password is right, the
+    session is established (as ``establish``) and its row handed to the service, which writes it
+    with the login's record; the response's save then has nothing left to write."""
+
+    def start(account: EidAccount, methods: list[str]) -> NewRow | None:
+        establish(request, account, methods)
+        new_row = getattr(request.session, "new_row", None)  # another SESSION_ENGINE: saved as usual
+        return new_row() if new_row is not None else None
+
+    return start
 
 
 def add_methods(request: HttpRequest, methods: list[str]) -> None:

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -182,11 +182,9 @@ def login(request: HttpRequest) -> HttpResponse:
         result = services.authenticate_password(
             cd["personal_id"], cd["password"], ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""), client_id=client_id,
-            client_name=client_name)
+            client_name=client_name, start_session=sessions.starter(request))
         if result.ok:
-            assert result.account is not None
-            sessions.establish(request, result.account, result.methods)
-            return redirect(next_url)
+            return HttpResponseRedirect(next_url)  # a local URL already (no reverse() attempt)
         form.add_error(None, _login_error(result))
     return _render(request, "eid/login.html", {"form": form, "next": next_url, "client_name": client_name})
 
