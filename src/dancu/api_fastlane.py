@@ -37,7 +37,6 @@ from django.conf import settings
 from django.core import signals
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
-from django.db import connection
 
 from dancu.core.errors import DomainError
 
@@ -85,11 +84,9 @@ class LookupFastLane:
         to let Django answer."""
         # Same connection life cycle as Django's handler: request_started / request_finished
         # run close_old_connections (CONN_MAX_AGE, health checks, broken connections).
+        # The health check included: on PostgreSQL it polls the socket (``dancu.core.postgresql``),
+        # no round trip.
         signals.request_started.send(sender=self.__class__, environ=environ)
-        # One exception: no CONN_HEALTH_CHECKS probe (a SELECT 1 round trip per request). A dead
-        # persistent connection makes the look-up fail instead; request_finished then closes it
-        # (errors_occurred) and Django answers on a fresh connection after its own check.
-        connection.health_check_done = True
         try:
             if personal_id is None:
                 return self._token(environ)

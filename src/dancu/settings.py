@@ -118,6 +118,8 @@ def _database() -> dict:
     else:
         db.setdefault("OPTIONS", {})
         db["CONN_HEALTH_CHECKS"] = True
+        if db["ENGINE"] == "django.db.backends.postgresql":
+            db["ENGINE"] = "dancu.core.postgresql"  # Django's, with a health check without a round trip
     test_name = os.environ.get("DANCU_TEST_DB_NAME") or None
     if test_name is None and db["ENGINE"] == "django.db.backends.sqlite3":
         # A file, not Django's shared in-memory database: WAL and real locking behave as in
