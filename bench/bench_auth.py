@@ -72,6 +72,15 @@ end
 """
 
 
+def login_lua(accounts: Path, threads: int) -> str:
+    """wrk's script for web-form password logins over the accounts' file (ID number first)."""
+    return THREADED % {"file": accounts, "threads": threads, "body": (
+        'local pid = string.match(item, "^(%d+)|")\n'
+        '  return wrk.format("POST", "/eid/login/", {["Content-Type"] = '
+        '"application/x-www-form-urlencoded", ["Cookie"] = "csrftoken=' + CSRF + '"}, '
+        '"csrfmiddlewaretoken=' + CSRF + '&personal_id=" .. pid .. "&password=' + PASSWORD + '")')}
+
+
 def _lua(work: Path, name: str, text: str) -> Path:
     path = work / f"{name}.lua"
     path.write_text(text + DONE)
@@ -217,7 +226,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--duration", type=int, default=15)
     p.add_argument("--reuse", action="store_true", help="keep the database as it is")
-    p.add_argument("--pairs", type=int, default=4,
+    p.add_argument("--pairs", type=int, default=8,
                    help="login vs hash-alone: alternating pairs of short runs (the overhead is their median)")
     p.add_argument("--only", default="", help="comma-separated runs: client_credentials,refresh,login,"
                                               "ekyc,introspect (default: all)")
@@ -271,11 +280,7 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
                  '"application/x-www-form-urlencoded", ["Authorization"] = "Basic ' + rp_basic + '"}, '
                  '"grant_type=refresh_token&refresh_token=" .. item)')}),
             ("login", "password login POST /eid/login/ (Argon2id)", args.login_connections, "/",
-             THREADED % {"file": work / "accounts.txt", "threads": args.threads, "body": (
-                 'local pid = string.match(item, "^(%d+)|")\n'
-                 '  return wrk.format("POST", "/eid/login/", {["Content-Type"] = '
-                 '"application/x-www-form-urlencoded", ["Cookie"] = "csrftoken=' + CSRF + '"}, '
-                 '"csrfmiddlewaretoken=' + CSRF + '&personal_id=" .. pid .. "&password=' + PASSWORD + '")')}),
+             login_lua(work / "accounts.txt", args.threads)),
             ("ekyc", "eKYC POST /api/v1/ekyc/verify", args.connections, "/",
              THREADED % {"file": work / "accounts.txt", "threads": args.threads, "body": (
                  'local pid, name, birth = string.match(item, "^(%d+)|(.-)|(.+)$")\n'
