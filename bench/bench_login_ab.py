@@ -24,6 +24,7 @@ on that schema (a commit before an additive migration does).
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -103,6 +104,7 @@ def main() -> None:
             common._stop(server)
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
                        check=False, capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
 
     def med(name: str, key: str) -> float:
         return statistics.median(r[key] for r in runs[name])

@@ -64,6 +64,55 @@ def test_a_connection_the_server_closed_is_found_unusable() -> None:
         connection.close()
 
 
+def test_data_waiting_on_a_healthy_connection_is_settled_by_asking_the_server() -> None:
+    """A notification waiting on the socket is not an end: SELECT 1 decides, and it answers."""
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.execute("LISTEN dancu_health")
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("NOTIFY dancu_health, 'x'")
+    finally:
+        other.close()
+    assert select.select([raw.fileno()], [], [], 2)[0], "the notification did not arrive"
+    assert connection.is_usable() is True
+    raw.execute("UNLISTEN *")
+
+
+def test_a_failed_transaction_is_not_usable() -> None:
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.execute("BEGIN")
+    with pytest.raises(Exception, match="division by zero"):
+        raw.execute("SELECT 1 / 0")
+    try:
+        assert connection.is_usable() is False
+    finally:
+        raw.rollback()
+    assert connection.is_usable() is True
+
+
+def test_a_descriptor_above_1024_is_checked_too(monkeypatch) -> None:
+    """A busy worker can hold more than 1024 descriptors (select() refuses those; poll() not)."""
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip("the descriptor limit is below 2048")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))
+    connection.ensure_connection()
+    raw = connection.connection
+    high = os.dup2(raw.fileno(), 2000)  # the same socket under a descriptor select() cannot take
+    try:
+        monkeypatch.setattr(type(raw), "fileno", lambda self: high)
+        assert connection.is_usable() is True
+    finally:
+        os.close(high)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 def _served(path: str) -> int:
     """A request through Django's WSGI handler as a server runs it (request_started and
     request_finished manage the connection; Django's test client turns that off)."""

@@ -53,6 +53,7 @@ class NewRow:
     session_data: str
     expire_date: dt.datetime
     store: SessionStore = field(repr=False, compare=False)
+    snapshot: bytes = field(repr=False, compare=False, default=b"")  # the data as encoded
 
     def params(self) -> dict[str, object]:
         return {"session_key": self.session_key, "session_data": self.session_data,
@@ -65,7 +66,7 @@ class NewRow:
 
     def written(self) -> None:
         """The caller's statement or transaction committed with this row in it."""
-        self.store._written = (self.session_key, self.store._snapshot())
+        self.store._written = (self.session_key, self.snapshot)
 
 
 class SessionStore(DbSessionStore):
@@ -96,12 +97,16 @@ class SessionStore(DbSessionStore):
         return self.serializer().dumps(self._get_session(no_load=True))
 
     def new_row(self) -> NewRow:
-        """This session under a new key, encoded, for a caller to INSERT with its own record
-        (then ``row.written()``). The key is drawn without a look-up, as for ``save``; a duplicate
-        (1 in 2^160) fails the caller's statement."""
+        """This session (which has no key yet: new, or after ``cycle_key``) under a new key,
+        encoded, for a caller to INSERT with its own record (then ``row.written()``). The key is
+        drawn without a look-up, as for ``save``; a duplicate (1 in 2^160) fails the caller's
+        statement."""
+        if self._session_key is not None:  # a row of its own exists: cycle_key() first
+            raise ValueError("new_row() is for a session without a key (after cycle_key)")
         self._session_key = self._get_new_session_key()
-        return NewRow(self._session_key, self.encode(self._get_session(no_load=True)),
-                      self.get_expiry_date(), self)
+        data = self._get_session(no_load=True)
+        return NewRow(self._session_key, self.encode(data), self.get_expiry_date(), self,
+                      self.serializer().dumps(data))
 
     def save(self, must_create: bool = False) -> None:
         if (self._written is not None and not must_create and self._written[0] == self.session_key

@@ -45,8 +45,11 @@ class EidSession:
 
 
 def establish(request: HttpRequest, account: EidAccount, methods: list[str]) -> EidSession:
-    """After a successful first factor: a new session (new key: no fixation) for the account."""
+    """After a successful first factor: a new session (new key: no fixation) for the account.
+    The key changes at every login — also when the same citizen logs in again (``prompt=login``,
+    ``max_age``), where Django's ``login()`` would keep it: the earlier key stops working."""
     setattr(account.user, CITIZEN_LOGIN, True)  # the login is a LoginEvent; no last_login UPDATE
+    request.session.cycle_key()  # the old row deleted; the data (e.g. a pending ?next) kept
     login(request, account.user, backend=BACKEND)
     data = {"account": account.pk, "methods": sorted(set(methods)), "auth_time": int(time.time())}
     request.session[SESSION_KEY] = data
