@@ -30,6 +30,16 @@ def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
                                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
+@pytest.fixture(autouse=True)
+def _no_relying_party_names_from_other_tests():
+    """Relying parties' names are cached per process (eid.selectors): each test starts without."""
+    from dancu.eid.selectors import clear_relying_party_names
+
+    clear_relying_party_names()
+    yield
+    clear_relying_party_names()
+
+
 @pytest.fixture
 def geo(db):
     from tests.factories import mini_geo

@@ -324,6 +324,29 @@ def test_login_records_the_client_of_an_authorize_url(client, account) -> None:
     assert LoginEvent.objects.filter(account=account, client_id="portal-123").exists()
 
 
+def test_a_relying_partys_name_is_read_once_per_cache_lifetime(db, monkeypatch) -> None:
+    """The login page and each login from a relying party name it: one query per cache lifetime,
+    a rename shows after it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dancu.eid import selectors
+    from tests.oidc_helpers import make_client
+
+    rp = make_client()
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(selectors._relying_party_names, "clock", lambda: clock["now"])
+    assert selectors.relying_party_name(rp.client_id) == "Bệnh viện Hữu nghị"
+    type(rp.application).objects.filter(pk=rp.application.pk).update(name="Bệnh viện mới")
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.relying_party_name(rp.client_id) == "Bệnh viện Hữu nghị"
+        assert selectors.relying_party_name("no-such-client") == ""
+        assert selectors.relying_party_name("no-such-client") == ""
+    assert len(queries) == 1  # the unknown client, once
+    clock["now"] += 31
+    assert selectors.relying_party_name(rp.client_id) == "Bệnh viện mới"
+
+
 def test_wrong_passwords_then_the_lock(client, account) -> None:
     url = reverse("eid:login")
     for _ in range(4):

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.actor import Actor
+from dancu.accounts.auth import TokenCache, cache_seconds
 from dancu.audit import services as audit
 from dancu.core.errors import OutOfJurisdiction
 from dancu.eid import crypto
@@ -56,11 +57,26 @@ def pending_totp_uri(account: EidAccount) -> tuple[str, str] | None:
     return uri, secret
 
 
+@dataclass(frozen=True)
+class _Named:
+    name: str
+    expires: float
+
+
+# Per process, for the API token cache's lifetime (DANCU_API_TOKEN_CACHE_SECONDS), as the token
+# lane's clients: the login page and every login a relying party sends name it without a query.
+_relying_party_names: TokenCache[_Named] = TokenCache()
+
+
 def relying_party_name(client_id: str) -> str:
     """The name of the OAuth/OIDC client (relying party) with this client_id, when the OAuth
-    provider app is installed; "" otherwise or if unknown."""
+    provider app is installed; "" otherwise or if unknown. A renamed client shows its new name
+    within the cache's lifetime."""
     if not client_id or not apps.is_installed("oauth2_provider"):
         return ""
+    cached = _relying_party_names.get(client_id)
+    if cached is not None:
+        return cached.name
     try:
         from oauth2_provider.models import get_application_model
 
@@ -68,7 +84,12 @@ def relying_party_name(client_id: str) -> str:
                 .values_list("name", flat=True).first())
     except (ImportError, LookupError):  # pragma: no cover - depends on the provider's set-up
         return ""
+    _relying_party_names.put(client_id, _Named(name or "", _relying_party_names.clock() + cache_seconds()))
     return name or ""
+
+
+def clear_relying_party_names() -> None:
+    _relying_party_names.clear()
 
 
 # ---- Officers ----------------------------------------------------------------------------------
