@@ -159,6 +159,22 @@ json.dump({{"cc": [cc.client_id, cc.client_secret], "rp": [rp.client_id, rp.clie
     return json.loads(out.read_text())
 
 
+def set_up(args: argparse.Namespace, prefix: str) -> tuple[dict[str, str], Path, dict]:
+    """The registry (``--database-url``, ``--citizens``, ``--reuse``), the server's environment
+    with a signing key, the fixtures (``--accounts``, ``--refresh-tokens``) in a new work folder
+    and the accounts' file (``accounts.txt``) there: (env, work, fixtures)."""
+    from _common import prepare_registry
+
+    prepare_registry(args.database_url, args.citizens, getattr(args, "reuse", False))
+    env = common._server_env(args.database_url)
+    common._signing_key(env)
+    common._dancu(env, "migrate", "--noinput", "-v0")
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    fx = _prepare(env, args, work)
+    (work / "accounts.txt").write_text("\n".join("|".join(a) for a in fx["accounts"]) + "\n")
+    return env, work, fx
+
+
 def _measured(pgid: int, url: str, script: Path, threads: int, connections: int, seconds: int) -> dict:
     """wrk's summary plus the CPU the server (its process group) and PostgreSQL spent,
     per request."""
@@ -234,20 +250,12 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (apt-get install wrk)")
 
-    from _common import prepare_registry
-
-    prepare_registry(args.database_url, args.citizens, args.reuse)
-    env = common._server_env(args.database_url)
-    common._signing_key(env)
-    common._dancu(env, "migrate", "--noinput", "-v0")
-    work = Path(tempfile.mkdtemp(prefix="dancu-bench-auth-"))
-    fx = _prepare(env, args, work)
+    env, work, fx = set_up(args, "dancu-bench-auth-")
     import base64
 
     cc_basic = base64.b64encode(":".join(fx["cc"]).encode()).decode()
     rp_basic = base64.b64encode(":".join(fx["rp"]).encode()).decode()
     (work / "refresh.txt").write_text("\n".join(fx["refresh"]) + "\n")
-    (work / "accounts.txt").write_text("\n".join("|".join(a) for a in fx["accounts"]) + "\n")
 
     port = common._free_port()
     server = common._start_server(env, "dancu.wsgi:application", args.workers, port, work,

@@ -28,13 +28,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_auth  # the fixtures, the login script and the per-run CPU readings
-from _common import prepare_registry
 
 common = bench_auth.common
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,13 +58,8 @@ def main() -> None:
     common.add_server_arguments(p)
     args = p.parse_args()
 
-    prepare_registry(args.database_url, args.citizens, False)
-    env = common._server_env(args.database_url)
-    common._signing_key(env)
-    common._dancu(env, "migrate", "--noinput", "-v0")
-    work = Path(tempfile.mkdtemp(prefix="dancu-bench-ab-"))
-    fx = bench_auth._prepare(env, argparse.Namespace(accounts=args.accounts, refresh_tokens=0), work)
-    (work / "accounts.txt").write_text("\n".join("|".join(a) for a in fx["accounts"]) + "\n")
+    args.refresh_tokens = 0
+    env, work, _fx = bench_auth.set_up(args, "dancu-bench-ab-")
     script = bench_auth._lua(work, "login", bench_auth.login_lua(work / "accounts.txt", args.threads))
 
     tree = work / "baseline"

@@ -53,7 +53,7 @@ class NewRow:
     session_data: str
     expire_date: dt.datetime
     store: SessionStore = field(repr=False, compare=False)
-    snapshot: bytes = field(repr=False, compare=False, default=b"")  # the data as encoded
+    snapshot: bytes = field(repr=False, compare=False)  # the data as encoded
 
     def params(self) -> dict[str, object]:
         return {"session_key": self.session_key, "session_data": self.session_data,
@@ -104,9 +104,8 @@ class SessionStore(DbSessionStore):
         if self._session_key is not None:  # a row of its own exists: cycle_key() first
             raise ValueError("new_row() is for a session without a key (after cycle_key)")
         self._session_key = self._get_new_session_key()
-        data = self._get_session(no_load=True)
-        return NewRow(self._session_key, self.encode(data), self.get_expiry_date(), self,
-                      self.serializer().dumps(data))
+        return NewRow(self._session_key, self.encode(self._get_session(no_load=True)),
+                      self.get_expiry_date(), self, self._snapshot())
 
     def save(self, must_create: bool = False) -> None:
         if (self._written is not None and not must_create and self._written[0] == self.session_key

@@ -685,7 +685,7 @@ def _success_sql(with_session: bool) -> str:
 
 # Starts the web session of a successful login (in memory) and returns its row, or None when the
 # session is saved the usual way (``eid.sessions.starter``).
-SessionStart = Callable[[EidAccount, list[str]], "session_store.NewRow | None"]
+SessionStart = Callable[[EidAccount, list[str]], session_store.NewRow | None]
 
 
 def _login_success(account: EidAccount, new_hash: str | None, now: dt.datetime, log: dict,

@@ -9,8 +9,8 @@ step-up or a fresh login (``max_age``, ``prompt=login``) is needed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import login, logout
 from django.http import HttpRequest
@@ -19,6 +19,9 @@ from dancu.core.session_store import NewRow
 from dancu.eid import assurance
 from dancu.eid.models import AccountStatus, EidAccount
 from dancu.eid.receivers import CITIZEN_LOGIN
+
+if TYPE_CHECKING:
+    from dancu.eid.services import SessionStart
 
 SESSION_KEY = "dancu_eid"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -56,7 +59,7 @@ def establish(request: HttpRequest, account: EidAccount, methods: list[str]) -> 
     return EidSession(account, data["methods"], data["auth_time"])
 
 
-def starter(request: HttpRequest) -> Callable[[EidAccount, list[str]], NewRow | None]:
+def starter(request: HttpRequest) -> SessionStart:
     """``start_session`` for ``services.authenticate_password``: once the password is right, the
     session is established (as ``establish``) and its row handed to the service, which writes it
     with the login's record; the response's save then has nothing left to write."""
