@@ -21,8 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.core.errors import DomainError, NotFound
 from dancu.core.text import search_key
+from dancu.geo.codes import COMMUNE, DISTRICT, LEGACY, PROVINCE, V2025, level_of_code
 from dancu.geo.models import AdminUnit
-from dancu.geo.services import COMMUNE, DISTRICT, LEGACY, PROVINCE, V2025, level_of_code
 
 _SYSTEMS = frozenset((LEGACY, V2025))
 _LEVELS = frozenset((PROVINCE, DISTRICT, COMMUNE))
