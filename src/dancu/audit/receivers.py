@@ -1,4 +1,4 @@
-"""What the audit trail records when a context to its left changes something it owns."""
+"""What the audit trail records when a context below it in the map changes something it owns."""
 
 from __future__ import annotations
 
