@@ -16,7 +16,7 @@ from dancu.accounts.signals import account_changed
 from dancu.core.errors import DomainError
 from dancu.geo.models import AdminUnit, CodeSystem, Level
 
-_EXPECTED_LEVEL = {
+_EXPECTED_LEVEL: dict[str, str] = {
     Role.COMMUNE_POLICE: Level.COMMUNE,
     Role.PROVINCE_POLICE: Level.PROVINCE,
 }

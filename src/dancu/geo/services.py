@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from django.db import connection, transaction
-from django.db.models import Count, Model
+from django.db.models import Count, Field, Model
 
 from dancu.core.text import nfc, search_key
 from dancu.geo.codes import COMMUNE, LEGACY, LEVEL_ORDER, PROVINCE, V2025, level_of_code
@@ -262,8 +262,16 @@ def _update_rows(model: type[Model], columns: list[str], rows: list[tuple[Any, .
     well under a second on SQLite and PostgreSQL. Table and column names come from the model.
     """
     qn = connection.ops.quote_name
-    sets = ", ".join(f"{qn(model._meta.get_field(c.removesuffix('_id')).column)} = %s" for c in columns)
-    sql = f"UPDATE {qn(model._meta.db_table)} SET {sets} WHERE {qn(model._meta.pk.column)} = %s"  # noqa: S608
+
+    def column(name: str) -> str:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field) and field.column is not None  # a concrete field of the model
+        return qn(field.column)
+
+    pk = model._meta.pk
+    assert pk is not None
+    sets = ", ".join(f"{column(c.removesuffix('_id'))} = %s" for c in columns)
+    sql = f"UPDATE {qn(model._meta.db_table)} SET {sets} WHERE {column(pk.name)} = %s"  # noqa: S608
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH_SIZE):
             cursor.executemany(sql, rows[start:start + BATCH_SIZE])

@@ -274,7 +274,7 @@ SELECT count(*) FROM new_rt
 """
 
 
-_issuers: dict[tuple[str, str, str], str] = {}
+_issuers: dict[tuple[str | None, str, str], str] = {}
 
 
 def _issuer(request: WSGIRequest) -> str:
