@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pyotp
@@ -341,6 +342,17 @@ def test_level2_enrolment_by_commune_police(hoa, commune_officer) -> None:
     enrolment = Level2Enrolment.objects.get(account=account)
     assert enrolment.place_id == commune_officer.jurisdiction_id and enrolment.device_reference == "ABIS-07"
     assert AuditEvent.objects.filter(action="eid.account.level2", personal_id=hoa.personal_id).exists()
+
+
+def test_level2_enrolment_needs_an_officer_to_record(hoa, commune_officer) -> None:
+    """The enrolment records the officer (a NOT NULL column): an actor with the commune police's
+    role and area but no user (e.g. a system actor) is refused, not failed with an IntegrityError."""
+    level1_account(hoa)
+    nobody = dataclasses.replace(commune_officer, user_id=None)
+    with pytest.raises(OutOfJurisdiction):
+        eid.enrol_level2(nobody, hoa.personal_id, card_checked=True, device_reference="ABIS-07",
+                         capture_reference="CAP-2026-0002", phone="0912000111")
+    assert not Level2Enrolment.objects.exists()
 
 
 def test_level2_rules(geo, hoa, commune_officer, province_officer) -> None:

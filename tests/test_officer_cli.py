@@ -135,3 +135,29 @@ def test_a_subcommand_is_required(geo) -> None:
         run()
     with pytest.raises(CommandError):
         run("token")
+
+
+def test_account_and_its_audit_event_commit_together(geo, monkeypatch) -> None:
+    """accounts.services audits in its own transaction (through accounts.signals): an audit
+    write that fails leaves no account, no token and no revocation behind."""
+    def fail(*args, **kwargs):
+        raise RuntimeError("audit unavailable")
+
+    monkeypatch.setattr(AuditEvent.objects, "create", fail)
+    with pytest.raises(RuntimeError):
+        run("create", "svc.c", "--role", "service")
+    assert not get_user_model().objects.filter(username="svc.c").exists()
+    monkeypatch.undo()
+
+    run("create", "svc.c", "--role", "service")
+    monkeypatch.setattr(AuditEvent.objects, "create", fail)
+    with pytest.raises(RuntimeError):
+        run("token", "create", "svc.c", "--name", "x")
+    assert not ApiToken.objects.exists()
+    monkeypatch.undo()
+
+    run("token", "create", "svc.c", "--name", "x")
+    monkeypatch.setattr(AuditEvent.objects, "create", fail)
+    with pytest.raises(RuntimeError):
+        run("token", "revoke", str(ApiToken.objects.get().pk))
+    assert ApiToken.objects.get().revoked_at is None

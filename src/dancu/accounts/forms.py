@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from dancu.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class OfficerLoginForm(AuthenticationForm):
@@ -24,7 +29,7 @@ class OfficerLoginForm(AuthenticationForm):
         "not_officer": _("Tài khoản này không phải tài khoản cán bộ; không được dùng trang quản lý dân cư."),
     }
 
-    def confirm_login_allowed(self, user) -> None:  # type: ignore[no-untyped-def]
+    def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
         if getattr(user, "officer", None) is None:
             raise forms.ValidationError(self.error_messages["not_officer"], code="not_officer")

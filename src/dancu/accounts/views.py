@@ -14,6 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
@@ -21,7 +22,7 @@ from dancu.accounts.forms import OfficerLoginForm
 from dancu.accounts.services import actor_for_profile
 from dancu.core.net import client_ip
 
-ViewFunc = Callable[..., HttpResponse]
+ViewFunc = Callable[..., HttpResponseBase]  # also streamed responses (CSV exports)
 
 
 def officer_profile(request: HttpRequest) -> Any | None:
@@ -48,7 +49,7 @@ def officer_required(view: ViewFunc) -> ViewFunc:
     page; signed-in users without an officer profile get a 403 page saying so."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         profile = officer_profile(request)

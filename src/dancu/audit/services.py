@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
 from dancu.accounts.actor import Actor
 from dancu.audit.models import AuditEvent
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
+
 
 def record(actor: Actor, action: str, *, subject_type: str = "", subject_id: Any = "",
            personal_id: str = "", before: dict | None = None, after: dict | None = None,
-           reason: str = "", details: dict | None = None) -> AuditEvent:
+           reason: str | StrPromise = "", details: dict | None = None) -> AuditEvent:
     """One event: who (actor), what (action on subject), when (now), why (reason)."""
     return AuditEvent.objects.create(details=details, **event_fields(
         actor, action, subject_type, subject_id, personal_id, before, after, reason))
@@ -29,7 +32,7 @@ def record_many(actor: Actor, action: str, personal_ids: Iterable[str], *,
 
 
 def event_fields(actor: Actor, action: str, subject_type: str, subject_id: Any, personal_id: str,
-                 before: dict | None, after: dict | None, reason: str) -> dict[str, Any]:
+                 before: dict | None, after: dict | None, reason: str | StrPromise) -> dict[str, Any]:
     """The column values of one event. Public for the one hot path that writes its event in the
     same SQL statement as the read (population.selectors.lookup_citizen_document)."""
     return {
@@ -39,7 +42,7 @@ def event_fields(actor: Actor, action: str, subject_type: str, subject_id: Any, 
         "action": action,
         "source": actor.source,
         "source_ref": actor.source_ref[:120],
-        "reason": (reason or "")[:500],
+        "reason": str(reason or "")[:500],
         "subject_type": subject_type,
         "subject_id": str(subject_id)[:40],
         "personal_id": personal_id or "",

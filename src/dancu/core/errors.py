@@ -8,13 +8,16 @@ caller's language.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
 
 
 @dataclass(frozen=True)
 class FieldError:
     code: str
-    message: str
+    message: str | StrPromise
     field: str | None = None
 
     def as_dict(self) -> dict[str, Any]:

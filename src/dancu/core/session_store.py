@@ -78,7 +78,7 @@ class SessionStore(DbSessionStore):
         return base64.b32encode(secrets.token_bytes(20)).decode("ascii").lower()
 
     def cycle_key(self) -> None:
-        data = self._session
+        data = self._session  # type: ignore[attr-defined]  # SessionBase's; not in django-stubs
         key = self.session_key
         self._session_key = None  # a new key, drawn when the session is saved (one INSERT)
         self._session_cache = data
@@ -94,7 +94,7 @@ class SessionStore(DbSessionStore):
         self.model.objects.filter(session_key=session_key).delete()
 
     def _snapshot(self) -> bytes:
-        return self.serializer().dumps(self._get_session(no_load=True))
+        return self.serializer().dumps(self._get_session(no_load=True))  # type: ignore[attr-defined]  # see above
 
     def new_row(self) -> NewRow:
         """This session (which has no key yet: new, or after ``cycle_key``) under a new key,
@@ -104,7 +104,7 @@ class SessionStore(DbSessionStore):
         if self._session_key is not None:  # a row of its own exists: cycle_key() first
             raise ValueError("new_row() is for a session without a key (after cycle_key)")
         self._session_key = self._get_new_session_key()
-        return NewRow(self._session_key, self.encode(self._get_session(no_load=True)),
+        return NewRow(self._session_key, self.encode(self._get_session(no_load=True)),  # type: ignore[attr-defined]
                       self.get_expiry_date(), self, self._snapshot())
 
     def save(self, must_create: bool = False) -> None:
@@ -112,7 +112,7 @@ class SessionStore(DbSessionStore):
                 and self._written[1] == self._snapshot()):
             return  # its row, as it is now, was written with the caller's record
         if must_create and self.session_key is not None:
-            obj = self.create_model_instance(self._get_session(no_load=True))
+            obj = self.create_model_instance(self._get_session(no_load=True))  # type: ignore[attr-defined]
             using = router.db_for_write(self.model, instance=obj)
             if connections[using].get_autocommit():
                 try:

@@ -42,7 +42,8 @@ class _NewPasswordForm(forms.Form):
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("password") and data.get("password2") and data["password"] != data["password2"]:
             self.add_error("password2", _("Hai mật khẩu không giống nhau."))
         return data

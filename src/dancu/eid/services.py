@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, wraps
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import pyotp
 from django.conf import settings
@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -59,8 +59,12 @@ from dancu.eid.sms import SmsError, send_sms
 from dancu.population import domain as id_domain
 from dancu.population.selectors import check_identity
 
+if TYPE_CHECKING:
+    from dancu.population.models import Citizen
+
 P = ParamSpec("P")
 R = TypeVar("R")
+_M = TypeVar("_M", bound=Model)
 
 MAX_FAILED_LOGINS = 5
 OTP_DIGITS = 6
@@ -116,13 +120,13 @@ def _clean_personal_id(raw: str) -> str:
 # Citizens' passwords: at least 8 characters (NIST SP 800-63B), not a common password, not only
 # digits. (Officers' console passwords follow AUTH_PASSWORD_VALIDATORS: 10 characters.)
 CITIZEN_PASSWORD_MIN_LENGTH = 8
-_CITIZEN_PASSWORD_VALIDATORS = [
+_CITIZEN_PASSWORD_VALIDATORS: list[Any] = [  # django-stubs' PasswordValidator is stub-only
     CommonPasswordValidator(),
     NumericPasswordValidator(),
 ]
 
 
-def _clean_password(password: str, user: object | None = None) -> str:
+def _clean_password(password: str, user: Any = None) -> str:
     if len(password or "") < CITIZEN_PASSWORD_MIN_LENGTH:
         raise DomainError("E_PASSWORD_WEAK", _("Mật khẩu cần ít nhất 8 ký tự."), "password")
     try:
@@ -384,12 +388,12 @@ def _confirm_level1(application_id: int, challenge_id: int, otp: str, password_h
     return account
 
 
-def _create_account(citizen: object, *, level: int, phone: str, email: str = "",
+def _create_account(citizen: Citizen, *, level: int, phone: str, email: str = "",
                     portrait: tuple[str, str] = ("", ""), password_hash: str = "",
                     guardian: EidAccount | None = None) -> EidAccount:
     User = get_user_model()
     now = timezone.now()
-    personal_id = citizen.personal_id  # type: ignore[attr-defined]
+    personal_id = citizen.personal_id
     user = User(username=f"eid-{personal_id}", is_staff=False, is_superuser=False)
     user.set_unusable_password()
     try:
@@ -422,7 +426,7 @@ def enrol_level2(actor: Actor, personal_id: str, *, card_checked: bool, device_r
     station's devices: the account is raised to level 2 (or made at level 2, to be activated by
     the person with an OTP to set a password)."""
     actor.require_write()
-    if actor.role != "commune_police" or actor.jurisdiction_id is None:
+    if actor.role != "commune_police" or actor.jurisdiction_id is None or actor.user_id is None:
         raise OutOfJurisdiction("E_ROLE_COMMUNE_POLICE",
                                 _("Chỉ công an cấp xã thu nhận hồ sơ định danh điện tử mức 2."))
     if not card_checked:
@@ -554,7 +558,7 @@ def _login_event_fields(*, ip: str | None = None, user_agent: str = "", device_i
 
 
 def _login_event(account: EidAccount, outcome: str, *, methods: list[str] | None = None, acr: str = "",
-                 **log: str | None) -> None:
+                 **log: Any) -> None:
     LoginEvent.objects.create(account=account, at=timezone.now(), outcome=outcome,
                               methods=" ".join(methods or []), acr=acr, **_login_event_fields(**log))
 
@@ -583,16 +587,16 @@ def _credentials_error() -> DomainError:
 # wrong one leaves its count and, at the limit, locks the account. An attempt whose process died
 # mid-hash stays counted as a failure (pessimistic).
 
-def _account_columns(alias: str, model: type) -> list[str]:
+def _account_columns(alias: str, model: type[Model]) -> list[str]:
     return [f"{alias}.{f.column}" for f in model._meta.concrete_fields]
 
 
 @cache
-def _attnames(model: type) -> list[str]:
+def _attnames(model: type[Model]) -> list[str]:
     return [f.attname for f in model._meta.concrete_fields]
 
 
-def _from_row(model: type, row: tuple | list) -> object:
+def _from_row(model: type[_M], row: tuple | list) -> _M:
     return model.from_db(connection.alias, _attnames(model), list(row))
 
 
@@ -620,7 +624,7 @@ def _take_attempt(personal_id: str, now: dt.datetime) -> EidAccount | None:
         n = len(EidAccount._meta.concrete_fields)
         account = _from_row(EidAccount, row[:n])
         account.user = _from_row(get_user_model(), row[n:])
-        return account  # type: ignore[return-value]
+        return account
     with transaction.atomic():  # the UPDATE's row lock (SQLite: its write lock) until the read
         taken = (EidAccount.objects.filter(personal_id=personal_id, status=AccountStatus.ACTIVE,
                                            failed_logins__lt=MAX_FAILED_LOGINS)
@@ -733,7 +737,7 @@ def authenticate_password(personal_id: str, password: str, *, ip: str | None = N
     ``start_session`` is called once the password is right, and the row of the session it starts
     is written with the login's record (a login is recorded exactly when its session exists)."""
     personal_id = (personal_id or "").strip()
-    log = {"ip": ip, "user_agent": user_agent, "device_id": device_id, "client_id": client_id,
+    log: dict[str, Any] = {"ip": ip, "user_agent": user_agent, "device_id": device_id, "client_id": client_id,
            "client_name": client_name}
     now = timezone.now()
     account = _take_attempt(personal_id, now)
@@ -767,6 +771,7 @@ def confirm_new_device(challenge_id: int, otp: str, *, ip: str | None = None) ->
     try:
         with transaction.atomic():
             challenge = _consume_otp(challenge_id, otp, OtpPurpose.NEW_DEVICE)
+            assert challenge.account_id is not None  # a new device's code is sent for an account
             account = EidAccount.objects.select_for_update().get(pk=challenge.account_id)
             blocked = _blocked_error(account)
             if blocked is not None:
@@ -807,6 +812,7 @@ def complete_recovery(challenge_id: int, otp: str, new_password: str, *, ip: str
     try:
         with transaction.atomic():
             challenge = _consume_otp(challenge_id, otp, OtpPurpose.RECOVERY)
+            assert challenge.account_id is not None  # a recovery code is sent for an account
             account = EidAccount.objects.select_for_update().get(pk=challenge.account_id)
             blocked = _blocked_error(account)
             if blocked is not None:

@@ -54,9 +54,10 @@ def establish(request: HttpRequest, account: EidAccount, methods: list[str]) -> 
     setattr(account.user, CITIZEN_LOGIN, True)  # the login is a LoginEvent; no last_login UPDATE
     request.session.cycle_key()  # the old row deleted; the data (e.g. a pending ?next) kept
     login(request, account.user, backend=BACKEND)
-    data = {"account": account.pk, "methods": sorted(set(methods)), "auth_time": int(time.time())}
-    request.session[SESSION_KEY] = data
-    return EidSession(account, data["methods"], data["auth_time"])
+    session = EidSession(account, sorted(set(methods)), int(time.time()))
+    request.session[SESSION_KEY] = {"account": account.pk, "methods": session.methods,
+                                    "auth_time": session.auth_time}
+    return session
 
 
 def starter(request: HttpRequest) -> SessionStart:

@@ -72,7 +72,7 @@ class HttpGatewayBackend:
             raise SmsError(str(exc)[:300]) from exc
 
 
-BACKENDS = {"outbox": OutboxBackend, "http": HttpGatewayBackend}
+BACKENDS: dict[str, type[SmsBackend]] = {"outbox": OutboxBackend, "http": HttpGatewayBackend}
 
 
 def backend() -> SmsBackend:

@@ -21,8 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.core.errors import DomainError, NotFound
 from dancu.core.text import search_key
+from dancu.geo.codes import COMMUNE, DISTRICT, LEGACY, PROVINCE, V2025, level_of_code
 from dancu.geo.models import AdminUnit
-from dancu.geo.services import COMMUNE, DISTRICT, LEGACY, PROVINCE, V2025, level_of_code
 
 _SYSTEMS = frozenset((LEGACY, V2025))
 _LEVELS = frozenset((PROVINCE, DISTRICT, COMMUNE))
@@ -143,10 +143,11 @@ def unit_choices_2025_communes(province: AdminUnit | str | None = None) -> list[
             if province is None:
                 return []
         qs = qs.filter(province=province)
-    units = sorted(qs, key=lambda u: (u.province.code, search_key(u.short_name), u.code))
+    units = sorted(qs, key=lambda u: (u.province.code if u.province else "", search_key(u.short_name),
+                                      u.code))
     if province is not None:
         return [(u.qualified_code, u.name) for u in units]
-    return [(u.qualified_code, f"{u.name}, {u.province.short_name}") for u in units]
+    return [(u.qualified_code, f"{u.name}, {u.province.short_name if u.province else ''}") for u in units]
 
 
 def province_for_id_code(id_code: str, *, field: str | None = None) -> AdminUnit:

@@ -6,7 +6,7 @@ The data come from the committed files of ``geo/data/`` (``admin_units.csv.gz``,
 is never imported at runtime. See ``docs/admin-units.md``.
 
 Within one code system the length of a code gives its level: province 2 digits, legacy
-district 3 digits, commune 5 digits.
+district 3 digits, commune 5 digits (``geo.codes``).
 """
 
 from __future__ import annotations
@@ -24,36 +24,22 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from django.db import connection, transaction
-from django.db.models import Count, Model
+from django.db.models import Count, Field, Model
 
 from dancu.core.text import nfc, search_key
-from dancu.geo.models import AdminUnit, CodeSystem, Level, UnitConversion
+from dancu.geo.codes import COMMUNE, LEGACY, LEVEL_ORDER, PROVINCE, V2025, level_of_code
+from dancu.geo.models import AdminUnit, UnitConversion
+from dancu.geo.selectors import unit_by_pk
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 UNITS_FILE = "admin_units.csv.gz"
 CONVERSIONS_FILE = "unit_conversions.csv.gz"
 PROVENANCE_FILE = "admin_units.provenance.json"
 BATCH_SIZE = 1000
-# Plain strings (the values of CodeSystem and Level) so that type checkers without the Django
-# plugin see ``str`` rather than the TextChoices member tuples.
-LEGACY: str = "legacy"
-V2025: str = "2025"
-PROVINCE: str = "province"
-DISTRICT: str = "district"
-COMMUNE: str = "commune"
-LEVEL_OF_CODE_LENGTH: dict[int, str] = {2: PROVINCE, 3: DISTRICT, 5: COMMUNE}
-_LEVEL_ORDER = (PROVINCE, DISTRICT, COMMUNE)
-if {LEGACY, V2025} != set(CodeSystem.values) or set(_LEVEL_ORDER) != set(Level.values):
-    raise ImportError("dancu.geo.services: code system / level constants out of step with the models")
 _DATA_FIELDS = ("name", "short_name", "unit_type", "search_key", "id_number_code")
 
 UnitKey = tuple[str, str, str]  # (code_system, level, code)
 Say = Callable[[str], None]
-
-
-def level_of_code(code: str) -> str | None:
-    """``"01"`` → province, ``"001"`` → district, ``"00001"`` → commune; None for other lengths."""
-    return LEVEL_OF_CODE_LENGTH.get(len(code)) if code.isascii() and code.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -154,8 +140,6 @@ def load_admin_units(*, stdout: TextIO | None = None, force: bool = False,
     ``units_extra``); conversions absent from the files are deleted. One transaction.
     ``data_dir`` is for tests; the default is the committed ``geo/data/``.
     """
-    from dancu.geo.selectors import unit_by_pk
-
     unit_by_pk.cache_clear()
     data = read_data_file(data_dir)
 
@@ -200,12 +184,12 @@ def _load_units(data: AdminUnitData, result: dict[str, int], say: Say) -> dict[U
     }
     ids: dict[UnitKey, int] = {key: row["id"] for key, row in existing.items()}
     file_keys: set[UnitKey] = set()
-    by_level: dict[str, list[UnitRow]] = {level: [] for level in _LEVEL_ORDER}
+    by_level: dict[str, list[UnitRow]] = {level: [] for level in LEVEL_ORDER}
     for unit in data.units:
         by_level[unit.level].append(unit)
         file_keys.add(unit.key)
 
-    for level in _LEVEL_ORDER:
+    for level in LEVEL_ORDER:
         new: list[AdminUnit] = []
         changed: list[tuple[Any, ...]] = []
         for unit in by_level[level]:
@@ -278,8 +262,16 @@ def _update_rows(model: type[Model], columns: list[str], rows: list[tuple[Any, .
     well under a second on SQLite and PostgreSQL. Table and column names come from the model.
     """
     qn = connection.ops.quote_name
-    sets = ", ".join(f"{qn(model._meta.get_field(c.removesuffix('_id')).column)} = %s" for c in columns)
-    sql = f"UPDATE {qn(model._meta.db_table)} SET {sets} WHERE {qn(model._meta.pk.column)} = %s"  # noqa: S608
+
+    def column(name: str) -> str:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field) and field.column is not None  # a concrete field of the model
+        return qn(field.column)
+
+    pk = model._meta.pk
+    assert pk is not None
+    sets = ", ".join(f"{column(c.removesuffix('_id'))} = %s" for c in columns)
+    sql = f"UPDATE {qn(model._meta.db_table)} SET {sets} WHERE {column(pk.name)} = %s"  # noqa: S608
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH_SIZE):
             cursor.executemany(sql, rows[start:start + BATCH_SIZE])

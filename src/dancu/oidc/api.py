@@ -32,7 +32,7 @@ class VerifyOut(Schema):
 @router.post("/verify", response=VerifyOut, operation_id="ekyc_verify",
              summary="eKYC: does this ID number, name and date of birth match a living person?")
 def verify(request: HttpRequest, body: VerifyIn) -> dict[str, str] | HttpResponse:
-    return {"result": ekyc.verify(request.auth, personal_id=body.personal_id, full_name=body.full_name,
+    return {"result": ekyc.verify(request.auth, personal_id=body.personal_id, full_name=body.full_name,  # type: ignore[attr-defined]
                                   birth_date=body.birth_date, purpose=body.purpose)}
 
 
@@ -88,7 +88,8 @@ def _account(request: HttpRequest) -> Any:
     from dancu.core.errors import OutOfJurisdiction
     from dancu.eid.models import EidAccount
 
-    account = EidAccount.objects.filter(user_id=getattr(request.auth.user, "pk", None)).first()
+    user_id = getattr(request.auth.user, "pk", None)  # type: ignore[attr-defined]  # set by ninja
+    account = EidAccount.objects.filter(user_id=user_id).first() if user_id is not None else None
     if account is None:
         raise OutOfJurisdiction("E_NOT_CITIZEN_TOKEN", _("Mã truy cập không gắn với tài khoản công dân."))
     return account

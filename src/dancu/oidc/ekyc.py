@@ -64,7 +64,7 @@ def _verify(principal: TokenPrincipal, personal_id: str, full_name: str, birth_d
             purpose: str) -> str:
     check = check_identity(personal_id, full_name, birth_date)
     result = {"match": "match", "deceased": "deceased"}.get(check.status, "no_match")
-    if result == "match":
+    if result == "match" and check.citizen is not None:
         status = (EidAccount.objects.filter(citizen_id=check.citizen.pk)
                   .values_list("status", flat=True).first())
         if status is not None and status != AccountStatus.ACTIVE:

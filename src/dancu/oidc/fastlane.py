@@ -274,7 +274,7 @@ SELECT count(*) FROM new_rt
 """
 
 
-_issuers: dict[tuple[str, str, str], str] = {}
+_issuers: dict[tuple[str | None, str, str], str] = {}
 
 
 def _issuer(request: WSGIRequest) -> str:
@@ -364,7 +364,7 @@ def _id_token(client: _Client, user: Any, scopes: list[str], access_token: str, 
     acr, amr, auth_time = context
     token: dict[str, Any] = {
         "aud": client.client_id, "iat": int(time.time()),
-        "at_hash": GrantTypeBase.id_token_hash(None, access_token),  # type: ignore[arg-type]
+        "at_hash": GrantTypeBase.id_token_hash(None, access_token),
         **claims,
         "iss": _issuer(request),
         "exp": int(expires.timestamp()),

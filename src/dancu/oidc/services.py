@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -160,14 +161,14 @@ def create_client(
 # ---- consents ------------------------------------------------------------------------------------
 
 
-def live_consent(user: object, application: object) -> Consent | None:
+def live_consent(user: Any, application: Any) -> Consent | None:
     return Consent.objects.filter(user=user, application=application, revoked_at__isnull=True).first()
 
 
 @transaction.atomic
-def grant_consent(user: object, application: object, scopes: list[str]) -> Consent:
+def grant_consent(user: Any, application: Any, scopes: list[str]) -> Consent:
     """Stores (or widens) the person's consent for this relying party."""
-    agreement = application.agreement  # type: ignore[attr-defined]
+    agreement = application.agreement
     now = timezone.now()
     current = (
         Consent.objects.select_for_update()
@@ -207,7 +208,7 @@ def revoke_tokens(user: object, application: object | None = None) -> int:
 
 
 @transaction.atomic
-def revoke_consent(user: object, consent_id: int, *, actor: Actor) -> Consent:
+def revoke_consent(user: Any, consent_id: int, *, actor: Actor) -> Consent:
     consent = (
         Consent.objects.select_for_update().filter(pk=consent_id, user=user, revoked_at__isnull=True).first()
     )

@@ -6,7 +6,7 @@ services, whose ``DomainError`` fields are shown next to the matching form field
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -61,7 +61,8 @@ def commune_field(jurisdiction: AdminUnit | None, province: str | None, *, requi
     elif province:
         choices = geo.unit_choices_2025_communes(province)
     if choices is not None:
-        blank = [("", _("— chọn xã/phường —"))] if (required is False or len(choices) > 1) else []
+        blank: list[tuple[str, Any]] = ([("", _("— chọn xã/phường —"))]
+                                        if (required is False or len(choices) > 1) else [])
         return forms.ChoiceField(label=label, required=required, choices=blank + choices,
                                  initial=choices[0][0] if len(choices) == 1 else "")
     return forms.CharField(label=label, required=required, max_length=20,
@@ -112,7 +113,8 @@ class SearchForm(forms.Form):
         self.order_fields(["q", "birth_year", "commune", "reason"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if (data.get("q") or "").strip() and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Cần nêu lý do tra cứu."))
         return data
@@ -159,8 +161,8 @@ class CitizenFieldsForm(forms.Form):
     def __init__(self, *args: Any, birth_unit: AdminUnit | None = None,
                  origin_unit: AdminUnit | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["birth_registration_unit"].choices = [("", "—"), *birth_unit_choices(birth_unit)]
-        self.fields["origin_unit"].choices = [("", "—"), *birth_unit_choices(origin_unit)]
+        for name, unit in (("birth_registration_unit", birth_unit), ("origin_unit", origin_unit)):
+            cast(forms.ChoiceField, self.fields[name]).choices = [("", "—"), *birth_unit_choices(unit)]
 
 
 class CitizenCreateForm(CommuneFormMixin, CitizenFieldsForm):
@@ -218,12 +220,12 @@ class CitizenCorrectForm(CitizenFieldsForm):
             "full_name": c.full_name, "birth_date": c.birth_display, "sex": c.sex,
             "ethnicity": c.ethnicity, "religion": c.religion, "nationality": c.nationality,
             "birth_registration_unit": c.birth_registration_unit.qualified_code,
-            "origin_unit": c.origin_unit.qualified_code if c.origin_unit_id else "",
+            "origin_unit": c.origin_unit.qualified_code if c.origin_unit is not None else "",
             "marital_status": c.marital_status, "life_status": c.life_status,
             "death_date": c.death_date, "old_id_number": c.old_id_number or "",
-            "father_id": c.father.personal_id if c.father_id else "",
-            "mother_id": c.mother.personal_id if c.mother_id else "",
-            "spouse_id": c.spouse.personal_id if c.spouse_id else "",
+            "father_id": c.father.personal_id if c.father is not None else "",
+            "mother_id": c.mother.personal_id if c.mother is not None else "",
+            "spouse_id": c.spouse.personal_id if c.spouse is not None else "",
             "expected_version": c.version,
         }
 

@@ -405,7 +405,8 @@ def _taken(info: ProvinceInfo) -> tuple[set[str], set[str], set[str]]:
     for code in codes:
         q |= Q(personal_id__startswith=code)
     ids = set(Citizen.objects.filter(q).values_list("personal_id", flat=True))
-    old = set(Citizen.objects.filter(old_id_number__startswith="1").values_list("old_id_number", flat=True))
+    old = {o for o in Citizen.objects.filter(old_id_number__startswith="1")
+           .values_list("old_id_number", flat=True) if o is not None}
     prefixes = Q()
     for qualified, _name in info.communes:
         prefixes |= Q(number__startswith=qualified.split(":")[1] + "-")

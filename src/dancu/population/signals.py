@@ -1,4 +1,4 @@
-"""Signals by which contexts to the right of population learn of changes to a person, without
+"""Signals by which contexts above population in the map learn of changes to a person, without
 population importing them (the dependency rule of ARCHITECTURE.md).
 
 ``life_status_changed(sender=Citizen, citizen=…, previous=…, actor=…)`` is sent inside the

@@ -125,6 +125,7 @@ def area_context(request: HttpRequest) -> dict[str, Any]:
 @officer_required
 def search(request: HttpRequest) -> HttpResponse:
     profile = officer_profile(request)
+    assert profile is not None  # officer_required
     data = request.GET.copy()
     if "reason" not in data and request.session.get(REASON_SESSION_KEY):
         data["reason"] = request.session[REASON_SESSION_KEY]
@@ -175,9 +176,10 @@ def detail(request: HttpRequest, personal_id: str) -> HttpResponse:
     registrations = list(residence.residence_history(citizen))
     today = timezone.localdate()
     for r in registrations:
-        r.is_active = r.ended_on is None and (r.kind == ResidenceKind.PERMANENT or r.expires_on is None
+        # display attributes for the template (not model fields)
+        r.is_active = r.ended_on is None and (r.kind == ResidenceKind.PERMANENT or r.expires_on is None  # type: ignore[attr-defined]
                                               or r.expires_on >= today)
-        r.end_reason_label = END_REASONS.get(r.end_reason, r.end_reason)
+        r.end_reason_label = END_REASONS.get(r.end_reason, r.end_reason)  # type: ignore[attr-defined]
     ctx = {
         "citizen": citizen, "reason": reason,
         "ethnicity_name": ETHNICITIES.get(citizen.ethnicity, citizen.ethnicity),
@@ -251,6 +253,7 @@ def create(request: HttpRequest) -> HttpResponse:
     if not actor.can_write:
         return forbidden(request, _("Vai trò của bạn chỉ được xem, không được sửa dữ liệu."))
     profile = officer_profile(request)
+    assert profile is not None  # officer_required
     form = CitizenCreateForm(request.POST or None, jurisdiction=profile.jurisdiction,
                              province=province_param(request),
                              initial={"started_on": timezone.localdate()})

@@ -125,7 +125,8 @@ class SearchKey(Func):
     arity = 1
     output_field = CharField()
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+    def as_sql(self, compiler: Any, connection: Any, function: str | None = None,  # Func's signature
+               template: str | None = None, arg_joiner: str | None = None, **extra: Any) -> Any:
         expr: Any = self.source_expressions[0]
         for mark in COMBINING_MARKS:
             expr = Replace(expr, Value(mark), Value(""))

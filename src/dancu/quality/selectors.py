@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -68,7 +68,8 @@ class Scope:
 def _jurisdiction(actor: Actor) -> AdminUnit | None:
     if actor.is_national:
         return None
-    return AdminUnit.objects.select_related("province").get(pk=actor.jurisdiction_id)
+    # not national: a jurisdiction_id
+    return AdminUnit.objects.select_related("province").get(pk=cast(int, actor.jurisdiction_id))
 
 
 def _unit_from_code(qualified: str, field_name: str) -> AdminUnit:
@@ -130,7 +131,7 @@ def _commune_rows_in(model: type[Household] | type[Registration], actor: Actor,
     return qs
 
 
-def _jurisdiction_unit_filter(actor: Actor) -> dict[str, int]:
+def _jurisdiction_unit_filter(actor: Actor) -> dict[str, int | None]:
     if actor.is_national:
         return {}
     if actor.jurisdiction_level == Level.COMMUNE:
@@ -367,7 +368,8 @@ def _detail(check: Check, c: Citizen, today: dt.date) -> str:
         return str(_("Sinh %(year)s; %(parents)s.") % {"year": c.birth_year, "parents": ", ".join(parts)})
     if code == "Q_DEATH_BEFORE_BIRTH":
         return str(_("Sinh %(birth)s, chết %(death)s.") % {"birth": c.birth_display,
-                                                          "death": c.death_date.strftime("%d/%m/%Y")})
+                                                          "death": c.death_date.strftime("%d/%m/%Y")
+                                                          if c.death_date else "—"})
     if code == "Q_OVER_120":
         return str(_("Sinh %(birth)s; %(age)s tuổi trong năm %(year)s.")
                    % {"birth": c.birth_display, "age": today.year - c.birth_year, "year": today.year})

@@ -65,16 +65,16 @@ def _slug(code: str) -> str:
 @officer_required
 def report(request: HttpRequest) -> HttpResponse:
     try:
-        result = selectors.quality_report(request.actor, province=request.GET.get("province") or None)
+        result = selectors.quality_report(request.actor, province=request.GET.get("province") or None)  # type: ignore[attr-defined]
     except DomainError as err:
         return _refused(request, err)
     return render(request, "quality/report.html", {"report": result})
 
 
 @officer_required
-def report_csv(request: HttpRequest) -> HttpResponse:
+def report_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     try:
-        result = selectors.quality_report(request.actor, province=request.GET.get("province") or None,
+        result = selectors.quality_report(request.actor, province=request.GET.get("province") or None,  # type: ignore[attr-defined]
                                           action="quality.report.export")
     except DomainError as err:
         return _refused(request, err)
@@ -85,7 +85,7 @@ def report_csv(request: HttpRequest) -> HttpResponse:
 @officer_required
 def drilldown(request: HttpRequest, check_code: str) -> HttpResponse:
     try:
-        page = selectors.drilldown(request.actor, check_code, unit=request.GET.get("unit") or None,
+        page = selectors.drilldown(request.actor, check_code, unit=request.GET.get("unit") or None,  # type: ignore[attr-defined]
                                    page=_page(request))
     except DomainError as err:
         return _refused(request, err)
@@ -93,10 +93,10 @@ def drilldown(request: HttpRequest, check_code: str) -> HttpResponse:
 
 
 @officer_required
-def drilldown_csv(request: HttpRequest, check_code: str) -> HttpResponse:
+def drilldown_csv(request: HttpRequest, check_code: str) -> HttpResponse | StreamingHttpResponse:
     unit = request.GET.get("unit") or None
     try:
-        lines = selectors.drilldown_export(request.actor, check_code, unit=unit)
+        lines = selectors.drilldown_export(request.actor, check_code, unit=unit)  # type: ignore[attr-defined]
     except DomainError as err:
         return _refused(request, err)
     name = f"{_slug(check_code.upper())}-{_slug(unit or 'all')}-{timezone.localdate():%Y%m%d}.csv"

@@ -51,7 +51,7 @@ class ResidenceHistoryOut(Schema):
 def registration_out(r: Registration, today: dt.date) -> dict[str, Any]:
     return {
         "id": r.pk, "kind": r.kind, "commune": unit_out(r.commune), "address": r.address,
-        "household": r.household.number if r.household_id else None,
+        "household": r.household.number if r.household is not None else None,
         "started_on": r.started_on, "expires_on": r.expires_on, "ended_on": r.ended_on,
         "end_reason": r.end_reason, "absence_case": r.absence_case, "destination": r.destination,
         "active": r.ended_on is None and (r.expires_on is None or r.expires_on >= today),

@@ -44,7 +44,7 @@ def add_years(day: dt.date, years: int) -> dt.date:
 def snapshot(r: Registration) -> dict[str, Any]:
     return {
         "id": r.pk, "kind": r.kind, "commune": f"{CodeSystem.V2025}:{r.commune.code}",
-        "address": r.address, "household": r.household.number if r.household_id else None,
+        "address": r.address, "household": r.household.number if r.household is not None else None,
         "started_on": r.started_on.isoformat(),
         "expires_on": r.expires_on.isoformat() if r.expires_on else None,
         "ended_on": r.ended_on.isoformat() if r.ended_on else None, "end_reason": r.end_reason,

@@ -56,9 +56,11 @@ def _action(request: HttpRequest, personal_id: str, *, form_class: type[forms.Fo
             return not_found(request, _("Không tìm thấy đăng ký còn hiệu lực."))
     kwargs: dict[str, Any] = {}
     if area:
-        kwargs = {"jurisdiction": officer_profile(request).jurisdiction, "province": province_param(request)}
+        profile = officer_profile(request)
+        assert profile is not None  # officer_required
+        kwargs = {"jurisdiction": profile.jurisdiction, "province": province_param(request)}
     today = timezone.localdate()
-    initial = {k: today for k in ("started_on", "ended_on") if k in form_class.base_fields}
+    initial: dict[str, Any] = {k: today for k in ("started_on", "ended_on") if k in form_class.base_fields}
     form = form_class(request.POST or None, initial=initial, **kwargs)
     if request.method == "POST" and form.is_valid():
         try:
@@ -91,6 +93,7 @@ def register_temporary(request: HttpRequest, personal_id: str) -> HttpResponse:
 @officer_required
 def renew_temporary(request: HttpRequest, personal_id: str, registration_id: int) -> HttpResponse:
     def perform(actor: Any, _c: Citizen, reg: Registration | None, cd: dict[str, Any]) -> Registration:
+        assert reg is not None  # the registration_id of the URL, found above
         return services.renew_temporary(actor, reg.pk, expires_on=cd["expires_on"], reason=cd["reason"])
 
     return _action(request, personal_id, form_class=RenewForm, title=_("Gia hạn tạm trú"),
@@ -136,6 +139,7 @@ def register_permanent(request: HttpRequest, personal_id: str) -> HttpResponse:
 @officer_required
 def end_registration(request: HttpRequest, personal_id: str, registration_id: int) -> HttpResponse:
     def perform(actor: Any, _c: Citizen, reg: Registration | None, cd: dict[str, Any]) -> Registration:
+        assert reg is not None  # the registration_id of the URL, found above
         return services.end_registration(actor, reg.pk, ended_on=cd["ended_on"], reason=cd["reason"],
                                          end_reason=cd["end_reason"])
 

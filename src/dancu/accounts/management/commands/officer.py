@@ -6,8 +6,8 @@
     dancu officer token revoke ID
     dancu officer list
 
-Accounts and tokens are created through ``accounts.services``; each change is audited
-(source "system", actor "cli:officer").
+Accounts and tokens are created through ``accounts.services``, which audit each change in its
+transaction (source "system", actor "cli:officer"; through ``accounts.signals``).
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ from dancu.accounts import services as accounts
 from dancu.accounts.actor import Actor, system_actor
 from dancu.accounts.auth import cache_seconds
 from dancu.accounts.models import ApiToken, OfficerProfile, Role
-from dancu.audit import services as audit
 from dancu.core.errors import DomainError
 from dancu.geo.models import AdminUnit, CodeSystem, Level
-from dancu.population.services import resolve_unit
+from dancu.geo.selectors import find_unit
 
 # DomainError fields of accounts.services → the command-line argument that supplied them.
 _ARGUMENT_OF_FIELD = {"role": "--role", "jurisdiction": "--unit", "username": "USERNAME",
@@ -98,12 +97,10 @@ class Command(BaseCommand):
         try:
             profile = accounts.create_officer(options["username"], password, options["role"],
                                               jurisdiction=unit,
-                                              display_name=options.get("display_name") or "")
+                                              display_name=options.get("display_name") or "",
+                                              actor=_actor())
         except DomainError as exc:
             raise _command_error(exc) from exc
-        audit.record(_actor(), "account.create", subject_type="officer", subject_id=profile.pk,
-                     after={"username": profile.user.get_username(), "role": profile.role,
-                            "jurisdiction": unit.qualified_code if unit else None})
         area = f"{unit.name} ({unit.qualified_code})" if unit else "national"
         self.stdout.write(self.style.SUCCESS(
             f"Created {profile.user.get_username()}: role {profile.role}, area {area}, "
@@ -112,7 +109,7 @@ class Command(BaseCommand):
     def _unit(self, code: str | None) -> AdminUnit | None:
         if not code:
             return None
-        unit = resolve_unit(code.strip())
+        unit = find_unit(code.strip())
         if unit is None:
             raise CommandError(f"--unit: unknown administrative unit {code!r} "
                                "(expected a 2025 code such as 2025:00097 or 2025:01)")
@@ -155,10 +152,8 @@ class Command(BaseCommand):
             raise CommandError(f"USERNAME: no officer account {username!r}")
         if not profile.user.is_active:
             raise CommandError(f"USERNAME: account {username!r} is deactivated")
-        token = accounts.issue_api_token(profile, name[:80])
+        token = accounts.issue_api_token(profile, name[:80], actor=_actor())
         row = ApiToken.objects.get(digest=hashlib.sha256(token.encode()).hexdigest())
-        audit.record(_actor(), "account.token.create", subject_type="api_token", subject_id=row.pk,
-                     after={"username": username, "name": row.name, "prefix": row.prefix})
         self.stderr.write(f"Token {row.pk} ({row.name!r}) for {username}, role {profile.role}. "
                           "Shown once; only its digest is stored:")
         self.stdout.write(token)
@@ -170,10 +165,7 @@ class Command(BaseCommand):
         if row.revoked_at is not None:
             self.stdout.write(f"Token {token_id} was already revoked at {_when(row.revoked_at)}.")
             return
-        accounts.revoke_api_token(token_id)
-        audit.record(_actor(), "account.token.revoke", subject_type="api_token", subject_id=token_id,
-                     before={"username": row.profile.user.get_username(), "name": row.name,
-                             "prefix": row.prefix})
+        accounts.revoke_api_token(token_id, actor=_actor())
         self.stdout.write(self.style.SUCCESS(
             f"Revoked token {token_id} ({row.name!r} of {row.profile.user.get_username()}). Running "
             f"servers stop accepting it within {cache_seconds():g} s."))

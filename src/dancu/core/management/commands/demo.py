@@ -116,7 +116,7 @@ class Command(BaseCommand):
             return None
         result = eid.submit_level1_application(
             personal_id=person.personal_id, full_name=person.full_name,
-            birth_date=dt.date(person.birth_year, person.birth_month, person.birth_day),
+            birth_date=dt.date(person.birth_year, person.birth_month or 1, person.birth_day or 1),
             phone="0912000000", portrait=b"\x89PNG\r\n\x1a\n" + bytes(64), channel="web")
         if result.refused or result.challenge is None:
             return None

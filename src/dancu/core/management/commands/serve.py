@@ -35,7 +35,7 @@ def bind_arguments(bind: str) -> dict[str, Any]:
         ipaddress.ip_address(host)
     except ValueError:
         try:
-            host = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)[0][4][0]
+            host = str(socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)[0][4][0])
         except OSError:
             raise CommandError(f"--bind {bind!r}: cannot resolve the host {host!r}") from None
     return {"address": host, "port": int(port)}

@@ -8,7 +8,7 @@ machine). Thin: parses arguments, calls ``eid.selectors.outbox`` (audited), prin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             raise CommandError(f"--phone: {err.message}") from err
         actor = system_actor("cli:eid", source="system", source_ref="dancu eid outbox")
         rows = selectors.outbox(actor, phone=phone, last=opts["last"])
-        console = Console(file=self.stdout, width=140)
+        console = Console(file=cast(TextIO, self.stdout), width=140)  # OutputWrapper: a text stream
         if not rows:
             console.print("No SMS" + (f" to {phone}" if phone else "") + ".")
             return

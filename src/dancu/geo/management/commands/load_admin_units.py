@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TextIO, cast
 
 from django.core.management.base import BaseCommand
 
@@ -22,7 +23,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Source: {source['package']} {source['version']} ({source['licence']}, "
                           f"{source['copyright']})")
         started = time.perf_counter()
-        result = load_admin_units(stdout=self.stdout, force=options["force"])
+        # Django's OutputWrapper is a text stream, though not a typing.TextIO.
+        result = load_admin_units(stdout=cast(TextIO, self.stdout), force=options["force"])
         elapsed = time.perf_counter() - started
         if result["skipped"]:
             return

@@ -5,7 +5,7 @@ loader or the exporter, prints a summary."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
@@ -43,7 +43,8 @@ class Command(BaseCommand):
         exp.add_argument("--province", default=None, help="2025 province code: only people living there")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        self.console = Console(file=self.stdout, width=110)
+        self.out = cast(TextIO, self.stdout)  # Django's OutputWrapper: a text stream
+        self.console = Console(file=self.out, width=110)
         action = opts["action"]
         if action == "generate":
             self.generate(opts)
@@ -75,10 +76,10 @@ class Command(BaseCommand):
         progress = not opts["no_progress"]
         if opts["out"]:
             result = write_population(opts["out"], size=opts["size"], seed=opts["seed"], province=province,
-                                      as_of=as_of, progress=progress, stdout=self.stdout)
+                                      as_of=as_of, progress=progress, stdout=self.out)
         else:
             result = generate_population(size=opts["size"], seed=opts["seed"], province=province,
-                                         as_of=as_of, progress=progress, stdout=self.stdout)
+                                         as_of=as_of, progress=progress, stdout=self.out)
         table = Table(title=f"Generated population ({province.name}, seed {result.seed})")
         table.add_column("")
         table.add_column("", justify="right")
@@ -105,7 +106,7 @@ class Command(BaseCommand):
             load_admin_units()  # unit codes in files must resolve
         try:
             result = import_file(opts["file"], all_or_nothing=opts["all_or_nothing"], actor_label="cli",
-                                 progress=not opts["no_progress"], report=opts["report"], stdout=self.stdout,
+                                 progress=not opts["no_progress"], report=opts["report"], stdout=self.out,
                                  initial_load=opts["initial_load"])
         except (ValueError, FileNotFoundError) as exc:
             raise CommandError(str(exc)) from exc
