@@ -2,7 +2,10 @@
 and the discovery document are extended with dancu's rules:
 
 - the person signs in with their e-ID (``eid:login``), never with an officer's session;
-- ``max_age``: a login older than that many seconds is asked again;
+- the request is validated first (client, redirect URI, parameters), before the person is asked
+  to sign in or ``max_age``/``prompt`` are looked at;
+- ``max_age``: a login older than that many seconds is asked again (the session stays until the
+  new login replaces it);
 - ``acr_values`` (and the agreement's minimum level): a session below the level is sent to the
   second-factor step-up when the account can reach it, else the relying party receives
   ``unmet_authentication_requirements`` (``interaction_required`` under ``prompt=none``);
@@ -201,8 +204,8 @@ class DiscoveryView(dot.ConnectDiscoveryInfoView):
 
 class IntrospectView(dot.IntrospectTokenView):
     """RFC 7662 with dancu's rule on who may learn about which token
-    (``selectors.introspection``). Client authentication is the library's. POST only, as RFC 7662
-    §2.1 says: a token in a query string ends up in access logs."""
+    (``selectors.introspection``). Client authentication is the library's; its failure is a 401.
+    POST only, as RFC 7662 §2.1 says: a token in a query string ends up in access logs."""
 
     http_method_names = ["post", "options"]
 
