@@ -200,6 +200,7 @@ def _server_env(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "DANCU_ENV": "production",
         "DANCU_SECRET_KEY": secrets.token_urlsafe(48),
+        "DANCU_OIDC_SUBJECT_SALT": secrets.token_urlsafe(48),
         "DANCU_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DANCU_DATA_DIR": env.get("DANCU_DATA_DIR") or tempfile.mkdtemp(prefix="dancu-data-"),
         "DJANGO_SETTINGS_MODULE": "dancu.settings",

@@ -41,7 +41,8 @@ def test_settings_refuse_weak_password_hashing_and_a_production_without_signing_
                           capture_output=True, text=True, timeout=60)
     assert weak.returncode != 0 and "OWASP" in weak.stderr
     production = _env(tmp_path, DANCU_ENV="production", DANCU_SECRET_KEY="k" * 40,
-                      DANCU_ALLOWED_HOSTS="example.vn", DATABASE_URL=f"sqlite:///{tmp_path}/p.sqlite3")
+                      DANCU_ALLOWED_HOSTS="example.vn", DATABASE_URL=f"sqlite:///{tmp_path}/p.sqlite3",
+                      DANCU_OIDC_SUBJECT_SALT="s" * 40)
     no_key = subprocess.run([*DANCU, "check"], env=production, capture_output=True, text=True, timeout=60)
     assert no_key.returncode != 0 and "dancu oidc keys rotate" in no_key.stderr
     made = subprocess.run([*DANCU, "oidc", "keys", "rotate"], capture_output=True, text=True, timeout=60,
@@ -49,6 +50,11 @@ def test_settings_refuse_weak_password_hashing_and_a_production_without_signing_
     assert made.returncode == 0, made.stderr
     assert subprocess.run([*DANCU, "check"], env=production, capture_output=True, text=True,
                           timeout=60).returncode == 0
+    # The secret of pairwise subject identifiers is one of the secrets production needs.
+    for salt in ("", "short"):
+        no_salt = subprocess.run([*DANCU, "check"], env=dict(production, DANCU_OIDC_SUBJECT_SALT=salt),
+                                 capture_output=True, text=True, timeout=60)
+        assert no_salt.returncode != 0 and "DANCU_OIDC_SUBJECT_SALT" in no_salt.stderr
 
 
 def test_the_wsgi_module_loads_the_views_and_freezes_what_start_up_made(tmp_path: Path) -> None:

@@ -254,7 +254,8 @@ def test_introspection_of_another_partys_token_needs_the_introspection_scope(cli
     """RFC 7662 §2.2: a token the caller may not learn about is simply not active."""
     sign_in(client, account)
     verifier, challenge = pkce_pair()
-    token = exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()["access_token"]
+    issued = exchange(client, rp, get_code(client, rp.client_id, challenge), verifier).json()
+    token = issued["access_token"]
     bank = make_client("ekyc", grant="client-credentials")
     gateway = make_client("introspection", grant="client-credentials")
     as_bank = client.post("/oidc/introspect/", {"token": token},
@@ -263,7 +264,9 @@ def test_introspection_of_another_partys_token_needs_the_introspection_scope(cli
     as_gateway = client.post("/oidc/introspect/", {"token": token},
                              HTTP_AUTHORIZATION=basic(gateway.client_id, gateway.client_secret)).json()
     assert as_gateway["active"] is True and as_gateway["client_id"] == rp.client_id
-    assert as_gateway["sub"] == str(account.user_id) and account.personal_id not in json.dumps(as_gateway)
+    # The person as the token's relying party knows them (its ID token's pairwise sub).
+    assert as_gateway["sub"] == _verify(client, issued["id_token"], rp.client_id)["sub"]
+    assert as_gateway["sub"] != str(account.user_id) and account.personal_id not in json.dumps(as_gateway)
     # A token carrying the scope works as the gateway's credential too (the library's bearer path).
     gateway_token = client.post("/oidc/token/", {"grant_type": "client_credentials"},
                                 HTTP_AUTHORIZATION=basic(gateway.client_id, gateway.client_secret)).json()
@@ -286,7 +289,8 @@ def test_revocation_introspection_and_expiry(client, account, rp) -> None:
         "/oidc/introspect/", {"token": tokens["access_token"]}, HTTP_AUTHORIZATION=auth
     ).json()
     assert active["active"] is True and active["client_id"] == rp.client_id
-    assert active["sub"] == str(account.user_id) and "username" not in active  # no ID number
+    assert active["sub"] == _verify(client, tokens["id_token"], rp.client_id)["sub"]
+    assert "username" not in active  # no ID number
     assert (
         client.post(
             "/oidc/revoke_token/", {"token": tokens["access_token"]}, HTTP_AUTHORIZATION=auth

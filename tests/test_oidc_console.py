@@ -41,6 +41,9 @@ def test_ministry_admin_registers_a_relying_party_and_sees_the_secret_once(clien
     assert app.client_secret != secret and app.client_secret.startswith("client_sha256$")
     agreement = Agreement.objects.get(application=app)
     assert agreement.scopes == {"openid", "identity", "profile"} and agreement.in_force()
+    # Pairwise subject identifiers and exact redirect URIs unless the agreement says otherwise.
+    assert (agreement.subject_type, agreement.sector_identifier, agreement.application_type) == (
+        "pairwise", "", "web")
     assert AuditEvent.objects.filter(action="oidc.client.create", actor_label=ministry_admin.label).exists()
     listing = client.get("/relying-parties/").content.decode()
     assert "Ngân hàng TMCP A" in listing and app.client_id in listing and secret not in listing
@@ -60,6 +63,16 @@ def test_bad_registration_names_the_field_and_saves_nothing(client, ministry_adm
     response = client.post("/relying-parties/new/", FORM | change)
     assert response.status_code == 200 and field in response.context["form"].errors
     assert not get_application_model().objects.exists()
+
+
+def test_registration_sets_the_subject_type_sector_and_native_app(client, ministry_admin) -> None:
+    _login(client, ministry_admin)
+    response = client.post("/relying-parties/new/", FORM | {"native": "on", "public_subject": "on",
+                                                            "sector_identifier": "bank-a.example.vn"})
+    assert response.status_code == 200 and response.context["new"].client_id
+    agreement = Agreement.objects.get(application__name="Ngân hàng A")
+    assert (agreement.subject_type, agreement.sector_identifier, agreement.application_type) == (
+        "public", "bank-a.example.vn", "native")
 
 
 def test_only_the_ministry_administers_relying_parties(client, commune_officer) -> None:
@@ -95,6 +108,16 @@ def test_cli_registers_lists_and_rejects(db, tmp_path) -> None:
     )
     lines = dict(line.split(": ", 1) for line in out.getvalue().splitlines())
     assert lines["client_id"] and len(lines["client_secret"]) > 40
+    assert Agreement.objects.get(application__client_id=lines["client_id"]).subject_type == "pairwise"
+    native = io.StringIO()
+    call_command("oidc", "client", "create", "--name", "App", "--organisation", "VPCP", "--purpose", "P",
+                 "--scopes", "openid", "--redirect-uri", "http://127.0.0.1:7000/cb", "--valid-until",
+                 "2027-06-30", "--contact-name", "T", "--contact-email", "t@dvc.example.vn", "--native",
+                 "--public-subject", "--sector-identifier", "dvc", stdout=native, stderr=io.StringIO())
+    native_id = dict(line.split(": ", 1) for line in native.getvalue().splitlines())["client_id"]
+    agreement = Agreement.objects.get(application__client_id=native_id)
+    assert (agreement.subject_type, agreement.sector_identifier, agreement.application_type) == (
+        "public", "dvc", "native")
     listing = io.StringIO()
     call_command("oidc", "client", "list", stdout=listing)
     assert "Cổng DVC" in listing.getvalue() and "in force" in listing.getvalue()

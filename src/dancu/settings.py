@@ -231,6 +231,13 @@ _OIDC_ACTIVE_KEY, _OIDC_INACTIVE_KEYS = _oidc_keys.load(DANCU_OIDC_KEY_DIR, crea
 if PRODUCTION and not _OIDC_ACTIVE_KEY and os.environ.get("DANCU_OIDC_ALLOW_NO_KEY") != "1":
     raise ImproperlyConfigured(
         f"No OpenID Connect signing key in {DANCU_OIDC_KEY_DIR}: run `dancu oidc keys rotate`")
+# The secret salt of pairwise subject identifiers (OpenID Connect Core 8.1, dancu.oidc.claims.
+# subject_for). Changing it changes every citizen's ``sub`` at every relying party: set it once.
+_DEV_OIDC_SUBJECT_SALT = "dev-only-insecure-subject-salt-do-not-use-in-production"
+DANCU_OIDC_SUBJECT_SALT = os.environ.get("DANCU_OIDC_SUBJECT_SALT",
+                                         "" if PRODUCTION else _DEV_OIDC_SUBJECT_SALT)
+if PRODUCTION and (DANCU_OIDC_SUBJECT_SALT == _DEV_OIDC_SUBJECT_SALT or len(DANCU_OIDC_SUBJECT_SALT) < 32):
+    raise ImproperlyConfigured("DANCU_OIDC_SUBJECT_SALT must be a random string of 32+ characters")
 DANCU_OIDC_SCOPES = {
     "openid": _("Đăng nhập bằng định danh điện tử"),
     "identity": _("Số định danh cá nhân và mức độ tài khoản định danh điện tử"),
@@ -261,6 +268,7 @@ OAUTH2_PROVIDER: dict[str, Any] = {
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
     "OAUTH2_VALIDATOR_CLASS": "dancu.oidc.validators.Validator",
+    "OAUTH2_SERVER_CLASS": "dancu.oidc.validators.Server",
     "SCOPES": DANCU_OIDC_SCOPES,
     "DEFAULT_SCOPES": ["openid"],
     "PKCE_REQUIRED": True,  # every client, S256 only (RFC 9700)

@@ -12,7 +12,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from typing import Any
+
+from django.conf import settings
 
 from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
@@ -44,6 +49,31 @@ def _account_of(user: Any) -> Any:
         cached = EidAccount.objects.select_related("citizen").filter(user_id=user.pk).first()
         user._dancu_eid_account = cached
     return cached
+
+
+def sector_of(client: Any) -> str | None:
+    """The sector whose relying parties see the same pairwise ``sub`` (OIDC Core 8.1): the
+    agreement's sector identifier, else the client itself. None for a ``public`` subject."""
+    agreement = getattr(client, "agreement", None) if client is not None else None
+    if agreement is not None and agreement.subject_type == "public":
+        return None
+    if agreement is not None and agreement.sector_identifier:
+        return f"sector:{agreement.sector_identifier}"
+    return f"client:{getattr(client, 'client_id', '')}"
+
+
+def subject_for(client: Any, user_id: Any) -> str:
+    """THE ``sub`` of the person behind ``user_id`` as ``client`` sees it — in ID tokens, userinfo,
+    introspection, everything that names the person to a relying party.
+
+    Pairwise by default (OpenID Connect Core 8.1): HMAC-SHA-256 keyed with the secret
+    ``DANCU_OIDC_SUBJECT_SALT`` over the sector and the local account id, so it is stable for one
+    sector, differs between sectors, and cannot be reversed or recomputed without the salt. A
+    ``public`` agreement gets the same value at every relying party (still not the database key)."""
+    sector = sector_of(client)
+    message = f"{sector if sector is not None else 'public'}\x00{user_id}".encode()
+    digest = hmac.new(settings.DANCU_OIDC_SUBJECT_SALT.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def claims_for_user(user: Any, scopes: set[str]) -> dict[str, Any]:

@@ -28,6 +28,12 @@ class ClientForm(forms.Form):
         ],
     )
     public = forms.BooleanField(label=_("Ứng dụng công khai (di động/SPA, không có secret)"), required=False)
+    native = forms.BooleanField(
+        label=_("Ứng dụng cài trên máy (native): địa chỉ loopback được dùng cổng bất kỳ"), required=False)
+    public_subject = forms.BooleanField(
+        label=_("Định danh chủ thể (sub) dùng chung mọi bên (chỉ khi thỏa thuận cho phép)"), required=False)
+    sector_identifier = forms.CharField(
+        label=_("Định danh khu vực (các bên cùng khu vực thấy cùng sub)"), max_length=255, required=False)
     scopes = forms.MultipleChoiceField(
         label=_("Phạm vi được phép"), choices=_scope_choices, widget=forms.CheckboxSelectMultiple
     )
@@ -71,4 +77,7 @@ class ClientForm(forms.Form):
             "contact_email": d["contact_email"],
             "contact_phone": d["contact_phone"],
             "ekyc_per_minute": d["ekyc_per_minute"],
+            "native": d["native"],
+            "subject_type": "public" if d["public_subject"] else "pairwise",
+            "sector_identifier": d["sector_identifier"],
         }

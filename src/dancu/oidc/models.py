@@ -29,6 +29,17 @@ class Agreement(models.Model):
     contact_email = models.EmailField(_("thư điện tử liên hệ"))
     contact_phone = models.CharField(_("điện thoại liên hệ"), max_length=20, blank=True, default="")
     ekyc_per_minute = models.PositiveIntegerField(_("giới hạn eKYC mỗi phút"), default=600)
+    # OpenID Connect Core 8: a pairwise ``sub`` by default (relying parties cannot correlate a
+    # citizen); ``public`` (the same ``sub`` at every relying party) only where the agreement says so.
+    subject_type = models.CharField(_("loại định danh chủ thể"), max_length=10, default="pairwise",
+                                    choices=[("pairwise", "pairwise"), ("public", "public")])
+    # Relying parties of one organisation that must see the same ``sub`` share a sector
+    # identifier (OIDC Core 8.1); empty: the client's own sector (its client_id).
+    sector_identifier = models.CharField(_("định danh khu vực"), max_length=255, blank=True, default="")
+    # OIDC Registration's application_type: a ``native`` app (RFC 8252) may use any port on its
+    # registered loopback redirect URI; a ``web`` client's redirect URIs match exactly.
+    application_type = models.CharField(_("loại ứng dụng"), max_length=10, default="web",
+                                        choices=[("web", "web"), ("native", "native")])
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.CharField(max_length=150, blank=True, default="")
 
@@ -76,6 +87,9 @@ class AuthContext(models.Model):
     acr = models.CharField(max_length=40)
     amr = models.CharField(max_length=60)
     auth_time = models.BigIntegerField()
+    # The refresh-token family the code was exchanged for (a code's row only): a second
+    # redemption of the code revokes the family (RFC 6749 §4.1.2).
+    token_family = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -13,6 +13,7 @@ from oauth2_provider.models import get_access_token_model
 
 from dancu.eid.models import LoginEvent
 from dancu.oidc import tokens
+from dancu.oidc.claims import subject_for
 from dancu.oidc.models import Consent
 from dancu.oidc.validators import agreement_of
 
@@ -57,8 +58,9 @@ def introspection(client: Any | None, token_value: str) -> dict[str, Any]:
     A client learns about its own tokens; only a client whose agreement grants the
     ``introspection`` scope (a resource server, e.g. an agency's API gateway) learns about
     others'. Any other token is ``{"active": false}``, as RFC 7662 §2.2 asks, so a client cannot
-    probe for other parties' tokens. The person is named by ``sub`` (as in ID tokens), never by
-    the account's user name (which carries the ID number)."""
+    probe for other parties' tokens. The person is named by ``sub`` as the token's relying party
+    knows them (``claims.subject_for``, as in its ID tokens), never by the account's user name
+    (which carries the ID number)."""
     token = (get_access_token_model().objects.select_related("application")
              .filter(token_checksum=tokens.checksum(token_value)).first())
     if token is None or not token.is_valid():
@@ -72,7 +74,7 @@ def introspection(client: Any | None, token_value: str) -> dict[str, Any]:
     if token.application is not None:
         data["client_id"] = token.application.client_id
     if token.user_id is not None:
-        data["sub"] = str(token.user_id)
+        data["sub"] = subject_for(token.application, token.user_id)
     if token.resource:
         data["aud"] = token.resource
     return data

@@ -73,8 +73,16 @@ def create_client(
     min_acr_level: int = 0,
     post_logout_redirect_uris: list[str] | None = None,
     ekyc_per_minute: int = 600,
+    subject_type: str = "pairwise",
+    sector_identifier: str = "",
+    native: bool = False,
 ) -> NewClient:
-    """Registers a relying party with its agreement (ministry administrators only)."""
+    """Registers a relying party with its agreement (ministry administrators only).
+
+    ``subject_type``: ``pairwise`` (default: the party sees its own ``sub`` for each citizen;
+    parties sharing a ``sector_identifier`` see the same) or ``public`` where the agreement allows
+    one ``sub`` across parties. ``native``: an installed app (RFC 8252) whose loopback redirect
+    URIs may use any port; every other client's redirect URIs match exactly."""
     if actor.role != "ministry_admin":
         raise DomainError("E_ROLE", _("Chỉ quản trị Bộ Công an được đăng ký bên sử dụng dịch vụ."), "role")
     if grant_type not in GRANT_TYPES:
@@ -103,6 +111,9 @@ def create_client(
         if not (value or "").strip():
             raise DomainError("E_REQUIRED", _("Trường bắt buộc."), field)
     _check_redirect_uris(redirect_uris, grant_type)
+    if subject_type not in ("pairwise", "public"):
+        raise DomainError("E_SUBJECT_TYPE", _("Loại định danh chủ thể là pairwise hoặc public."),
+                          "subject_type")
     start = valid_from or timezone.now()
     if valid_until <= start:
         raise DomainError("E_VALIDITY", _("Ngày hết hiệu lực phải sau ngày bắt đầu."), "valid_until")
@@ -138,6 +149,9 @@ def create_client(
         contact_email=contact_email.strip(),
         contact_phone=contact_phone.strip(),
         ekyc_per_minute=ekyc_per_minute,
+        subject_type=subject_type,
+        sector_identifier=sector_identifier.strip(),
+        application_type="native" if native else "web",
         created_by=actor.label,
     )
     audit.record(
@@ -151,6 +165,9 @@ def create_client(
             "scopes": sorted(set(scopes)),
             "grant_type": grant_type,
             "public": public,
+            "subject_type": subject_type,
+            "sector_identifier": sector_identifier.strip(),
+            "native": native,
             "valid_until": valid_until.isoformat(),
         },
         reason=purpose,

@@ -2,7 +2,10 @@
 and the discovery document are extended with dancu's rules:
 
 - the person signs in with their e-ID (``eid:login``), never with an officer's session;
-- ``max_age``: a login older than that many seconds is asked again;
+- the request is validated first (client, redirect URI, parameters), before the person is asked
+  to sign in or ``max_age``/``prompt`` are looked at;
+- ``max_age``: a login older than that many seconds is asked again (the session stays until the
+  new login replaces it);
 - ``acr_values`` (and the agreement's minimum level): a session below the level is sent to the
   second-factor step-up when the account can reach it, else the relying party receives
   ``unmet_authentication_requirements`` (``interaction_required`` under ``prompt=none``);
@@ -24,6 +27,8 @@ from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from oauth2_provider import views as dot
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.models import get_application_model
 from oauthlib.common import Request as OauthlibRequest
 
 from dancu.eid import assurance
@@ -57,17 +62,41 @@ class AuthorizeView(dot.AuthorizationView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.eid = eid_sessions.current(request)
+        if request.method == "GET":
+            # The request first (client, redirect URI, parameters): an invalid one — from any
+            # site, with any client_id — is refused before anything else happens, and before the
+            # citizen is asked to sign in.
+            try:
+                self.validate_authorization_request(request)
+            except OAuthToolkitError as error:
+                return self.error_response(error, application=None)
         if self.eid is None and request.user.is_authenticated:
             logout(request)  # an officer's console session is not a citizen's e-ID login
         if self.eid is not None and request.method == "GET":
             max_age = request.GET.get("max_age", "")
             if max_age.isdigit() and time.time() - self.eid.auth_time > int(max_age):
-                logout(request)
+                # Sign in again; the current session stays until the new login replaces it.
                 self.eid = None
-                if "none" not in request.GET.get("prompt", "").split():
-                    query = _without(dict(request.GET.lists()), "max_age", "prompt")
-                    return redirect(f"{self.login_url}?{urlencode({'next': request.path + '?' + query})}")
+                if "none" in request.GET.get("prompt", "").split():
+                    return self._error(self._validated_context(), "login_required",
+                                       _("Cần đăng nhập lại."))
+                query = _without(dict(request.GET.lists()), "max_age", "prompt")
+                return redirect(f"{self.login_url}?{urlencode({'next': request.path + '?' + query})}")
         return super().dispatch(request, *args, **kwargs)
+
+    def validate_authorization_request(self, request: HttpRequest) -> tuple[list[str], dict]:
+        """The library's validation, once per request (dispatch validates first; the library's
+        ``get`` and ``handle_no_permission`` ask again)."""
+        cached = getattr(self, "_validated", None)
+        if cached is None:
+            cached = self._validated = super().validate_authorization_request(request)
+        return cached
+
+    def _validated_context(self) -> dict[str, Any]:
+        _scopes, credentials = self._validated
+        return {"redirect_uri": credentials["redirect_uri"], "state": credentials.get("state"),
+                "application": get_application_model().objects.get(
+                    client_id=credentials["client_id"])}
 
     # Called by the library once the request is validated (client, redirect URI, scopes, PKCE),
     # when it would show the consent screen.
@@ -157,6 +186,14 @@ class DiscoveryView(dot.ConnectDiscoveryInfoView):
             "revocation_endpoint": request.build_absolute_uri(reverse("oauth2_provider:revoke-token")),
             "introspection_endpoint": request.build_absolute_uri(reverse("oauth2_provider:introspect")),
             "claims_parameter_supported": False,
+            # Only what a relying party may get: ID tokens are signed with the provider's RSA key
+            # (the library would add HS256, which clients of this provider never use).
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
+            "subject_types_supported": ["pairwise", "public"],
             "ui_locales_supported": ["vi", "en"],
             "service_documentation": request.build_absolute_uri("/api/v1/docs"),
         })
@@ -167,8 +204,8 @@ class DiscoveryView(dot.ConnectDiscoveryInfoView):
 
 class IntrospectView(dot.IntrospectTokenView):
     """RFC 7662 with dancu's rule on who may learn about which token
-    (``selectors.introspection``). Client authentication is the library's. POST only, as RFC 7662
-    §2.1 says: a token in a query string ends up in access logs."""
+    (``selectors.introspection``). Client authentication is the library's; its failure is a 401.
+    POST only, as RFC 7662 §2.1 says: a token in a query string ends up in access logs."""
 
     http_method_names = ["post", "options"]
 
@@ -179,6 +216,14 @@ class IntrospectView(dot.IntrospectTokenView):
         ok = core.server.request_validator.authenticate_client(oauth_request)
         request.dancu_client = oauth_request.client if ok else None  # type: ignore[attr-defined]
         return ok
+
+    def unauthenticated_response(self, request: HttpRequest, oauthlib_request: Any = None) -> HttpResponse:
+        """RFC 6749 §5.2 (as RFC 7662 §2.1 asks): missing or wrong client credentials are a 401
+        ``invalid_client`` with a Basic challenge, not the library's bare 403."""
+        response = JsonResponse({"error": "invalid_client",
+                                 "error_description": "Client authentication failed."}, status=401)
+        response["WWW-Authenticate"] = 'Basic realm="oidc"'
+        return response
 
     def _answer(self, request: HttpRequest, token_value: str | None) -> HttpResponse:
         if token_value is None:

@@ -72,6 +72,12 @@ class Command(BaseCommand):
         create.add_argument("--reference", default="", help="number of the written agreement")
         create.add_argument("--min-acr", type=int, default=0, help="minimum assurance level (0–4)")
         create.add_argument("--ekyc-per-minute", type=int, default=600)
+        create.add_argument("--public-subject", action="store_true",
+                            help="the same sub at every relying party (only where the agreement allows it)")
+        create.add_argument("--sector-identifier", default="",
+                            help="relying parties sharing it see the same pairwise sub")
+        create.add_argument("--native", action="store_true",
+                            help="an installed app (RFC 8252): any port on its loopback redirect URI")
         client.add_parser("list", help="relying parties and their agreements")
         k = sub.add_parser("keys", help="ID-token signing keys").add_subparsers(dest="action", required=True)
         k.add_parser("list")
@@ -109,6 +115,9 @@ class Command(BaseCommand):
                 min_acr_level=opts["min_acr"],
                 post_logout_redirect_uris=opts["post_logout_uris"],
                 ekyc_per_minute=opts["ekyc_per_minute"],
+                subject_type="public" if opts["public_subject"] else "pairwise",
+                sector_identifier=opts["sector_identifier"],
+                native=opts["native"],
             )
         except DomainError as exc:
             where = _ARGUMENT_OF_FIELD.get(exc.field or "", exc.field or "")
