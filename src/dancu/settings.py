@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "dancu.eid",
     "oauth2_provider",
     "dancu.oidc",
+    "dancu.demo",
 ]
 
 MIDDLEWARE = [
