@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.admin",
+    "ninja",  # its static files: the API docs page's Swagger UI is served here, not from a CDN
     "dancu.core",
     "dancu.geo",
     "dancu.accounts",
