@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dancu.core.context_processors.officer",
+                "dancu.core.context_processors.language_menu",
             ],
         },
     },
@@ -149,7 +150,8 @@ LOGIN_REDIRECT_URL = "population:search"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "vi"
-LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
+# Each language in its own name (the menu shows "English" to a Vietnamese reader, not "Tiếng Anh").
+LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "Asia/Ho_Chi_Minh"
