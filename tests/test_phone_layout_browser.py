@@ -53,3 +53,44 @@ def test_search_results_and_the_quality_report_fit_a_phone(sized_page, world) ->
     assert page.get_by_test_id("quality-summary").is_visible()
     page.screenshot(path=SHOTS / f"quality-{kind}.png", full_page=True)
     _assert_no_sideways_scroll(page, width)
+
+
+def test_authenticator_setup_on_a_phone_shows_the_qr_code(sized_page, transactional_db, live_server,
+                                                          settings, tmp_path) -> None:
+    """A citizen turns on an authenticator app: the page shows the QR code (inline SVG, nothing
+    fetched from elsewhere) within the screen."""
+    import datetime as dt
+    import re
+
+    from dancu.residence import services as residence
+    from tests.eid_helpers import PASSWORD, last_code, level1_account
+    from tests.factories import citizen_raw, mini_geo, officer_actor
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    geo = mini_geo()
+    officer = officer_actor("ca.hacthanh", "commune_police", geo.hac_thanh)
+    hoa = residence.register_new_resident(officer, citizen_raw(), commune=geo.hac_thanh, address="12 Lê Lợi",
+                                          started_on=dt.date(2024, 1, 5), reason="Dữ liệu thử").citizen
+    account = level1_account(hoa)
+    kind, page = sized_page
+    width = PHONE["width"] if kind == "phone" else DESKTOP["width"]
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(live_server.url) else None)
+    page.goto(live_server.url + "/eid/login/")
+    page.get_by_label("Số định danh cá nhân").fill(account.personal_id)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(re.compile(r"/eid/me/$"))
+    page.get_by_test_id("totp-begin").click()  # a possession factor first: the SMS code
+    page.get_by_test_id("step-up-sms").get_by_role("button").click()
+    page.get_by_test_id("step-up-sms").get_by_label("Mã gồm 6 chữ số").fill(last_code("+84912345678"))
+    page.get_by_role("button", name="Xác nhận").click()
+    page.wait_for_url(re.compile(r"/eid/me/"))
+    page.get_by_test_id("totp-begin").click()
+    qr = page.get_by_test_id("totp-qr").locator("svg")
+    assert qr.is_visible()
+    box = qr.bounding_box()
+    assert box is not None and box["width"] >= 120 and box["x"] + box["width"] <= width
+    page.get_by_test_id("totp").screenshot(path=SHOTS / f"eid-totp-{kind}.png")
+    _assert_no_sideways_scroll(page, width)
+    assert outside == []

@@ -42,7 +42,8 @@ def qr_svg(text: str) -> SafeString:
     """``text`` as a QR code: an inline ``<svg>`` (segno escapes nothing of ours: the title is
     a fixed string and the data are drawn as modules, never written as text)."""
     code = segno.make(text, error="m")
-    return mark_safe(code.svg_inline(scale=4, dark="#000", light="#fff",  # noqa: S308
+    # a viewBox without a fixed size: the page's CSS sets the size, the whole code scales with it
+    return mark_safe(code.svg_inline(scale=4, omitsize=True, dark="#000", light="#fff",  # noqa: S308
                                      title=str(_("Mã QR để thêm vào ứng dụng xác thực")),
                                      svgclass="qr"))
 
