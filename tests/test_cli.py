@@ -124,12 +124,32 @@ def test_serve_answers_http(tmp_path: Path) -> None:
     (["--bind", "unix:"], {}, "expected unix:/path/to/socket"),
     (["--workers", "0"], {}, "--workers 0: must be at least 1"),
     ([], {"DANCU_WORKERS": "many"}, "argument --workers: invalid int value: 'many'"),
+    (["--bind", "8000"], {"DANCU_LANGUAGE": ""}, "--bind '8000': cần dạng HOST:PORT"),
+    ([], {"DANCU_LANGUAGE": "fr"}, "DANCU_LANGUAGE='fr': expected one of vi, en"),
 ])
 def test_serve_refuses_bad_options_by_name(tmp_path: Path, argv: list[str], extra: dict[str, str],
                                            message: str) -> None:
-    proc = subprocess.run([*DANCU, "serve", *argv], env=_env(tmp_path, **extra), capture_output=True,
-                          text=True, timeout=60)
+    """In English with DANCU_LANGUAGE=en, in Vietnamese by default."""
+    proc = subprocess.run([*DANCU, "serve", *argv], env=_env(tmp_path, **{"DANCU_LANGUAGE": "en", **extra}),
+                          capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("reuseport", [True, False])
+def test_serve_refuses_a_port_already_in_use(tmp_path: Path, reuseport: bool) -> None:
+    """granian binds with SO_REUSEPORT: without the check a second server would start on a port
+    another one (granian, here a socket with the same option, or any other) listens on."""
+    with socket.socket() as taken:
+        if reuseport:
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run([*DANCU, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+                              env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert f"cổng {port} đang được dùng" in proc.stderr and "--bind 127.0.0.1:" in proc.stderr
+    assert "phục vụ tại" not in proc.stdout
 
 
 def test_serve_binds_addresses_host_names_and_unix_sockets() -> None:
@@ -142,19 +162,47 @@ def test_serve_binds_addresses_host_names_and_unix_sockets() -> None:
 
 
 @pytest.mark.slow
-def test_demo_sets_up_a_province_and_prints_logins(tmp_path: Path) -> None:
+def test_demo_sets_up_a_province_and_prints_logins_in_one_language(tmp_path: Path) -> None:
     proc = subprocess.run([*DANCU, "demo", "--no-serve", "--size", "300", "--seed", "7"],
                           env=_env(tmp_path), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = " ".join(proc.stdout.split())
     for login in ("demo.xa", "demo.tinh", "demo.bo", "demo.kiemtra"):
-        assert login in proc.stdout
-    assert "e-ID (công dân)" in proc.stdout  # a demo citizen with a level-2 e-ID account
-    counts = re.search(r"([\d,]+) citizens in the registry: ([\d,]+) living in .+, ([\d,]+) deceased",
-                       " ".join(proc.stdout.split()))
-    assert counts, proc.stdout
-    total, living, deceased = (int(g.replace(",", "")) for g in counts.groups())
+        assert login in out
+    assert "Công dân (e-ID mức 2): số định danh" in out  # a demo citizen with a level-2 e-ID account
+    counts = re.search(r"Cơ sở dữ liệu có ([\d.]+) công dân: ([\d.]+) đang sống ở .+, ([\d.]+) đã mất", out)
+    assert counts, out
+    total, living, deceased = (int(g.replace(".", "")) for g in counts.groups())
     assert total == 300 and living > 0 and living + deceased <= total
-    again = subprocess.run([*DANCU, "demo", "--no-serve"], env=_env(tmp_path),
-                           capture_output=True, text=True, timeout=600)
+    # Vietnamese only: no raw Python data, no English sentence; and how to serve, since it does not
+    assert "{" not in out and not re.search(r"\b(citizens|database|living|deceased|Console)\b", out), out
+    assert "Chưa có máy chủ (--no-serve)" in out and "chạy: dancu serve rồi vào http://127.0.0.1:8000/" in out
+
+    again = subprocess.run([*DANCU, "demo", "--no-serve", "--bind", "127.0.0.1:8471"],
+                           env=_env(tmp_path, DANCU_LANGUAGE="en"), capture_output=True, text=True,
+                           timeout=600)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "not generating again" in again.stdout
+    out = " ".join(again.stdout.split())
+    assert "citizens already in" in out and "not generating again" in out
+    assert "Officer accounts — password: demo-dancu-2026" in out and "Nationwide" in out
+    assert "run dancu serve --bind 127.0.0.1:8471 and go to http://127.0.0.1:8471/" in out
+    # English only: the Vietnamese left are the names of places and people
+    assert not re.search(r"công dân|mật khẩu|máy chủ|Toàn quốc|Công an", out), out
+    # the ministry's demo account is a ministry officer, not a Django superuser
+    code = ("import django; django.setup(); from django.contrib.auth.models import User; "
+            "u = User.objects.get(username='demo.bo'); print(u.is_superuser, u.officer.role)")
+    who = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env=_env(tmp_path, DJANGO_SETTINGS_MODULE="dancu.settings"))
+    assert who.stdout.split() == ["False", "ministry_admin"], who.stderr
+
+
+@pytest.mark.slow
+def test_demo_refuses_a_taken_port_before_setting_up(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run([*DANCU, "demo", "--bind", f"127.0.0.1:{port}"], env=_env(tmp_path),
+                              capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and f"cổng {port} đang được dùng" in proc.stderr, proc.stderr
+    assert "Đã cập nhật" not in proc.stdout

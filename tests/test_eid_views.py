@@ -102,7 +102,7 @@ def test_register_confirm_and_land_on_the_self_service_page(client, hoa) -> None
     body = me.content.decode()
     for text in ("Nguyễn Thị Hoà", hoa.personal_id, "17/05/1990", "Nữ", "Phường Hạc Thành, Tỉnh Thanh Hóa",
                  "Mức 1", "Đang hoạt động", "Đã tạo tài khoản định danh điện tử mức 1.",
-                 'data-testid="consents-link"', "urn:vn:dancu:loa:1"):
+                 'data-testid="consents-link"', "Mức xác thực 1", "đã xác thực bằng mật khẩu"):
         assert text in body, text
     assert AuditEvent.objects.filter(action="citizen.view.self", personal_id=hoa.personal_id,
                                      actor_label=f"citizen:{hoa.personal_id}").exists()
@@ -491,7 +491,7 @@ def test_sms_step_up_on_a_level2_account(client, account, commune_officer) -> No
     assert done.status_code == 302 and done["Location"] == "/eid/me/"
     assert client.session[sessions.SESSION_KEY]["methods"] == ["pwd", "sms"]
     me = client.get(reverse("eid:me")).content.decode()
-    assert "urn:vn:dancu:loa:2" in me and "mfa" in me
+    assert "Mức xác thực 2" in me and "đã xác thực bằng mật khẩu, mã SMS" in me
     biometric = client.get(reverse("eid:step-up") + "?level=3").content.decode()
     assert "Mức 3 và 4 cần yếu tố sinh trắc học" in biometric
 

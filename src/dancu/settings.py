@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.admin",
+    "ninja",  # its static files: the API docs page's Swagger UI is served here, not from a CDN
     "dancu.core",
     "dancu.geo",
     "dancu.accounts",
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "dancu.eid",
     "oauth2_provider",
     "dancu.oidc",
+    "dancu.demo",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dancu.core.context_processors.officer",
+                "dancu.core.context_processors.language_menu",
             ],
         },
     },
@@ -149,7 +152,8 @@ LOGIN_REDIRECT_URL = "population:search"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "vi"
-LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
+# Each language in its own name (the menu shows "English" to a Vietnamese reader, not "Tiếng Anh").
+LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "Asia/Ho_Chi_Minh"

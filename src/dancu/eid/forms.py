@@ -117,7 +117,9 @@ class Level2Form(forms.Form):
 class StatusForm(forms.Form):
     ACTIONS = (("suspend", _("Tạm dừng tài khoản")), ("reinstate", _("Khôi phục tài khoản")),
                ("revoke", _("Thu hồi tài khoản")))
-    action = forms.ChoiceField(label=_("Thao tác"), choices=ACTIONS)
+    # No action chosen in advance: the officer picks one (a pre-selected "suspend" was one click
+    # away from suspending an account by mistake).
+    action = forms.ChoiceField(label=_("Thao tác"), choices=(("", _("— chọn thao tác —")), *ACTIONS))
     reason = reason_field(_("Lý do"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

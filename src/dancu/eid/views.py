@@ -316,7 +316,7 @@ def me(request: HttpRequest) -> HttpResponse:
     history = Paginator(selectors.login_history(account), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return _render(request, "eid/me.html", {
         "account": account, "citizen": citizen,
-        "session_level": current.level, "acr": current.acr, "amr": current.amr,
+        "session_level": current.level, "session_methods": current.methods,
         "methods": sorted(services.available_methods(account)),
         "devices": selectors.devices_of(account), "history": history,
         "totp_pending": selectors.pending_totp_uri(account), "code_form": CodeForm(),
@@ -393,7 +393,10 @@ def _officer_page(request: HttpRequest, personal_id: str, reason: str, *,
         "lookup": lookup, "view": view, "reason": reason,
         "level2_form": level2_form or Level2Form(),
         "status_form": status_form or StatusForm(),
-        "can_write": actor.can_write, "can_enrol": actor.role == "commune_police",
+        "can_write": actor.can_write,
+        # level-2 enrolment for a person without an account or with a level-1 one, not again
+        "can_enrol": actor.role == "commune_police" and (view is None or view.account is None
+                                                         or view.account.level < 2),
         "is_admin": actor.role == "ministry_admin"}, status=status)
 
 

@@ -51,7 +51,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True, metavar="{create,token,list}")
 
         create = sub.add_parser("create", help="create an officer or service account")
-        create.add_argument("username", metavar="USERNAME")
+        create.add_argument("username", metavar="USERNAME", help="the login name of the new account")
         create.add_argument("--role", required=True, choices=Role.values,
                             help="commune_police and province_police need --unit")
         create.add_argument("--unit", metavar="2025:CODE",
@@ -61,16 +61,17 @@ class Command(BaseCommand):
                         help="read the console password from the first line of stdin")
         pw.add_argument("--no-password", action="store_true",
                         help="no console login (service accounts authenticate with tokens)")
-        create.add_argument("--display-name", default="")
+        create.add_argument("--display-name", default="", help="name shown in the console (default USERNAME)")
 
         token = sub.add_parser("token", help="API tokens")
         token_sub = token.add_subparsers(dest="token_action", required=True,
                                          metavar="{create,revoke}")
         token_create = token_sub.add_parser("create", help="issue a token (printed once)")
-        token_create.add_argument("username", metavar="USERNAME")
+        token_create.add_argument("username", metavar="USERNAME", help="the account the token acts as")
         token_create.add_argument("--name", required=True, help="what the token is for")
         token_revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
-        token_revoke.add_argument("token_id", metavar="ID", type=int)
+        token_revoke.add_argument("token_id", metavar="ID", type=int,
+                                  help="the token's id (dancu officer list shows it)")
 
         sub.add_parser("list", help="accounts with their tokens")
 

@@ -11,6 +11,7 @@ from this process, which has loaded the code: a new release needs the service re
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import socket
@@ -18,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from dancu.core.language import command_language
 
 
 def bind_arguments(bind: str) -> dict[str, Any]:
@@ -25,20 +30,53 @@ def bind_arguments(bind: str) -> dict[str, Any]:
     address arguments; a ``CommandError`` naming ``--bind`` otherwise."""
     if bind.startswith("unix:"):
         if not bind[5:]:
-            raise CommandError(f"--bind {bind!r}: expected unix:/path/to/socket")
+            raise CommandError(_("--bind %(bind)r: cần dạng unix:/path/to/socket") % {"bind": bind})
         return {"uds": Path(bind[5:])}
     host, sep, port = bind.rpartition(":")
     host = host.strip("[]")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise CommandError(f"--bind {bind!r}: expected HOST:PORT, e.g. 127.0.0.1:8000")
+        raise CommandError(_("--bind %(bind)r: cần dạng HOST:PORT, ví dụ 127.0.0.1:8000") % {"bind": bind})
     try:
         ipaddress.ip_address(host)
     except ValueError:
         try:
             host = str(socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)[0][4][0])
         except OSError:
-            raise CommandError(f"--bind {bind!r}: cannot resolve the host {host!r}") from None
+            raise CommandError(_("--bind %(bind)r: không phân giải được máy %(host)r")
+                               % {"bind": bind, "host": host}) from None
     return {"address": host, "port": int(port)}
+
+
+def ensure_free(bind: str) -> None:
+    """Refuse an address another server already listens on. granian binds with SO_REUSEPORT, so
+    a second server on a taken port would start, say it listens, and share the port with the
+    first; a socket bound here without SO_REUSEPORT fails instead (SO_REUSEADDR only lets a
+    port in TIME_WAIT be taken again, not a listening one)."""
+    where = bind_arguments(bind)
+    if "uds" in where:
+        path = where["uds"]
+        if path.exists():
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                try:
+                    probe.connect(str(path))
+                except OSError:
+                    return  # a stale socket file: granian replaces it
+            raise CommandError(_("--bind %(bind)s: một máy chủ khác đang nghe ở socket này.")
+                               % {"bind": bind})
+        return
+    family = socket.AF_INET6 if ":" in where["address"] else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((where["address"], where["port"]))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise CommandError(f"--bind {bind}: {exc.strerror}") from None
+            raise CommandError(
+                _("--bind %(bind)s: cổng %(port)s đang được dùng (một dancu serve khác?). "
+                  "Chọn cổng khác, ví dụ --bind %(host)s:%(other)s.")
+                % {"bind": bind, "port": where["port"], "host": where["address"],
+                   "other": where["port"] + 1}) from None
 
 
 def run_server(bind: str, workers: int, threads: int, access_log: bool = False) -> None:
@@ -62,7 +100,7 @@ def default_workers() -> str:
 
 
 class Command(BaseCommand):
-    help = "Serve the officer console and the JSON API with granian."
+    help = "Serve the officer console and the JSON API with granian (messages: DANCU_LANGUAGE)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("DANCU_BIND", "127.0.0.1:8000"),
@@ -74,10 +112,13 @@ class Command(BaseCommand):
         parser.add_argument("--access-log", action="store_true", help="log every request")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        for name in ("workers", "threads"):
-            if opts[name] < 1:
-                raise CommandError(f"--{name} {opts[name]}: must be at least 1")
-        bind_arguments(opts["bind"])
-        self.stdout.write(f"dancu: serving on {opts['bind']} "
-                          f"({opts['workers']} workers × {opts['threads']} threads)")
+        with translation.override(command_language()):
+            for name in ("workers", "threads"):
+                if opts[name] < 1:
+                    raise CommandError(_("--%(name)s %(value)s: ít nhất là 1")
+                                       % {"name": name, "value": opts[name]})
+            ensure_free(opts["bind"])
+            self.stdout.write(_("dancu: phục vụ tại %(bind)s (%(workers)s tiến trình × %(threads)s luồng)")
+                              % {"bind": opts["bind"], "workers": opts["workers"],
+                                 "threads": opts["threads"]})
         run_server(opts["bind"], opts["workers"], opts["threads"], opts["access_log"])

@@ -55,23 +55,27 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="area", required=True, metavar="{client,keys,prune}")
         client = sub.add_parser("client", help="relying parties").add_subparsers(dest="action", required=True)
         create = client.add_parser("create", help="register a relying party and its agreement")
-        create.add_argument("--name", required=True)
-        create.add_argument("--organisation", required=True)
-        create.add_argument("--purpose", required=True)
+        create.add_argument("--name", required=True, help="the service's name, shown to citizens at login")
+        create.add_argument("--organisation", required=True, help="its agency, bank or hospital")
+        create.add_argument("--purpose", required=True, help="why it needs the data (consent page)")
         create.add_argument("--scopes", required=True, help='space-separated, e.g. "openid identity profile"')
-        create.add_argument("--redirect-uri", action="append", default=[], dest="redirect_uris")
-        create.add_argument("--post-logout-uri", action="append", default=[], dest="post_logout_uris")
+        create.add_argument("--redirect-uri", action="append", default=[], dest="redirect_uris",
+                            help="an allowed redirect URI after login (repeat for several)")
+        create.add_argument("--post-logout-uri", action="append", default=[], dest="post_logout_uris",
+                            help="an allowed redirect URI after logout (repeat for several)")
         create.add_argument(
-            "--grant", default="authorization-code", choices=["authorization-code", "client-credentials"]
+            "--grant", default="authorization-code", choices=["authorization-code", "client-credentials"],
+            help="authorization-code (citizens log in; default) or client-credentials (server to server)",
         )
         create.add_argument("--public", action="store_true", help="a public client (mobile/SPA): no secret")
         create.add_argument("--valid-until", required=True, help="last day of the agreement (YYYY-MM-DD)")
-        create.add_argument("--contact-name", required=True)
-        create.add_argument("--contact-email", required=True)
-        create.add_argument("--contact-phone", default="")
+        create.add_argument("--contact-name", required=True, help="the relying party's contact person")
+        create.add_argument("--contact-email", required=True, help="the contact's e-mail address")
+        create.add_argument("--contact-phone", default="", help="the contact's phone number")
         create.add_argument("--reference", default="", help="number of the written agreement")
         create.add_argument("--min-acr", type=int, default=0, help="minimum assurance level (0–4)")
-        create.add_argument("--ekyc-per-minute", type=int, default=600)
+        create.add_argument("--ekyc-per-minute", type=int, default=600,
+                            help="eKYC verifications allowed per minute (default 600)")
         create.add_argument("--public-subject", action="store_true",
                             help="the same sub at every relying party (only where the agreement allows it)")
         create.add_argument("--sector-identifier", default="",
@@ -80,10 +84,10 @@ class Command(BaseCommand):
                             help="an installed app (RFC 8252): any port on its loopback redirect URI")
         client.add_parser("list", help="relying parties and their agreements")
         k = sub.add_parser("keys", help="ID-token signing keys").add_subparsers(dest="action", required=True)
-        k.add_parser("list")
+        k.add_parser("list", help="the active signing key and the inactive ones still published")
         k.add_parser("rotate", help="make a new active key; the previous one stays published")
         retire = k.add_parser("retire", help="stop publishing an inactive key")
-        retire.add_argument("file")
+        retire.add_argument("file", help="the inactive key's file, as dancu oidc keys list names it")
         sub.add_parser("prune", help="delete expired tokens, past eKYC rate windows and spent "
                                      "authentication contexts (run nightly)")
 

@@ -21,25 +21,27 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         gen = sub.add_parser("generate", help="Generate a synthetic population.")
-        gen.add_argument("--size", type=int, default=20_000)
-        gen.add_argument("--seed", type=int, default=1)
+        gen.add_argument("--size", type=int, default=20_000, help="how many people (default 20000)")
+        gen.add_argument("--seed", type=int, default=1,
+                         help="random seed (default 1): the same seed gives the same people")
         gen.add_argument("--province", default="38", help="2025 province code (default 38, Thanh Hóa)")
         gen.add_argument("--as-of", default=None, help="Reference date YYYY-MM-DD (default today)")
         gen.add_argument("--out", default=None, help="Write a .csv/.csv.gz/.parquet file instead")
-        gen.add_argument("--no-progress", action="store_true")
+        gen.add_argument("--no-progress", action="store_true", help="no progress bar")
 
         imp = sub.add_parser("import", help="Import a population file.")
-        imp.add_argument("file")
-        imp.add_argument("--all-or-nothing", action="store_true")
+        imp.add_argument("file", help="a .csv, .csv.gz or .parquet file (columns: docs/import-export.md)")
+        imp.add_argument("--all-or-nothing", action="store_true",
+                         help="import nothing if any row is refused (default: the valid rows are imported)")
         imp.add_argument("--initial-load", action="store_true",
                          help="Into an empty registry: one transaction; on PostgreSQL the registry tables "
                               "are locked and their indexes and foreign keys built after the load. "
                               "Ignored when the registry already holds people.")
         imp.add_argument("--report", default=None, help="Write the row report (CSV) here")
-        imp.add_argument("--no-progress", action="store_true")
+        imp.add_argument("--no-progress", action="store_true", help="no progress bar")
 
         exp = sub.add_parser("export", help="Export the population to a file.")
-        exp.add_argument("file")
+        exp.add_argument("file", help="where to write: .csv, .csv.gz or .parquet")
         exp.add_argument("--province", default=None, help="2025 province code: only people living there")
 
     def handle(self, *args: Any, **opts: Any) -> None:

@@ -1,0 +1,192 @@
+"""``dancu demo``: from nothing to a running province on a laptop.
+
+Creates the database (SQLite by default), migrates, loads the administrative units,
+seeds a synthetic province, creates one demo officer per role and a citizen's level-2 e-ID
+account, prints the logins and serves the console. Safe to run again: it reuses what is
+already there. It speaks one language: Vietnamese, or English with ``DANCU_LANGUAGE=en``
+(``dancu.core.language``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from rich.console import Console
+from rich.table import Table
+
+from dancu.accounts import services as accounts
+from dancu.accounts.models import OfficerProfile, Role
+from dancu.core.language import command_language
+from dancu.core.management.commands.serve import default_workers, ensure_free, run_server
+from dancu.geo.models import AdminUnit, CodeSystem, Level
+from dancu.population.models import Citizen
+
+DEMO_PASSWORD = "demo-dancu-2026"  # noqa: S105 — printed to the user; refused in production
+
+
+def number(n: int) -> str:
+    """A count as the active language writes it: 20.000 in Vietnamese, 20,000 in English."""
+    text = f"{n:,}"
+    return text.replace(",", ".") if translation.get_language() == "vi" else text
+
+
+class Command(BaseCommand):
+    help = ("Set up and serve a demo province (development only); "
+            "messages in Vietnamese, or English with DANCU_LANGUAGE=en.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--size", type=int, default=20_000,
+                            help="citizens to generate on the first run (default 20000)")
+        parser.add_argument("--seed", type=int, default=2026,
+                            help="random seed of the synthetic population (same seed, same people)")
+        parser.add_argument("--province", default="38", help="2025 province code (38 = Thanh Hóa)")
+        parser.add_argument("--bind", default=os.environ.get("DANCU_BIND", "127.0.0.1:8000"),
+                            help="HOST:PORT to serve on (default 127.0.0.1:8000, or DANCU_BIND); "
+                                 "e.g. --bind 127.0.0.1:8080 for another port")
+        parser.add_argument("--workers", type=int, default=default_workers(),
+                            help="worker processes (default: one per CPU, or DANCU_WORKERS)")
+        parser.add_argument("--no-serve", action="store_true",
+                            help="set up and print the logins, then exit without serving")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        with translation.override(command_language()):
+            self._set_up(opts)
+        if not opts["no_serve"]:
+            run_server(opts["bind"], opts["workers"], 4)
+
+    def _set_up(self, opts: dict[str, Any]) -> None:
+        if settings.PRODUCTION:
+            raise CommandError(_("dancu demo tạo mật khẩu ai cũng biết: không chạy ở chế độ production."))
+        if opts["workers"] < 1:
+            raise CommandError(_("--%(name)s %(value)s: ít nhất là 1") % {"name": "workers",
+                                                                        "value": opts["workers"]})
+        if not opts["no_serve"]:
+            ensure_free(opts["bind"])  # before minutes of set-up, not after
+        console = Console(highlight=False)
+        console.print(_("[bold]dancu demo[/] — cơ sở dữ liệu: %(name)s")
+                      % {"name": settings.DATABASES["default"]["NAME"]})
+        call_command("migrate", interactive=False, verbosity=0)
+        console.print(_("✓ Đã cập nhật cấu trúc cơ sở dữ liệu."))
+        from dancu.geo.services import load_admin_units
+
+        counts = load_admin_units()
+        console.print(_("✓ Đơn vị hành chính: %(units)s đơn vị (trước và sau 2025), %(conversions)s "
+                        "dòng chuyển đổi xã cũ → mới.")
+                      % {"units": number(counts["units"]), "conversions": number(counts["conversions"])})
+        province = AdminUnit.objects.filter(code_system=CodeSystem.V2025, level=Level.PROVINCE,
+                                            code=opts["province"]).first()
+        if province is None:
+            raise CommandError(_("--province %(code)s: không có tỉnh/thành phố (2025) nào mã này.")
+                               % {"code": opts["province"]})
+        existing = Citizen.objects.filter(current_province=province).count()
+        if existing == 0:
+            from dancu.population.generator import generate_population
+
+            generate_population(size=opts["size"], seed=opts["seed"], province=province, progress=True)
+            console.print(_("✓ Đã tạo dân cư tổng hợp của %(province)s.") % {"province": province.name})
+        else:
+            console.print(ngettext(
+                "✓ Đã có %(n)s công dân ở %(province)s: không tạo thêm.",
+                "✓ Đã có %(n)s công dân ở %(province)s: không tạo thêm.", existing)
+                % {"n": number(existing), "province": province.name})
+        logins = self._officers(province)
+        citizen_login = self._eid_account(province)
+        self._print(console, province, logins, citizen_login, opts)
+
+    def _officers(self, province: AdminUnit) -> list[tuple[str, str, str]]:
+        busiest = (Citizen.objects.filter(current_province=province)
+                   .values("current_commune").annotate(n=Count("id")).order_by("-n").first())
+        commune = AdminUnit.objects.get(pk=busiest["current_commune"]) if busiest else \
+            AdminUnit.objects.filter(province=province, level=Level.COMMUNE).order_by("code").first()
+        wanted = [
+            ("demo.xa", Role.COMMUNE_POLICE, commune),
+            ("demo.tinh", Role.PROVINCE_POLICE, province),
+            ("demo.bo", Role.MINISTRY_ADMIN, None),  # a ministry officer, not a Django superuser
+            ("demo.kiemtra", Role.AUDITOR, None),
+        ]
+        out = []
+        User = get_user_model()
+        for username, role, unit in wanted:
+            profile = OfficerProfile.objects.filter(user__username=username).first()
+            if profile is None:
+                if User.objects.filter(username=username).exists():
+                    raise CommandError(_("Tài khoản %(username)s đã có nhưng không phải cán bộ.")
+                                       % {"username": username})
+                profile = accounts.create_officer(username, DEMO_PASSWORD, role, jurisdiction=unit,
+                                                  display_name=username)
+            out.append((username, str(profile.get_role_display()),
+                        profile.jurisdiction.name if profile.jurisdiction else _("Toàn quốc")))
+        return out
+
+    def _eid_account(self, province: AdminUnit) -> str | None:
+        """A living adult of the busiest commune with a level-2 e-ID account (made through the
+        same services as a real registration: registry check, OTP from the outbox, counter)."""
+        import datetime as dt
+
+        from dancu.accounts.services import actor_for_profile
+        from dancu.eid import services as eid
+        from dancu.eid.models import EidAccount
+        from dancu.eid.sms import latest_code
+
+        existing = EidAccount.objects.filter(citizen__current_province=province).first()
+        if existing is not None:
+            return existing.personal_id
+        officer = OfficerProfile.objects.filter(user__username="demo.xa").first()
+        if officer is None or officer.jurisdiction is None:
+            return None
+        person = (Citizen.objects.filter(current_commune=officer.jurisdiction, life_status="living",
+                                         birth_day__isnull=False, birth_year__lte=2000)
+                  .order_by("personal_id").first())
+        if person is None:
+            return None
+        result = eid.submit_level1_application(
+            personal_id=person.personal_id, full_name=person.full_name,
+            birth_date=dt.date(person.birth_year, person.birth_month or 1, person.birth_day or 1),
+            phone="0912000000", portrait=b"\x89PNG\r\n\x1a\n" + bytes(64), channel="web")
+        if result.refused or result.challenge is None:
+            return None
+        code = latest_code(result.challenge.phone) or ""
+        eid.confirm_level1_application(result.application.pk, result.challenge.pk, code, DEMO_PASSWORD)
+        eid.enrol_level2(actor_for_profile(officer, source="system", source_ref="dancu demo"),
+                         person.personal_id, card_checked=True, device_reference="DEMO-ABIS",
+                         capture_reference="DEMO-CAPTURE")
+        return person.personal_id
+
+    def _print(self, console: Console, province: AdminUnit, logins: list[tuple[str, str, str]],
+               citizen_login: str | None, opts: dict[str, Any]) -> None:
+        total = Citizen.objects.count()
+        living = Citizen.objects.filter(current_province=province, life_status="living").count()
+        deceased = Citizen.objects.filter(life_status="deceased").count()
+        console.print(ngettext(
+            "Cơ sở dữ liệu có %(total)s công dân: %(living)s đang sống ở %(province)s, %(deceased)s đã mất.",
+            "Cơ sở dữ liệu có %(total)s công dân: %(living)s đang sống ở %(province)s, %(deceased)s đã mất.",
+            total) % {"total": number(total), "living": number(living), "province": province.name,
+                      "deceased": number(deceased)})
+        table = Table(title=_("Tài khoản cán bộ — mật khẩu: %(password)s") % {"password": DEMO_PASSWORD})
+        for col in (_("Tên đăng nhập"), _("Vai trò"), _("Địa bàn")):
+            table.add_column(col)
+        for row in logins:
+            table.add_row(*row)
+        console.print(table)
+        base = f"http://{opts['bind']}"
+        if citizen_login:
+            console.print(_("[bold]Công dân (e-ID mức 2):[/] số định danh %(id)s, mật khẩu %(password)s "
+                            "— đăng nhập ở %(url)s (mã OTP: dancu eid outbox)")
+                          % {"id": citizen_login, "password": DEMO_PASSWORD, "url": f"{base}/eid/login/"})
+        pages = {"console": f"{base}/", "api": f"{base}/api/v1/docs"}
+        if opts["no_serve"]:
+            serve = "dancu serve" + ("" if opts["bind"] == "127.0.0.1:8000" else f" --bind {opts['bind']}")
+            console.print(_("Chưa có máy chủ (--no-serve). Để mở bảng điều khiển, chạy: [bold]%(command)s[/] "
+                            "rồi vào %(console)s (tài liệu API: %(api)s).") % {"command": serve, **pages})
+        else:
+            console.print(_("[bold green]Bảng điều khiển:[/] %(console)s   [bold]Tài liệu API:[/] %(api)s   "
+                            "(Ctrl+C để dừng)") % pages)
