@@ -25,6 +25,7 @@ from dancu.geo.models import AdminUnit, CodeSystem, Level
 from dancu.population import domain
 from dancu.population.models import Citizen
 from dancu.population.selectors import (
+    MAX_PAGE,
     citizen_document,
     get_citizen,
     lookup_citizen_document,
@@ -35,7 +36,6 @@ from dancu.population.validation import format_partial_date
 
 router = Router(tags=["citizens"])
 
-MAX_PAGE = 1000
 MAX_PAGE_SIZE = 100
 PURPOSE_MAX = 500
 
