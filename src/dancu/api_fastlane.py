@@ -16,7 +16,8 @@ only the successful look-up, with the very same pieces the ninja endpoint uses:
   the headers Django's middleware would add (security headers, Content-Language).
 
 Everything else goes, untouched, to the Django application: other paths and methods, a
-missing or unknown token, a malformed ID number or purpose, an unknown person or one outside
+request with a NUL character anywhere (``dancu.core.nul``: Django refuses it), a missing or
+unknown token, a malformed ID number or purpose, an unknown person or one outside
 the caller's area (Django answers 404/403 and audits the refusal), a host not in
 ``ALLOWED_HOSTS``, and any exception (after which nothing of the lane's work remains: the
 statement either committed with its response, or did not commit).
@@ -39,6 +40,7 @@ from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
 
 from dancu.core.errors import DomainError
+from dancu.core.nul import nul_field
 
 logger = logging.getLogger("dancu.api")
 
@@ -115,6 +117,8 @@ class LookupFastLane:
         except DisallowedHost:
             return None
         # request.META["HTTP_…"] is what request.headers[…] reads, without building the whole map.
+        if nul_field(request) is not None:
+            return None  # Django refuses it (dancu.core.middleware.RefuseNulMiddleware)
         token = _bearer_token(request.META.get("HTTP_AUTHORIZATION"))
         if not token:
             return None
@@ -144,6 +148,8 @@ class LookupFastLane:
         environ["dancu.fastlane.body"] = raw
         environ["wsgi.input"] = io.BytesIO(raw)
         request = WSGIRequest(dict(environ, **{"wsgi.input": io.BytesIO(b"")}))
+        if b"\x00" in raw or b"%00" in raw or nul_field(request) is not None:
+            return None  # Django refuses it (dancu.core.middleware.RefuseNulMiddleware)
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return None
         try:

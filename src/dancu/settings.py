@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "dancu.core.middleware.RefuseNulMiddleware",  # before anything reads the request
     "django.contrib.sessions.middleware.SessionMiddleware",
     "dancu.core.middleware.LanguageChoiceMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -25,7 +25,7 @@ from dancu.core.net import client_ip
 from dancu.eid import crypto, services
 from dancu.eid.models import Channel, EidAccount
 from dancu.eid.views import as_wrong_code, start_recovery_without_disclosure
-from dancu.population.api import ErrorOut
+from dancu.population.api import ErrorOut, IsoDate, PersonalId
 
 router = Router(tags=["eid"])
 
@@ -39,9 +39,9 @@ class InvalidChallenge(DomainError):
 # ---- Schemas -------------------------------------------------------------------------------
 
 class RegistrationIn(Schema):
-    personal_id: str
+    personal_id: PersonalId
     full_name: str
-    birth_date: dt.date  # YYYY-MM-DD
+    birth_date: IsoDate
     phone: str           # Vietnamese mobile number: 0912345678, +84912345678
     email: str = ""
 
@@ -68,7 +68,7 @@ class AccountOut(Schema):
 
 
 class RecoveryIn(Schema):
-    personal_id: str
+    personal_id: PersonalId
     phone: str
 
 

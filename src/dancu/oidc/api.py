@@ -14,6 +14,12 @@ from pydantic import Field
 from dancu.core.net import client_ip
 from dancu.oidc import ekyc
 from dancu.oidc.auth import OAuthBearer
+from dancu.population.api import ErrorOut, IsoDate
+
+# Every refusal is the API's error body; 401 for a missing, unknown or expired token, 403 for a
+# token without the scope (or not a citizen's, for /me), 400 for a NUL character or a body that is
+# not JSON, 422 for a malformed field.
+_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 
 router = Router(tags=["ekyc"], auth=OAuthBearer(["ekyc"]))
 
@@ -21,7 +27,7 @@ router = Router(tags=["ekyc"], auth=OAuthBearer(["ekyc"]))
 class VerifyIn(Schema):
     personal_id: str = Field(min_length=12, max_length=12, pattern=r"^\d{12}$")
     full_name: str = Field(min_length=1, max_length=150)
-    birth_date: dt.date
+    birth_date: IsoDate
     purpose: str = Field(default="", max_length=500)
 
 
@@ -29,7 +35,7 @@ class VerifyOut(Schema):
     result: str  # match | no_match | deceased | account_locked
 
 
-@router.post("/verify", response=VerifyOut, operation_id="ekyc_verify",
+@router.post("/verify", response={200: VerifyOut, **_ERRORS, 429: ErrorOut}, operation_id="ekyc_verify",
              summary="eKYC: does this ID number, name and date of birth match a living person?")
 def verify(request: HttpRequest, body: VerifyIn) -> dict[str, str] | HttpResponse:
     return {"result": ekyc.verify(request.auth, personal_id=body.personal_id, full_name=body.full_name,  # type: ignore[attr-defined]
@@ -95,7 +101,7 @@ def _account(request: HttpRequest) -> Any:
     return account
 
 
-@me_router.get("", response=MeOut, operation_id="eid_me",
+@me_router.get("", response={200: MeOut, **_ERRORS}, operation_id="eid_me",
                summary="My e-ID account: registry record, level, devices, logins, consents")
 def me(request: HttpRequest) -> dict[str, Any]:
     from dancu.eid import selectors as eid_selectors
@@ -120,7 +126,8 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@me_router.post("/consents/{consent_id}/revoke", response={204: None}, operation_id="eid_consent_revoke",
+@me_router.post("/consents/{consent_id}/revoke", response={204: None, **_ERRORS, 404: ErrorOut},
+                operation_id="eid_consent_revoke",
                 summary="Revoke my consent to share data with a relying party")
 def revoke_consent(request: HttpRequest, consent_id: int) -> Status:
     from dancu.eid.services import citizen_actor
@@ -132,7 +139,8 @@ def revoke_consent(request: HttpRequest, consent_id: int) -> Status:
     return Status(204, None)
 
 
-@me_router.post("/devices/{device_pk}/release", response={204: None}, operation_id="eid_device_release",
+@me_router.post("/devices/{device_pk}/release", response={204: None, **_ERRORS, 404: ErrorOut},
+                operation_id="eid_device_release",
                 summary="Release a device from my account")
 def release_device(request: HttpRequest, device_pk: int) -> Status:
     from dancu.eid.services import release_device as release

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 
@@ -49,12 +50,14 @@ class ClientForm(forms.Form):
         label=_("Mức xác thực tối thiểu (0–4)"), min_value=0, max_value=4, initial=0
     )
     valid_until = forms.DateField(
-        label=_("Hiệu lực đến ngày"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Hiệu lực đến ngày"), widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MaxValueValidator(dt.date(2999, 12, 31))],  # 9999-12-31 + 1 day overflowed
     )
     contact_name = forms.CharField(label=_("Người liên hệ"), max_length=150)
     contact_email = forms.EmailField(label=_("Thư điện tử liên hệ"))
     contact_phone = forms.CharField(label=_("Điện thoại liên hệ"), max_length=20, required=False)
-    ekyc_per_minute = forms.IntegerField(label=_("Giới hạn eKYC mỗi phút"), min_value=1, initial=600)
+    ekyc_per_minute = forms.IntegerField(label=_("Giới hạn eKYC mỗi phút"), min_value=1,
+                                         max_value=1_000_000, initial=600)
 
     def service_kwargs(self) -> dict:
         d = self.cleaned_data

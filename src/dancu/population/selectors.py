@@ -261,6 +261,11 @@ class SearchPage:
     has_next: bool
 
 
+# The deepest page of a search (console and API): further, narrow the search. A bound the
+# database can take too (a page of 10^20 was "bigint out of range" on PostgreSQL).
+MAX_PAGE = 1000
+
+
 def search_citizens(actor: Actor, *, query: str, birth_year: int | None = None,
                     commune_id: int | None = None, page: int = 1, page_size: int = 25,
                     reason: str = "") -> SearchPage:
@@ -270,6 +275,9 @@ def search_citizens(actor: Actor, *, query: str, birth_year: int | None = None,
     if not text:
         raise DomainError("E_QUERY_REQUIRED", _("Nhập số định danh hoặc họ tên."), "q")
     page = max(1, page)
+    if page > MAX_PAGE:
+        raise DomainError("E_PAGE_TOO_FAR", _("Chỉ xem được tới trang %(max)d; hãy thu hẹp tìm kiếm.")
+                          % {"max": MAX_PAGE}, "page")
     qs = visible_citizens(actor)
     if text.isdigit():
         qs = qs.filter(personal_id=text) if len(text) == 12 else qs.filter(old_id_number=text)

@@ -15,6 +15,7 @@ from ninja import Header, Query, Router, Schema
 
 from dancu.population.api import (
     ERRORS,
+    PersonalId,
     UnitOut,
     actor_of,
     checked_personal_id,
@@ -60,7 +61,7 @@ def registration_out(r: Registration, today: dt.date) -> dict[str, Any]:
 
 @router.get("/citizens/{personal_id}/residences", response={200: ResidenceHistoryOut, **ERRORS},
             summary="Residence history of a citizen", operation_id="citizen_residences")
-def citizen_residences(request: HttpRequest, personal_id: str,
+def citizen_residences(request: HttpRequest, personal_id: PersonalId,
                        purpose: str | None = Query(None, description="Why (audited)"),
                        x_purpose: str | None = Header(None, alias="X-Purpose")) -> dict[str, Any]:
     """All registrations, newest first, ended ones included."""

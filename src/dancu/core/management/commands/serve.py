@@ -79,12 +79,21 @@ def ensure_free(bind: str) -> None:
                    "other": where["port"] + 1}) from None
 
 
+def without_debug() -> None:
+    """``DEBUG`` off in this process and in the workers it starts (forked or spawned)."""
+    from django.conf import settings
+
+    os.environ["DANCU_DEBUG"] = "0"
+    settings.DEBUG = False
+
+
 def run_server(bind: str, workers: int, threads: int, access_log: bool = False) -> None:
     from django.db import connections
     from granian import Granian
     from granian.constants import Interfaces
 
     where = bind_arguments(bind)
+    without_debug()
     # The workers are forked from this process: none may inherit a database connection.
     connections.close_all()
     Granian(
