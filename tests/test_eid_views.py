@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dancu.audit.models import AuditEvent
-from dancu.eid import crypto, sessions
+from dancu.core import crypto
 from dancu.eid import services as eid
+from dancu.eid import sessions
 from dancu.eid.models import (
     AccountStatus,
     Device,

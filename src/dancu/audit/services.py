@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from dancu.accounts.actor import Actor
 from dancu.audit.models import AuditEvent
+
+if TYPE_CHECKING:  # the audit trail needs only the actor's attributes, not the accounts app
+    from dancu.accounts.actor import Actor
+    from dancu.core.errors import DomainError
 
 
 def record(actor: Actor, action: str, *, subject_type: str = "", subject_id: Any = "",
@@ -17,6 +20,22 @@ def record(actor: Actor, action: str, *, subject_type: str = "", subject_id: Any
     """One event: who (actor), what (action on subject), when (now), why (reason)."""
     return AuditEvent.objects.create(details=details, **event_fields(
         actor, action, subject_type, subject_id, personal_id, before, after, reason))
+
+
+def record_refusal(actor: Actor, action: str, error: DomainError | None = None, *,
+                   subject_type: str = "", subject_id: Any = "", personal_id: str = "",
+                   reason: str = "", details: dict | None = None) -> AuditEvent:
+    """The one record of a refusal: ``<action>.denied`` with the refusal's code and field (and
+    ``details``). Every refusal path calls it — the console's officer-page guard, the services'
+    permission checks — *outside* the transaction the refusal rolls back, so the row stays."""
+    info: dict[str, Any] = dict(details or {})
+    if error is not None:
+        info.setdefault("code", error.code)
+        fields = [e.field for e in error.errors if e.field]
+        if fields:
+            info.setdefault("field", fields[0])
+    return record(actor, f"{action}.denied", subject_type=subject_type, subject_id=subject_id,
+                  personal_id=personal_id, reason=reason, details=info or None)
 
 
 def record_many(actor: Actor, action: str, personal_ids: Iterable[str], *,

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from dancu.accounts.actor import Actor
 from dancu.accounts.auth import TokenCache, cache_seconds
 from dancu.audit import services as audit
+from dancu.core import crypto
 from dancu.core.errors import OutOfJurisdiction
-from dancu.eid import crypto
 from dancu.eid.models import (
     Device,
     EidAccount,
