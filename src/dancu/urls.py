@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -16,5 +17,6 @@ urlpatterns = [
     path("eid/consents/", include("dancu.oidc.selfservice")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
-    path("admin/", admin.site.urls),
 ]
+if settings.DANCU_ADMIN:  # off unless DANCU_ADMIN=1; read-only even then (dancu.accounts.admin)
+    urlpatterns.append(path("admin/", admin.site.urls))

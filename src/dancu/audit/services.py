@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from django.db import connection
 from django.utils import timezone
 
 from dancu.audit.models import AuditEvent
@@ -30,12 +32,52 @@ def record_refusal(actor: Actor, action: str, error: DomainError | None = None, 
     permission checks — *outside* the transaction the refusal rolls back, so the row stays."""
     info: dict[str, Any] = dict(details or {})
     if error is not None:
+        if not _in_transaction():  # inside one, the row may yet roll back: an outer layer records
+            error.audited = True  # type: ignore[attr-defined]  # see was_recorded
         info.setdefault("code", error.code)
         fields = [e.field for e in error.errors if e.field]
         if fields:
             info.setdefault("field", fields[0])
     return record(actor, f"{action}.denied", subject_type=subject_type, subject_id=subject_id,
                   personal_id=personal_id, reason=reason, details=info or None)
+
+
+def _in_transaction() -> bool:
+    """In an atomic block of the code (not one of a test case's, which Django marks)."""
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+def was_recorded(error: BaseException) -> bool:
+    """Has this refusal been recorded already (by the service that decided it)? The console's
+    refusal page records only those that have not."""
+    return bool(getattr(error, "audited", False))
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def refusals_recorded(action: str, *, subject_type: str = ""
+                      ) -> Callable[[Callable[Concatenate[Actor, P], R]], Callable[Concatenate[Actor, P], R]]:
+    """For a service whose permission checks (``Actor.require_write``, the area) run inside its
+    transaction: a refusal (403) that leaves it is recorded once the transaction has rolled back.
+    Put it above ``@transaction.atomic``."""
+    from dancu.core.errors import OutOfJurisdiction
+
+    def decorate(service: Callable[Concatenate[Actor, P], R]) -> Callable[Concatenate[Actor, P], R]:
+        @wraps(service)
+        def wrapper(actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return service(actor, *args, **kwargs)
+            except OutOfJurisdiction as exc:
+                if not was_recorded(exc):
+                    record_refusal(actor, action, exc, subject_type=subject_type,
+                                   reason=str(kwargs.get("reason") or ""))
+                raise
+
+        return wrapper
+
+    return decorate
 
 
 def record_many(actor: Actor, action: str, personal_ids: Iterable[str], *,
