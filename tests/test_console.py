@@ -146,12 +146,13 @@ def _create_form(geo, **overrides) -> dict[str, str]:
 
 
 def test_create_with_errors_names_the_fields_and_writes_nothing(officer_client, geo) -> None:
+    # Hồng Hà is not in the commune officer's area: a refusal (403, audited), not a form error
+    # (tests/test_officers.py::test_creating_a_person_outside_ones_area_is_a_403_with_an_audit_row)
     response = officer_client.post(reverse("population:create"), _create_form(
         geo, birth_date="30/02/2001", father_id="123", commune=geo.hong_ha.qualified_code))
-    assert response.status_code == 200
-    body = response.content.decode()
-    # Hồng Hà is not in the commune officer's list
-    assert 'data-field-error="commune"' in body
+    assert response.status_code == 403
+    unknown = officer_client.post(reverse("population:create"), _create_form(geo, commune="2025:99999"))
+    assert unknown.status_code == 200 and 'data-field-error="commune"' in unknown.content.decode()
     response = officer_client.post(reverse("population:create"),
                                    _create_form(geo, birth_date="30/02/2001", father_id="123"))
     body = response.content.decode()
@@ -166,6 +167,7 @@ def test_create_with_errors_names_the_fields_and_writes_nothing(officer_client, 
     assert not Citizen.objects.exists() and not Registration.objects.exists()
     assert not Household.objects.exists()
     assert not AuditEvent.objects.filter(action__in=["citizen.create", "residence.permanent"]).exists()
+    assert AuditEvent.objects.filter(action="citizen.create.denied").count() == 1
     # the household-number error comes from the residence service, after the citizen was
     # written inside the same transaction: the whole transaction is rolled back.
     response = officer_client.post(reverse("population:create"),
