@@ -373,3 +373,15 @@ def test_a_session_clock_is_written_at_most_once_a_minute(client, commune_office
     client.get(reverse("population:search"))
     assert client.session["dancu_officer"]["seen"] == seen
     assert time.time() - seen < 60
+
+
+def test_the_officer_pages_speak_english_when_chosen(client, geo, ministry_admin, settings) -> None:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Step 1/2: password." in client.get(reverse("accounts:login")).content.decode()
+    client.post(reverse("accounts:login"), {"username": "bo.quantri", "password": OFFICER_PASSWORD})
+    assert "has no authenticator app yet" in client.get(reverse("accounts:second_factor")).content.decode()
+    officer_login(client, ministry_admin)
+    page = client.get(reverse("accounts:officer_new")).content.decode()
+    assert "Create an officer account" in page and "Area (2025 unit code)" in page
+    refused = _create(client, role="auditor", unit="2025:99999").content.decode()
+    assert "Tạo tài khoản" not in refused
