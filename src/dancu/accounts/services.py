@@ -41,13 +41,13 @@ from dancu.core import crypto
 from dancu.core.errors import DomainError, NotFound, OutOfJurisdiction
 from dancu.geo.models import AdminUnit, CodeSystem, Level
 
-_EXPECTED_LEVEL = {
+_EXPECTED_LEVEL: dict[str, str] = {
     Role.COMMUNE_POLICE: Level.COMMUNE,
     Role.PROVINCE_POLICE: Level.PROVINCE,
 }
 # What a role may grant: a role ranked at most its own. Auditors and service accounts are
 # national roles that only the ministry grants.
-ROLE_RANK = {Role.COMMUNE_POLICE: 1, Role.PROVINCE_POLICE: 2, Role.MINISTRY_ADMIN: 3,
+ROLE_RANK: dict[str, int] = {Role.COMMUNE_POLICE: 1, Role.PROVINCE_POLICE: 2, Role.MINISTRY_ADMIN: 3,
              Role.AUDITOR: 3, Role.SERVICE: 3}
 MANAGER_ROLES = frozenset({Role.MINISTRY_ADMIN, Role.PROVINCE_POLICE})
 MAX_FAILED_LOGINS = 5
@@ -339,7 +339,8 @@ def _count_failure(profile: OfficerProfile, what: str, ip: str | None) -> Domain
             profile.save(update_fields=["locked_until", "failed_logins"])
         audit.record(_sign_in_actor(profile, ip), f"account.login.{what}_wrong",
                      subject_type="officer", subject_id=profile.pk,
-                     details={"locked_until": profile.locked_until.isoformat() if locked else None})
+                     details={"locked_until": profile.locked_until.isoformat()
+                              if locked and profile.locked_until else None})
     return _locked_error(profile) if locked else None
 
 

@@ -199,7 +199,7 @@ def _pending_profile(request: HttpRequest) -> OfficerProfile | None:
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None
     return (OfficerProfile.objects.select_related("user", "jurisdiction")
-            .filter(pk=pending.get("profile"), user__is_active=True).first())
+            .filter(pk=int(pending.get("profile") or 0), user__is_active=True).first())
 
 
 def second_factor(request: HttpRequest) -> HttpResponse:
