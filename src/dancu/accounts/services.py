@@ -173,9 +173,14 @@ def _create_officer(actor: Actor, username: str, password: str | None, role: str
     return profile
 
 
+def _for_update() -> Any:
+    """Accounts row-locked with their user and area (PostgreSQL locks the profile row only: the
+    area is the nullable side of an outer join)."""
+    return OfficerProfile.objects.select_for_update(of=("self",)).select_related("user", "jurisdiction")
+
+
 def _locked_profile(profile_id: int) -> OfficerProfile:
-    profile = (OfficerProfile.objects.select_for_update().select_related("user", "jurisdiction")
-               .filter(pk=profile_id).first())
+    profile = _for_update().filter(pk=profile_id).first()
     if profile is None:
         raise NotFound("E_OFFICER_NOT_FOUND", _("Không tìm thấy tài khoản cán bộ."), "username")
     return profile
@@ -282,7 +287,7 @@ def issue_api_token(profile: OfficerProfile, name: str, *, actor: Actor | None =
 @transaction.atomic
 def revoke_api_token(token_id: int, *, actor: Actor | None = None) -> bool:
     """Revokes a token; False when it was already revoked (or is unknown). Audited."""
-    row = (ApiToken.objects.select_for_update().select_related("profile__user")
+    row = (ApiToken.objects.select_for_update(of=("self",)).select_related("profile__user")
            .filter(pk=token_id, revoked_at__isnull=True).first())
     if row is None:
         return False
@@ -366,7 +371,7 @@ def begin_officer_totp(profile: OfficerProfile) -> str:
     """A new TOTP seed for an officer without a confirmed one (first sign-in, or after a reset);
     returns the otpauth:// URI for the QR code. An officer with a second factor keeps it."""
     with transaction.atomic():
-        locked = OfficerProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
+        locked = _for_update().get(pk=profile.pk)
         if locked.has_totp:
             raise DomainError("E_TOTP_ENROLLED", _("Tài khoản đã có ứng dụng xác thực."), "code")
         secret, sealed = crypto.new_totp_secret()
@@ -390,8 +395,7 @@ def verify_officer_totp(profile: OfficerProfile, code: str, *, ip: str | None = 
     lock-out. On success the failure count is reset and the sign-in audited."""
     now = timezone.now()
     with transaction.atomic():
-        locked = OfficerProfile.objects.select_for_update().select_related("user", "jurisdiction").get(
-            pk=profile.pk)
+        locked = _for_update().get(pk=profile.pk)
         if _is_locked(locked, now):
             error: DomainError | None = _locked_error(locked)
         elif not locked.user.is_active:
