@@ -6,6 +6,7 @@ The full unit tables (15,000 rows) are loaded only by tests that need them
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from dancu.accounts import services as accounts
 from dancu.accounts.actor import Actor
@@ -52,8 +53,11 @@ def mini_geo() -> MiniGeo:
     return MiniGeo(lth, lhn, lcom, th, hn, hac, ds, hh)
 
 
+OFFICER_PASSWORD = "mật-khẩu-thử-123"
+
+
 def officer_actor(username: str, role: str, unit: AdminUnit | None) -> Actor:
-    profile = accounts.create_officer(username, "mật-khẩu-thử-123", role, jurisdiction=unit)
+    profile = accounts.create_officer(username, OFFICER_PASSWORD, role, jurisdiction=unit)
     return accounts.actor_for_profile(profile)
 
 
@@ -65,3 +69,46 @@ def citizen_raw(**overrides: str) -> dict[str, str]:
 
 
 ROLES = Role
+
+
+def officer_login(client: Any, who: Actor | str) -> None:
+    """Sign an officer into a test client as the console's sign-in does after the password and
+    the TOTP code (the second-factor backend; the session clocks start at the first request).
+    The sign-in itself is tested through its pages in tests/test_officers.py."""
+    from django.contrib.auth import get_user_model
+
+    from dancu.accounts.backends import SECOND_FACTOR_BACKEND
+
+    username = who.label if isinstance(who, Actor) else who
+    client.force_login(get_user_model().objects.get(username=username), backend=SECOND_FACTOR_BACKEND)
+
+
+def totp_code(username: str) -> str:
+    """A valid, not yet used code of the officer's app (the seed from the database), as the
+    officer's phone would show it (the current step, or the next one if the current is used)."""
+    import datetime as dt
+
+    import pyotp
+    from django.utils import timezone
+
+    from dancu.accounts.models import OfficerProfile
+    from dancu.core import crypto
+
+    profile = OfficerProfile.objects.get(user__username=username)
+    totp = pyotp.TOTP(crypto.decrypt(profile.totp_secret_enc))
+    now = timezone.now()
+    for at in (now, now + dt.timedelta(seconds=totp.interval)):
+        if totp.timecode(at) > profile.totp_last_step:
+            return totp.at(at)
+    raise AssertionError("both usable steps already used")
+
+
+def sign_in(client: Any, username: str, password: str = OFFICER_PASSWORD) -> Any:
+    """The console's real sign-in: password, then (enrolling the app the first time) a TOTP code.
+    Returns the response to the code."""
+    from django.urls import reverse
+
+    first = client.post(reverse("accounts:login"), {"username": username, "password": password})
+    assert first.status_code == 302 and first["Location"] == reverse("accounts:second_factor"), first
+    assert client.get(reverse("accounts:second_factor")).status_code == 200
+    return client.post(reverse("accounts:second_factor"), {"code": totp_code(username)})

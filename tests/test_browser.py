@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pyotp
 import pytest
 
 _NO_CHROMIUM = shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists()
@@ -93,6 +94,12 @@ def _sign_in(page, base: str, username: str = "ca.hacthanh") -> None:
     assert "/accounts/login/" in page.url
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Tiếp tục").click()
+    # the first sign-in enrols the authenticator app: a QR code and its key; the "phone" reads the key
+    page.wait_for_url(re.compile(r"/accounts/login/second-factor/$"))
+    assert page.get_by_test_id("totp-qr").locator("svg").is_visible()
+    secret = page.get_by_test_id("totp-secret").inner_text().strip()
+    page.get_by_label("Mã từ ứng dụng xác thực").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url(re.compile(r"/citizens/$"))
 

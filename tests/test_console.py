@@ -13,7 +13,7 @@ from dancu.audit.models import AuditEvent
 from dancu.population.models import Citizen
 from dancu.residence import services as residence
 from dancu.residence.models import Household, Registration
-from tests.factories import citizen_raw
+from tests.factories import citizen_raw, sign_in
 
 PASSWORD = "mật-khẩu-thử-123"  # what tests.factories.officer_actor sets
 
@@ -50,7 +50,7 @@ def test_console_pages_need_a_signed_in_officer(client, geo) -> None:
 
 
 def test_sign_in_and_out(client, commune_officer) -> None:
-    response = client.post(reverse("accounts:login"), {"username": "ca.hacthanh", "password": PASSWORD})
+    response = sign_in(client, "ca.hacthanh", PASSWORD)  # password, then the TOTP code
     assert response.status_code == 302 and response["Location"] == reverse("population:search")
     page = client.get(reverse("population:search"))
     assert page.status_code == 200 and "Phường Hạc Thành" in page.content.decode()
@@ -64,8 +64,8 @@ def test_wrong_password_and_non_officer_accounts_are_refused(client, geo) -> Non
     assert "Tên đăng nhập hoặc mật khẩu không đúng." in bad.content.decode()
     get_user_model().objects.create_user("plain.user", password=PASSWORD)
     refused = client.post(reverse("accounts:login"), {"username": "plain.user", "password": PASSWORD})
-    assert refused.status_code == 200
-    assert "không phải tài khoản cán bộ" in refused.content.decode()
+    assert refused.status_code == 400  # the same answer as a wrong password: no account enumeration
+    assert "Tên đăng nhập hoặc mật khẩu không đúng." in refused.content.decode()
     client.force_login(get_user_model().objects.get(username="plain.user"))
     page = client.get(reverse("population:search"))
     assert page.status_code == 403 and "không phải tài khoản cán bộ" in page.content.decode()
@@ -146,12 +146,13 @@ def _create_form(geo, **overrides) -> dict[str, str]:
 
 
 def test_create_with_errors_names_the_fields_and_writes_nothing(officer_client, geo) -> None:
+    # Hồng Hà is not in the commune officer's area: a refusal (403, audited), not a form error
+    # (tests/test_officers.py::test_creating_a_person_outside_ones_area_is_a_403_with_an_audit_row)
     response = officer_client.post(reverse("population:create"), _create_form(
         geo, birth_date="30/02/2001", father_id="123", commune=geo.hong_ha.qualified_code))
-    assert response.status_code == 200
-    body = response.content.decode()
-    # Hồng Hà is not in the commune officer's list
-    assert 'data-field-error="commune"' in body
+    assert response.status_code == 403
+    unknown = officer_client.post(reverse("population:create"), _create_form(geo, commune="2025:99999"))
+    assert unknown.status_code == 200 and 'data-field-error="commune"' in unknown.content.decode()
     response = officer_client.post(reverse("population:create"),
                                    _create_form(geo, birth_date="30/02/2001", father_id="123"))
     body = response.content.decode()
@@ -166,6 +167,7 @@ def test_create_with_errors_names_the_fields_and_writes_nothing(officer_client, 
     assert not Citizen.objects.exists() and not Registration.objects.exists()
     assert not Household.objects.exists()
     assert not AuditEvent.objects.filter(action__in=["citizen.create", "residence.permanent"]).exists()
+    assert AuditEvent.objects.filter(action="citizen.create.denied").count() == 1
     # the household-number error comes from the residence service, after the citizen was
     # written inside the same transaction: the whole transaction is rolled back.
     response = officer_client.post(reverse("population:create"),

@@ -10,8 +10,9 @@ import pytest
 from django.utils import timezone
 
 from dancu.audit.models import AuditEvent
+from dancu.core import crypto
 from dancu.core.errors import Conflict, DomainError, OutOfJurisdiction
-from dancu.eid import assurance, crypto
+from dancu.eid import assurance
 from dancu.eid import services as eid
 from dancu.eid.models import (
     AccountStatus,

@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dancu.audit.models import AuditEvent
-from dancu.eid import crypto, sessions
+from dancu.core import crypto
 from dancu.eid import services as eid
+from dancu.eid import sessions
 from dancu.eid.models import (
     AccountStatus,
     Device,
@@ -286,10 +287,9 @@ def test_a_session_written_with_a_record_is_saved_again_only_when_it_changed(db)
 
 
 def test_an_officer_login_still_records_last_login(client, commune_officer) -> None:
-    from tests.test_console import PASSWORD as OFFICER_PASSWORD
+    from tests.factories import sign_in
 
-    assert client.post(reverse("accounts:login"), {"username": "ca.hacthanh",
-                                                   "password": OFFICER_PASSWORD}).status_code == 302
+    assert sign_in(client, "ca.hacthanh").status_code == 302
     assert get_user_model().objects.get(username="ca.hacthanh").last_login is not None
 
 

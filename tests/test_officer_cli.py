@@ -138,7 +138,7 @@ def test_a_subcommand_is_required(geo) -> None:
 
 
 def test_account_and_its_audit_event_commit_together(geo, monkeypatch) -> None:
-    """accounts.services audits in its own transaction (through accounts.signals): an audit
+    """accounts.services audits in its own transaction: an audit
     write that fails leaves no account, no token and no revocation behind."""
     def fail(*args, **kwargs):
         raise RuntimeError("audit unavailable")

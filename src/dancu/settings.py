@@ -148,6 +148,9 @@ AUTH_PASSWORD_VALIDATORS = [
      "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Officers: password + TOTP (dancu.accounts.backends); everyone else: Django's model backend.
+AUTHENTICATION_BACKENDS = ["dancu.accounts.backends.SecondFactorBackend",
+                           "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "population:search"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -195,6 +198,13 @@ try:
     parse_networks(DANCU_TRUSTED_PROXIES)  # a bad entry stops the start, named
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from None
+# Officer console sessions (OWASP ASVS 3.3): signed out after this many idle minutes, and at the
+# latest this many hours after the sign-in, whatever the activity.
+DANCU_OFFICER_IDLE_MINUTES = float(os.environ.get("DANCU_OFFICER_IDLE_MINUTES", "30"))
+DANCU_OFFICER_SESSION_HOURS = float(os.environ.get("DANCU_OFFICER_SESSION_HOURS", "8"))
+# The Django admin (/admin/): off unless DANCU_ADMIN=1, and read-only even then (every change of
+# accounts and rights goes through the officer screens' audited services).
+DANCU_ADMIN = os.environ.get("DANCU_ADMIN", "0") == "1"
 # Seconds a resolved API bearer token is cached per process (revocation takes effect within it).
 DANCU_API_TOKEN_CACHE_SECONDS = float(os.environ.get("DANCU_API_TOKEN_CACHE_SECONDS", "30"))
 

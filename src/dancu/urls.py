@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
@@ -17,7 +18,8 @@ urlpatterns = [
     path("eid/consents/", include("dancu.oidc.selfservice")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
-    path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on pages without an icon link (the API docs, the admin).
     path("favicon.ico", RedirectView.as_view(url=static("dancu/favicon.ico"), permanent=True)),
 ]
+if settings.DANCU_ADMIN:  # off unless DANCU_ADMIN=1; read-only even then (dancu.accounts.admin)
+    urlpatterns.append(path("admin/", admin.site.urls))

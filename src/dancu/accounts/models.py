@@ -23,9 +23,21 @@ class OfficerProfile(models.Model):
     jurisdiction = models.ForeignKey("geo.AdminUnit", null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+")
     display_name = models.CharField(max_length=120, blank=True, default="")
+    # Second factor (TOTP, RFC 6238): the seed encrypted with dancu.core.crypto; usable once
+    # confirmed with a first code; the last time step used (a code is never accepted twice).
+    totp_secret_enc = models.TextField(blank=True, default="")
+    totp_confirmed_at = models.DateTimeField(null=True, blank=True)
+    totp_last_step = models.BigIntegerField(default=0)
+    # Lock-out: wrong passwords or codes in a row; at the limit the account waits until locked_until.
+    failed_logins = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.get_role_display()})"
+
+    @property
+    def has_totp(self) -> bool:
+        return bool(self.totp_secret_enc) and self.totp_confirmed_at is not None
 
 
 class ApiToken(models.Model):

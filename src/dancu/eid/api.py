@@ -20,9 +20,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 
+from dancu.core import crypto
 from dancu.core.errors import DomainError
 from dancu.core.net import client_ip
-from dancu.eid import crypto, services
+from dancu.eid import services
 from dancu.eid.models import Channel, EidAccount
 from dancu.eid.views import as_wrong_code, start_recovery_without_disclosure
 from dancu.population.api import ErrorOut, IsoDate, PersonalId

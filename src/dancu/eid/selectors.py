@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from dancu.accounts.actor import Actor
 from dancu.accounts.auth import TokenCache, cache_seconds
 from dancu.audit import services as audit
+from dancu.core import crypto
 from dancu.core.errors import OutOfJurisdiction
-from dancu.eid import crypto
 from dancu.eid.models import (
     Device,
     EidAccount,
@@ -124,8 +124,10 @@ def outbox(actor: Actor, *, phone: str = "", last: int = 50) -> list[SmsMessage]
     read one-time codes in a demo. Bodies hold codes and numbers: only ``ministry_admin``, and
     every read is audited (``eid.outbox.view``)."""
     if actor.role != "ministry_admin":
-        raise OutOfJurisdiction("E_ROLE_MINISTRY_ADMIN",
-                                _("Chỉ quản trị Bộ Công an được xem hộp thư SMS."))
+        denied = OutOfJurisdiction("E_ROLE_MINISTRY_ADMIN",
+                                   _("Chỉ quản trị Bộ Công an được xem hộp thư SMS."))
+        audit.record_refusal(actor, "eid.outbox.view", denied, subject_type="sms_outbox")
+        raise denied
     last = max(1, min(int(last), 500))
     qs = SmsMessage.objects.order_by("-created_at", "-id")
     if phone:

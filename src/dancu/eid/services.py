@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import cache, wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-import pyotp
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import (
@@ -35,10 +34,10 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
-from dancu.core import session_store
+from dancu.core import crypto, session_store
 from dancu.core.errors import Conflict, DomainError, NotFound, OutOfJurisdiction
 from dancu.core.pg import fetchone_prepared
-from dancu.eid import assurance, crypto
+from dancu.eid import assurance
 from dancu.eid.models import (
     AccountStatus,
     ApplicationStatus,
@@ -866,26 +865,17 @@ def verify_sms_step_up(account: EidAccount, challenge_id: int, otp: str, *,
 @transaction.atomic
 def begin_totp_enrolment(account: EidAccount) -> str:
     """A new TOTP secret (not yet usable); returns the otpauth:// URI for the authenticator app."""
-    secret = pyotp.random_base32()
+    secret, sealed = crypto.new_totp_secret()
     EidAccount.objects.filter(pk=account.pk).update(
-        totp_secret_enc=crypto.encrypt(secret), totp_confirmed_at=None, totp_last_step=0,
+        totp_secret_enc=sealed, totp_confirmed_at=None, totp_last_step=0,
         updated_at=timezone.now())
     account.refresh_from_db()
-    return pyotp.TOTP(secret).provisioning_uri(name=account.personal_id, issuer_name="dancu")
+    return crypto.totp_uri(secret, name=account.personal_id)
 
 
 def _check_totp(account: EidAccount, code: str) -> int | None:
     """The time step the code belongs to (now ±1 step), or None."""
-    if not account.totp_secret_enc:
-        return None
-    totp = pyotp.TOTP(crypto.decrypt(account.totp_secret_enc))
-    now = timezone.now()
-    code = (code or "").strip()
-    for drift in (0, -1, 1):
-        at = now + dt.timedelta(seconds=drift * totp.interval)
-        if secrets.compare_digest(totp.at(at), code):
-            return totp.timecode(at)
-    return None
+    return crypto.totp_step(account.totp_secret_enc, code, timezone.now())
 
 
 @transaction.atomic

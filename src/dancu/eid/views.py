@@ -477,6 +477,6 @@ def outbox(request: HttpRequest) -> HttpResponse:
         try:
             rows = selectors.outbox(request.actor, phone=phone, last=last)  # type: ignore[attr-defined]
         except OutOfJurisdiction as err:
-            return forbidden(request, err.message)
+            return forbidden(request, err)
     return render(request, "eid/officer/outbox.html", {"form": form, "rows": rows},
                   status=400 if form.errors else 200)

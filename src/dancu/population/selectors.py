@@ -47,10 +47,11 @@ def get_citizen(actor: Actor, personal_id: str, *, reason: str = "",
                      reason=reason)
         raise NotFound("E_CITIZEN_NOT_FOUND", _("Không tìm thấy công dân."), "personal_id")
     if not actor.covers(citizen.current_commune_id, citizen.current_province_id):
-        audit.record(actor, f"{action}.denied", subject_type="citizen", subject_id=citizen.pk,
-                     personal_id=personal_id, reason=reason)
-        raise OutOfJurisdiction("E_JURISDICTION", _("Công dân này ngoài địa bàn của bạn."),
-                                "personal_id")
+        denied = OutOfJurisdiction("E_JURISDICTION", _("Công dân này ngoài địa bàn của bạn."),
+                                   "personal_id")
+        audit.record_refusal(actor, action, denied, subject_type="citizen", subject_id=citizen.pk,
+                             personal_id=personal_id, reason=reason)
+        raise denied
     _attach_units(citizen)
     audit.record(actor, action, subject_type="citizen", subject_id=citizen.pk,
                  personal_id=personal_id, reason=reason)

@@ -125,6 +125,7 @@ def check_residence_commune(actor: Actor, commune: AdminUnit) -> None:
                                 "commune")
 
 
+@audit.refusals_recorded("citizen.create", subject_type="citizen")
 @transaction.atomic
 def register_citizen(actor: Actor, raw: Mapping[str, Any], *, commune: AdminUnit,
                      reason: str, today: dt.date | None = None,
@@ -203,6 +204,7 @@ def _locked_citizen(actor: Actor, personal_id: str) -> Citizen:
     return citizen
 
 
+@audit.refusals_recorded("citizen.update", subject_type="citizen")
 @transaction.atomic
 def correct_citizen(actor: Actor, personal_id: str, changes: Mapping[str, Any], *, reason: str,
                     expected_version: int | None = None, today: dt.date | None = None) -> Citizen:

@@ -19,6 +19,7 @@ from dancu.accounts.forms import add_domain_errors
 from dancu.accounts.views import forbidden, not_found, officer_profile, officer_required
 from dancu.audit.models import Source
 from dancu.audit.selectors import history_of
+from dancu.audit.services import record_refusal
 from dancu.core.errors import DomainError, NotFound, OutOfJurisdiction
 from dancu.core.reference import ETHNICITIES, RELIGIONS
 from dancu.geo import selectors as geo
@@ -169,7 +170,7 @@ def detail(request: HttpRequest, personal_id: str) -> HttpResponse:
     try:
         citizen = selectors.get_citizen(request.actor, personal_id, reason=reason)  # type: ignore[attr-defined]
     except OutOfJurisdiction as err:
-        return forbidden(request, err.message)
+        return forbidden(request, err)
     except NotFound as err:
         return not_found(request, err.message)
     membership = residence.current_household(citizen)
@@ -258,6 +259,9 @@ def create(request: HttpRequest) -> HttpResponse:
                              province=province_param(request),
                              initial={"started_on": timezone.localdate()})
     if request.method == "POST" and not form.is_valid():
+        refused = _commune_outside_area(request, actor, form)
+        if refused is not None:
+            return refused
         _add_identity_errors(form)
     elif request.method == "POST":
         cd = form.cleaned_data
@@ -267,6 +271,8 @@ def create(request: HttpRequest) -> HttpResponse:
                 started_on=cd["started_on"], reason=cd["reason"],
                 household_number=cd["household_number"].strip() or None,
                 relationship=cd["relationship"])
+        except OutOfJurisdiction as err:  # a commune outside the officer's area: refused, audited
+            return forbidden(request, err)
         except DomainError as err:
             add_domain_errors(form, err)
         else:
@@ -275,6 +281,26 @@ def create(request: HttpRequest) -> HttpResponse:
                              % {"name": citizen.full_name, "pid": citizen.personal_id})
             return redirect(after_write_url(request, citizen.personal_id, cd["reason"]))
     return render(request, "population/create.html", {"form": form, **area_context(request)})
+
+
+def _commune_outside_area(request: HttpRequest, actor: Any, form: CitizenCreateForm) -> HttpResponse | None:
+    """The commune picker lists only the officer's area; a commune posted from outside it is a
+    refusal (403, audited as ``citizen.create.denied``), not a form error — by the services' rule."""
+    raw = (form.data.get("commune") or "").strip()
+    if "commune" not in form.errors or not raw:
+        return None
+    unit = services.resolve_unit(raw if ":" in raw else f"2025:{raw}")
+    if unit is None:
+        return None
+    try:
+        services.check_residence_commune(actor, unit)
+    except OutOfJurisdiction as err:
+        record_refusal(actor, "citizen.create", err, subject_type="citizen",
+                       details={"commune": unit.qualified_code})
+        return forbidden(request, err)
+    except DomainError:
+        return None
+    return None
 
 
 def _add_identity_errors(form: CitizenCreateForm) -> None:
@@ -300,7 +326,7 @@ def correct(request: HttpRequest, personal_id: str) -> HttpResponse:
         citizen = selectors.get_citizen(actor, personal_id, action="citizen.edit",
                                         reason=request.session.get(REASON_SESSION_KEY) or EDIT_REASON)
     except OutOfJurisdiction as err:
-        return forbidden(request, err.message)
+        return forbidden(request, err)
     except NotFound as err:
         return not_found(request, err.message)
     kwargs = {"birth_unit": citizen.birth_registration_unit, "origin_unit": citizen.origin_unit}

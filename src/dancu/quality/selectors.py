@@ -91,12 +91,14 @@ def _actor_covers_unit(actor: Actor, unit: AdminUnit) -> bool:
 
 
 def _denied(actor: Actor, action: str, unit: AdminUnit) -> OutOfJurisdiction:
-    audit.record(actor, f"{action}.denied", subject_type="quality_report",
-                 subject_id=unit.qualified_code)
-    return OutOfJurisdiction("E_JURISDICTION", _("Đơn vị này ngoài địa bàn của bạn."), "unit")
+    denied = OutOfJurisdiction("E_JURISDICTION", _("Đơn vị này ngoài địa bàn của bạn."), "unit")
+    audit.record_refusal(actor, action, denied, subject_type="quality_report",
+                         subject_id=unit.qualified_code)
+    return denied
 
 
-def report_scope(actor: Actor, province: str | None = None) -> Scope:
+def report_scope(actor: Actor, province: str | None = None,
+                 action: str = "quality.report.view") -> Scope:
     """The actor's report: national → a row per province (or, with ``province``, a row per
     commune of it); province police → a row per commune; commune police → their commune."""
     home = _jurisdiction(actor)
@@ -105,7 +107,7 @@ def report_scope(actor: Actor, province: str | None = None) -> Scope:
         if unit.level != Level.PROVINCE:
             raise DomainError("E_UNIT_LEVEL", _("Cần mã tỉnh/thành phố (2025)."), "province")
         if not _actor_covers_unit(actor, unit) or (home is not None and home.level == Level.COMMUNE):
-            raise _denied(actor, "quality.report.view", unit)
+            raise _denied(actor, action, unit)
         return Scope(unit, Level.COMMUNE)
     if home is None:
         return Scope(None, Level.PROVINCE)
@@ -235,7 +237,7 @@ def quality_report(actor: Actor, *, province: str | None = None, today: dt.date 
     """The report for the actor's area (see ``report_scope``). Audited as one event: it shows
     counts, not people."""
     today = today or timezone.localdate()
-    scope = report_scope(actor, province)
+    scope = report_scope(actor, province, action)
     citizen_counts = _citizen_counts(actor, scope, today)
     other = {c.code: _other_counts(actor, scope, c, today) for c in CHECKS if c.source != CITIZEN}
     units = _row_units(scope)

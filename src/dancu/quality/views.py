@@ -44,10 +44,10 @@ def _csv_response(rows: Iterable[list[Any]], filename: str) -> StreamingHttpResp
 
 def _refused(request: HttpRequest, err: DomainError) -> HttpResponse:
     if isinstance(err, OutOfJurisdiction):
-        return forbidden(request, err.message)
+        return forbidden(request, err)
     if isinstance(err, NotFound):
         return not_found(request, err.message)
-    return forbidden(request, err.message, status=400)
+    return forbidden(request, err, status=400)
 
 
 def _page(request: HttpRequest) -> int:

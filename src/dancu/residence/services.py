@@ -306,6 +306,7 @@ def change_household_head(actor: Actor, household_number: str, new_head_personal
     return household
 
 
+@audit.refusals_recorded("citizen.create", subject_type="citizen")
 @transaction.atomic
 def register_new_resident(actor: Actor, raw: dict[str, Any], *, commune: AdminUnit, address: str,
                           started_on: dt.date, reason: str, household_number: str | None = None,

@@ -45,7 +45,7 @@ def _action(request: HttpRequest, personal_id: str, *, form_class: type[forms.Fo
         citizen = read(actor, personal_id,
                        reason=request.session.get(REASON_SESSION_KEY) or FORM_READ_REASON)
     except OutOfJurisdiction as err:
-        return forbidden(request, err.message)
+        return forbidden(request, err)
     except NotFound as err:
         return not_found(request, err.message)
     registration = None

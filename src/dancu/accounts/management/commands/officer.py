@@ -2,12 +2,15 @@
 
     dancu officer create USERNAME --role ROLE [--unit 2025:xxxxx] [--password-stdin|--no-password]
                          [--display-name NAME]
+    dancu officer update USERNAME --role ROLE [--unit 2025:xxxxx] [--display-name NAME]
+    dancu officer suspend USERNAME | dancu officer reactivate USERNAME
     dancu officer token create USERNAME --name NAME     # prints the token once, on stdout
     dancu officer token revoke ID
     dancu officer list
 
-Accounts and tokens are created through ``accounts.services``, which audit each change in its
-transaction (source "system", actor "cli:officer"; through ``accounts.signals``).
+Every change goes through ``accounts.services`` — the same functions, rules and audit events as
+the console's officer screens (source "system", actor "cli:officer", a national ministry
+administrator: whoever runs the command on the server has that right).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from dancu.geo.selectors import find_unit
 
 # DomainError fields of accounts.services → the command-line argument that supplied them.
 _ARGUMENT_OF_FIELD = {"role": "--role", "jurisdiction": "--unit", "username": "USERNAME",
-                      "name": "--name"}
+                      "name": "--name", "password": "--password-stdin"}
 
 _UNIT_LEVEL_OF_ROLE = {Role.COMMUNE_POLICE: Level.COMMUNE, Role.PROVINCE_POLICE: Level.PROVINCE}
 
@@ -48,10 +51,11 @@ class Command(BaseCommand):
     stealth_options = ("stdin",)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{create,token,list}")
+        sub = parser.add_subparsers(dest="action", required=True,
+                                    metavar="{create,update,suspend,reactivate,token,list}")
 
         create = sub.add_parser("create", help="create an officer or service account")
-        create.add_argument("username", metavar="USERNAME", help="the login name of the new account")
+        create.add_argument("username", metavar="USERNAME")
         create.add_argument("--role", required=True, choices=Role.values,
                             help="commune_police and province_police need --unit")
         create.add_argument("--unit", metavar="2025:CODE",
@@ -61,17 +65,27 @@ class Command(BaseCommand):
                         help="read the console password from the first line of stdin")
         pw.add_argument("--no-password", action="store_true",
                         help="no console login (service accounts authenticate with tokens)")
-        create.add_argument("--display-name", default="", help="name shown in the console (default USERNAME)")
+        create.add_argument("--display-name", default="", help="name shown in the console")
+
+        update = sub.add_parser("update", help="change an account's role and area")
+        update.add_argument("username", metavar="USERNAME")
+        update.add_argument("--role", required=True, choices=Role.values,
+                            help="commune_police and province_police need --unit")
+        update.add_argument("--unit", metavar="2025:CODE", help="the new jurisdiction")
+        update.add_argument("--display-name", default="", help="name shown in the console")
+        for name, text in (("suspend", "suspend an account (no sign-in, no API token)"),
+                           ("reactivate", "reactivate a suspended account")):
+            status = sub.add_parser(name, help=text)
+            status.add_argument("username", metavar="USERNAME")
 
         token = sub.add_parser("token", help="API tokens")
         token_sub = token.add_subparsers(dest="token_action", required=True,
                                          metavar="{create,revoke}")
         token_create = token_sub.add_parser("create", help="issue a token (printed once)")
-        token_create.add_argument("username", metavar="USERNAME", help="the account the token acts as")
+        token_create.add_argument("username", metavar="USERNAME")
         token_create.add_argument("--name", required=True, help="what the token is for")
         token_revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
-        token_revoke.add_argument("token_id", metavar="ID", type=int,
-                                  help="the token's id (dancu officer list shows it)")
+        token_revoke.add_argument("token_id", metavar="ID", type=int)
 
         sub.add_parser("list", help="accounts with their tokens")
 
@@ -79,6 +93,10 @@ class Command(BaseCommand):
         action = (options["action"], options.get("token_action"))
         if action[0] == "create":
             self._create(options)
+        elif action[0] == "update":
+            self._update(options)
+        elif action[0] in ("suspend", "reactivate"):
+            self._set_active(options["username"], action[0] == "reactivate")
         elif action == ("token", "create"):
             self._token_create(options["username"], options["name"])
         elif action == ("token", "revoke"):
@@ -97,15 +115,37 @@ class Command(BaseCommand):
         password = self._password(options)
         try:
             profile = accounts.create_officer(options["username"], password, options["role"],
-                                              jurisdiction=unit,
-                                              display_name=options.get("display_name") or "",
-                                              actor=_actor())
+                                              jurisdiction=unit, actor=_actor(),
+                                              display_name=options.get("display_name") or "")
         except DomainError as exc:
             raise _command_error(exc) from exc
         area = f"{unit.name} ({unit.qualified_code})" if unit else "national"
         self.stdout.write(self.style.SUCCESS(
             f"Created {profile.user.get_username()}: role {profile.role}, area {area}, "
             f"console login {'enabled' if password else 'disabled'}."))
+
+    def _update(self, options: dict[str, Any]) -> None:
+        profile = _profile(options["username"])
+        try:
+            profile = accounts.update_officer(_actor(), profile.pk, role=options["role"],
+                                              jurisdiction=self._unit(options.get("unit")),
+                                              display_name=options.get("display_name") or "")
+        except DomainError as exc:
+            raise _command_error(exc) from exc
+        unit = profile.jurisdiction
+        self.stdout.write(self.style.SUCCESS(
+            f"Updated {profile.user.get_username()}: role {profile.role}, "
+            f"area {f'{unit.name} ({unit.qualified_code})' if unit else 'national'}."))
+
+    def _set_active(self, username: str, active: bool) -> None:
+        profile = _profile(username)
+        try:
+            accounts.set_officer_active(_actor(), profile.pk, active)
+        except DomainError as exc:
+            raise _command_error(exc) from exc
+        self.stdout.write(self.style.SUCCESS(
+            f"{'Reactivated' if active else 'Suspended'} {username}."
+            + ("" if active else f" Running servers refuse its API tokens within {cache_seconds():g} s.")))
 
     def _unit(self, code: str | None) -> AdminUnit | None:
         if not code:
@@ -147,10 +187,7 @@ class Command(BaseCommand):
         name = name.strip()
         if not name:
             raise CommandError("--name: give the token a name (what it is for)")
-        profile = (OfficerProfile.objects.select_related("user")
-                   .filter(user__username=username).first())
-        if profile is None:
-            raise CommandError(f"USERNAME: no officer account {username!r}")
+        profile = _profile(username)
         if not profile.user.is_active:
             raise CommandError(f"USERNAME: account {username!r} is deactivated")
         token = accounts.issue_api_token(profile, name[:80], actor=_actor())
@@ -189,6 +226,14 @@ class Command(BaseCommand):
                                   f"created {_when(t.created_at)}, last used {used}")
         if not count:
             self.stdout.write("No officer accounts.")
+
+
+def _profile(username: str) -> OfficerProfile:
+    profile = (OfficerProfile.objects.select_related("user", "jurisdiction")
+               .filter(user__username=username).first())
+    if profile is None:
+        raise CommandError(f"USERNAME: no officer account {username!r}")
+    return profile
 
 
 def _when(moment: dt.datetime) -> str:

@@ -1,4 +1,5 @@
-"""Encryption of stored authenticator secrets (TOTP seeds) and keyed digests of one-time codes.
+"""Encryption of stored authenticator secrets (TOTP seeds), keyed digests of one-time codes, and
+the TOTP check itself — shared by citizens' e-ID accounts (eid) and officers (accounts).
 
 Keys are derived with HKDF from ``DANCU_EID_SECRET_KEY`` (falls back to Django's SECRET_KEY, which
 production mode already requires), so a database dump alone reveals neither. To rotate it: set
@@ -10,10 +11,13 @@ One-time codes in flight (5 minutes) and recovery handles sealed with the old ke
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
+import secrets
 from functools import lru_cache
 
+import pyotp
 from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -68,3 +72,30 @@ def code_digest(challenge_key: str, code: str) -> str:
 
 def digests_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a, b)
+
+
+# ---- TOTP (RFC 6238): 6 digits, 30-second steps, the current step ±1 for clock drift ----
+
+def new_totp_secret() -> tuple[str, str]:
+    """A fresh base32 seed and its encrypted form (only the latter is stored)."""
+    secret = pyotp.random_base32()
+    return secret, encrypt(secret)
+
+
+def totp_uri(secret: str, *, name: str, issuer: str = "dancu") -> str:
+    """The otpauth:// URI an authenticator app reads (from a QR code)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=issuer)
+
+
+def totp_step(secret_enc: str, code: str, now: dt.datetime) -> int | None:
+    """The time step a code belongs to (now ±1 step), or None. The caller refuses a step not
+    above the last one used (replay)."""
+    if not secret_enc:
+        return None
+    totp = pyotp.TOTP(decrypt(secret_enc))
+    code = (code or "").strip()
+    for drift in (0, -1, 1):
+        at = now + dt.timedelta(seconds=drift * totp.interval)
+        if secrets.compare_digest(totp.at(at), code):
+            return totp.timecode(at)
+    return None
