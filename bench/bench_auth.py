@@ -240,6 +240,7 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--login-connections", type=int, default=8)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--port", type=int, default=0, help="the server's port (0 = a free one)")
     p.add_argument("--duration", type=int, default=15)
     p.add_argument("--reuse", action="store_true", help="keep the database as it is")
     p.add_argument("--pairs", type=int, default=8,
@@ -257,7 +258,7 @@ def main() -> None:
     rp_basic = base64.b64encode(":".join(fx["rp"]).encode()).decode()
     (work / "refresh.txt").write_text("\n".join(fx["refresh"]) + "\n")
 
-    port = common._free_port()
+    port = args.port or common._free_port()
     server = common._start_server(env, "dancu.wsgi:application", args.workers, port, work,
                                   args.server_threads, args.server)
     base = f"http://127.0.0.1:{port}"

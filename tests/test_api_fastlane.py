@@ -446,3 +446,30 @@ def test_a_dead_database_connection_is_replaced_before_the_lane_uses_it(transact
     assert wsgi(f"/citizens/{person.personal_id}", token).served_by_lane
     audited = 4 if connection.vendor == "postgresql" else 3
     assert AuditEvent.objects.filter(action="citizen.view", personal_id=person.personal_id).count() == audited
+
+
+# ---- the look-up's statement through Django's cursor ----------------------------------------------
+
+def test_the_look_up_statement_is_seen_by_djangos_cursor_hooks(family, national) -> None:
+    """Query logging, test query counts and execute wrappers (tracing) see the hot path's one
+    statement (core.pg.fetchone_prepared goes through Django's cursor) — still prepared."""
+    from django.test.utils import CaptureQueriesContext
+
+    pid = family["child"].personal_id
+    actor = auth.actor_for_bearer(national)
+    wrapped: list[str] = []
+
+    def tracer(execute, sql, params, many, context):
+        wrapped.append(sql)
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(tracer):
+        assert selectors.lookup_citizen_document(actor, pid, reason="kiểm tra") is not None
+    logged = [q["sql"] for q in queries.captured_queries if "population_citizen" in q["sql"]]
+    assert len(logged) == 1
+    assert [s for s in wrapped if "population_citizen" in s]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements "
+                           "WHERE statement LIKE %s", ["WITH c AS (SELECT%audit_auditevent%"])
+            assert cursor.fetchone()[0] >= 1
