@@ -338,7 +338,7 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
     finally:
         common._stop(server)
     log = (work / "server.log").read_text(errors="replace")
-    delegated = log.count("fast lane: delegating")
+    delegated = log.count("fast lane: handing")
 
     cpus = os.cpu_count() or 1
     print()

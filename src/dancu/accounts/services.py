@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 
@@ -60,7 +61,8 @@ def actor_for_profile(profile: OfficerProfile, *, source: str = "officer",
     )
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What an API token is stored and looked up by (SHA-256, hex)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -68,7 +70,7 @@ def _digest(token: str) -> str:
 def issue_api_token(profile: OfficerProfile, name: str) -> str:
     """Returns the token once; only its digest is kept."""
     token = "dct_" + secrets.token_urlsafe(32)
-    ApiToken.objects.create(profile=profile, name=name, prefix=token[:8], digest=_digest(token))
+    ApiToken.objects.create(profile=profile, name=name, prefix=token[:8], digest=token_digest(token))
     return token
 
 
@@ -76,10 +78,20 @@ def revoke_api_token(token_id: int) -> None:
     ApiToken.objects.filter(pk=token_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def actor_for_token(token: str, ip: str | None = None) -> Actor | None:
-    """The actor behind a bearer token, or None if unknown or revoked."""
+def api_token_actor(digest: str) -> tuple[Actor, ApiToken] | None:
+    """The actor behind an API token (by its digest) and the token's row, or None if unknown,
+    revoked or its user inactive: the one rule of bearer-token resolution (``accounts.auth``
+    caches its answer per process)."""
     row = (ApiToken.objects.select_related("profile__user", "profile__jurisdiction")
-           .filter(digest=_digest(token), revoked_at__isnull=True).first())
+           .filter(digest=digest, revoked_at__isnull=True).first())
     if row is None or not row.profile.user.is_active:
         return None
-    return actor_for_profile(row.profile, source="api", ip=ip, source_ref=f"token:{row.prefix}")
+    return actor_for_profile(row.profile, source="api", source_ref=f"token:{row.prefix}"), row
+
+
+def actor_for_token(token: str, ip: str | None = None) -> Actor | None:
+    """The actor behind a bearer token, now (no cache), or None if unknown or revoked."""
+    found = api_token_actor(token_digest(token))
+    if found is None:
+        return None
+    return dataclasses.replace(found[0], ip=ip) if ip else found[0]
