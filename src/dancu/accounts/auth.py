@@ -25,9 +25,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from dancu.accounts import services
 from dancu.accounts.actor import Actor
 from dancu.accounts.models import ApiToken
-from dancu.accounts import services
 from dancu.core.net import client_ip
 
 DEFAULT_CACHE_SECONDS = 30.0
