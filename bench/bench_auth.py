@@ -337,8 +337,6 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
                 sequential = (one, one_hash_ms)
     finally:
         common._stop(server)
-    log = (work / "server.log").read_text(errors="replace")
-    delegated = log.count("fast lane: handing")
 
     cpus = os.cpu_count() or 1
     print()
@@ -361,7 +359,6 @@ wrk.headers["Authorization"] = "Basic {cc_basic}"
               f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {r['cpu_ms']:.2f} | "
               f"{r['pg_cpu_ms']:.2f} | {per_server:,.0f} | {ratio_server} |")
     print()
-    print(f"Requests the fast lane handed to Django after an error: {delegated} (the server's log).")
     if pairs:
         def pct(values: list[float]) -> str:
             return (f"median {statistics.median(values) * 100:.0f} % (range {min(values) * 100:.0f}–"

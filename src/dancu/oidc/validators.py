@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.db.models import Subquery
 from oauth2_provider.models import get_id_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
@@ -131,8 +132,10 @@ class Validator(LibraryHooks, OAuth2Validator):
             if agreement is None or not granted <= agreement.scopes:
                 return False  # the agreement no longer allows what the token was granted
             if access is not None and access.id_token_id is not None:  # one query, not two
-                jti = IDToken.objects.filter(pk=access.id_token_id).values("jti")
-                request.dancu_auth = _as_dict(AuthContext.objects.filter(id_token_jti__in=jti).first())
+                jti = Subquery(IDToken.objects.filter(pk=access.id_token_id).values("jti")[:1])
+                # = a scalar, no ORDER BY: the unique index on id_token_jti, whatever the statistics
+                found = list(AuthContext.objects.filter(id_token_jti=jti)[:1])
+                request.dancu_auth = _as_dict(found[0] if found else None)
         return ok
 
     def _save_id_token(self, jti: Any, request: Any, expires: Any, *args: Any, **kwargs: Any) -> Any:
