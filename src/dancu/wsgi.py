@@ -1,8 +1,8 @@
 """WSGI entry point used by ``dancu serve`` (granian).
 
 ``application`` is Django's WSGI handler with the citizen look-up fast lane
-(``dancu.api_fastlane``: the whole middleware chain, URL resolution and ninja skipped for that
-one route; ``DANCU_API_FASTLANE=0`` turns it off), with the scheme a trusted reverse proxy
+(``dancu.api_fastlane``: the whole middleware chain runs; URL resolution and ninja are skipped
+for that one route; ``DANCU_API_FASTLANE=0`` turns it off), with the scheme a trusted reverse proxy
 forwards (``dancu.core.net.proxy_scheme``).
 """
 
