@@ -17,7 +17,7 @@ def fetchone_prepared(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tu
 
     Django's psycopg 3 cursor binds on the client side, which never prepares, and Django turns
     psycopg's automatic preparation off (``prepare_threshold=None``, unless set in OPTIONS); these
-    statements are prepared anyway, planning one costs PostgreSQL about as much as executing it,
+    statements are prepared anyway: planning one costs PostgreSQL about as much as executing it,
     or more. So the cursor inside Django's wrapper is Django's own server-binding cursor class, and
     the connection prepares on first use while it runs (psycopg keeps the statement per
     connection)."""
