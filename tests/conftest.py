@@ -40,6 +40,17 @@ def _no_relying_party_names_from_other_tests():
     clear_relying_party_names()
 
 
+@pytest.fixture(autouse=True)
+def _no_cached_oauth_clients_from_other_tests():
+    """OAuth clients and their agreements are cached per process (oidc.hooks): each test starts
+    without."""
+    from dancu.oidc.hooks import clear_cache
+
+    clear_cache()
+    yield
+    clear_cache()
+
+
 @pytest.fixture
 def geo(db):
     from tests.factories import mini_geo

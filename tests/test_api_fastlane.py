@@ -1,7 +1,7 @@
 """The look-up fast lane (dancu.api_fastlane) against Django's own path, through WSGI.
 
-Each request is a WSGI environ (built by Django's RequestFactory) handed to the wrapped
-application, exactly as the server (granian) would; the same request with the lane off is the reference.
+Each request is a WSGI environ (built by Django's RequestFactory) handed to the handler, exactly
+as the server (granian) would; the same request through Django's plain handler is the reference.
 """
 
 from __future__ import annotations
@@ -45,16 +45,28 @@ class Answer:
         return json.loads(self.body)
 
 
-class _Spy:
-    """The Django application, noting whether the lane handed it the request."""
+class _Lane(api_fastlane.LookupFastLane):
+    """The lane's handler, noting the requests its fast view answered itself."""
 
     def __init__(self) -> None:
-        self.django = WSGIHandler()
-        self.calls = 0
+        super().__init__()
+        self.answered = 0
 
-    def __call__(self, environ, start_response):
-        self.calls += 1
-        return self.django(environ, start_response)
+    def resolve_request(self, request):
+        match = super().resolve_request(request)
+        if match.func is self._view:
+            request.dancu_fast = True
+        return match
+
+    def declined(self, request):
+        request.dancu_fast = False
+        return super().declined(request)
+
+    def get_response(self, request):
+        response = super().get_response(request)
+        if getattr(request, "dancu_fast", False):
+            self.answered += 1
+        return response
 
 
 def _call(app, environ: dict) -> tuple[int, dict[str, str], bytes]:
@@ -76,19 +88,18 @@ def _call(app, environ: dict) -> tuple[int, dict[str, str], bytes]:
 def wsgi(settings):
     """request(path, token=..., headers=..., lane=True, **query) → Answer."""
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
-    spy = _Spy()
-    lane = api_fastlane.LookupFastLane(spy)
 
     def request(path: str, token: str | None = None, *, headers: dict | None = None,
-                lane_on: bool = True, remote_addr: str = "127.0.0.1", **query: str) -> Answer:
+                lane_on: bool = True, remote_addr: str = "127.0.0.1", secure: bool = False,
+                **query: str) -> Answer:
         headers = dict(headers or {})
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        environ = RequestFactory().get(URL + path, query, headers=headers,
+        environ = RequestFactory().get(URL + path, query, headers=headers, secure=secure,
                                        REMOTE_ADDR=remote_addr).environ
-        before = spy.calls
-        status, response_headers, body = _call(lane if lane_on else spy.django, environ)
-        return Answer(status, response_headers, body, lane_on and spy.calls == before)
+        lane = _Lane()  # loads settings.MIDDLEWARE as it is now, as a new worker would
+        status, response_headers, body = _call(lane if lane_on else WSGIHandler(), environ)
+        return Answer(status, response_headers, body, lane.answered == 1)
 
     return request
 
@@ -294,11 +305,58 @@ def test_disallowed_host_is_left_to_django(wsgi, family, national, settings) -> 
 
 
 def test_lane_off_by_environment(monkeypatch) -> None:
-    django_app = WSGIHandler()
     monkeypatch.setenv("DANCU_API_FASTLANE", "0")
-    assert api_fastlane.wrap(django_app) is django_app
+    assert type(api_fastlane.application()) is WSGIHandler
     monkeypatch.setenv("DANCU_API_FASTLANE", "1")
-    assert isinstance(api_fastlane.wrap(django_app), api_fastlane.LookupFastLane)
+    assert isinstance(api_fastlane.application(), api_fastlane.LookupFastLane)
+
+
+# ---- the whole middleware chain ------------------------------------------------------------------
+
+class StampMiddleware:
+    """A middleware added later: it stamps responses, and refuses requests it is told to."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.META.get("HTTP_X_REFUSE"):
+            from django.http import HttpResponseBadRequest
+
+            return HttpResponseBadRequest("refused")
+        response = self.get_response(request)
+        response["X-Stamp"] = "seen"
+        return response
+
+    def process_view(self, request, view, args, kwargs):
+        request.META["HTTP_X_PURPOSE"] = "đặt bởi middleware"  # the view sees what it did
+        return None
+
+
+def test_the_lane_runs_behind_every_middleware_even_one_added_later(wsgi, family, national,
+                                                                     settings) -> None:
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.test_api_fastlane.StampMiddleware"]
+    pid = family["child"].personal_id
+    fast = wsgi(f"/citizens/{pid}", national)
+    slow = wsgi(f"/citizens/{pid}", national, lane_on=False)
+    assert fast.served_by_lane and fast.status == slow.status == 200
+    assert fast.headers["X-Stamp"] == slow.headers["X-Stamp"] == "seen"
+    assert fast.headers == slow.headers and fast.body == slow.body
+    assert [e["reason"] for e in _events()[-2:]] == ["đặt bởi middleware"] * 2  # process_view ran
+    refused = wsgi(f"/citizens/{pid}", national, headers={"X-Refuse": "1"})
+    assert (refused.status, refused.body, refused.served_by_lane) == (400, b"refused", False)
+    assert len([e for e in _events() if e["action"] == "citizen.view"]) == 2  # nothing looked up
+
+
+def test_https_redirect_and_security_headers_are_djangos(wsgi, family, national, settings) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+    pid = family["child"].personal_id
+    answer = wsgi(f"/citizens/{pid}", national)
+    assert answer.status == 301 and answer.headers["Location"].startswith("https://")
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SECURE_HSTS_SECONDS = 3600
+    fast = wsgi(f"/citizens/{pid}", national, headers={}, secure=True)
+    assert fast.served_by_lane and fast.headers["Strict-Transport-Security"] == "max-age=3600"
 
 
 # ---- tokens: the same cache and revocation rules ----------------------------------------------
@@ -324,6 +382,19 @@ def test_without_cache_revocation_is_immediate(wsgi, family, national, settings)
     assert wsgi(f"/citizens/{pid}", national).status == 200
     accounts.revoke_api_token(ApiToken.objects.get(profile__user__username="svc.quocgia").pk)
     assert wsgi(f"/citizens/{pid}", national).status == 401
+
+
+def test_one_rule_resolves_bearer_tokens_with_or_without_the_cache(geo, monkeypatch) -> None:
+    token = _token("svc.quocgia")
+    assert accounts.actor_for_token(token, "10.0.0.1") == auth.actor_for_bearer(token, "10.0.0.1")
+    accounts.revoke_api_token(ApiToken.objects.get(prefix=token[:8]).pk)
+    auth.token_cache.clear()
+    assert accounts.actor_for_token(token) is None and auth.actor_for_bearer(token) is None
+    # Both ask the same function: change its answer and both follow.
+    other = _token("svc.khac", unit=geo.hac_thanh)
+    auth.token_cache.clear()
+    monkeypatch.setattr(accounts, "api_token_actor", lambda digest: None)
+    assert accounts.actor_for_token(other) is None and auth.actor_for_bearer(other) is None
 
 
 def test_last_used_at_is_written_by_the_lane(wsgi, family, national) -> None:
@@ -446,3 +517,30 @@ def test_a_dead_database_connection_is_replaced_before_the_lane_uses_it(transact
     assert wsgi(f"/citizens/{person.personal_id}", token).served_by_lane
     audited = 4 if connection.vendor == "postgresql" else 3
     assert AuditEvent.objects.filter(action="citizen.view", personal_id=person.personal_id).count() == audited
+
+
+# ---- the look-up's statement through Django's cursor ----------------------------------------------
+
+def test_the_look_up_statement_is_seen_by_djangos_cursor_hooks(family, national) -> None:
+    """Query logging, test query counts and execute wrappers (tracing) see the hot path's one
+    statement (core.pg.fetchone_prepared goes through Django's cursor) — still prepared."""
+    from django.test.utils import CaptureQueriesContext
+
+    pid = family["child"].personal_id
+    actor = auth.actor_for_bearer(national)
+    wrapped: list[str] = []
+
+    def tracer(execute, sql, params, many, context):
+        wrapped.append(sql)
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(tracer):
+        assert selectors.lookup_citizen_document(actor, pid, reason="kiểm tra") is not None
+    logged = [q["sql"] for q in queries.captured_queries if "population_citizen" in q["sql"]]
+    assert len(logged) == 1
+    assert [s for s in wrapped if "population_citizen" in s]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements "
+                           "WHERE statement LIKE %s", ["WITH c AS (SELECT%audit_auditevent%"])
+            assert cursor.fetchone()[0] >= 1

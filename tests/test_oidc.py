@@ -17,6 +17,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 
 from dancu.audit.models import AuditEvent
 from dancu.eid import services as eid
+from dancu.oidc.hooks import clear_cache as clear_client_cache
 from dancu.oidc.models import Agreement, Consent
 from tests.eid_helpers import level1_account, person
 from tests.oidc_helpers import (
@@ -146,6 +147,7 @@ def test_wrong_client_secret_and_expired_agreement(client, account, rp) -> None:
     Agreement.objects.filter(application=rp.application).update(
         valid_until=timezone.now() - dt.timedelta(seconds=1)
     )
+    clear_client_cache()  # update() sends no signal: as after the cache's lifetime (oidc.hooks)
     expired = client.get("/oidc/authorize/", authorize_params(rp.client_id, challenge))
     assert expired.status_code == 400  # the client is unknown while its agreement is not in force
     token = exchange(client, rp, code, verifier)

@@ -1,210 +1,136 @@
-"""The fast lane: ``GET /api/v1/citizens/<12 digits>`` — and the client-credentials grant
-``POST /oidc/token/`` (``dancu.oidc.fastlane``) — without Django's request stack.
+"""The fast lane of ``GET /api/v1/citizens/<12 digits>``: Django's own WSGI handler, the whole
+middleware chain included, with URL resolution and ninja skipped for this one route.
 
 The citizen look-up is the API's hot path (relying parties call it at high rates). Through
-Django it pays for the whole middleware chain, URL resolution, ninja's parameter and response
-models and the ORM — about ten times the work of the look-up itself. This WSGI wrapper answers
-only the successful look-up, with the very same pieces the ninja endpoint uses:
+Django + ninja it pays for URL resolution (ninja's many patterns), ninja's parameter and
+response models and the ORM — several times the work of the look-up itself. This handler is
+Django's ``WSGIHandler`` in every respect — request and response middleware
+(``settings.MIDDLEWARE``, whatever it holds: hosts, HTTPS redirect, security headers, language,
+any middleware added later), ``process_view``/``process_exception``, the connection life cycle
+(``request_started``/``request_finished``), error handling — except that a ``GET`` of this route
+with an ``Authorization`` header resolves to a view of its own (``resolve_request``), which
+carries the endpoint's attributes (CSRF exemption and the like) for the middleware to see. It
+answers only the successful look-up, with the very pieces the ninja endpoint uses:
 
-- the bearer token → ``dancu.accounts.auth.actor_for_bearer`` (its per-process cache, its
-  revocation delay, its throttled ``last_used_at``);
+- the bearer token → ``dancu.accounts.auth.TokenAuth`` (ninja's header parsing, the token
+  cache, its revocation delay, its throttled ``last_used_at``);
 - the purpose → ``dancu.population.api.purpose_of``; the ID number →
   ``dancu.population.api.checked_personal_id``;
 - the read and its audit row → ``dancu.population.selectors.lookup_citizen_document`` (on
   PostgreSQL one statement: the audit row exists exactly when the person is returned);
-- the body → ``dancu.population.api.citizen_json`` (byte for byte ninja's rendering), with
-  the headers Django's middleware would add (security headers, Content-Language).
+- the body → ``dancu.population.api.citizen_json`` (byte for byte ninja's rendering).
 
-Everything else goes, untouched, to the Django application: other paths and methods, a
-request with a NUL character anywhere (``dancu.core.nul``: Django refuses it), a missing or
-unknown token, a malformed ID number or purpose, an unknown person or one outside
-the caller's area (Django answers 404/403 and audits the refusal), a host not in
-``ALLOWED_HOSTS``, and any exception (after which nothing of the lane's work remains: the
-statement either committed with its response, or did not commit).
+Anything else — a missing or unknown token, a malformed ID number or purpose, an unknown person
+or one outside the caller's area, any exception in the lane (after which nothing of its work
+remains: the statement committed with its response, or did not) — is handed, within the same
+request, to the endpoint the URL conf resolves: ninja answers and audits the refusal.
 
-``DANCU_API_FASTLANE=0`` turns the lane off (every request then goes through Django).
+``DANCU_API_FASTLANE=0`` turns the lane off (Django's plain handler).
 """
 
 from __future__ import annotations
 
-import io
+import functools
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
-from django.core import signals
-from django.core.exceptions import DisallowedHost
-from django.core.handlers.wsgi import WSGIRequest
+from django.core.handlers.wsgi import WSGIHandler
+from django.http import HttpRequest, HttpResponse
+from django.urls import ResolverMatch, get_resolver
 
 from dancu.core.errors import DomainError
-from dancu.core.nul import nul_field
 
 logger = logging.getLogger("dancu.api")
 
 _LOOKUP_PATH = re.compile(r"/api/v1/citizens/([0-9]{12})")
-_TOKEN_PATH = "/oidc/token/"  # noqa: S105 (a URL path)
-
-StartResponse = Callable[..., Any]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+_SAMPLE_PATH = "/api/v1/citizens/000000000000"
 
 
 def enabled_by_environment() -> bool:
     return os.environ.get("DANCU_API_FASTLANE", "1").strip() != "0"
 
 
-class LookupFastLane:
-    """WSGI middleware around the Django application (``dancu.wsgi``)."""
+class LookupFastLane(WSGIHandler):
+    """Django's WSGI handler, with the look-up route resolved to ``lookup`` (the fast view)."""
 
-    def __init__(self, app: WSGIApp, *, enabled: bool = True) -> None:
-        self.app = app
-        self.enabled = enabled
-        self._static_headers: list[tuple[str, str]] | None = None
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._route: ResolverMatch | None = None
+        self._view: Callable[..., HttpResponse] | None = None
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if self.enabled and environ.get("HTTP_AUTHORIZATION"):
-            method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
-            answer = None
-            if method == "GET":
-                match = _LOOKUP_PATH.fullmatch(path)
-                if match is not None:
-                    answer = self._answer(environ, match.group(1))
-            elif method == "POST" and path == _TOKEN_PATH:
-                answer = self._answer(environ, None)
-            if answer is not None:
-                headers, body = answer
-                start_response("200 OK", headers)
-                return [body]
-            if method == "POST" and path == _TOKEN_PATH and "dancu.fastlane.body" in environ:
-                environ["wsgi.input"] = io.BytesIO(environ.pop("dancu.fastlane.body"))
-        return self.app(environ, start_response)
+    def resolve_request(self, request: HttpRequest) -> ResolverMatch:
+        if (request.method == "GET" and "HTTP_AUTHORIZATION" in request.META
+                and not hasattr(request, "urlconf")):  # a middleware's own URL conf: Django resolves
+            match = _LOOKUP_PATH.fullmatch(request.path_info)
+            if match is not None:
+                route = self._lookup_route()
+                if route is not None and self._view is not None:
+                    resolved = ResolverMatch(
+                        self._view, (), {"personal_id": match.group(1)}, url_name=route.url_name,
+                        app_names=list(route.app_names), namespaces=list(route.namespaces),
+                        route=route.route,
+                        captured_kwargs={"personal_id": match.group(1)})
+                    request.resolver_match = resolved
+                    return resolved
+        return super().resolve_request(request)
 
-    def _answer(self, environ: dict[str, Any], personal_id: str | None) -> tuple[list, bytes] | None:
-        """Headers and body of the successful look-up (or client-credentials grant), or None
-        to let Django answer."""
-        # Same connection life cycle as Django's handler: request_started / request_finished
-        # run close_old_connections (CONN_MAX_AGE, health checks, broken connections).
-        # The health check included: on PostgreSQL it polls the socket (``dancu.core.postgresql``),
-        # no round trip.
-        signals.request_started.send(sender=self.__class__, environ=environ)
+    def _lookup_route(self) -> ResolverMatch | None:
+        """The URL conf's match for the look-up route, read once: the fast view takes that
+        endpoint's attributes. None (the lane stays off) if the URL conf sends the path elsewhere."""
+        if self._route is None:
+            from dancu.population.api import citizen_get
+
+            route = get_resolver().resolve(_SAMPLE_PATH)
+            if route.url_name != citizen_get.__name__ or route.kwargs != {"personal_id": _SAMPLE_PATH[-12:]}:
+                logger.warning("fast lane off: %s resolves to %s", _SAMPLE_PATH, route.view_name)
+                return None
+            self._view = _fast_view(route.func, self.declined)
+            self._route = route
+        return self._route
+
+    def declined(self, request: HttpRequest) -> HttpResponse:
+        """The endpoint's own answer (ninja), when the lane does not answer."""
+        match = super().resolve_request(request)
+        return match.func(request, *match.args, **match.kwargs)
+
+
+def _fast_view(endpoint: Callable[..., HttpResponse],
+               declined: Callable[[HttpRequest], HttpResponse]) -> Callable[..., HttpResponse]:
+    from dancu.accounts.auth import TokenAuth
+    from dancu.population.api import checked_personal_id, citizen_json, purpose_of
+    from dancu.population.selectors import lookup_citizen_document
+
+    bearer = TokenAuth()  # the API's authentication (dancu.api), header parsing included
+
+    def lookup(request: HttpRequest, personal_id: str) -> HttpResponse:
         try:
-            if personal_id is None:
-                return self._token(environ)
-            return self._lookup(WSGIRequest(environ), personal_id)
+            actor = bearer(request)
+            if actor is None:
+                return declined(request)  # ninja's 401
+            checked_personal_id(personal_id)
+            reason = purpose_of(request.GET.get("purpose"), request.META.get("HTTP_X_PURPOSE"))
+            document = lookup_citizen_document(actor, personal_id, reason=reason)
         except DomainError:
-            return None  # a malformed ID number or purpose: Django answers 422
+            return declined(request)  # a malformed ID number or purpose: ninja answers 422
         except Exception:
             # Nothing to undo: the look-up is one statement (PostgreSQL) or one atomic block
-            # (SQLite) and nothing was sent. Django answers, with its own error handling.
-            logger.warning("fast lane: delegating %s to Django after an error",
-                           environ.get("PATH_INFO"), exc_info=True)
-            return None
-        finally:
-            signals.request_finished.send(sender=self.__class__)
-
-    def _lookup(self, request: WSGIRequest, personal_id: str) -> tuple[list, bytes] | None:
-        from dancu.accounts.auth import actor_for_bearer
-        from dancu.core.net import client_ip
-        from dancu.population.api import checked_personal_id, citizen_json, purpose_of
-        from dancu.population.selectors import lookup_citizen_document
-
-        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
-            return None  # SecurityMiddleware redirects
-        try:
-            request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it
-        except DisallowedHost:
-            return None
-        # request.META["HTTP_…"] is what request.headers[…] reads, without building the whole map.
-        if nul_field(request) is not None:
-            return None  # Django refuses it (dancu.core.middleware.RefuseNulMiddleware)
-        token = _bearer_token(request.META.get("HTTP_AUTHORIZATION"))
-        if not token:
-            return None
-        actor = actor_for_bearer(token, client_ip(request))
-        if actor is None:
-            return None
-        checked_personal_id(personal_id)
-        reason = purpose_of(request.GET.get("purpose"), request.META.get("HTTP_X_PURPOSE"))
-        document = lookup_citizen_document(actor, personal_id, reason=reason)
+            # (SQLite). The endpoint answers, with its own error handling.
+            logger.warning("fast lane: handing %s to the endpoint after an error", request.path,
+                           exc_info=True)
+            return declined(request)
         if document is None:
-            return None
-        body = citizen_json(document)
-        return self._headers(request, len(body)), body
+            return declined(request)  # unknown or out of area: ninja's 404/403, audited there
+        return HttpResponse(citizen_json(document), content_type="application/json; charset=utf-8")
 
-    def _token(self, environ: dict[str, Any]) -> tuple[list, bytes] | None:
-        """The client-credentials and refresh-token grants (``dancu.oidc.fastlane``). The body it
-        reads is kept so that Django can read it again when the lane declines."""
-        from dancu.oidc import fastlane
-
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return None
-        if not 0 < length <= fastlane.MAX_BODY:
-            return None
-        raw = environ["wsgi.input"].read(length)
-        environ["dancu.fastlane.body"] = raw
-        environ["wsgi.input"] = io.BytesIO(raw)
-        request = WSGIRequest(dict(environ, **{"wsgi.input": io.BytesIO(b"")}))
-        if b"\x00" in raw or b"%00" in raw or nul_field(request) is not None:
-            return None  # Django refuses it (dancu.core.middleware.RefuseNulMiddleware)
-        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
-            return None
-        try:
-            request.get_host()
-        except DisallowedHost:
-            return None
-        answer = fastlane.answer(environ, request)
-        if answer is None:
-            return None
-        extra, body = answer
-        headers = [h for h in self._headers(request, len(body)) if h[0] != "Content-Type"]
-        return [*extra, *headers], body
-
-    def _headers(self, request: WSGIRequest, length: int) -> list[tuple[str, str]]:
-        """What Django + ninja send with the look-up: ninja's Content-Type, CommonMiddleware's
-        Content-Length, SecurityMiddleware's and XFrameOptionsMiddleware's headers,
-        dancu.core.middleware's Content-Language (tests/test_api_fastlane.py compares)."""
-        if self._static_headers is None:
-            static = [("Content-Type", "application/json; charset=utf-8")]
-            if settings.SECURE_REFERRER_POLICY:
-                policy = settings.SECURE_REFERRER_POLICY
-                static.append(("Referrer-Policy", policy if isinstance(policy, str) else ",".join(policy)))
-            if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
-                static.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
-            if settings.SECURE_CONTENT_TYPE_NOSNIFF:
-                static.append(("X-Content-Type-Options", "nosniff"))
-            static.append(("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()))
-            self._static_headers = static
-        headers = [*self._static_headers, ("Content-Length", str(length))]
-        if settings.SECURE_HSTS_SECONDS and request.is_secure():
-            hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
-            if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-                hsts += "; includeSubDomains"
-            if settings.SECURE_HSTS_PRELOAD:
-                hsts += "; preload"
-            headers.append(("Strict-Transport-Security", hsts))
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        supported = {code for code, _name in settings.LANGUAGES}
-        headers.append(("Content-Language", chosen if chosen in supported else settings.LANGUAGE_CODE))
-        return headers
+    # The endpoint's attributes (csrf_exempt, …) for process_view middleware, and its name.
+    return functools.update_wrapper(lookup, endpoint)
 
 
-def _bearer_token(value: str | None) -> str:
-    """The token of ``Authorization: Bearer …``, parsed as ninja's HttpBearer and
-    dancu.accounts.auth.TokenAuth do ("" when the header is not a bearer one)."""
-    if not value:
-        return ""
-    parts = value.split(" ")
-    if parts[0].lower() != "bearer":
-        return ""
-    return " ".join(parts[1:]).strip()
-
-
-def wrap(app: WSGIApp, *, enabled: bool | None = None) -> WSGIApp:
-    """The Django application behind the fast lane (or unchanged when the lane is off)."""
+def application(*, enabled: bool | None = None) -> WSGIHandler:
+    """Django's WSGI handler, with the look-up lane unless it is turned off."""
     if enabled is None:
         enabled = enabled_by_environment()
-    return LookupFastLane(app) if enabled else app
+    return LookupFastLane() if enabled else WSGIHandler()

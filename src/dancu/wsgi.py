@@ -1,22 +1,23 @@
 """WSGI entry point used by ``dancu serve`` (granian).
 
-``application`` is Django behind the citizen look-up fast lane (``dancu.api_fastlane``;
-``DANCU_API_FASTLANE=0`` turns it off), with the scheme a trusted reverse proxy forwards
-(``dancu.core.net.proxy_scheme``); ``django_application`` is Django alone.
+``application`` is Django's WSGI handler with the citizen look-up fast lane
+(``dancu.api_fastlane``: the whole middleware chain runs; URL resolution and ninja are skipped
+for that one route; ``DANCU_API_FASTLANE=0`` turns it off), with the scheme a trusted reverse proxy
+forwards (``dancu.core.net.proxy_scheme``).
 """
 
 import gc
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dancu.settings")
-django_application = get_wsgi_application()
+django.setup(set_prefix=False)  # as django.core.wsgi.get_wsgi_application does
 
-from dancu.api_fastlane import wrap  # noqa: E402 (needs the settings configured above)
+from dancu.api_fastlane import application as handler  # noqa: E402
 from dancu.core.net import proxy_scheme  # noqa: E402
 
-application = proxy_scheme(wrap(django_application))
+application = proxy_scheme(handler())
 
 from django.urls import get_resolver  # noqa: E402
 

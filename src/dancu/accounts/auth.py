@@ -15,7 +15,6 @@ most once a minute per token and process, never on every request.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -26,9 +25,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from dancu.accounts import services
 from dancu.accounts.actor import Actor
 from dancu.accounts.models import ApiToken
-from dancu.accounts.services import actor_for_profile
 from dancu.core.net import client_ip
 
 DEFAULT_CACHE_SECONDS = 30.0
@@ -55,7 +54,7 @@ E = TypeVar("E", bound=_Expiring)
 
 class TokenCache(Generic[E]):
     """Key → resolved entry (anything with ``expires``, monotonic seconds), per process: API
-    tokens here, OAuth clients in ``dancu.oidc.fastlane``. ``clock`` is replaceable in tests."""
+    tokens here, OAuth clients in ``dancu.oidc.hooks``. ``clock`` is replaceable in tests."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
@@ -78,6 +77,10 @@ class TokenCache(Generic[E]):
                 self._entries.clear()
             self._entries[digest] = entry
 
+    def pop(self, digest: str) -> None:
+        with self._lock:
+            self._entries.pop(digest, None)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
@@ -93,11 +96,11 @@ def cache_seconds() -> float:
 def actor_for_bearer(token: str, ip: str | None = None) -> Actor | None:
     """The actor behind a bearer token, or None when unknown, revoked or its user inactive.
 
-    Same rule as ``accounts.services.actor_for_token``, plus the cache and the throttled
+    The rule is ``accounts.services.api_token_actor``'s; this adds the cache and the throttled
     ``last_used_at`` write."""
     if not token or len(token) > TOKEN_MAX_LENGTH:
         return None
-    digest = hashlib.sha256(token.encode()).hexdigest()
+    digest = services.token_digest(token)
     now = token_cache.clock()
     entry = token_cache.get(digest)
     if entry is None:
@@ -111,11 +114,10 @@ def actor_for_bearer(token: str, ip: str | None = None) -> Actor | None:
 
 
 def _load(digest: str, now: float) -> _Entry | None:
-    row = (ApiToken.objects.select_related("profile__user", "profile__jurisdiction")
-           .filter(digest=digest, revoked_at__isnull=True).first())
-    if row is None or not row.profile.user.is_active:
+    found = services.api_token_actor(digest)
+    if found is None:
         return None
-    actor = actor_for_profile(row.profile, source="api", source_ref=f"token:{row.prefix}")
+    actor, row = found
     # A token whose last_used_at is recent enough needs no write now.
     touched = now - TOUCH_INTERVAL_SECONDS
     if row.last_used_at is not None:

@@ -20,6 +20,7 @@ wrong passwords and codes count towards the same lock-out as citizens' (five in 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import secrets
@@ -269,7 +270,8 @@ def actor_for_profile(profile: OfficerProfile, *, source: str = "officer",
 
 # ---- API tokens ----------------------------------------------------------------------------------
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What an API token is stored and looked up by (SHA-256, hex)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -277,7 +279,7 @@ def _digest(token: str) -> str:
 def issue_api_token(profile: OfficerProfile, name: str, *, actor: Actor | None = None) -> str:
     """Returns the token once; only its digest is kept. Audited (``account.token.create``)."""
     token = "dct_" + secrets.token_urlsafe(32)
-    row = ApiToken.objects.create(profile=profile, name=name, prefix=token[:8], digest=_digest(token))
+    row = ApiToken.objects.create(profile=profile, name=name, prefix=token[:8], digest=token_digest(token))
     audit.record(actor or _bootstrap_actor(), "account.token.create", subject_type="api_token",
                  subject_id=row.pk, after={"username": profile.user.get_username(), "name": row.name,
                                            "prefix": row.prefix})
@@ -299,13 +301,23 @@ def revoke_api_token(token_id: int, *, actor: Actor | None = None) -> bool:
     return True
 
 
-def actor_for_token(token: str, ip: str | None = None) -> Actor | None:
-    """The actor behind a bearer token, or None if unknown or revoked."""
+def api_token_actor(digest: str) -> tuple[Actor, ApiToken] | None:
+    """The actor behind an API token (by its digest) and the token's row, or None if unknown,
+    revoked or its user inactive: the one rule of bearer-token resolution (``accounts.auth``
+    caches its answer per process)."""
     row = (ApiToken.objects.select_related("profile__user", "profile__jurisdiction")
-           .filter(digest=_digest(token), revoked_at__isnull=True).first())
+           .filter(digest=digest, revoked_at__isnull=True).first())
     if row is None or not row.profile.user.is_active:
         return None
-    return actor_for_profile(row.profile, source="api", ip=ip, source_ref=f"token:{row.prefix}")
+    return actor_for_profile(row.profile, source="api", source_ref=f"token:{row.prefix}"), row
+
+
+def actor_for_token(token: str, ip: str | None = None) -> Actor | None:
+    """The actor behind a bearer token, now (no cache), or None if unknown or revoked."""
+    found = api_token_actor(token_digest(token))
+    if found is None:
+        return None
+    return dataclasses.replace(found[0], ip=ip) if ip else found[0]
 
 
 # ---- Sign-in: password, then the second factor; lock-out -------------------------------------------

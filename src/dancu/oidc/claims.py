@@ -32,8 +32,7 @@ CLAIMS_BY_SCOPE: dict[str, tuple[str, ...]] = {
     "email": ("email", "email_verified"),
 }
 _GENDER = {"M": "male", "F": "female"}
-# The fields claims_for_user reads, of the e-ID account and of its citizen (the refresh lane,
-# dancu.oidc.fastlane, reads exactly these in its one query and hands them to claims_for_user).
+# The fields claims_for_user reads, of the e-ID account and of its citizen.
 ACCOUNT_FIELDS = ("level", "phone", "email", "personal_id")
 CITIZEN_FIELDS = ("personal_id", "full_name", "birth_year", "birth_month", "birth_day", "sex",
                   "current_commune_id", "current_province_id", "father_id", "mother_id", "spouse_id")

@@ -3,10 +3,9 @@ base64 (43 characters), by ``secrets.token_urlsafe`` in one call; and the checks
 stores them under and looks them up by.
 
 oauthlib's default generator draws each of its 30 characters separately through
-``random.SystemRandom`` (~25 µs a token here, ~1 µs this way) for 178 bits. Both django-oauth-toolkit
-(``ACCESS_TOKEN_GENERATOR`` / ``REFRESH_TOKEN_GENERATOR`` in settings) and the fast lanes
-(``dancu.oidc.fastlane``) issue tokens with this function. RFC 6750's ``b64token`` syntax allows
-the ``-`` and ``_`` it may contain.
+``random.SystemRandom`` (~25 µs a token here, ~1 µs this way) for 178 bits. django-oauth-toolkit
+issues tokens with this function (``ACCESS_TOKEN_GENERATOR`` / ``REFRESH_TOKEN_GENERATOR`` in
+settings). RFC 6750's ``b64token`` syntax allows the ``-`` and ``_`` it may contain.
 """
 
 from __future__ import annotations
@@ -25,5 +24,5 @@ def generate(request: Any = None) -> str:
 
 def checksum(token: str) -> str:
     """What django-oauth-toolkit's ``TokenChecksumField`` stores (SHA-256, hex) and looks tokens
-    up by: the bearer check, introspection and the fast lanes find a token with it."""
+    up by: the bearer check and introspection find a token with it."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()

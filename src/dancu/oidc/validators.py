@@ -28,14 +28,18 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from oauth2_provider.models import get_refresh_token_model
+from django.db.models import Subquery
+from oauth2_provider.models import get_id_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.openid import Server as OpenIDServer
 from oauthlib.openid.connect.core import exceptions as oidc_errors
 
 from dancu.oidc import claims as registry_claims
+from dancu.oidc.hooks import LibraryHooks
 from dancu.oidc.models import Agreement, AuthContext
+
+IDToken = get_id_token_model()
 
 
 def code_digest(code: str) -> str:
@@ -88,7 +92,7 @@ class Server(OpenIDServer):
             grant.custom_validators.pre_auth.append(check_authorization_request)
 
 
-class Validator(OAuth2Validator):
+class Validator(LibraryHooks, OAuth2Validator):
     oidc_claim_scope = {claim: scope for scope, names in registry_claims.CLAIMS_BY_SCOPE.items()
                         for claim in names} | {"sub": "openid"}
 
@@ -212,9 +216,11 @@ class Validator(OAuth2Validator):
             granted = set(access.scope.split()) if access is not None else set()
             if agreement is None or not granted <= agreement.scopes:
                 return False  # the agreement no longer allows what the token was granted
-            id_token = getattr(access, "id_token", None) if access else None
-            if id_token is not None:
-                request.dancu_auth = _as_dict(AuthContext.objects.filter(id_token_jti=id_token.jti).first())
+            if access is not None and access.id_token_id is not None:  # one query, not two
+                jti = Subquery(IDToken.objects.filter(pk=access.id_token_id).values("jti")[:1])
+                # = a scalar, no ORDER BY: the unique index on id_token_jti, whatever the statistics
+                found = list(AuthContext.objects.filter(id_token_jti=jti)[:1])
+                request.dancu_auth = _as_dict(found[0] if found else None)
         return ok
 
     def _save_id_token(self, jti: Any, request: Any, expires: Any, *args: Any, **kwargs: Any) -> Any:

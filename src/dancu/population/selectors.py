@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection, transaction
@@ -24,14 +25,11 @@ from dancu.geo.selectors import unit_by_pk
 from dancu.population.models import Citizen
 from dancu.population.validation import format_partial_date
 
+_PLACE = {"commune": "current_commune_id", "province": "current_province_id"}  # a person's place
+
 
 def visible_citizens(actor: Actor) -> QuerySet[Citizen]:
-    qs = Citizen.objects.all()
-    if actor.is_national:
-        return qs
-    if actor.jurisdiction_level == "commune":
-        return qs.filter(current_commune_id=actor.jurisdiction_id)
-    return qs.filter(current_province_id=actor.jurisdiction_id)
+    return Citizen.objects.filter(actor.area.q(**_PLACE))
 
 
 def get_citizen(actor: Actor, personal_id: str, *, reason: str = "",
@@ -97,12 +95,14 @@ _LOOKUP_KEYS = (
     "old_id_number", "father_pid", "mother_pid", "spouse_pid", "current_commune_code",
     "current_commune_name", "current_province_code", "current_province_name", "version",
     "updated_at")
-# The actor's area, as in Actor.covers and visible_citizens: a NULL place matches no area.
-_AREAS = {"national": "", "commune": " AND c.current_commune_id = %s",
-          "province": " AND c.current_province_id = %s"}
-_SELECT = {
-    area: f"SELECT {_LOOKUP_COLUMNS} FROM population_citizen c WHERE c.personal_id = %s{cond}"  # noqa: S608
-    for area, cond in _AREAS.items()}
+# The actor's area (Actor.area: the one rule), as a condition on the row's columns.
+_PLACE_COLUMNS = {"commune": "c.current_commune_id", "province": "c.current_province_id"}
+
+
+def _select(area_sql: str) -> str:
+    return f"SELECT {_LOOKUP_COLUMNS} FROM population_citizen c WHERE c.personal_id = %s AND {area_sql}"  # noqa: S608
+
+
 _AUDIT_COLUMNS = ("at", "actor_id", "actor_label", "action", "source", "source_ref", "reason",
                   "subject_type", "ip")  # given as parameters, in this order
 # PostgreSQL: the read and its audit row in ONE statement. The INSERT takes its rows from the
@@ -112,15 +112,11 @@ _PG_AUDIT = (
     "subject_type, ip, subject_id, personal_id, before, after, details) "
     "SELECT %s::timestamptz, %s::bigint, %s, %s, %s, %s, %s, %s, %s::inet, "
     "c.id::text, c.personal_id, NULL, NULL, NULL FROM c")
-_PG_LOOKUP = {
-    area: f"WITH c AS ({select}), a AS ({_PG_AUDIT}) SELECT {', '.join(_LOOKUP_KEYS)} FROM c"  # noqa: S608
-    for area, select in _SELECT.items()}
 
 
-def _area(actor: Actor) -> tuple[str, list[Any]]:
-    if actor.is_national:
-        return "national", []
-    return ("commune" if actor.jurisdiction_level == "commune" else "province"), [actor.jurisdiction_id]
+@lru_cache(maxsize=8)  # one text per kind of area: each is a prepared statement of its own
+def _pg_lookup(area_sql: str) -> str:
+    return f"WITH c AS ({_select(area_sql)}), a AS ({_PG_AUDIT}) SELECT {', '.join(_LOOKUP_KEYS)} FROM c"  # noqa: S608
 
 
 def lookup_citizen_document(actor: Actor, personal_id: str, *, reason: str = "",
@@ -136,7 +132,7 @@ def lookup_citizen_document(actor: Actor, personal_id: str, *, reason: str = "",
     atomic on its own, in autocommit as inside the caller's transaction, and nothing touches
     the database after it. It is a prepared statement (planned once per connection).
     Elsewhere (SQLite) the read and ``audit.record`` run in one transaction."""
-    area, area_params = _area(actor)
+    area, area_params = actor.area.sql(**_PLACE_COLUMNS)
     if connection.vendor == "postgresql":
         # The values audit.services.record writes (same truncations); subject_id and
         # personal_id come from the row.
@@ -144,12 +140,12 @@ def lookup_citizen_document(actor: Actor, personal_id: str, *, reason: str = "",
         params = [personal_id, *area_params, *(event[col] for col in _AUDIT_COLUMNS)]
         if connection.in_atomic_block:  # a savepoint: a failure leaves the caller's transaction usable
             with transaction.atomic():
-                row = fetchone_prepared(_PG_LOOKUP[area], params)
+                row = fetchone_prepared(_pg_lookup(area), params)
         else:  # autocommit (the API): the statement is its own transaction, no BEGIN/COMMIT trips
-            row = fetchone_prepared(_PG_LOOKUP[area], params)
+            row = fetchone_prepared(_pg_lookup(area), params)
     else:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_SELECT[area], [personal_id, *area_params])
+            cursor.execute(_select(area), [personal_id, *area_params])
             row = cursor.fetchone()
             if row is not None:
                 audit.record(actor, action, subject_type="citizen", subject_id=row[0],

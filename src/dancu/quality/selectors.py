@@ -83,11 +83,12 @@ def _unit_from_code(qualified: str, field_name: str) -> AdminUnit:
 
 
 def _actor_covers_unit(actor: Actor, unit: AdminUnit) -> bool:
-    if actor.is_national:
-        return True
-    if actor.jurisdiction_level == Level.COMMUNE:
-        return unit.level == Level.COMMUNE and unit.pk == actor.jurisdiction_id
-    return (unit.province_id or unit.pk) == actor.jurisdiction_id
+    """The whole unit lies in the actor's area (``Actor.covers``, the one rule): a commune as the
+    place of its residents, a province as a place with no commune (only a province's area, or
+    the nation, holds all of it)."""
+    if unit.level == Level.COMMUNE:
+        return actor.covers(unit.pk, unit.province_id)
+    return actor.covers(None, unit.pk)
 
 
 def _denied(actor: Actor, action: str, unit: AdminUnit) -> OutOfJurisdiction:
@@ -125,20 +126,11 @@ def _citizens_in(actor: Actor, unit: AdminUnit | None) -> QuerySet[Citizen]:
 
 def _commune_rows_in(model: type[Household] | type[Registration], actor: Actor,
                      unit: AdminUnit | None) -> QuerySet[Any]:
-    """Households / registrations in the actor's area, by the commune they belong to."""
-    qs = model.objects.all()
-    for limit in (_jurisdiction_unit_filter(actor), _unit_filter(unit)):
-        if limit:
-            qs = qs.filter(**limit)
-    return qs
-
-
-def _jurisdiction_unit_filter(actor: Actor) -> dict[str, int | None]:
-    if actor.is_national:
-        return {}
-    if actor.jurisdiction_level == Level.COMMUNE:
-        return {"commune_id": actor.jurisdiction_id}
-    return {"commune__province_id": actor.jurisdiction_id}
+    """Households / registrations in the actor's area (``Actor.area``), by the commune they
+    belong to."""
+    qs = model.objects.filter(actor.area.q(commune="commune_id", province="commune__province_id"))
+    limit = _unit_filter(unit)
+    return qs.filter(**limit) if limit else qs
 
 
 def _unit_filter(unit: AdminUnit | None) -> dict[str, int]:
