@@ -351,3 +351,49 @@ def test_person_arriving_from_another_area_can_be_registered(officer_client, geo
     assert client.get(reverse("residence:temporary", args=[newcomer.personal_id])).status_code == 403
     bad = officer_client.get(reverse("residence:arrival"), {"personal_id": "123", "kind": "temporary"})
     assert bad.status_code == 302 and bad["Location"] == reverse("population:search")
+
+
+def test_correction_refuses_a_death_before_the_birth(officer_client, hoa, commune_officer) -> None:
+    """The console's correction is checked on the record as it will be: a death before the
+    recorded birth (with the status, or alone), a birth moved after the recorded death."""
+    from dancu.population import services
+
+    url = reverse("population:correct", args=[hoa.personal_id])
+    response = officer_client.post(url, _correct_form(hoa, life_status="deceased", death_date="01/01/1980",
+                                                      reason="Trích lục khai tử"))
+    body = response.content.decode()
+    assert 'data-field-error="death_date"' in body and "Ngày chết trước ngày sinh." in body
+    services.correct_citizen(commune_officer, hoa.personal_id,
+                             {"life_status": "deceased", "death_date": "2020-03-04"}, reason="khai tử")
+    hoa.refresh_from_db()
+    form = _correct_form(hoa, life_status="deceased", death_date="04/03/2020", reason="Cải chính")
+    response = officer_client.post(url, {**form, "death_date": "01/01/1980"})
+    assert 'data-field-error="death_date"' in response.content.decode()
+    response = officer_client.post(url, {**form, "birth_date": "01/01/2021"})
+    body = response.content.decode()
+    assert 'data-field-error="birth_date"' in body and "Ngày chết trước ngày sinh." in body
+    hoa.refresh_from_db()
+    assert (hoa.birth_year, hoa.death_date, hoa.version) == (1990, dt.date(2020, 3, 4), 2)
+
+
+def test_an_impossible_date_is_named_on_the_first_submit_with_the_form_to_use(officer_client, hoa) -> None:
+    """31/02/1990 is refused with the reason still missing, and the message names dd/mm/yyyy."""
+    url = reverse("population:correct", args=[hoa.personal_id])
+    body = officer_client.post(url, _correct_form(hoa, birth_date="31/02/1990")).content.decode()
+    assert 'data-field-error="reason"' in body
+    assert 'data-field-error="birth_date"' in body
+    assert "Ngày sinh không hợp lệ: 31/02/1990 không có trên lịch." in body
+    body = officer_client.post(url, _correct_form(hoa, birth_date="1990/02/03")).content.decode()
+    assert "nhập dd/mm/yyyy" in body and "YYYY-MM-DD" not in body
+    dead = _correct_form(hoa, life_status="deceased", death_date="31/02/2020")
+    body = officer_client.post(url, dead).content.decode()
+    assert 'data-field-error="death_date"' in body and "nhập dd/mm/yyyy" in body
+    officer_client.post(reverse("set_language"), {"language": "en", "next": url})
+    body = officer_client.post(url, _correct_form(hoa, birth_date="31/02/1990")).content.decode()
+    assert "Invalid date of birth: there is no 31/02/1990 in the calendar." in body
+    body = officer_client.post(url, _correct_form(hoa, birth_date="1990/02/03")).content.decode()
+    assert "Invalid date of birth: enter dd/mm/yyyy" in body
+    body = officer_client.post(reverse("population:create"), {"birth_date": "31/02/1990"}).content.decode()
+    assert "Invalid date of birth: there is no 31/02/1990 in the calendar." in body
+    hoa.refresh_from_db()
+    assert hoa.version == 1

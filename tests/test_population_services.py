@@ -180,3 +180,48 @@ def test_name_search_matches_words_ignoring_accents(geo, commune_officer, query,
                               commune=geo.hac_thanh, reason="x")
     ids = [r.personal_id for r in selectors.search_citizens(commune_officer, query=query).results]
     assert ids == ([c.personal_id] if found else [])
+
+
+def _refused(actor, pid: str, changes: dict[str, str]) -> DomainError:
+    with pytest.raises(DomainError) as err:
+        services.correct_citizen(actor, pid, changes, reason="Trích lục hộ tịch")
+    return err.value
+
+
+def test_a_correction_is_checked_on_the_record_as_it_will_be(geo, commune_officer) -> None:
+    """Born 25/12/1990; a death on 01/01/1980 is refused whether it arrives with the status
+    or alone, and so is a birth date moved after a death already recorded. Nothing is written."""
+    c = services.register_citizen(commune_officer, citizen_raw(birth_date="1990-12-25"),
+                                  commune=geo.hac_thanh, reason="khai sinh")
+    err = _refused(commune_officer, c.personal_id, {"life_status": "deceased", "death_date": "1980-01-01"})
+    assert [(e.code, e.field) for e in err.errors] == [("E_DEATH_BEFORE_BIRTH", "death_date")]
+    services.correct_citizen(commune_officer, c.personal_id,
+                             {"life_status": "deceased", "death_date": "2020-03-04"}, reason="khai tử")
+    # only the death date changes: compared with the birth date on record
+    err = _refused(commune_officer, c.personal_id, {"death_date": "01/01/1980"})
+    assert [(e.code, e.field) for e in err.errors] == [("E_DEATH_BEFORE_BIRTH", "death_date")]
+    # only the birth date changes: compared with the death date on record, named on the birth date
+    err = _refused(commune_officer, c.personal_id, {"birth_date": "2021-01-01"})
+    assert ("E_DEATH_BEFORE_BIRTH", "birth_date") in [(e.code, e.field) for e in err.errors]
+    c.refresh_from_db()
+    assert (c.birth_year, c.death_date, c.version) == (1990, dt.date(2020, 3, 4), 2)
+    assert AuditEvent.objects.filter(action="citizen.update").count() == 1
+    # a birth date still before the death is accepted, a partial one too
+    services.correct_citizen(commune_officer, c.personal_id, {"birth_date": "1990-12"}, reason="x")
+    c.refresh_from_db()
+    assert (c.birth_year, c.birth_month, c.birth_day) == (1990, 12, None)
+
+
+def test_a_correction_keeps_the_other_rules_of_the_whole_record(geo, commune_officer) -> None:
+    """Setting only the death date of a living person, or clearing a required field, is refused;
+    undoing a death clears its date."""
+    c = services.register_citizen(commune_officer, citizen_raw(), commune=geo.hac_thanh, reason="x")
+    err = _refused(commune_officer, c.personal_id, {"death_date": "2020-01-01"})
+    assert [(e.code, e.field) for e in err.errors] == [("E_DEATH_DATE_LIVING", "death_date")]
+    err = _refused(commune_officer, c.personal_id, {"full_name": ""})
+    assert [(e.code, e.field) for e in err.errors] == [("E_REQUIRED", "full_name")]
+    services.correct_citizen(commune_officer, c.personal_id,
+                             {"life_status": "deceased", "death_date": "2020-01-01"}, reason="khai tử")
+    services.correct_citizen(commune_officer, c.personal_id, {"life_status": "living"}, reason="nhầm")
+    c.refresh_from_db()
+    assert (c.life_status, c.death_date, c.full_name) == ("living", None, "Nguyễn Thị Hoà")

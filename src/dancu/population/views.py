@@ -274,10 +274,12 @@ def create(request: HttpRequest) -> HttpResponse:
     return render(request, "population/create.html", {"form": form, **area_context(request)})
 
 
-def _add_identity_errors(form: CitizenCreateForm) -> None:
-    """When the form is refused for a missing field, also run the shared citizen validation
-    (read-only) so every wrong identity field is named at once, not one round at a time."""
-    raw = {k: v for k in form.IDENTITY if (v := (form.data.get(k) or "").strip())}
+def _add_identity_errors(form: CitizenCreateForm | CitizenCorrectForm) -> None:
+    """When the form is refused (a missing field, no reason yet), also run the shared citizen
+    validation (read-only) so every wrong identity field is named at once — an impossible
+    birth date on the first submit, not on the next one."""
+    fields = form.IDENTITY if isinstance(form, CitizenCreateForm) else form.CORRECTABLE
+    raw = {k: v for k in fields if (v := (form.data.get(k) or "").strip())}
     cleaned = clean_citizen(raw, resolve_unit=services.resolve_unit,
                             resolve_person=services.resolve_person, partial=True)
     for error in cleaned.errors:
@@ -306,7 +308,9 @@ def correct(request: HttpRequest, personal_id: str) -> HttpResponse:
         return render(request, "population/correct.html", {"form": form, "citizen": citizen})
     form = CitizenCorrectForm(request.POST, **kwargs)
     conflict = False
-    if form.is_valid():
+    if not form.is_valid():
+        _add_identity_errors(form)
+    else:
         cd = form.cleaned_data
         changes = form.changes(citizen)
         if not changes:
