@@ -110,7 +110,7 @@ def test_citizen_page_shows_the_record_and_audits_the_reason(officer_client, geo
     event = AuditEvent.objects.filter(action="citizen.view", personal_id=hoa.personal_id).get()
     assert event.reason == "Giải quyết thủ tục" and event.actor_label == "ca.hacthanh"
     # the child's page: partial birth date, ethnicity and religion by name, link to the mother
-    child_page = officer_client.get(reverse("population:detail", args=[child.personal_id])).content.decode()
+    child_page = officer_client.get(_detail(child.personal_id, "Giải quyết thủ tục")).content.decode()
     assert "03/2015" in child_page and "Mường" in child_page and "Công giáo" in child_page
     assert reverse("population:detail", args=[hoa.personal_id]) in child_page
 
@@ -397,3 +397,30 @@ def test_an_impossible_date_is_named_on_the_first_submit_with_the_form_to_use(of
     assert "Invalid date of birth: there is no 31/02/1990 in the calendar." in body
     hoa.refresh_from_db()
     assert hoa.version == 1
+
+
+def test_each_person_opened_needs_a_purpose_stated_for_them(officer_client, geo, commune_officer,
+                                                            hoa) -> None:
+    """Opening B by URL after A: the purpose form, with A's purpose offered, and no read of B
+    until the officer confirms it; reopening a person uses the purpose stated for them."""
+    other = _resident(commune_officer, geo.hac_thanh, full_name="Lê Văn Bình", sex="M")
+    assert officer_client.get(_detail(hoa.personal_id, "Giải quyết thủ tục")).status_code == 200
+    page = officer_client.get(reverse("population:detail", args=[other.personal_id]))
+    body = page.content.decode()
+    assert page.status_code == 200 and "Lê Văn Bình" not in body
+    assert 'data-testid="remembered-reason"' in body and 'value="Giải quyết thủ tục"' in body
+    views_of_b = AuditEvent.objects.filter(personal_id=other.personal_id, action__startswith="citizen.view")
+    assert not views_of_b.exists()
+    body = officer_client.get(_detail(other.personal_id, "Xác minh cư trú")).content.decode()
+    assert "Lê Văn Bình" in body
+    assert [e.reason for e in views_of_b] == ["Xác minh cư trú"]
+    # each person keeps the purpose stated for them
+    again = officer_client.get(reverse("population:detail", args=[hoa.personal_id])).content.decode()
+    assert "Nguyễn Thị Hoà" in again
+    reads = AuditEvent.objects.filter(personal_id=hoa.personal_id, action="citizen.view")
+    assert [e.reason for e in reads] == ["Giải quyết thủ tục"] * 2
+    # the correction form of a person never opened reads under the edit purpose, not A's
+    third = _resident(commune_officer, geo.hac_thanh, full_name="Đào Thị Cúc")
+    officer_client.get(reverse("population:correct", args=[third.personal_id]))
+    assert AuditEvent.objects.get(personal_id=third.personal_id, action="citizen.edit").reason \
+        == "Điều chỉnh thông tin công dân"
