@@ -94,6 +94,13 @@ def test_search_pages_through_results(officer_client, geo, commune_officer, sett
     second = officer_client.get(reverse("population:search"),
                                 {"q": "le van", "reason": "Rà soát", "page": "2"})
     assert "Lê Văn Cường" in second.content.decode() and "Lê Văn An" not in second.content.decode()
+    # the number of results, on every page; exact matches first
+    for response in (first, second):
+        assert '<p data-testid="result-count">3 kết quả.' in response.content.decode()
+    exact = _resident(commune_officer, geo.hac_thanh, full_name="Lê Văn", sex="M")
+    body = officer_client.get(reverse("population:search"), {"q": "Lê Văn", "reason": "Rà soát"})
+    body = body.content.decode()
+    assert body.index(exact.personal_id) < body.index("Lê Văn An") and "4 kết quả." in body
 
 
 def test_citizen_page_shows_the_record_and_audits_the_reason(officer_client, geo, commune_officer,

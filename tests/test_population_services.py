@@ -225,3 +225,26 @@ def test_a_correction_keeps_the_other_rules_of_the_whole_record(geo, commune_off
     services.correct_citizen(commune_officer, c.personal_id, {"life_status": "living"}, reason="nhầm")
     c.refresh_from_db()
     assert (c.life_status, c.death_date, c.full_name) == ("living", None, "Nguyễn Thị Hoà")
+
+
+def test_search_ranks_exact_names_first_and_counts_the_results(geo, commune_officer) -> None:
+    """'Nguyễn Văn Ân' typed: that name first, then the same name without diacritics, then the
+    prefix matches; 'le an': 'Lê An' before 'Lê A An'. The count covers every page."""
+    def person(name: str, serial: int) -> str:
+        return services.register_citizen(commune_officer, citizen_raw(full_name=name, sex="M"),
+                                         commune=geo.hac_thanh, reason="x",
+                                         serial_source=lambda: serial).personal_id
+
+    an, an_hat = person("Nguyễn Văn An", 1), person("Nguyễn Văn Ân", 999999)
+    an_khang, anh = person("Nguyễn Văn An Khang", 2), person("Nguyễn Văn Anh", 3)
+    le_a_an, le_an = person("Lê A An", 4), person("Lê An", 5)
+
+    def search(query: str, **kw) -> selectors.SearchPage:
+        return selectors.search_citizens(commune_officer, query=query, **kw)
+
+    assert [c.personal_id for c in search("nguyễn văn ân").results] == [an_hat, an, an_khang, anh]
+    assert [c.personal_id for c in search("Nguyen Van An").results][2:] == [an_khang, anh]
+    assert [c.personal_id for c in search("le an").results] == [le_an, le_a_an]
+    first, last = search("nguyen van an", page_size=3), search("nguyen van an", page_size=3, page=2)
+    assert (first.count, first.has_next, last.count, len(last.results)) == (4, True, 4, 1)
+    assert (search("nguyen van an", page_size=3, page=5).count, search("le an").count) == (4, 2)
