@@ -110,7 +110,7 @@ def merge_change(current: Mapping[str, Any], change: Mapping[str, Any]) -> tuple
     merged = {k: current.get(k) for k in CITIZEN_FIELDS}
     merged.update({k: v for k, v in change.items() if k in CITIZEN_FIELDS})
     changed = {k for k in change if k in CITIZEN_FIELDS}
-    if "life_status" in changed and "death_date" not in changed \
+    if change.get("life_status") and "death_date" not in changed \
             and change.get("life_status") != LifeStatus.DECEASED and merged.get("death_date"):
         merged["death_date"] = None
         changed.add("death_date")
