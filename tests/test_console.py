@@ -94,6 +94,13 @@ def test_search_pages_through_results(officer_client, geo, commune_officer, sett
     second = officer_client.get(reverse("population:search"),
                                 {"q": "le van", "reason": "Rà soát", "page": "2"})
     assert "Lê Văn Cường" in second.content.decode() and "Lê Văn An" not in second.content.decode()
+    # the number of results, on every page; exact matches first
+    for response in (first, second):
+        assert '<p data-testid="result-count">3 kết quả.' in response.content.decode()
+    exact = _resident(commune_officer, geo.hac_thanh, full_name="Lê Văn", sex="M")
+    body = officer_client.get(reverse("population:search"), {"q": "Lê Văn", "reason": "Rà soát"})
+    body = body.content.decode()
+    assert body.index(exact.personal_id) < body.index("Lê Văn An") and "4 kết quả." in body
 
 
 def test_citizen_page_shows_the_record_and_audits_the_reason(officer_client, geo, commune_officer,
@@ -110,7 +117,7 @@ def test_citizen_page_shows_the_record_and_audits_the_reason(officer_client, geo
     event = AuditEvent.objects.filter(action="citizen.view", personal_id=hoa.personal_id).get()
     assert event.reason == "Giải quyết thủ tục" and event.actor_label == "ca.hacthanh"
     # the child's page: partial birth date, ethnicity and religion by name, link to the mother
-    child_page = officer_client.get(reverse("population:detail", args=[child.personal_id])).content.decode()
+    child_page = officer_client.get(_detail(child.personal_id, "Giải quyết thủ tục")).content.decode()
     assert "03/2015" in child_page and "Mường" in child_page and "Công giáo" in child_page
     assert reverse("population:detail", args=[hoa.personal_id]) in child_page
 
@@ -353,3 +360,76 @@ def test_person_arriving_from_another_area_can_be_registered(officer_client, geo
     assert client.get(reverse("residence:temporary", args=[newcomer.personal_id])).status_code == 403
     bad = officer_client.get(reverse("residence:arrival"), {"personal_id": "123", "kind": "temporary"})
     assert bad.status_code == 302 and bad["Location"] == reverse("population:search")
+
+
+def test_correction_refuses_a_death_before_the_birth(officer_client, hoa, commune_officer) -> None:
+    """The console's correction is checked on the record as it will be: a death before the
+    recorded birth (with the status, or alone), a birth moved after the recorded death."""
+    from dancu.population import services
+
+    url = reverse("population:correct", args=[hoa.personal_id])
+    response = officer_client.post(url, _correct_form(hoa, life_status="deceased", death_date="01/01/1980",
+                                                      reason="Trích lục khai tử"))
+    body = response.content.decode()
+    assert 'data-field-error="death_date"' in body and "Ngày chết trước ngày sinh." in body
+    services.correct_citizen(commune_officer, hoa.personal_id,
+                             {"life_status": "deceased", "death_date": "2020-03-04"}, reason="khai tử")
+    hoa.refresh_from_db()
+    form = _correct_form(hoa, life_status="deceased", death_date="04/03/2020", reason="Cải chính")
+    response = officer_client.post(url, {**form, "death_date": "01/01/1980"})
+    assert 'data-field-error="death_date"' in response.content.decode()
+    response = officer_client.post(url, {**form, "birth_date": "01/01/2021"})
+    body = response.content.decode()
+    assert 'data-field-error="birth_date"' in body and "Ngày chết trước ngày sinh." in body
+    hoa.refresh_from_db()
+    assert (hoa.birth_year, hoa.death_date, hoa.version) == (1990, dt.date(2020, 3, 4), 2)
+
+
+def test_an_impossible_date_is_named_on_the_first_submit_with_the_form_to_use(officer_client, hoa) -> None:
+    """31/02/1990 is refused with the reason still missing, and the message names dd/mm/yyyy."""
+    url = reverse("population:correct", args=[hoa.personal_id])
+    body = officer_client.post(url, _correct_form(hoa, birth_date="31/02/1990")).content.decode()
+    assert 'data-field-error="reason"' in body
+    assert 'data-field-error="birth_date"' in body
+    assert "Ngày sinh không hợp lệ: 31/02/1990 không có trên lịch." in body
+    body = officer_client.post(url, _correct_form(hoa, birth_date="1990/02/03")).content.decode()
+    assert "nhập dd/mm/yyyy" in body and "YYYY-MM-DD" not in body
+    dead = _correct_form(hoa, life_status="deceased", death_date="31/02/2020")
+    body = officer_client.post(url, dead).content.decode()
+    assert 'data-field-error="death_date"' in body and "nhập dd/mm/yyyy" in body
+    officer_client.post(reverse("set_language"), {"language": "en", "next": url})
+    body = officer_client.post(url, _correct_form(hoa, birth_date="31/02/1990")).content.decode()
+    assert "Invalid date of birth: there is no 31/02/1990 in the calendar." in body
+    body = officer_client.post(url, _correct_form(hoa, birth_date="1990/02/03")).content.decode()
+    assert "Invalid date of birth: enter dd/mm/yyyy" in body
+    body = officer_client.post(reverse("population:create"), {"birth_date": "31/02/1990"}).content.decode()
+    assert "Invalid date of birth: there is no 31/02/1990 in the calendar." in body
+    hoa.refresh_from_db()
+    assert hoa.version == 1
+
+
+def test_each_person_opened_needs_a_purpose_stated_for_them(officer_client, geo, commune_officer,
+                                                            hoa) -> None:
+    """Opening B by URL after A: the purpose form, with A's purpose offered, and no read of B
+    until the officer confirms it; reopening a person uses the purpose stated for them."""
+    other = _resident(commune_officer, geo.hac_thanh, full_name="Lê Văn Bình", sex="M")
+    assert officer_client.get(_detail(hoa.personal_id, "Giải quyết thủ tục")).status_code == 200
+    page = officer_client.get(reverse("population:detail", args=[other.personal_id]))
+    body = page.content.decode()
+    assert page.status_code == 200 and "Lê Văn Bình" not in body
+    assert 'data-testid="remembered-reason"' in body and 'value="Giải quyết thủ tục"' in body
+    views_of_b = AuditEvent.objects.filter(personal_id=other.personal_id, action__startswith="citizen.view")
+    assert not views_of_b.exists()
+    body = officer_client.get(_detail(other.personal_id, "Xác minh cư trú")).content.decode()
+    assert "Lê Văn Bình" in body
+    assert [e.reason for e in views_of_b] == ["Xác minh cư trú"]
+    # each person keeps the purpose stated for them
+    again = officer_client.get(reverse("population:detail", args=[hoa.personal_id])).content.decode()
+    assert "Nguyễn Thị Hoà" in again
+    reads = AuditEvent.objects.filter(personal_id=hoa.personal_id, action="citizen.view")
+    assert [e.reason for e in reads] == ["Giải quyết thủ tục"] * 2
+    # the correction form of a person never opened reads under the edit purpose, not A's
+    third = _resident(commune_officer, geo.hac_thanh, full_name="Đào Thị Cúc")
+    officer_client.get(reverse("population:correct", args=[third.personal_id]))
+    assert AuditEvent.objects.get(personal_id=third.personal_id, action="citizen.edit").reason \
+        == "Điều chỉnh thông tin công dân"

@@ -689,3 +689,27 @@ def test_citizen_pages_in_english(client, account) -> None:
     assert '<html lang="en">' in page and "Sign in with your electronic identification account" in page
     wrong = client.post(reverse("eid:login"), {"personal_id": account.personal_id, "password": "nope-nope"})
     assert "ID number or password is incorrect." in wrong.content.decode()
+
+
+def test_the_password_minimum_is_one_number_for_help_rule_and_schema(client, account) -> None:
+    """The help text, the rule and the API schema all say eid.services.CITIZEN_PASSWORD_MIN_LENGTH
+    (8: OWASP ASVS 5.0 V6.2.1) — the help text once said 10 while the rule took 8."""
+    n = eid.CITIZEN_PASSWORD_MIN_LENGTH
+    assert n == 8
+    client.post(reverse("eid:recover"), {"personal_id": account.personal_id, "phone": "0912345678"})
+    page = client.get(reverse("eid:recover-confirm")).content.decode()
+    assert f"Ít nhất {n} ký tự; không dùng mật khẩu phổ biến." in page and "10 ký tự" not in page
+    short = "Qx7#pLm9zK"[:n - 1]
+    refused = client.post(reverse("eid:recover-confirm"),
+                          {"otp": last_code(PHONE), "password": short, "password2": short})
+    assert _field_errors(refused)["password"].endswith(f"Mật khẩu cần ít nhất {n} ký tự.")
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("eid:recover-confirm")).content.decode()
+    assert f"At least {n} characters; no common passwords." in page
+    enough = "Qx7#pLm9zK"[:n]
+    done = client.post(reverse("eid:recover-confirm"),
+                       {"otp": last_code(PHONE), "password": enough, "password2": enough})
+    assert done.status_code == 302 and eid.authenticate_password(account.personal_id, enough).ok
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    for name in ("ConfirmIn", "RecoveryConfirmIn"):
+        assert schemas[name]["properties"]["password"]["minLength"] == n, name

@@ -180,3 +180,71 @@ def test_name_search_matches_words_ignoring_accents(geo, commune_officer, query,
                               commune=geo.hac_thanh, reason="x")
     ids = [r.personal_id for r in selectors.search_citizens(commune_officer, query=query).results]
     assert ids == ([c.personal_id] if found else [])
+
+
+def _refused(actor, pid: str, changes: dict[str, str]) -> DomainError:
+    with pytest.raises(DomainError) as err:
+        services.correct_citizen(actor, pid, changes, reason="Trích lục hộ tịch")
+    return err.value
+
+
+def test_a_correction_is_checked_on_the_record_as_it_will_be(geo, commune_officer) -> None:
+    """Born 25/12/1990; a death on 01/01/1980 is refused whether it arrives with the status
+    or alone, and so is a birth date moved after a death already recorded. Nothing is written."""
+    c = services.register_citizen(commune_officer, citizen_raw(birth_date="1990-12-25"),
+                                  commune=geo.hac_thanh, reason="khai sinh")
+    err = _refused(commune_officer, c.personal_id, {"life_status": "deceased", "death_date": "1980-01-01"})
+    assert [(e.code, e.field) for e in err.errors] == [("E_DEATH_BEFORE_BIRTH", "death_date")]
+    services.correct_citizen(commune_officer, c.personal_id,
+                             {"life_status": "deceased", "death_date": "2020-03-04"}, reason="khai tử")
+    # only the death date changes: compared with the birth date on record
+    err = _refused(commune_officer, c.personal_id, {"death_date": "01/01/1980"})
+    assert [(e.code, e.field) for e in err.errors] == [("E_DEATH_BEFORE_BIRTH", "death_date")]
+    # only the birth date changes: compared with the death date on record, named on the birth date
+    err = _refused(commune_officer, c.personal_id, {"birth_date": "2021-01-01"})
+    assert ("E_DEATH_BEFORE_BIRTH", "birth_date") in [(e.code, e.field) for e in err.errors]
+    c.refresh_from_db()
+    assert (c.birth_year, c.death_date, c.version) == (1990, dt.date(2020, 3, 4), 2)
+    assert AuditEvent.objects.filter(action="citizen.update").count() == 1
+    # a birth date still before the death is accepted, a partial one too
+    services.correct_citizen(commune_officer, c.personal_id, {"birth_date": "1990-12"}, reason="x")
+    c.refresh_from_db()
+    assert (c.birth_year, c.birth_month, c.birth_day) == (1990, 12, None)
+
+
+def test_a_correction_keeps_the_other_rules_of_the_whole_record(geo, commune_officer) -> None:
+    """Setting only the death date of a living person, or clearing a required field, is refused;
+    undoing a death clears its date."""
+    c = services.register_citizen(commune_officer, citizen_raw(), commune=geo.hac_thanh, reason="x")
+    err = _refused(commune_officer, c.personal_id, {"death_date": "2020-01-01"})
+    assert [(e.code, e.field) for e in err.errors] == [("E_DEATH_DATE_LIVING", "death_date")]
+    err = _refused(commune_officer, c.personal_id, {"full_name": ""})
+    assert [(e.code, e.field) for e in err.errors] == [("E_REQUIRED", "full_name")]
+    services.correct_citizen(commune_officer, c.personal_id,
+                             {"life_status": "deceased", "death_date": "2020-01-01"}, reason="khai tử")
+    services.correct_citizen(commune_officer, c.personal_id, {"life_status": "living"}, reason="nhầm")
+    c.refresh_from_db()
+    assert (c.life_status, c.death_date, c.full_name) == ("living", None, "Nguyễn Thị Hoà")
+
+
+def test_search_ranks_exact_names_first_and_counts_the_results(geo, commune_officer) -> None:
+    """'Nguyễn Văn Ân' typed: that name first, then the same name without diacritics, then the
+    prefix matches; 'le an': 'Lê An' before 'Lê A An'. The count covers every page."""
+    def person(name: str, serial: int) -> str:
+        return services.register_citizen(commune_officer, citizen_raw(full_name=name, sex="M"),
+                                         commune=geo.hac_thanh, reason="x",
+                                         serial_source=lambda: serial).personal_id
+
+    an, an_hat = person("Nguyễn Văn An", 1), person("Nguyễn Văn Ân", 999999)
+    an_khang, anh = person("Nguyễn Văn An Khang", 2), person("Nguyễn Văn Anh", 3)
+    le_a_an, le_an = person("Lê A An", 4), person("Lê An", 5)
+
+    def search(query: str, **kw) -> selectors.SearchPage:
+        return selectors.search_citizens(commune_officer, query=query, **kw)
+
+    assert [c.personal_id for c in search("nguyễn văn ân").results] == [an_hat, an, an_khang, anh]
+    assert [c.personal_id for c in search("Nguyen Van An").results][2:] == [an_khang, anh]
+    assert [c.personal_id for c in search("le an").results] == [le_an, le_a_an]
+    first, last = search("nguyen van an", page_size=3), search("nguyen van an", page_size=3, page=2)
+    assert (first.count, first.has_next, last.count, len(last.results)) == (4, True, 4, 1)
+    assert (search("nguyen van an", page_size=3, page=5).count, search("le an").count) == (4, 2)

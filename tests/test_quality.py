@@ -436,3 +436,27 @@ def test_name_key_check_agrees_with_search_key(world, ministry_admin) -> None:
     for c in Citizen.objects.exclude(personal_id__in=world.expected["Q_NAME_KEY_STALE"]):
         assert c.name_key == search_key(c.full_name)
     assert set(_all_failing(ministry_admin, "Q_NAME_KEY_STALE")) == set(world.expected["Q_NAME_KEY_STALE"])
+
+
+def test_deceased_people_are_not_missing_a_residence(clean, ministry_admin, geo) -> None:
+    """A death ends the residence: the dead with no current place (as imports and the generator
+    leave them) are not counted; the living and the missing are, out of those not deceased."""
+    def nowhere(name: str, **change: str) -> str:
+        pid = _citizen(ministry_admin, geo.hac_thanh, name, "1950-01-01", sex="M").personal_id
+        if change:
+            population.correct_citizen(ministry_admin, pid, change, reason="hộ tịch")
+        _legacy(pid, current_commune=None, current_province=None)
+        return pid
+
+    nowhere("Hà Văn Mất", life_status="deceased", death_date="2020-01-01")
+    lost = nowhere("Hà Văn Lạc")
+    missing = nowhere("Hà Văn Vắng", life_status="missing")
+    report = selectors.quality_report(ministry_admin)
+    assert report.total.counts["Q_MISSING_RESIDENCE"] == 2
+    nowhere_row = next(r for r in report.rows if r.unit is None)
+    assert (nowhere_row.total, nowhere_row.not_deceased) == (3, 2)
+    cell = next(c for c in report.total.cells if c.check.code == "Q_MISSING_RESIDENCE")
+    deceased = Citizen.objects.filter(life_status="deceased").count()
+    assert deceased == 2 and cell.denominator == report.total.total - deceased
+    assert cell.percent_complete == round(100.0 * (cell.denominator - 2) / cell.denominator, 1)
+    assert set(_all_failing(ministry_admin, "Q_MISSING_RESIDENCE")) == {lost, missing}

@@ -18,7 +18,7 @@ import datetime as dt
 from cryptography.fernet import InvalidToken
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import File, Form, Router, Schema, Status, UploadedFile
+from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 
 from dancu.core import crypto
 from dancu.core.errors import DomainError
@@ -56,10 +56,17 @@ class ApplicationOut(Schema):
     otp_expires_at: dt.datetime | None
 
 
+# The strength rule is the service's (E_PASSWORD_WEAK, naming the field); the schema documents
+# its minimum without a second check of its own.
+PASSWORD_SCHEMA = Field(description=f"At least {services.CITIZEN_PASSWORD_MIN_LENGTH} characters, "
+                        "not a common password, not only digits.",
+                        json_schema_extra={"minLength": services.CITIZEN_PASSWORD_MIN_LENGTH})
+
+
 class ConfirmIn(Schema):
     challenge_id: int
     otp: str
-    password: str
+    password: str = PASSWORD_SCHEMA
 
 
 class AccountOut(Schema):
@@ -82,7 +89,7 @@ class RecoveryOut(Schema):
 class RecoveryConfirmIn(Schema):
     challenge_id: str
     otp: str
-    password: str
+    password: str = PASSWORD_SCHEMA
 
 
 def _account_out(account: EidAccount) -> dict[str, object]:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from dancu.eid.services import CITIZEN_PASSWORD_MIN_LENGTH
 from dancu.population.forms import date_field, reason_field
 
 _NUMERIC = {"inputmode": "numeric", "autocomplete": "off"}
@@ -32,11 +34,18 @@ def otp_field(label: Any = None) -> forms.CharField:
                                                          "placeholder": "123456"}))
 
 
+def _password_help() -> str:
+    return _("Ít nhất %(n)s ký tự; không dùng mật khẩu phổ biến.") % {"n": CITIZEN_PASSWORD_MIN_LENGTH}
+
+
+PASSWORD_HELP = lazy(_password_help, str)()  # in the language of the page that shows it
+
+
 class _NewPasswordForm(forms.Form):
     """A new password typed twice. Its strength is the service's rule (``E_PASSWORD_WEAK``)."""
 
     password = forms.CharField(label=_("Mật khẩu mới"), strip=False,
-                               help_text=_("Ít nhất 10 ký tự; không dùng mật khẩu phổ biến."),
+                               help_text=PASSWORD_HELP,
                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password2 = forms.CharField(label=_("Nhập lại mật khẩu"), strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))

@@ -116,8 +116,10 @@ def _clean_personal_id(raw: str) -> str:
     return value
 
 
-# Citizens' passwords: at least 8 characters (NIST SP 800-63B), not a common password, not only
-# digits. (Officers' console passwords follow AUTH_PASSWORD_VALIDATORS: 10 characters.)
+# Citizens' passwords: at least 8 characters (OWASP ASVS 5.0 V6.2.1, NIST SP 800-63B), not a
+# common password, not only digits; five wrong tries lock the account (Decree 69). The one
+# minimum: the rule, the forms' help text, the API schema and docs/eid.md all say this number.
+# (Officers' console passwords follow AUTH_PASSWORD_VALIDATORS: 10 characters.)
 CITIZEN_PASSWORD_MIN_LENGTH = 8
 _CITIZEN_PASSWORD_VALIDATORS: list[Any] = [  # django-stubs' PasswordValidator is stub-only
     CommonPasswordValidator(),
@@ -127,7 +129,8 @@ _CITIZEN_PASSWORD_VALIDATORS: list[Any] = [  # django-stubs' PasswordValidator i
 
 def _clean_password(password: str, user: Any = None) -> str:
     if len(password or "") < CITIZEN_PASSWORD_MIN_LENGTH:
-        raise DomainError("E_PASSWORD_WEAK", _("Mật khẩu cần ít nhất 8 ký tự."), "password")
+        raise DomainError("E_PASSWORD_WEAK", _("Mật khẩu cần ít nhất %(n)s ký tự.")
+                          % {"n": CITIZEN_PASSWORD_MIN_LENGTH}, "password")
     try:
         validate_password(password, user, password_validators=_CITIZEN_PASSWORD_VALIDATORS)
     except ValidationError as exc:

@@ -20,6 +20,7 @@ from dancu.population.validation import parse_partial_date
 from dancu.residence.models import Relationship
 
 DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"]
+DATE_INVALID = _("Ngày không hợp lệ hoặc không có trên lịch: nhập dd/mm/yyyy, ví dụ 17/05/1990.")
 REASON_HELP = _("Ghi căn cứ pháp lý hoặc mục đích; được lưu vào nhật ký.")
 
 
@@ -33,8 +34,10 @@ class DateInput(forms.DateInput):
 
 
 def date_field(label: Any, *, required: bool = True, help_text: Any = "") -> forms.DateField:
+    # Django's own message ("Enter a valid date.") does not say which form the box takes.
     return forms.DateField(label=label, required=required, input_formats=DATE_INPUT_FORMATS,
-                           widget=DateInput(), help_text=help_text)
+                           widget=DateInput(), help_text=help_text,
+                           error_messages={"invalid": DATE_INVALID})
 
 
 def reason_field(label: Any = None, help_text: Any = REASON_HELP) -> forms.CharField:

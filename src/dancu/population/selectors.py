@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -256,6 +256,7 @@ class SearchPage:
     page: int
     page_size: int
     has_next: bool
+    count: int = 0  # results over all pages
 
 
 # The deepest page of a search (console and API): further, narrow the search. A bound the
@@ -267,7 +268,13 @@ def search_citizens(actor: Actor, *, query: str, birth_year: int | None = None,
                     commune_id: int | None = None, page: int = 1, page_size: int = 25,
                     reason: str = "") -> SearchPage:
     """By ID number (12 digits), old ID number (9 digits) or name without diacritics
-    (``name_matches``), narrowed by birth year and commune. Audited as one search event."""
+    (``name_matches``), narrowed by birth year and commune. Audited as one search event.
+
+    Exact matches come first: the full name as typed (diacritics included; as typed or in title
+    case), then the whole name equal to the query without diacritics, then the prefix and
+    family + given name matches, by name (an ID number is always an exact match).
+    The ranking is a sort key over the same B-tree range scans, not another search, and the
+    count a window over the rows the sort reads anyway (``COUNT(*) OVER ()``): one statement."""
     text = (query or "").strip()
     if not text:
         raise DomainError("E_QUERY_REQUIRED", _("Nhập số định danh hoặc họ tên."), "q")
@@ -278,20 +285,37 @@ def search_citizens(actor: Actor, *, query: str, birth_year: int | None = None,
     qs = visible_citizens(actor)
     if text.isdigit():
         qs = qs.filter(personal_id=text) if len(text) == 12 else qs.filter(old_id_number=text)
+        exact: tuple[Q, Q] | None = None
     else:
         qs = qs.filter(name_matches(text))
+        typed = " ".join(nfc(text).split())
+        exact = (Q(full_name__in=sorted({typed, typed.title()})),  # as written, diacritics too
+                 Q(name_key=" ".join(search_key(text).split())))  # the whole name, without them
     if birth_year:
         qs = qs.filter(birth_year=birth_year)
     if commune_id:
         qs = qs.filter(current_commune_id=commune_id)
     offset = (page - 1) * page_size
-    rows = list(qs.select_related("current_commune").order_by("name_key", "personal_id")
-                [offset:offset + page_size + 1])
+    # No join for the commune: units come from the per-process cache (a join hashed the whole
+    # unit table, 14,000 rows, for every search).
+    ordered = qs
+    if exact is not None:
+        rank = Case(When(exact[0], then=Value(0)), When(exact[1], then=Value(1)), default=Value(2),
+                    output_field=IntegerField())
+        ordered = ordered.annotate(rank=rank).order_by("rank", "name_key", "personal_id")
+    else:
+        ordered = ordered.order_by("name_key", "personal_id")
+    rows: list[Citizen] = list(ordered.annotate(total=Window(Count("pk")))[offset:offset + page_size + 1])
+    for c in rows:
+        c.current_commune = unit_by_pk(c.current_commune_id) if c.current_commune_id else None
+    has_next = len(rows) > page_size
+    # past the end, no row carries the window's total: count apart
+    count = rows[0].total if rows else (qs.order_by().count() if offset else 0)  # type: ignore[attr-defined]
     audit.record(actor, "citizen.search", subject_type="search",
                  reason=reason, details={"q": text, "birth_year": birth_year,
                                        "commune_id": commune_id, "page": page,
                                        "results": [c.personal_id for c in rows[:page_size]]})
-    return SearchPage(rows[:page_size], page, page_size, len(rows) > page_size)
+    return SearchPage(rows[:page_size], page, page_size, has_next, count=count)
 
 
 def family_of(citizen: Citizen) -> dict[str, list[Citizen]]:

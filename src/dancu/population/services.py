@@ -222,27 +222,19 @@ def correct_citizen(actor: Actor, personal_id: str, changes: Mapping[str, Any], 
                        _("Hồ sơ vừa được người khác cập nhật; hãy tải lại và thử lại."), "version")
     before = snapshot(citizen)
     previous_life_status = citizen.life_status
+    # Every rule holds for the record as it will be after the change (the validator merges it
+    # with the current values); so do the rules that need the database, below.
     cleaned = clean_citizen(changes, resolve_unit=resolve_unit, resolve_person=resolve_person,
-                            today=today, partial=True)
+                            today=today, current=before)
     values = cleaned.values
     merged_year = values.get("birth_year", citizen.birth_year)
-    cleaned.errors.extend(domain.check_personal_id(citizen.personal_id, birth_year=merged_year,
-                                                   sex=values.get("sex", citizen.sex)))
     values_for_place = {"personal_id": citizen.personal_id,
                         "birth_registration_unit": values.get("birth_registration_unit",
                                                               citizen.birth_registration_unit)}
     _check_birth_place(values_for_place, cleaned.errors)
-    _check_family(values, merged_year, cleaned.errors, self_id=citizen.pk)
-    life = values.get("life_status", citizen.life_status)
-    death = values.get("death_date", citizen.death_date)
-    if life == "deceased" and death is None:
-        cleaned.error("E_REQUIRED", _("Người đã chết cần có ngày chết."), "death_date")
-    if life != "deceased" and death is not None:
-        if "life_status" in values:
-            values["death_date"] = None
-        else:
-            cleaned.error("E_DEATH_DATE_LIVING", _("Chỉ ghi ngày chết khi tình trạng là đã chết."),
-                          "death_date")
+    family = {k: values[k] if k in values else getattr(citizen, k)
+              for k in ("father", "mother", "spouse")}
+    _check_family(family, merged_year, cleaned.errors, self_id=citizen.pk)
     if cleaned.errors:
         raise DomainError.many(cleaned.errors)
     for key, value in values.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +69,23 @@ def parse_partial_date(text: str) -> tuple[int, int | None, int | None]:
     raise ValueError("format")
 
 
+# What the messages ask for: the form the console's fields take (dd/mm/yyyy). The validator
+# also accepts ISO dates (the API's and the import's), so the advice holds everywhere. A date of
+# the right form that the calendar does not have (31/02/1990, month 13) is named as such.
+BIRTH_DATE_MESSAGES = (
+    _("Ngày sinh không hợp lệ: nhập dd/mm/yyyy (không rõ ngày: mm/yyyy hoặc yyyy)."),
+    _("Ngày sinh không hợp lệ: %(value)s không có trên lịch."))
+DEATH_DATE_MESSAGES = (
+    _("Ngày chết không hợp lệ: nhập dd/mm/yyyy."),
+    _("Ngày chết không hợp lệ: %(value)s không có trên lịch."))
+
+
+def _date_message(exc: ValueError, text: str, messages: tuple[Any, Any]) -> Any:
+    if str(exc) in ("format", "partial"):
+        return messages[0]
+    return messages[1] % {"value": text.strip()}
+
+
 def format_partial_date(year: int, month: int | None, day: int | None) -> str:
     if day:
         return f"{year:04d}-{month:02d}-{day:02d}"
@@ -77,12 +94,56 @@ def format_partial_date(year: int, month: int | None, day: int | None) -> str:
     return f"{year:04d}"
 
 
+# The cleaned values each raw field gives (a changed field replaces all of them).
+_VALUES_OF = {
+    "full_name": ("full_name", "name_key", "given_key"),
+    "birth_date": ("birth_year", "birth_month", "birth_day"),
+    "father_id": ("father",), "mother_id": ("mother",), "spouse_id": ("spouse",),
+}
+
+
+def merge_change(current: Mapping[str, Any], change: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """The record as it will be after ``change``: ``current`` (raw values of every field, as
+    ``population.services.snapshot`` gives them) overlaid with the change. Returns it and the
+    fields the change sets. A life status changed to anything but deceased, with no death
+    date in the change, clears the death date (it belonged to the status being undone)."""
+    merged = {k: current.get(k) for k in CITIZEN_FIELDS}
+    merged.update({k: v for k, v in change.items() if k in CITIZEN_FIELDS})
+    changed = {k for k in change if k in CITIZEN_FIELDS}
+    if change.get("life_status") and "death_date" not in changed \
+            and change.get("life_status") != LifeStatus.DECEASED and merged.get("death_date"):
+        merged["death_date"] = None
+        changed.add("death_date")
+    return merged, changed
+
+
 def clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any | None],
                   resolve_person: Callable[[str], Any | None],
-                  today: dt.date | None = None, partial: bool = False) -> Cleaned:
+                  today: dt.date | None = None, partial: bool = False,
+                  current: Mapping[str, Any] | None = None) -> Cleaned:
     """Validate and normalise. ``resolve_unit('2025:00097')`` returns an AdminUnit or None;
-    ``resolve_person('0383…')`` returns a Citizen (or its id) or None. With ``partial``
-    (a correction), only the fields present are checked."""
+    ``resolve_person('0383…')`` returns a Citizen (or its id) or None.
+
+    With ``current`` (a correction: the record's raw values now), ``raw`` is the change and
+    every rule is checked on the record as it will be after it (``merge_change``) — a death
+    date is compared with the birth date already recorded, and the reverse; an error on a
+    field the change left alone is reported too. The values then hold only what the change
+    sets. With ``partial`` (a form's early check), only the fields present are checked."""
+    if current is not None:
+        merged, changed = merge_change(current, raw)
+        out = clean_citizen(merged, resolve_unit=resolve_unit, resolve_person=resolve_person,
+                            today=today)
+        keep = {v for k in changed for v in _VALUES_OF.get(k, (k,))}
+        out.values = {k: v for k, v in out.values.items() if k in keep}
+        out.values.update({k: None for k in keep - out.values.keys()
+                           if k in ("origin_unit", "death_date", "old_id_number", "father",
+                                    "mother", "spouse")})
+        if "death_date" not in changed and "birth_date" in changed:
+            # the death date is where it was: the refusal names the field that changed
+            out.errors = [replace(e, field="birth_date") if e.code == "E_DEATH_BEFORE_BIRTH" else e
+                          for e in out.errors]
+        out.warnings = [w for w in out.warnings if w.field in changed]
+        return out
     today = today or dt.date.today()
     out = Cleaned()
     present = {k: ("" if raw.get(k) is None else str(raw.get(k))) for k in CITIZEN_FIELDS
@@ -110,8 +171,8 @@ def clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any |
     if present.get("birth_date"):
         try:
             year, month, day = parse_partial_date(present["birth_date"])
-        except ValueError:
-            out.error("E_DATE_INVALID", _("Ngày sinh không hợp lệ (YYYY-MM-DD, YYYY-MM hoặc YYYY)."),
+        except ValueError as exc:
+            out.error("E_DATE_INVALID", _date_message(exc, present["birth_date"], BIRTH_DATE_MESSAGES),
                       "birth_date")
         else:
             if year < 1900 or (year, month or 1, day or 1) > (today.year, today.month, today.day):
@@ -172,8 +233,9 @@ def clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any |
             if not (m and d):
                 raise ValueError("partial")
             death = dt.date(y, m, d)
-        except ValueError:
-            out.error("E_DATE_INVALID", _("Ngày chết không hợp lệ (YYYY-MM-DD)."), "death_date")
+        except ValueError as exc:
+            out.error("E_DATE_INVALID", _date_message(exc, present["death_date"], DEATH_DATE_MESSAGES),
+                      "death_date")
         else:
             if death > today:
                 out.error("E_DATE_RANGE", _("Ngày chết không được ở tương lai."), "death_date")
@@ -184,7 +246,7 @@ def clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any |
                 v["death_date"] = death
     elif "death_date" in present and partial:
         v["death_date"] = None
-    if v.get("life_status") == LifeStatus.DECEASED and not v.get("death_date") and not partial:
+    if v.get("life_status") == LifeStatus.DECEASED and not present.get("death_date") and not partial:
         out.error("E_REQUIRED", _("Người đã chết cần có ngày chết."), "death_date")
     if v.get("death_date") and v.get("life_status", LifeStatus.DECEASED) != LifeStatus.DECEASED:
         out.error("E_DEATH_DATE_LIVING", _("Chỉ ghi ngày chết khi tình trạng là đã chết."),

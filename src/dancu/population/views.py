@@ -37,9 +37,13 @@ from dancu.residence import selectors as residence
 from dancu.residence import services as residence_services
 from dancu.residence.models import AbsenceCase, Relationship, ResidenceKind
 
-# The look-up purpose stated last in this session; reused for the next reads and shown on
-# every page it applies to, so the officer sees what the audit trail will say.
+# The look-up purpose stated last in this session: offered (pre-filled) when the next person is
+# opened, never applied without the officer confirming it for that person.
 REASON_SESSION_KEY = "dancu_lookup_reason"
+# The purpose confirmed for each person opened this session ({personal_id: purpose}): reopening
+# that person (back from a correction, another language) reads under it without asking again.
+CONFIRMED_SESSION_KEY = "dancu_lookup_confirmed"
+MAX_CONFIRMED = 200
 
 FIELD_LABELS: dict[str, Any] = {
     "personal_id": _("Số định danh"), "full_name": _("Họ và tên"), "birth_date": _("Ngày sinh"),
@@ -87,13 +91,19 @@ UNIT_FIELDS = frozenset({"birth_registration_unit", "origin_unit", "current_comm
 DATE_FIELDS = frozenset({"birth_date", "death_date", "started_on", "expires_on", "ended_on"})
 
 
-def lookup_reason(request: HttpRequest) -> str:
-    """The purpose given with this request (?reason=), else the one stated earlier this session."""
+def lookup_reason(request: HttpRequest, personal_id: str) -> str:
+    """The purpose stated for this person: given with this request (?reason=, from the purpose
+    form or a search result's link, which carries the search's purpose), else confirmed for
+    this person earlier in the session; "" when none was — then the officer is asked."""
+    confirmed: dict[str, str] = request.session.get(CONFIRMED_SESSION_KEY) or {}
     reason = (request.GET.get("reason") or "").strip()[:500]
-    if reason:
-        request.session[REASON_SESSION_KEY] = reason
-        return reason
-    return request.session.get(REASON_SESSION_KEY, "")
+    if not reason:
+        return confirmed.get(personal_id, "")
+    request.session[REASON_SESSION_KEY] = reason
+    confirmed.pop(personal_id, None)
+    confirmed[personal_id] = reason
+    request.session[CONFIRMED_SESSION_KEY] = dict(list(confirmed.items())[-MAX_CONFIRMED:])
+    return reason
 
 
 def detail_url(personal_id: str, reason: str = "") -> str:
@@ -102,9 +112,10 @@ def detail_url(personal_id: str, reason: str = "") -> str:
 
 
 def after_write_url(request: HttpRequest, personal_id: str, write_reason: str) -> str:
-    """Back to the person's page after a write: read under the session's look-up purpose, or,
-    when none was stated yet, under the write's own reason."""
-    return detail_url(personal_id, "" if request.session.get(REASON_SESSION_KEY) else write_reason)
+    """Back to the person's page after a write: read under the look-up purpose confirmed for
+    this person, or, when none was, under the write's own reason."""
+    confirmed = request.session.get(CONFIRMED_SESSION_KEY) or {}
+    return detail_url(personal_id, "" if confirmed.get(personal_id) else write_reason)
 
 
 def province_param(request: HttpRequest) -> str | None:
@@ -163,10 +174,12 @@ def search(request: HttpRequest) -> HttpResponse:
 
 @officer_required
 def detail(request: HttpRequest, personal_id: str) -> HttpResponse:
-    reason = lookup_reason(request)
+    reason = lookup_reason(request, personal_id)
     if not reason:
+        remembered = request.session.get(REASON_SESSION_KEY, "")
         return render(request, "population/lookup_reason.html",
-                      {"form": LookupReasonForm(), "personal_id": personal_id})
+                      {"form": LookupReasonForm(initial={"reason": remembered}),
+                       "personal_id": personal_id, "remembered": remembered})
     try:
         citizen = selectors.get_citizen(request.actor, personal_id, reason=reason)  # type: ignore[attr-defined]
     except OutOfJurisdiction as err:
@@ -303,10 +316,12 @@ def _commune_outside_area(request: HttpRequest, actor: Any, form: CitizenCreateF
     return None
 
 
-def _add_identity_errors(form: CitizenCreateForm) -> None:
-    """When the form is refused for a missing field, also run the shared citizen validation
-    (read-only) so every wrong identity field is named at once, not one round at a time."""
-    raw = {k: v for k in form.IDENTITY if (v := (form.data.get(k) or "").strip())}
+def _add_identity_errors(form: CitizenCreateForm | CitizenCorrectForm) -> None:
+    """When the form is refused (a missing field, no reason yet), also run the shared citizen
+    validation (read-only) so every wrong identity field is named at once — an impossible
+    birth date on the first submit, not on the next one."""
+    fields = form.IDENTITY if isinstance(form, CitizenCreateForm) else form.CORRECTABLE
+    raw = {k: v for k in fields if (v := (form.data.get(k) or "").strip())}
     cleaned = clean_citizen(raw, resolve_unit=services.resolve_unit,
                             resolve_person=services.resolve_person, partial=True)
     for error in cleaned.errors:
@@ -323,8 +338,9 @@ def correct(request: HttpRequest, personal_id: str) -> HttpResponse:
     if not actor.can_write:
         return forbidden(request, _("Vai trò của bạn chỉ được xem, không được sửa dữ liệu."))
     try:
+        confirmed = request.session.get(CONFIRMED_SESSION_KEY) or {}
         citizen = selectors.get_citizen(actor, personal_id, action="citizen.edit",
-                                        reason=request.session.get(REASON_SESSION_KEY) or EDIT_REASON)
+                                        reason=confirmed.get(personal_id) or EDIT_REASON)
     except OutOfJurisdiction as err:
         return forbidden(request, err)
     except NotFound as err:
@@ -335,7 +351,9 @@ def correct(request: HttpRequest, personal_id: str) -> HttpResponse:
         return render(request, "population/correct.html", {"form": form, "citizen": citizen})
     form = CitizenCorrectForm(request.POST, **kwargs)
     conflict = False
-    if form.is_valid():
+    if not form.is_valid():
+        _add_identity_errors(form)
+    else:
         cd = form.cleaned_data
         changes = form.changes(citizen)
         if not changes:

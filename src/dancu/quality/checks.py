@@ -72,7 +72,8 @@ class Check:
     group: str
     condition: Callable[[dt.date], Q]
     source: str = CITIZEN
-    # Completeness checks: % complete = 1 - failing / denominator ("total" or "minors").
+    # Completeness checks: % complete = 1 - failing / denominator ("total", "minors" or
+    # "not_deceased": the people the condition applies to).
     completeness: bool = False
     denominator: str = "total"
 
@@ -167,6 +168,12 @@ def is_minor(today: dt.date) -> Q:
     return Q(birth_year__gt=cutoff) | (Q(birth_year=cutoff) & later_in_year)
 
 
+def not_deceased(today: dt.date) -> Q:
+    """People not recorded deceased (living or missing): those who have a place of residence.
+    A death ends the residence, so a deceased person's empty current place is no gap."""
+    return ~Q(life_status=LifeStatus.DECEASED)
+
+
 def _parent_too_young(parent: str) -> Q:
     return Q(Exists(Citizen.objects.filter(
         pk=OuterRef(f"{parent}_id"),
@@ -236,7 +243,8 @@ CHECKS: tuple[Check, ...] = (
     Check("Q_MISSING_ORIGIN", _("Thiếu quê quán"), Group.SUFFICIENT, _missing_fk("origin_unit"),
           completeness=True),
     Check("Q_MISSING_RESIDENCE", _("Thiếu nơi ở hiện tại"), Group.SUFFICIENT,
-          _missing_fk("current_commune"), completeness=True),
+          lambda today: not_deceased(today) & _missing_fk("current_commune")(today),
+          completeness=True, denominator="not_deceased"),
     Check("Q_MINOR_NO_PARENT", _("Người dưới 14 tuổi chưa liên kết cha hoặc mẹ"), Group.SUFFICIENT,
           lambda today: is_minor(today) & Q(father__isnull=True, mother__isnull=True),
           completeness=True, denominator="minors"),

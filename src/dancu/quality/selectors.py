@@ -44,6 +44,7 @@ from dancu.quality.checks import (
     Check,
     Group,
     is_minor,
+    not_deceased,
 )
 from dancu.residence.models import Household, Registration
 
@@ -162,6 +163,7 @@ class ReportRow:
     unit: AdminUnit | None  # None: people with no current place (national report only)
     total: int = 0
     minors: int = 0
+    not_deceased: int = 0  # living or missing: the denominator of Q_MISSING_RESIDENCE
     counts: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -178,8 +180,7 @@ class ReportRow:
 
     @property
     def cells(self) -> list[Cell]:
-        return [Cell(c, self.counts.get(c.code, 0),
-                     self.minors if c.denominator == "minors" else self.total) for c in CHECKS]
+        return [Cell(c, self.counts.get(c.code, 0), getattr(self, c.denominator)) for c in CHECKS]
 
 
 @dataclass
@@ -201,7 +202,8 @@ class Report:
 
 def _citizen_counts(actor: Actor, scope: Scope, today: dt.date) -> dict[int | None, dict[str, int]]:
     key = "current_commune_id" if scope.row_level == Level.COMMUNE else "current_province_id"
-    aggregates = {"total": Count("pk"), "minors": Count("pk", filter=is_minor(today))}
+    aggregates = {"total": Count("pk"), "minors": Count("pk", filter=is_minor(today)),
+                  "not_deceased": Count("pk", filter=not_deceased(today))}
     aggregates.update({c.code: Count("pk", filter=c.condition(today)) for c in CITIZEN_CHECKS})
     rows = _citizens_in(actor, scope.unit).values(key).annotate(**aggregates).order_by()
     return {r.pop(key): r for r in rows}
@@ -241,11 +243,13 @@ def quality_report(actor: Actor, *, province: str | None = None, today: dt.date 
     rows = []
     for pk in keys:
         counts = dict(citizen_counts.get(pk) or {})
-        row = ReportRow(by_pk[pk], total=counts.pop("total", 0), minors=counts.pop("minors", 0))
+        row = ReportRow(by_pk[pk], total=counts.pop("total", 0), minors=counts.pop("minors", 0),
+                        not_deceased=counts.pop("not_deceased", 0))
         row.counts = {c.code: counts.get(c.code, 0) if c.source == CITIZEN else other[c.code].get(pk, 0)
                       for c in CHECKS}
         rows.append(row)
     total = ReportRow(scope.unit, total=sum(r.total for r in rows), minors=sum(r.minors for r in rows),
+                      not_deceased=sum(r.not_deceased for r in rows),
                       counts={c.code: sum(r.counts[c.code] for r in rows) for c in CHECKS})
     audit.record(actor, action, subject_type="quality_report", subject_id=scope.code,
                  details={"scope": scope.code, "row_level": scope.row_level,
