@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 import schemathesis
 from django.core import signals
-from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, Phase, settings
@@ -42,7 +41,7 @@ pytestmark = pytest.mark.skipif(os.environ.get("DANCU_FUZZ") != "1",
 
 # The document is read through the application itself (no database needed for it).
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json",
-                                        api_fastlane.LookupFastLane(WSGIHandler()))
+                                        api_fastlane.application(enabled=True))
 
 
 @pytest.fixture(autouse=True)
