@@ -22,6 +22,7 @@ from dancu.population.views import REASON_SESSION_KEY, after_write_url, area_con
 from dancu.residence import selectors, services
 from dancu.residence.forms import (
     AbsenceForm,
+    ArrivalForm,
     EndForm,
     PermanentForm,
     RenewForm,
@@ -146,15 +147,23 @@ def end_registration(request: HttpRequest, personal_id: str, registration_id: in
 
 ARRIVAL_ACTIONS = {"permanent": "residence:permanent", "temporary": "residence:temporary",
                    "stay": "residence:stay"}
+ARRIVAL_READ_REASON = "Người từ nơi khác đến: đăng ký/khai báo cư trú"
 
 
 @officer_required
 def arrival(request: HttpRequest) -> HttpResponse:
     """From the search page: register the residence of someone coming from another area,
-    by the ID number on their card."""
-    personal_id = (request.GET.get("personal_id") or "").strip()
-    target = ARRIVAL_ACTIONS.get(request.GET.get("kind") or "")
-    if target is None or not (personal_id.isdigit() and len(personal_id) == 12):
-        messages.error(request, _("Nhập số định danh 12 chữ số và chọn loại đăng ký."))
-        return redirect("population:search")
-    return redirect(target, personal_id=personal_id)
+    by the ID number on their card. A malformed or unknown number is shown beside the field."""
+    actor = request.actor  # type: ignore[attr-defined]
+    if not actor.can_write:
+        return forbidden(request, _("Vai trò của bạn chỉ được xem, không được sửa dữ liệu."))
+    form = ArrivalForm(request.GET or None)
+    if request.GET and form.is_valid():
+        personal_id = form.cleaned_data["personal_id"]
+        try:  # audited: the look-up by card number, found or not
+            population.get_citizen_for_arrival(actor, personal_id, reason=ARRIVAL_READ_REASON)
+        except (NotFound, OutOfJurisdiction) as err:
+            add_domain_errors(form, err)
+        else:
+            return redirect(ARRIVAL_ACTIONS[form.cleaned_data["kind"]], personal_id=personal_id)
+    return render(request, "residence/arrival.html", {"form": form}, status=400 if form.errors else 200)
