@@ -8,11 +8,13 @@ import datetime as dt
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from dancu.audit.models import AuditEvent
 from dancu.population.models import Citizen
 from dancu.residence import services as residence
-from tests.factories import citizen_raw
+from dancu.residence.models import Registration, ResidenceKind
+from tests.factories import citizen_raw, officer_actor
 
 
 def _resident(actor, commune, **overrides) -> Citizen:
@@ -57,3 +59,59 @@ def test_arrival_of_a_known_person_goes_to_the_form(officer_client, geo, ministr
     missing_kind = officer_client.get(reverse("residence:arrival"),
                                       {"personal_id": newcomer.personal_id})
     assert missing_kind.status_code == 400 and 'data-field-error="kind"' in missing_kind.content.decode()
+
+
+def _living_temporarily_in_hong_ha(geo, commune_officer, ministry_admin) -> Citizen:
+    """Permanent residence in Phường Hạc Thành, temporary residence in Hồng Hà (lives there now)."""
+    person = _resident(commune_officer, geo.hac_thanh)
+    today = timezone.localdate()
+    residence.register_temporary(ministry_admin, person.personal_id, commune=geo.hong_ha,
+                                 address="3 Hàng Bài", started_on=today - dt.timedelta(days=10),
+                                 expires_on=today + dt.timedelta(days=300), reason="Đi làm")
+    person.refresh_from_db()
+    assert person.current_commune == geo.hong_ha
+    return person
+
+
+def test_absence_is_declared_by_the_commune_of_permanent_residence(officer_client, client, geo,
+                                                                   commune_officer,
+                                                                   ministry_admin) -> None:
+    """The console asks the service's rule (the permanent commune), not the current place."""
+    person = _living_temporarily_in_hong_ha(geo, commune_officer, ministry_admin)
+    url = reverse("residence:absence", args=[person.personal_id])
+    today = timezone.localdate()
+    assert officer_client.get(url).status_code == 200
+    done = officer_client.post(url, {"case": "long_absence", "started_on": today.isoformat(),
+                                     "expires_on": "", "destination": "Hà Nội",
+                                     "reason": "Khai báo tạm vắng"})
+    assert done.status_code == 302
+    assert Registration.objects.filter(citizen=person, kind=ResidenceKind.TEMPORARY_ABSENCE,
+                                       commune=geo.hac_thanh).exists()
+    # the police of where the person lives now may not: a refusal before any read, audited
+    hong_ha = officer_actor("ca.hongha", "commune_police", geo.hong_ha)
+    client.force_login(get_user_model().objects.get(username=hong_ha.label))
+    refused = client.get(url)
+    assert refused.status_code == 403
+    assert AuditEvent.objects.filter(action="residence.absence.denied", actor_label="ca.hongha",
+                                     personal_id=person.personal_id).exists()
+    assert not AuditEvent.objects.filter(action__startswith="citizen.view",
+                                         actor_label="ca.hongha").exists()
+
+
+def test_registrations_are_ended_by_the_commune_where_they_are_registered(
+        officer_client, client, geo, commune_officer, ministry_admin) -> None:
+    person = _living_temporarily_in_hong_ha(geo, commune_officer, ministry_admin)
+    permanent = Registration.objects.get(citizen=person, kind=ResidenceKind.PERMANENT)
+    temporary = Registration.objects.get(citizen=person, kind=ResidenceKind.TEMPORARY)
+    today = timezone.localdate()
+    # Hạc Thành may not end the temporary residence registered in Hồng Hà…
+    assert officer_client.get(reverse("residence:end", args=[person.personal_id, temporary.pk])
+                              ).status_code == 403
+    # …but ends its own permanent registration although the person lives in Hồng Hà now
+    end = reverse("residence:end", args=[person.personal_id, permanent.pk])
+    assert officer_client.get(end).status_code == 200
+    done = officer_client.post(end, {"ended_on": today.isoformat(), "end_reason": "left",
+                                     "reason": "Chuyển đi"})
+    assert done.status_code == 302
+    permanent.refresh_from_db()
+    assert permanent.ended_on == today

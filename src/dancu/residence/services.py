@@ -197,7 +197,7 @@ def renew_temporary(actor: Actor, registration_id: int, *, expires_on: dt.date,
     if old is None:
         raise NotFound("E_REGISTRATION_NOT_FOUND", _("Không tìm thấy đăng ký tạm trú còn hiệu lực."),
                        "registration")
-    population.check_residence_commune(actor, old.commune)
+    check_registration_place(actor, old)
     start = max(today, old.started_on)
     if expires_on <= start or expires_on > add_years(start, 2):
         raise DomainError("E_TEMPORARY_TOO_LONG", _("Gia hạn tạm trú tối đa 2 năm kể từ ngày gia hạn."),
@@ -215,6 +215,28 @@ def renew_temporary(actor: Actor, registration_id: int, *, expires_on: dt.date,
     return new
 
 
+def check_absence_place(actor: Actor, personal_id: str) -> Registration:
+    """The rule of who declares a temporary absence (Art. 31): the police of the commune of
+    permanent residence — wherever the person lives now. Returns that permanent registration.
+    ``declare_absence`` applies it, and the console before it shows the form."""
+    permanent = Registration.objects.select_related("commune").filter(
+        citizen__personal_id=personal_id, kind=ResidenceKind.PERMANENT, ended_on__isnull=True).first()
+    if permanent is None:
+        raise DomainError("E_NO_PERMANENT_RESIDENCE",
+                          _("Khai báo tạm vắng tại nơi thường trú; người này chưa có nơi thường trú."),
+                          "personal_id")
+    population.check_residence_commune(actor, permanent.commune)
+    return permanent
+
+
+def check_registration_place(actor: Actor, registration: Registration) -> None:
+    """The rule of who renews or ends a registration: the police of the commune where it is
+    registered — wherever the person lives now (an expired temporary residence is closed by the
+    commune that registered it). ``renew_temporary`` and ``end_registration`` apply it, and the
+    console before it shows their forms."""
+    population.check_residence_commune(actor, registration.commune)
+
+
 @transaction.atomic
 def declare_absence(actor: Actor, personal_id: str, *, case: str, started_on: dt.date,
                     expires_on: dt.date | None, destination: str, reason: str) -> Registration:
@@ -222,13 +244,7 @@ def declare_absence(actor: Actor, personal_id: str, *, case: str, started_on: dt
     if case not in AbsenceCase.values:
         raise DomainError("E_CHOICE_INVALID", _("Trường hợp khai báo tạm vắng không hợp lệ."), "case")
     citizen = _living_citizen(personal_id)
-    permanent = Registration.objects.select_related("commune").filter(
-        citizen=citizen, kind=ResidenceKind.PERMANENT, ended_on__isnull=True).first()
-    if permanent is None:
-        raise DomainError("E_NO_PERMANENT_RESIDENCE",
-                          _("Khai báo tạm vắng tại nơi thường trú; người này chưa có nơi thường trú."),
-                          "personal_id")
-    population.check_residence_commune(actor, permanent.commune)
+    permanent = check_absence_place(actor, citizen.personal_id)
     if expires_on is not None and expires_on <= started_on:
         raise DomainError("E_DATE_ORDER", _("Ngày kết thúc phải sau ngày bắt đầu."), "expires_on")
     registration = Registration.objects.create(
@@ -267,7 +283,7 @@ def end_registration(actor: Actor, registration_id: int, *, ended_on: dt.date, r
     if reg is None:
         raise NotFound("E_REGISTRATION_NOT_FOUND", _("Không tìm thấy đăng ký còn hiệu lực."),
                        "registration")
-    population.check_residence_commune(actor, reg.commune)
+    check_registration_place(actor, reg)
     if ended_on < reg.started_on:
         raise DomainError("E_DATE_ORDER", _("Ngày kết thúc trước ngày bắt đầu."), "ended_on")
     before = snapshot(reg)
