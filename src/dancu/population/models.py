@@ -72,10 +72,12 @@ class Citizen(models.Model):
     old_id_number = models.CharField(_("số CMND cũ"), max_length=9, null=True, blank=True)
     # Denormalised from the residence context (it alone writes them, through
     # services.set_current_place) so jurisdiction filters are one indexed column.
+    # Indexed once, by the named indexes citizen_commune / citizen_province below (no second,
+    # identical foreign-key index: every index is maintained on every move).
     current_commune = models.ForeignKey("geo.AdminUnit", null=True, blank=True,
-                                        on_delete=models.PROTECT, related_name="+")
+                                        on_delete=models.PROTECT, related_name="+", db_index=False)
     current_province = models.ForeignKey("geo.AdminUnit", null=True, blank=True,
-                                         on_delete=models.PROTECT, related_name="+")
+                                         on_delete=models.PROTECT, related_name="+", db_index=False)
     import_batch = models.ForeignKey("ImportBatch", null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1)
