@@ -13,7 +13,8 @@ from django.utils import timezone
 from dancu.audit.models import AuditEvent
 from dancu.population.models import Citizen
 from dancu.residence import services as residence
-from dancu.residence.models import Registration, ResidenceKind
+from dancu.population.bulk import import_file
+from dancu.residence.models import Household, HouseholdCounter, Registration, ResidenceKind
 from tests.factories import citizen_raw, officer_actor
 
 
@@ -115,3 +116,42 @@ def test_registrations_are_ended_by_the_commune_where_they_are_registered(
     assert done.status_code == 302
     permanent.refresh_from_db()
     assert permanent.ended_on == today
+
+
+# --- household numbers ---------------------------------------------------------------------
+
+def test_an_imported_household_number_does_not_block_new_households(geo, commune_officer,
+                                                                    ministry_admin) -> None:
+    """'…-000002' imported into an empty commune: count() + 1 gave 2 for ever."""
+    head = _resident(ministry_admin, geo.hong_ha)
+    Household.objects.create(number=f"{geo.hac_thanh.code}-000002", commune=geo.hac_thanh,
+                             address="1 Lê Lợi", head=head, created_at=timezone.now())
+    numbers = {_household_of(_resident(commune_officer, geo.hac_thanh)) for _ in range(3)}
+    assert numbers == {f"{geo.hac_thanh.code}-00000{n}" for n in (3, 4, 5)}
+    assert HouseholdCounter.objects.get(commune=geo.hac_thanh).last_number == 5
+
+
+def test_a_number_taken_past_the_counter_is_passed_over(geo, commune_officer, ministry_admin) -> None:
+    first = _household_of(_resident(commune_officer, geo.hac_thanh))
+    assert first == f"{geo.hac_thanh.code}-000001"
+    head = _resident(ministry_admin, geo.hong_ha)
+    Household.objects.create(number=f"{geo.hac_thanh.code}-000002", commune=geo.hac_thanh,
+                             address="1 Lê Lợi", head=head, created_at=timezone.now())
+    assert _household_of(_resident(commune_officer, geo.hac_thanh)) == f"{geo.hac_thanh.code}-000003"
+
+
+def test_the_import_moves_the_counter_past_its_numbers(geo, commune_officer, tmp_path) -> None:
+    from tests.test_import_export import AS_OF, family_rows, write_csv
+
+    assert _household_of(_resident(commune_officer, geo.hac_thanh)) == f"{geo.hac_thanh.code}-000001"
+    rows = family_rows()
+    for row in rows:
+        row["household_number"] = f"{geo.hac_thanh.code}-000007"
+    write_csv(tmp_path / "in.csv", rows)
+    assert import_file(tmp_path / "in.csv", progress=False, today=AS_OF).created == 3
+    assert HouseholdCounter.objects.get(commune=geo.hac_thanh).last_number == 7
+    assert _household_of(_resident(commune_officer, geo.hac_thanh)) == f"{geo.hac_thanh.code}-000008"
+
+
+def _household_of(citizen: Citizen) -> str:
+    return Registration.objects.get(citizen=citizen, kind=ResidenceKind.PERMANENT).household.number

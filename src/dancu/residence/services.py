@@ -25,6 +25,7 @@ from dancu.population.models import Citizen, LifeStatus
 from dancu.residence.models import (
     AbsenceCase,
     Household,
+    HouseholdCounter,
     HouseholdMember,
     Registration,
     Relationship,
@@ -141,18 +142,49 @@ def _join_household(citizen: Citizen, commune: AdminUnit, address: str, on: dt.d
 
 
 def _new_household(head: Citizen, commune: AdminUnit, address: str) -> Household:
-    """Numbered '<commune code>-<n>'. The UNIQUE constraint arbitrates concurrent founders:
-    the loser's savepoint rolls back and it takes the next number."""
+    """Numbered '<commune code>-<n>', n drawn from the commune's counter row under its lock
+    (concurrent founders queue on it). A number already taken — an imported or hand-given one —
+    is passed over: the counter moves on, so no number can block the commune."""
+    counter = counter_for(commune.pk)
     prefix = f"{commune.code}-"
-    for _attempt in range(50):
-        n = Household.objects.filter(number__startswith=prefix).count() + 1
+    for _attempt in range(1000):
+        counter.last_number += 1
+        number = f"{prefix}{counter.last_number:06d}"
+        if Household.objects.filter(number=number).exists():
+            continue
         try:
             with transaction.atomic():
-                return Household.objects.create(number=f"{prefix}{n:06d}", commune=commune,
-                                                address=address, head=head, created_at=timezone.now())
-        except IntegrityError:
+                household = Household.objects.create(number=number, commune=commune, address=address,
+                                                     head=head, created_at=timezone.now())
+        except IntegrityError:  # written meanwhile outside the counter (cannot happen in-app)
             continue
+        counter.save(update_fields=["last_number"])
+        return household
     raise Conflict("E_HOUSEHOLD_NUMBER", _("Không cấp được số hộ; hãy thử lại."), "household_number")
+
+
+def counter_for(commune_id: int) -> HouseholdCounter:
+    """The commune's household counter, locked until the end of the caller's transaction;
+    created at first use past the highest '<code>-<n>' number already in the commune."""
+    counter = HouseholdCounter.objects.select_for_update().filter(commune_id=commune_id).first()
+    if counter is not None:
+        return counter
+    try:
+        with transaction.atomic():
+            HouseholdCounter.objects.create(commune_id=commune_id,
+                                            last_number=highest_household_number(commune_id))
+    except IntegrityError:  # another writer created it first; its lock is ours once it commits
+        pass
+    return HouseholdCounter.objects.select_for_update().get(commune_id=commune_id)
+
+
+def highest_household_number(commune_id: int) -> int:
+    """The highest n of the commune's households numbered '<commune code>-<n>' (0 if none)."""
+    code = AdminUnit.objects.values_list("code", flat=True).get(pk=commune_id)
+    prefix = f"{code}-"
+    suffixes = (n[len(prefix):] for n in Household.objects.filter(
+        commune_id=commune_id, number__startswith=prefix).values_list("number", flat=True))
+    return max((int(s) for s in suffixes if s.isascii() and s.isdigit()), default=0)
 
 
 @transaction.atomic
