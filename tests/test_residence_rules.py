@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dancu.audit.models import AuditEvent
+from dancu.population.bulk import import_file
 from dancu.population.models import Citizen
 from dancu.residence import services as residence
-from dancu.population.bulk import import_file
 from dancu.residence.models import Household, HouseholdCounter, Registration, ResidenceKind
 from tests.factories import citizen_raw, officer_actor
 
