@@ -11,17 +11,18 @@ from dancu.audit import services as audit
 from dancu.audit.models import AuditEvent
 
 
-def _refused(sql: str) -> str:
+def _refused(sql: str, params: list | None = None) -> str:
     with pytest.raises(DatabaseError) as info, transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, params)
     return str(info.value)
 
 
 @pytest.mark.django_db
 def test_raw_sql_cannot_update_or_delete_an_event() -> None:
     event = audit.record(system_actor(), "citizen.view", personal_id="038190000001", reason="x")
-    assert "append-only" in _refused(f"UPDATE audit_auditevent SET reason = 'changed' WHERE id = {event.pk}")
-    assert "append-only" in _refused(f"DELETE FROM audit_auditevent WHERE id = {event.pk}")
+    assert "append-only" in _refused("UPDATE audit_auditevent SET reason = 'changed' WHERE id = %s",
+                                     [event.pk])
+    assert "append-only" in _refused("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
     assert "append-only" in _refused("DELETE FROM audit_auditevent")
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(reason="changed")
@@ -47,7 +48,7 @@ def test_the_test_suites_flush_still_clears_the_table() -> None:
             with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute("SET LOCAL ROLE dancu_app_test")
                 cursor.execute("SET LOCAL dancu.audit_flush = 'on'")
-                cursor.execute(f"DELETE FROM audit_auditevent WHERE id = {event.pk}")
+                cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("REVOKE ALL ON audit_auditevent FROM dancu_app_test")

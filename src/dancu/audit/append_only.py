@@ -34,10 +34,10 @@ _flag = threading.local()
 SQLITE_FUNCTION = "dancu_audit_flush"
 POSTGRES_SETTING = "dancu.audit_flush"
 
-POSTGRES_FORWARD = f"""
+POSTGRES_FORWARD = """
 CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF coalesce(current_setting('{POSTGRES_SETTING}', true), '') = 'on'
+    IF coalesce(current_setting('dancu.audit_flush', true), '') = 'on'
        AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
         IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
         RETURN NEW;
