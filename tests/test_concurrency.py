@@ -9,6 +9,7 @@ import datetime as dt
 import random
 
 import pytest
+from django.utils import timezone
 
 from dancu.population import services
 from dancu.population.models import Citizen
@@ -87,3 +88,31 @@ def test_parallel_household_founding_is_never_refused() -> None:
     numbers = sorted(Household.objects.values_list("number", flat=True))
     assert len(numbers) == 2 + writers * per_writer == len(set(numbers))
     assert numbers[-1] == f"{geo.hac_thanh.code}-{2 + writers * per_writer:06d}"  # no gap lost
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_expiry_runs_move_and_audit_each_person_once() -> None:
+    """Several processes' first requests of the day sweep at once: each person once."""
+    from dancu.audit.models import AuditEvent
+    from dancu.residence.models import Registration
+
+    geo = mini_geo()
+    actor = officer_actor("ca.bo", "ministry_admin", None)
+    today = timezone.localdate()
+    people = []
+    for i in range(5):
+        reg = residence.register_new_resident(actor, citizen_raw(full_name=f"Người Tạm Trú {'abcde'[i]}"),
+                                              commune=geo.hac_thanh, address="1 Lê Lợi",
+                                              started_on=dt.date(2020, 1, 1), reason="x")
+        residence.register_temporary(actor, reg.citizen.personal_id, commune=geo.hong_ha,
+                                     address="2 Hàng Bài", started_on=today - dt.timedelta(days=30),
+                                     expires_on=today + dt.timedelta(days=30), reason="x")
+        people.append(reg.citizen.pk)
+    later = today + dt.timedelta(days=31)
+    moved: list[int] = []
+    assert run_parallel(lambda i: moved.append(residence.apply_expiries(later)), 4) == []
+    assert sum(moved) == 5
+    assert AuditEvent.objects.filter(action="residence.expire").count() == 5
+    assert set(Citizen.objects.filter(pk__in=people).values_list("current_commune", flat=True)) == {
+        geo.hac_thanh.pk}
+    assert Registration.objects.filter(kind="temporary", ended_on__isnull=True).count() == 5

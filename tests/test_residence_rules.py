@@ -13,6 +13,7 @@ from django.utils import timezone
 from dancu.audit.models import AuditEvent
 from dancu.population.bulk import import_file
 from dancu.population.models import Citizen
+from dancu.residence import expiry
 from dancu.residence import services as residence
 from dancu.residence.models import Household, HouseholdCounter, Registration, ResidenceKind
 from tests.factories import citizen_raw, officer_actor
@@ -155,3 +156,54 @@ def test_the_import_moves_the_counter_past_its_numbers(geo, commune_officer, tmp
 
 def _household_of(citizen: Citizen) -> str:
     return Registration.objects.get(citizen=citizen, kind=ResidenceKind.PERMANENT).household.number
+
+
+# --- expiry of temporary residence -----------------------------------------------------------
+
+def _expired_yesterday(person: Citizen) -> Registration:
+    """Time passes: the temporary residence's last day was yesterday (nobody touched the record)."""
+    temporary = Registration.objects.get(citizen=person, kind=ResidenceKind.TEMPORARY)
+    Registration.objects.filter(pk=temporary.pk).update(
+        expires_on=timezone.localdate() - dt.timedelta(days=1))
+    return temporary
+
+
+def test_an_expired_temporary_residence_stops_being_the_current_place_by_itself(
+        officer_client, client, geo, commune_officer, ministry_admin) -> None:
+    """The first request of the day applies the expiry before the view: the commune of permanent
+    residence opens the record again, the commune of the expired stay no longer can."""
+    person = _living_temporarily_in_hong_ha(geo, commune_officer, ministry_admin)
+    temporary = _expired_yesterday(person)
+    expiry.reset()  # as if this were the first request of the day
+    page = officer_client.get(reverse("population:detail", args=[person.personal_id])
+                              + "?reason=Xác minh")
+    assert page.status_code == 200
+    person.refresh_from_db()
+    assert (person.current_commune, person.current_province) == (geo.hac_thanh, geo.hac_thanh.province)
+    event = AuditEvent.objects.get(action="residence.expire", personal_id=person.personal_id)
+    assert event.actor_label == "residence.expiry" and event.subject_id == str(temporary.pk)
+    assert event.before == {"current_commune": geo.hong_ha.qualified_code}
+    assert event.after == {"current_commune": geo.hac_thanh.qualified_code}
+    hong_ha = officer_actor("ca.hongha", "commune_police", geo.hong_ha)
+    client.force_login(get_user_model().objects.get(username=hong_ha.label))
+    assert client.get(reverse("population:detail", args=[person.personal_id])
+                      + "?reason=Xác minh").status_code == 403
+    # …but Hồng Hà's police may still close (or renew) the registration they made
+    end = reverse("residence:end", args=[person.personal_id, temporary.pk])
+    assert client.get(end).status_code == 200
+    # once a day: later requests do not sweep again, and a second run changes nothing
+    assert residence.apply_expiries() == 0
+    assert AuditEvent.objects.filter(action="residence.expire").count() == 1
+
+
+def test_expiry_only_moves_people_whose_stay_expired(geo, commune_officer, ministry_admin) -> None:
+    expired = _living_temporarily_in_hong_ha(geo, commune_officer, ministry_admin)
+    _expired_yesterday(expired)
+    staying = _living_temporarily_in_hong_ha(geo, commune_officer, ministry_admin)
+    today = timezone.localdate()
+    Registration.objects.filter(citizen=staying, kind=ResidenceKind.TEMPORARY).update(expires_on=today)
+    assert residence.apply_expiries(today) == 1
+    expired.refresh_from_db()
+    staying.refresh_from_db()
+    assert expired.current_commune == geo.hac_thanh and staying.current_commune == geo.hong_ha
+    assert residence.apply_expiries(today + dt.timedelta(days=1)) == 1  # its last day was today

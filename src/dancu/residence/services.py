@@ -11,11 +11,11 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dancu.accounts.actor import Actor
+from dancu.accounts.actor import Actor, system_actor
 from dancu.audit import services as audit
 from dancu.core.errors import Conflict, DomainError, NotFound
 from dancu.core.text import nfc
@@ -32,6 +32,7 @@ from dancu.residence.models import (
     ResidenceKind,
 )
 
+EXPIRY_ACTOR = system_actor("residence.expiry")
 TEMPORARY_MAX_DAYS = 2 * 365 + 1  # "at most 2 years" (Art. 27), a leap day allowed
 
 
@@ -81,6 +82,42 @@ def refresh_current_place(citizen: Citizen, today: dt.date | None = None) -> Adm
     commune = current.commune if current else None
     population.set_current_place(citizen.pk, commune)
     return commune
+
+
+def apply_expiries(today: dt.date | None = None) -> int:
+    """Temporary residences that expired before ``today`` stop being the person's current place:
+    they fall back to their permanent residence (or to none). Run by itself each day
+    (``residence.expiry``); idempotent. One short transaction per person, who is locked and
+    checked again first, so concurrent runs change and audit each person once. Returns how many
+    people moved. The registrations stay open for their commune to renew or end."""
+    today = today or timezone.localdate()
+    expired = (Registration.objects.filter(kind=ResidenceKind.TEMPORARY, ended_on__isnull=True,
+                                           expires_on__lt=today,
+                                           citizen__current_commune_id=F("commune_id"))
+               .order_by("citizen_id").values_list("pk", "citizen_id"))
+    moved = 0
+    for registration_id, citizen_id in list(expired):
+        moved += _expire_one(registration_id, citizen_id, today)
+    return moved
+
+
+@transaction.atomic
+def _expire_one(registration_id: int, citizen_id: int, today: dt.date) -> int:
+    citizen = Citizen.objects.select_for_update().get(pk=citizen_id)
+    reg = Registration.objects.select_related("commune").get(pk=registration_id)
+    if (reg.ended_on is not None or reg.expires_on is None or reg.expires_on >= today
+            or citizen.current_commune_id != reg.commune_id):
+        return 0  # changed meanwhile (renewed, ended, or another process did it)
+    commune = refresh_current_place(citizen, today)
+    if commune is not None and commune.pk == reg.commune_id:
+        return 0  # another registration keeps them in this commune
+    audit.record(
+        EXPIRY_ACTOR, "residence.expire", subject_type="residence", subject_id=reg.pk,
+        personal_id=citizen.personal_id,
+        before={"current_commune": f"{CodeSystem.V2025}:{reg.commune.code}"},
+        after={"current_commune": f"{CodeSystem.V2025}:{commune.code}" if commune else None},
+        reason=f"Tạm trú hết hạn ngày {reg.expires_on.isoformat()} (Luật Cư trú Điều 27)")
+    return 1
 
 
 def _record(actor: Actor, action: str, citizen: Citizen, registration: Registration,
