@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
+import socket
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -586,6 +588,9 @@ class Loader:
         try:
             with transaction.atomic():
                 self._write(prepared)
+                # progress, committed with the chunk: how far a batch got, and that it is alive
+                ImportBatch.objects.filter(pk=self.batch.pk).update(
+                    heartbeat_at=timezone.now(), rows_created=self.result.created)
         except IntegrityError:
             if not retry:
                 raise
@@ -840,8 +845,11 @@ def import_file(path: str | Path, *, all_or_nothing: bool = False, actor_label: 
         result.strategy = "initial-load"
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     sha = file_sha256(path)
-    batch = ImportBatch.objects.create(file_name=name[:255], file_sha256=sha, started_at=timezone.now(),
-                                       all_or_nothing=all_or_nothing, actor_label=actor_label[:150])
+    close_abandoned_batches()
+    now = timezone.now()
+    batch = ImportBatch.objects.create(file_name=name[:255], file_sha256=sha, started_at=now,
+                                       all_or_nothing=all_or_nothing, actor_label=actor_label[:150],
+                                       host=socket.gethostname()[:255], pid=os.getpid(), heartbeat_at=now)
     result.batch_id = batch.pk
     actor = system_actor(actor_label, source="import", source_ref=f"import_batch:{batch.pk}")
     if missing:
@@ -900,6 +908,70 @@ def import_file(path: str | Path, *, all_or_nothing: bool = False, actor_label: 
             bar.stop()
     _finish(batch, result, actor, report)
     return result
+
+
+STALE_AFTER = dt.timedelta(hours=6)  # a batch of another host with no chunk committed for so long
+
+
+def close_abandoned_batches() -> list[int]:
+    """Batches left 'running' by a process that died without a word (kill -9, a power loss):
+    marked ``failed`` with the number of people they committed, and audited like any finished
+    import. A batch is abandoned when its process is gone (same host: the pid no longer runs, or
+    now runs another program) or, from another host, when no chunk was committed for
+    ``STALE_AFTER``. A batch whose row is locked (an initial load's one transaction) is alive.
+    Run at the start of every import and by the daily housekeeping (``residence.expiry``)."""
+    closed = []
+    host = socket.gethostname()
+    for batch_id in ImportBatch.objects.filter(status="running").values_list("pk", flat=True):
+        with transaction.atomic():
+            batch = ImportBatch.objects.select_for_update(**_skip_locked()).filter(
+                pk=batch_id, status="running").first()
+            if batch is None or _batch_alive(batch, host):
+                continue
+            created = Citizen.objects.filter(import_batch_id=batch.pk).count()
+            batch.status, batch.finished_at, batch.rows_created = "failed", timezone.now(), created
+            batch.save(update_fields=["status", "finished_at", "rows_created"])
+            actor = system_actor(batch.actor_label, source="import", source_ref=f"import_batch:{batch.pk}")
+            audit.record(actor, "population.import", subject_type="import_batch", subject_id=batch.pk,
+                         reason="import interrupted",
+                         details={"file": batch.file_name, "sha256": batch.file_sha256,
+                                  "status": "failed", "interrupted": True, "created": created,
+                                  "host": batch.host, "pid": batch.pid,
+                                  "last_chunk_at": batch.heartbeat_at.isoformat()
+                                  if batch.heartbeat_at else None})
+            closed.append(batch.pk)
+    return closed
+
+
+def _skip_locked() -> dict[str, bool]:
+    return {"skip_locked": True} if connection.features.has_select_for_update_skip_locked else {}
+
+
+def _batch_alive(batch: ImportBatch, host: str) -> bool:
+    if batch.host == host and batch.pid:
+        return _process_alive(batch.pid, batch.started_at)
+    return timezone.now() - (batch.heartbeat_at or batch.started_at) < STALE_AFTER
+
+
+def _process_alive(pid: int, since: dt.datetime) -> bool:
+    """Is ``pid`` still the process that started the batch at ``since``? (Linux's /proc tells
+    a zombie and a reused pid apart; elsewhere a running pid counts as alive.)"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, another user's
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+    except (OSError, StopIteration, IndexError, ValueError):
+        return True
+    if stat[0] in ("Z", "X"):
+        return False  # killed, not yet reaped by its parent
+    started = boot + int(stat[19]) / os.sysconf("SC_CLK_TCK")
+    return started <= since.timestamp() + 2  # a later process has taken the pid: the batch's is gone
 
 
 def _nothing_written(result: ImportResult) -> None:

@@ -144,3 +144,8 @@ class ImportBatch(models.Model):
     all_or_nothing = models.BooleanField(default=False)
     status = models.CharField(max_length=12, default="running")
     actor_label = models.CharField(max_length=150, default="cli")
+    # The importing process, so that a batch whose process died (kill -9, power loss) can be
+    # told from a running one and marked failed (population.bulk.close_abandoned_batches).
+    host = models.CharField(max_length=255, blank=True, default="")
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last committed chunk")

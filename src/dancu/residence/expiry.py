@@ -46,10 +46,12 @@ def sweep_if_due(**_kwargs: Any) -> None:
         if time.time() < _next_sweep:
             return
         _next_sweep = _next_local_midnight()
+    from dancu.population.bulk import close_abandoned_batches
     from dancu.residence.services import apply_expiries
 
     try:
         changed = apply_expiries()
+        close_abandoned_batches()  # the day's other housekeeping: imports killed outright
     except Exception:  # never fail the request; try again a minute later
         log.exception("expiry of temporary residence failed; retrying")
         _next_sweep = time.time() + RETRY_SECONDS
