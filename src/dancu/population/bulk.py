@@ -11,14 +11,13 @@ How a file goes in:
 1. *Pre-scan* — the file's SHA-256 and the set of personal IDs it holds (a sorted array of
    64-bit integers: 8 bytes a person), so a family link may name someone further down.
 2. *Load* — rows are read in chunks; each row is validated by
-   ``population.validation.clean_citizen`` (the single validator; rows already in canonical
-   form take ``fast_clean_citizen``, proven to give the same result) plus the import's own
-   checks (residence columns, duplicates); the good rows of a chunk are written in one
-   transaction: a person, their household membership and their registrations go in
-   together or not at all. PostgreSQL writes with ``COPY``; other databases with
-   ``executemany``. Links to people already written are set at once, the others are kept
-   in a temporary table. On PostgreSQL a writer thread (its own connection) writes a chunk
-   while the next one is validated.
+   ``population.validation.clean_citizen`` (the single validator of console, API and import,
+   so the import inherits every rule) plus the import's own checks (residence columns,
+   duplicates); the good rows of a chunk are written in one transaction: a person, their
+   household membership and their registrations go in together or not at all. PostgreSQL
+   writes with ``COPY``; other databases with ``executemany``. Links to people already
+   written are set at once, the others are kept in a temporary table. On PostgreSQL a writer
+   thread (its own connection) writes a chunk while the next one is validated.
 3. *Links* — one ``UPDATE … FROM`` sets the remaining father/mother/spouse links.
 
 An *initial load* (``initial_load=True`` into an empty registry: a province migrating its
@@ -39,7 +38,7 @@ import re
 import socket
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -62,14 +61,12 @@ from dancu.core.bulk import (
 )
 from dancu.core.errors import FieldError
 from dancu.core.progress import progress_bar
-from dancu.core.reference import ETHNICITIES, RELIGIONS
-from dancu.core.text import given_key, is_nfc, nfc, search_key
+from dancu.core.text import is_nfc, nfc
 from dancu.geo.models import AdminUnit, CodeSystem, Level
-from dancu.population import domain, services
-from dancu.population.domain import ID_PROVINCE_CODES
+from dancu.population import services
 from dancu.population.io import REQUIRED_COLUMNS, file_format, read_header, read_rows
-from dancu.population.models import Citizen, ImportBatch, LifeStatus, MaritalStatus
-from dancu.population.validation import Cleaned, clean_citizen, parse_partial_date
+from dancu.population.models import Citizen, ImportBatch
+from dancu.population.validation import clean_citizen, is_canonical_text, parse_partial_date
 from dancu.residence import bulk as residence_bulk
 from dancu.residence.models import Relationship
 from dancu.residence.services import add_years
@@ -236,148 +233,8 @@ class Prepared:
                 self.links.get("spouse"))
 
 
-_ID12 = re.compile(r"\d{12}")
-_ID9 = re.compile(r"\d{9}")
-_ISO_PARTIAL = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_NATION = re.compile(r"[A-Z]{2}")
-_MARITAL = frozenset(MaritalStatus.values)
-_LIFE = frozenset(LifeStatus.values)
 _RELATIONSHIPS = frozenset(Relationship.values)
-_CODE_FIELDS = ("personal_id", "birth_date", "sex", "ethnicity", "religion", "nationality",
-                "birth_registration_unit", "origin_unit", "marital_status", "life_status", "death_date",
-                "old_id_number", "father_id", "mother_id", "spouse_id")
-
-
-_WORD_KEYS: dict[str, str] = {}
-
-
-def _name_key(name: str) -> str:
-    """``core.text.search_key(name)`` for a name already in canonical form (NFC, single
-    spaces, no white space around it), word by word from a cache: a file names people with
-    a few thousand distinct words. Every step of ``search_key`` works character by character
-    with the space as a barrier (NFD's reordering of combining marks, removing them, lower
-    case and its final-sigma rule), so the key of the name is the keys of its words joined by
-    single spaces — when each word's key is non-empty and has no white space, checked here;
-    otherwise ``search_key`` of the whole name."""
-    keys = []
-    for word in name.split(" "):
-        key = _WORD_KEYS.get(word)
-        if key is None:
-            key = search_key(word)
-            if not key or len(key.split()) != 1:
-                return search_key(name)
-            if len(_WORD_KEYS) < 100_000:
-                _WORD_KEYS[word] = key
-        keys.append(key)
-    return " ".join(keys)
-
-
-def _is_canonical_text(value: str) -> bool:
-    """``nfc(value) == value`` without building it: NFC, no white space other than single
-    spaces between words (``isprintable`` is false for every other kind of white space)."""
-    return (value.isprintable() and "  " not in value and value[0] != " " and value[-1] != " "
-            and is_nfc(value))
-
-
-def fast_clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any | None],
-                       resolve_person: Callable[[str], Any | None], today: dt.date) -> Cleaned | None:
-    """The result ``clean_citizen`` gives for a row already in canonical form (what exports
-    and the generator write: ISO dates, codes, NFC text), about five times faster; ``None``
-    for any other row, which then goes through ``clean_citizen`` itself. It accepts only rows
-    that ``clean_citizen`` accepts without an error or warning and produces the same values:
-    tests/test_import_export.py checks both on thousands of random and mutated rows."""
-    get = raw.get
-    try:
-        codes = "".join([get(key) or "" for key in _CODE_FIELDS])
-    except TypeError:  # a value that is not text
-        return None
-    if not codes.isascii() or not codes.isprintable() or " " in codes:  # no white space at all
-        return None
-    name = get("full_name")
-    if not isinstance(name, str) or not name or len(name) > 150 or not _is_canonical_text(name) \
-            or any(map(str.isdigit, name)):
-        return None
-    pid = get("personal_id") or ""
-    sex = get("sex")
-    if not _ID12.fullmatch(pid) or sex not in ("M", "F"):
-        return None
-    m = _ISO_PARTIAL.fullmatch(get("birth_date") or "")
-    if m is None:
-        return None
-    year = int(m[1])
-    month = int(m[2]) if m[2] else None
-    day = int(m[3]) if m[3] else None
-    if month is not None and not 1 <= month <= 12:
-        return None
-    try:
-        if day is not None:
-            dt.date(year, month or 0, day)
-    except ValueError:
-        return None
-    if year < 1900 or (year, month or 1, day or 1) > (today.year, today.month, today.day):
-        return None
-    decoded = domain.decode(pid)  # what domain.check_personal_id checks, without building errors
-    if pid[:3] not in ID_PROVINCE_CODES or decoded.birth_year != year or decoded.sex != sex:
-        return None
-    ethnicity, religion = get("ethnicity"), get("religion") or "00"
-    nationality = get("nationality") or "VN"
-    if ethnicity not in ETHNICITIES or religion not in RELIGIONS or not _NATION.fullmatch(nationality):
-        return None
-    key = _name_key(name)
-    values: dict[str, Any] = {"full_name": name, "name_key": key, "given_key": given_key(key),
-                              "birth_year": year,
-                              "birth_month": month, "birth_day": day, "sex": sex, "ethnicity": ethnicity,
-                              "religion": religion, "nationality": nationality}
-    for key in ("birth_registration_unit", "origin_unit"):
-        code = get(key)
-        if code:
-            unit = resolve_unit(code)
-            if unit is None:
-                return None
-            values[key] = unit
-    if "birth_registration_unit" not in values:
-        return None
-    marital, life = get("marital_status"), get("life_status")
-    if marital:
-        if marital not in _MARITAL:
-            return None
-        values["marital_status"] = marital
-    if life:
-        if life not in _LIFE:
-            return None
-        values["life_status"] = life
-    death = get("death_date")
-    if death:
-        dm = _ISO_DAY.fullmatch(death)
-        if dm is None:
-            return None
-        try:
-            death_day = dt.date(int(dm[1]), int(dm[2]), int(dm[3]))
-        except ValueError:
-            return None
-        if death_day > today or life != LifeStatus.DECEASED \
-                or (death_day.year, death_day.month, death_day.day) < (year, month or 1, day or 1):
-            return None
-        values["death_date"] = death_day
-    elif life == LifeStatus.DECEASED:
-        return None
-    old = get("old_id_number")
-    if old:
-        if not _ID9.fullmatch(old):
-            return None
-        values["old_id_number"] = old
-    for key in ("father_id", "mother_id", "spouse_id"):
-        link = get(key)
-        if link:
-            if not _ID12.fullmatch(link) or link[:3] not in ID_PROVINCE_CODES:
-                return None
-            person = resolve_person(link)
-            if person is None:
-                return None
-            values[key.removesuffix("_id")] = person
-    values["personal_id"] = pid
-    return Cleaned(values=values)
 
 
 def _parse_day(text: str) -> dt.date:
@@ -397,8 +254,7 @@ def prepare_row(line: int, raw: dict[str, str], *, units: Callable[[str], AdminU
     def resolve_person(pid: str) -> str | None:
         return pid if person_known(pid) else None
 
-    cleaned = (fast_clean_citizen(raw, resolve_unit=units, resolve_person=resolve_person, today=today)
-               or clean_citizen(raw, resolve_unit=units, resolve_person=resolve_person, today=today))
+    cleaned = clean_citizen(raw, resolve_unit=units, resolve_person=resolve_person, today=today)
     errors = list(cleaned.errors)
     values = cleaned.values
     pid = nfc(raw.get("personal_id") or "")
@@ -411,7 +267,7 @@ def prepare_row(line: int, raw: dict[str, str], *, units: Callable[[str], AdminU
     text: dict[str, str] = {}
     for key in RESIDENCE_FIELDS:
         value = raw.get(key) or ""
-        if value and not _is_canonical_text(value):
+        if value and not is_canonical_text(value):
             if not is_nfc(value):
                 prepared.warnings.append(FieldError(
                     "W_NOT_NFC", _("Văn bản chưa chuẩn Unicode NFC; đã chuẩn hoá."), key))
