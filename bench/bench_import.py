@@ -43,7 +43,7 @@ import tempfile
 import time
 from pathlib import Path
 
-BENCH_DB = "dancu_bench"
+BENCH_DB = os.environ.get("DANCU_BENCH_DB", "dancu_bench")  # a dedicated database to drop and create
 
 
 RESIDENCE_TABLES = ("residence_household", "residence_householdmember", "residence_registration")

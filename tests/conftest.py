@@ -17,6 +17,36 @@ def _require_postgres_when_asked(django_db_setup, django_db_blocker) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _flush_may_clear_the_audit_trail():
+    """The audit table refuses UPDATE/DELETE/TRUNCATE (dancu.audit.append_only); the flush
+    between transactional tests is the one statement let through, for its transaction only."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    from dancu.audit.append_only import flushing
+
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with flushing(self.connection):
+            original(self, sql_list)
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    BaseDatabaseOperations.execute_sql_flush = original
+
+
+@pytest.fixture(autouse=True)
+def _no_daily_expiry_sweep():
+    """The day's expiry of temporary residence runs on a process's first request
+    (residence.expiry); tests that want it call expiry.reset(), the others never meet it."""
+    from dancu.residence import expiry
+
+    expiry.reset(due=False)
+    yield
+    expiry.reset(due=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
     """Browser tests run ORM calls inside Playwright's sync API, whose context gets connections of
     its own (asgiref's Local) that nothing closes; PostgreSQL would refuse to drop the test

@@ -358,8 +358,11 @@ def test_person_arriving_from_another_area_can_be_registered(officer_client, geo
     # read-only roles get no such door
     client.force_login(get_user_model().objects.get(username=auditor.label))
     assert client.get(reverse("residence:temporary", args=[newcomer.personal_id])).status_code == 403
-    bad = officer_client.get(reverse("residence:arrival"), {"personal_id": "123", "kind": "temporary"})
-    assert bad.status_code == 302 and bad["Location"] == reverse("population:search")
+    assert client.get(reverse("residence:arrival"),
+                      {"personal_id": newcomer.personal_id, "kind": "temporary"}).status_code == 403
+    client.force_login(get_user_model().objects.get(username="ca.hacthanh"))
+    bad = client.get(reverse("residence:arrival"), {"personal_id": "123", "kind": "temporary"})
+    assert bad.status_code == 400 and 'data-field-error="personal_id"' in bad.content.decode()
 
 
 def test_correction_refuses_a_death_before_the_birth(officer_client, hoa, commune_officer) -> None:

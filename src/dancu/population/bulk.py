@@ -11,14 +11,13 @@ How a file goes in:
 1. *Pre-scan* — the file's SHA-256 and the set of personal IDs it holds (a sorted array of
    64-bit integers: 8 bytes a person), so a family link may name someone further down.
 2. *Load* — rows are read in chunks; each row is validated by
-   ``population.validation.clean_citizen`` (the single validator; rows already in canonical
-   form take ``fast_clean_citizen``, proven to give the same result) plus the import's own
-   checks (residence columns, duplicates); the good rows of a chunk are written in one
-   transaction: a person, their household membership and their registrations go in
-   together or not at all. PostgreSQL writes with ``COPY``; other databases with
-   ``executemany``. Links to people already written are set at once, the others are kept
-   in a temporary table. On PostgreSQL a writer thread (its own connection) writes a chunk
-   while the next one is validated.
+   ``population.validation.clean_citizen`` (the single validator of console, API and import,
+   so the import inherits every rule) plus the import's own checks (residence columns,
+   duplicates); the good rows of a chunk are written in one transaction: a person, their
+   household membership and their registrations go in together or not at all. PostgreSQL
+   writes with ``COPY``; other databases with ``executemany``. Links to people already
+   written are set at once, the others are kept in a temporary table. On PostgreSQL a writer
+   thread (its own connection) writes a chunk while the next one is validated.
 3. *Links* — one ``UPDATE … FROM`` sets the remaining father/mother/spouse links.
 
 An *initial load* (``initial_load=True`` into an empty registry: a province migrating its
@@ -34,10 +33,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
+import socket
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -60,14 +61,12 @@ from dancu.core.bulk import (
 )
 from dancu.core.errors import FieldError
 from dancu.core.progress import progress_bar
-from dancu.core.reference import ETHNICITIES, RELIGIONS
-from dancu.core.text import given_key, is_nfc, nfc, search_key
+from dancu.core.text import is_nfc, nfc
 from dancu.geo.models import AdminUnit, CodeSystem, Level
-from dancu.population import domain, services
-from dancu.population.domain import ID_PROVINCE_CODES
+from dancu.population import services
 from dancu.population.io import REQUIRED_COLUMNS, file_format, read_header, read_rows
-from dancu.population.models import Citizen, ImportBatch, LifeStatus, MaritalStatus
-from dancu.population.validation import Cleaned, clean_citizen, parse_partial_date
+from dancu.population.models import Citizen, ImportBatch
+from dancu.population.validation import clean_citizen, is_canonical_text, parse_partial_date
 from dancu.residence import bulk as residence_bulk
 from dancu.residence.models import Relationship
 from dancu.residence.services import add_years
@@ -234,148 +233,8 @@ class Prepared:
                 self.links.get("spouse"))
 
 
-_ID12 = re.compile(r"\d{12}")
-_ID9 = re.compile(r"\d{9}")
-_ISO_PARTIAL = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_NATION = re.compile(r"[A-Z]{2}")
-_MARITAL = frozenset(MaritalStatus.values)
-_LIFE = frozenset(LifeStatus.values)
 _RELATIONSHIPS = frozenset(Relationship.values)
-_CODE_FIELDS = ("personal_id", "birth_date", "sex", "ethnicity", "religion", "nationality",
-                "birth_registration_unit", "origin_unit", "marital_status", "life_status", "death_date",
-                "old_id_number", "father_id", "mother_id", "spouse_id")
-
-
-_WORD_KEYS: dict[str, str] = {}
-
-
-def _name_key(name: str) -> str:
-    """``core.text.search_key(name)`` for a name already in canonical form (NFC, single
-    spaces, no white space around it), word by word from a cache: a file names people with
-    a few thousand distinct words. Every step of ``search_key`` works character by character
-    with the space as a barrier (NFD's reordering of combining marks, removing them, lower
-    case and its final-sigma rule), so the key of the name is the keys of its words joined by
-    single spaces — when each word's key is non-empty and has no white space, checked here;
-    otherwise ``search_key`` of the whole name."""
-    keys = []
-    for word in name.split(" "):
-        key = _WORD_KEYS.get(word)
-        if key is None:
-            key = search_key(word)
-            if not key or len(key.split()) != 1:
-                return search_key(name)
-            if len(_WORD_KEYS) < 100_000:
-                _WORD_KEYS[word] = key
-        keys.append(key)
-    return " ".join(keys)
-
-
-def _is_canonical_text(value: str) -> bool:
-    """``nfc(value) == value`` without building it: NFC, no white space other than single
-    spaces between words (``isprintable`` is false for every other kind of white space)."""
-    return (value.isprintable() and "  " not in value and value[0] != " " and value[-1] != " "
-            and is_nfc(value))
-
-
-def fast_clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any | None],
-                       resolve_person: Callable[[str], Any | None], today: dt.date) -> Cleaned | None:
-    """The result ``clean_citizen`` gives for a row already in canonical form (what exports
-    and the generator write: ISO dates, codes, NFC text), about five times faster; ``None``
-    for any other row, which then goes through ``clean_citizen`` itself. It accepts only rows
-    that ``clean_citizen`` accepts without an error or warning and produces the same values:
-    tests/test_import_export.py checks both on thousands of random and mutated rows."""
-    get = raw.get
-    try:
-        codes = "".join([get(key) or "" for key in _CODE_FIELDS])
-    except TypeError:  # a value that is not text
-        return None
-    if not codes.isascii() or not codes.isprintable() or " " in codes:  # no white space at all
-        return None
-    name = get("full_name")
-    if not isinstance(name, str) or not name or len(name) > 150 or not _is_canonical_text(name) \
-            or any(map(str.isdigit, name)):
-        return None
-    pid = get("personal_id") or ""
-    sex = get("sex")
-    if not _ID12.fullmatch(pid) or sex not in ("M", "F"):
-        return None
-    m = _ISO_PARTIAL.fullmatch(get("birth_date") or "")
-    if m is None:
-        return None
-    year = int(m[1])
-    month = int(m[2]) if m[2] else None
-    day = int(m[3]) if m[3] else None
-    if month is not None and not 1 <= month <= 12:
-        return None
-    try:
-        if day is not None:
-            dt.date(year, month or 0, day)
-    except ValueError:
-        return None
-    if year < 1900 or (year, month or 1, day or 1) > (today.year, today.month, today.day):
-        return None
-    decoded = domain.decode(pid)  # what domain.check_personal_id checks, without building errors
-    if pid[:3] not in ID_PROVINCE_CODES or decoded.birth_year != year or decoded.sex != sex:
-        return None
-    ethnicity, religion = get("ethnicity"), get("religion") or "00"
-    nationality = get("nationality") or "VN"
-    if ethnicity not in ETHNICITIES or religion not in RELIGIONS or not _NATION.fullmatch(nationality):
-        return None
-    key = _name_key(name)
-    values: dict[str, Any] = {"full_name": name, "name_key": key, "given_key": given_key(key),
-                              "birth_year": year,
-                              "birth_month": month, "birth_day": day, "sex": sex, "ethnicity": ethnicity,
-                              "religion": religion, "nationality": nationality}
-    for key in ("birth_registration_unit", "origin_unit"):
-        code = get(key)
-        if code:
-            unit = resolve_unit(code)
-            if unit is None:
-                return None
-            values[key] = unit
-    if "birth_registration_unit" not in values:
-        return None
-    marital, life = get("marital_status"), get("life_status")
-    if marital:
-        if marital not in _MARITAL:
-            return None
-        values["marital_status"] = marital
-    if life:
-        if life not in _LIFE:
-            return None
-        values["life_status"] = life
-    death = get("death_date")
-    if death:
-        dm = _ISO_DAY.fullmatch(death)
-        if dm is None:
-            return None
-        try:
-            death_day = dt.date(int(dm[1]), int(dm[2]), int(dm[3]))
-        except ValueError:
-            return None
-        if death_day > today or life != LifeStatus.DECEASED \
-                or (death_day.year, death_day.month, death_day.day) < (year, month or 1, day or 1):
-            return None
-        values["death_date"] = death_day
-    elif life == LifeStatus.DECEASED:
-        return None
-    old = get("old_id_number")
-    if old:
-        if not _ID9.fullmatch(old):
-            return None
-        values["old_id_number"] = old
-    for key in ("father_id", "mother_id", "spouse_id"):
-        link = get(key)
-        if link:
-            if not _ID12.fullmatch(link) or link[:3] not in ID_PROVINCE_CODES:
-                return None
-            person = resolve_person(link)
-            if person is None:
-                return None
-            values[key.removesuffix("_id")] = person
-    values["personal_id"] = pid
-    return Cleaned(values=values)
 
 
 def _parse_day(text: str) -> dt.date:
@@ -395,8 +254,7 @@ def prepare_row(line: int, raw: dict[str, str], *, units: Callable[[str], AdminU
     def resolve_person(pid: str) -> str | None:
         return pid if person_known(pid) else None
 
-    cleaned = (fast_clean_citizen(raw, resolve_unit=units, resolve_person=resolve_person, today=today)
-               or clean_citizen(raw, resolve_unit=units, resolve_person=resolve_person, today=today))
+    cleaned = clean_citizen(raw, resolve_unit=units, resolve_person=resolve_person, today=today)
     errors = list(cleaned.errors)
     values = cleaned.values
     pid = nfc(raw.get("personal_id") or "")
@@ -409,7 +267,7 @@ def prepare_row(line: int, raw: dict[str, str], *, units: Callable[[str], AdminU
     text: dict[str, str] = {}
     for key in RESIDENCE_FIELDS:
         value = raw.get(key) or ""
-        if value and not _is_canonical_text(value):
+        if value and not is_canonical_text(value):
             if not is_nfc(value):
                 prepared.warnings.append(FieldError(
                     "W_NOT_NFC", _("Văn bản chưa chuẩn Unicode NFC; đã chuẩn hoá."), key))
@@ -586,6 +444,9 @@ class Loader:
         try:
             with transaction.atomic():
                 self._write(prepared)
+                # progress, committed with the chunk: how far a batch got, and that it is alive
+                ImportBatch.objects.filter(pk=self.batch.pk).update(
+                    heartbeat_at=timezone.now(), rows_created=self.result.created)
         except IntegrityError:
             if not retry:
                 raise
@@ -840,8 +701,11 @@ def import_file(path: str | Path, *, all_or_nothing: bool = False, actor_label: 
         result.strategy = "initial-load"
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     sha = file_sha256(path)
-    batch = ImportBatch.objects.create(file_name=name[:255], file_sha256=sha, started_at=timezone.now(),
-                                       all_or_nothing=all_or_nothing, actor_label=actor_label[:150])
+    close_abandoned_batches()
+    now = timezone.now()
+    batch = ImportBatch.objects.create(file_name=name[:255], file_sha256=sha, started_at=now,
+                                       all_or_nothing=all_or_nothing, actor_label=actor_label[:150],
+                                       host=socket.gethostname()[:255], pid=os.getpid(), heartbeat_at=now)
     result.batch_id = batch.pk
     actor = system_actor(actor_label, source="import", source_ref=f"import_batch:{batch.pk}")
     if missing:
@@ -900,6 +764,67 @@ def import_file(path: str | Path, *, all_or_nothing: bool = False, actor_label: 
             bar.stop()
     _finish(batch, result, actor, report)
     return result
+
+
+STALE_AFTER = dt.timedelta(hours=6)  # a batch of another host with no chunk committed for so long
+
+
+def close_abandoned_batches() -> list[int]:
+    """Batches left 'running' by a process that died without a word (kill -9, a power loss):
+    marked ``failed`` with the number of people they committed, and audited like any finished
+    import. A batch is abandoned when its process is gone (same host: the pid no longer runs, or
+    now runs another program) or, from another host, when no chunk was committed for
+    ``STALE_AFTER``. A batch whose row is locked (an initial load's one transaction) is alive.
+    Run at the start of every import and by the daily housekeeping (``residence.expiry``)."""
+    closed = []
+    host = socket.gethostname()
+    for batch_id in ImportBatch.objects.filter(status="running").values_list("pk", flat=True):
+        with transaction.atomic():
+            batch = ImportBatch.objects.select_for_update(
+                skip_locked=connection.features.has_select_for_update_skip_locked).filter(
+                pk=batch_id, status="running").first()
+            if batch is None or _batch_alive(batch, host):
+                continue
+            created = Citizen.objects.filter(import_batch_id=batch.pk).count()
+            batch.status, batch.finished_at, batch.rows_created = "failed", timezone.now(), created
+            batch.save(update_fields=["status", "finished_at", "rows_created"])
+            actor = system_actor(batch.actor_label, source="import", source_ref=f"import_batch:{batch.pk}")
+            audit.record(actor, "population.import", subject_type="import_batch", subject_id=batch.pk,
+                         reason="import interrupted",
+                         details={"file": batch.file_name, "sha256": batch.file_sha256,
+                                  "status": "failed", "interrupted": True, "created": created,
+                                  "host": batch.host, "pid": batch.pid,
+                                  "last_chunk_at": batch.heartbeat_at.isoformat()
+                                  if batch.heartbeat_at else None})
+            closed.append(batch.pk)
+    return closed
+
+
+def _batch_alive(batch: ImportBatch, host: str) -> bool:
+    if batch.host == host and batch.pid:
+        return _process_alive(batch.pid, batch.started_at)
+    return timezone.now() - (batch.heartbeat_at or batch.started_at) < STALE_AFTER
+
+
+def _process_alive(pid: int, since: dt.datetime) -> bool:
+    """Is ``pid`` still the process that started the batch at ``since``? (Linux's /proc tells
+    a zombie and a reused pid apart; elsewhere a running pid counts as alive.)"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, another user's
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+    except (OSError, StopIteration, IndexError, ValueError):
+        return True
+    if stat[0] in ("Z", "X"):
+        return False  # killed, not yet reaped by its parent
+    started = boot + int(stat[19]) / os.sysconf("SC_CLK_TCK")
+    return started <= since.timestamp() + 2  # a later process has taken the pid: the batch's is gone
 
 
 def _nothing_written(result: ImportResult) -> None:

@@ -72,10 +72,12 @@ class Citizen(models.Model):
     old_id_number = models.CharField(_("số CMND cũ"), max_length=9, null=True, blank=True)
     # Denormalised from the residence context (it alone writes them, through
     # services.set_current_place) so jurisdiction filters are one indexed column.
+    # Indexed once, by the named indexes citizen_commune / citizen_province below (no second,
+    # identical foreign-key index: every index is maintained on every move).
     current_commune = models.ForeignKey("geo.AdminUnit", null=True, blank=True,
-                                        on_delete=models.PROTECT, related_name="+")
+                                        on_delete=models.PROTECT, related_name="+", db_index=False)
     current_province = models.ForeignKey("geo.AdminUnit", null=True, blank=True,
-                                         on_delete=models.PROTECT, related_name="+")
+                                         on_delete=models.PROTECT, related_name="+", db_index=False)
     import_batch = models.ForeignKey("ImportBatch", null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1)
@@ -142,3 +144,8 @@ class ImportBatch(models.Model):
     all_or_nothing = models.BooleanField(default=False)
     status = models.CharField(max_length=12, default="running")
     actor_label = models.CharField(max_length=150, default="cli")
+    # The importing process, so that a batch whose process died (kill -9, power loss) can be
+    # told from a running one and marked failed (population.bulk.close_abandoned_batches).
+    host = models.CharField(max_length=255, blank=True, default="")
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last committed chunk")

@@ -117,6 +117,46 @@ def merge_change(current: Mapping[str, Any], change: Mapping[str, Any]) -> tuple
     return merged, changed
 
 
+_WORD_KEYS: dict[str, str] = {}
+
+
+def name_key(name: str) -> str:
+    """``core.text.search_key(name)`` for a name in canonical form (what ``nfc`` returns: NFC,
+    single spaces, no white space around it), word by word from a cache: a file of millions
+    names people with a few thousand distinct words. Every step of ``search_key`` works
+    character by character with the space as a barrier (NFD's reordering of combining marks,
+    removing them, lower case and its final-sigma rule), so the key of the name is the keys of
+    its words joined by single spaces — when each word's key is non-empty and has no white
+    space, checked here; otherwise ``search_key`` of the whole name."""
+    keys = []
+    for word in name.split(" "):
+        key = _WORD_KEYS.get(word)
+        if key is None:
+            key = search_key(word)
+            if not key or len(key.split()) != 1:
+                return search_key(name)
+            if len(_WORD_KEYS) < 100_000:
+                _WORD_KEYS[word] = key
+        keys.append(key)
+    return " ".join(keys)
+
+
+_ID12 = re.compile(r"\d{12}")
+
+
+def _plausible_id(value: str) -> bool:
+    """What ``domain.check_personal_id`` accepts when no birth year or sex is given, without
+    building its result (the common case of a valid family link)."""
+    return _ID12.fullmatch(value) is not None and value[:3] in domain.ID_PROVINCE_CODES
+
+
+def is_canonical_text(value: str) -> bool:
+    """``nfc(value) == value`` without building it: NFC, no white space other than single
+    spaces between words (``isprintable`` is false for every other kind of white space)."""
+    return (value.isprintable() and "  " not in value and value[0] != " " and value[-1] != " "
+            and (value.isascii() or is_nfc(value)))
+
+
 def clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any | None],
                   resolve_person: Callable[[str], Any | None],
                   today: dt.date | None = None, partial: bool = False,
@@ -146,13 +186,18 @@ def clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any |
         return out
     today = today or dt.date.today()
     out = Cleaned()
-    present = {k: ("" if raw.get(k) is None else str(raw.get(k))) for k in CITIZEN_FIELDS
-               if k in raw}
-    for key, value in present.items():
-        if value and not is_nfc(value):
-            out.warnings.append(FieldError("W_NOT_NFC", _("Văn bản chưa chuẩn Unicode NFC; đã chuẩn hoá."),
-                                           key))
-        present[key] = nfc(value)
+    present: dict[str, str] = {}
+    for key in CITIZEN_FIELDS:
+        if key not in raw:
+            continue
+        value = raw[key]
+        value = "" if value is None else value if type(value) is str else str(value)
+        if value and not is_canonical_text(value):  # most values are: no need to normalise
+            if not is_nfc(value):
+                out.warnings.append(FieldError(
+                    "W_NOT_NFC", _("Văn bản chưa chuẩn Unicode NFC; đã chuẩn hoá."), key))
+            value = nfc(value)
+        present[key] = value
     if not partial:
         for key in REQUIRED:
             if not present.get(key):
@@ -161,11 +206,11 @@ def clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any |
 
     if present.get("full_name"):
         name = present["full_name"]
-        if len(name) > 150 or any(ch.isdigit() for ch in name):
+        if len(name) > 150 or any(map(str.isdigit, name)):
             out.error("E_NAME_INVALID", _("Họ tên không được chứa chữ số và dài tối đa 150 ký tự."),
                       "full_name")
         else:
-            v["full_name"], v["name_key"] = name, search_key(name)
+            v["full_name"], v["name_key"] = name, name_key(name)
             v["given_key"] = given_key(v["name_key"])
 
     if present.get("birth_date"):
@@ -181,7 +226,7 @@ def clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any |
                 v.update(birth_year=year, birth_month=month, birth_day=day)
 
     if present.get("sex"):
-        sex = _SEX_WORDS.get(search_key(present["sex"]))
+        sex = present["sex"] if present["sex"] in ("M", "F") else _SEX_WORDS.get(search_key(present["sex"]))
         if sex is None:
             out.error("E_SEX_INVALID", _("Giới tính phải là M (nam) hoặc F (nữ)."), "sex")
         else:
@@ -262,7 +307,7 @@ def clean_citizen(raw: Mapping[str, Any], *, resolve_unit: Callable[[str], Any |
 
     for key in ("father_id", "mother_id", "spouse_id"):
         if present.get(key):
-            if domain.check_personal_id(present[key], field=key):
+            if not _plausible_id(present[key]) and domain.check_personal_id(present[key], field=key):
                 out.error("E_ID_NUMBER_FORMAT", _("Số định danh phải gồm đúng 12 chữ số."), key)
                 continue
             person = resolve_person(present[key])

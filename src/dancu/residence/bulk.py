@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dancu.core.bulk import LoadWindow, Sink, select_in, table_of
+from dancu.geo.selectors import unit_by_pk
 from dancu.residence.models import Household, HouseholdMember, Registration
+from dancu.residence.services import counter_for
 
 HOUSEHOLD_COLUMNS = ("id", "number", "commune_id", "address", "head_id", "created_at")
 MEMBER_COLUMNS = ("household_id", "citizen_id", "relationship", "joined_on", "left_on")
@@ -34,6 +36,22 @@ def insert_residences(sink: Sink, households: list[tuple], members: list[tuple],
     sink.insert(table_of(HouseholdMember), MEMBER_COLUMNS, sink.adapt(members, (3, 4), ()))
     sink.insert(table_of(Registration), REGISTRATION_COLUMNS,
                 sink.adapt(registrations, (5, 6, 7), (12,)))
+    advance_household_counters(households)
+
+
+def advance_household_counters(households: list[tuple]) -> None:
+    """Imported households numbered '<commune code>-<n>' move their commune's counter past n,
+    so the numbers given later by ``services._new_household`` never meet them."""
+    highest: dict[int, int] = {}
+    for _id, number, commune_id, *_rest in households:
+        code, _sep, suffix = number.rpartition("-")
+        if suffix.isascii() and suffix.isdigit() and code == unit_by_pk(commune_id).code:
+            highest[commune_id] = max(highest.get(commune_id, 0), int(suffix))
+    for commune_id, n in sorted(highest.items()):  # one lock order for every writer
+        counter = counter_for(commune_id)
+        if counter.last_number < n:
+            counter.last_number = n
+            counter.save(update_fields=["last_number"])
 
 
 def load_window() -> LoadWindow:

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dancu.geo.models import AdminUnit
+from dancu.population.domain import check_personal_id
 from dancu.population.forms import CommuneFormMixin, commune_field, date_field, reason_field
 from dancu.residence.models import AbsenceCase, Relationship
 
@@ -70,3 +71,26 @@ class EndForm(forms.Form):
     ended_on = date_field(_("Ngày kết thúc"))
     end_reason = forms.ChoiceField(label=_("Lý do kết thúc"), choices=END_REASON_CHOICES)
     reason = reason_field()
+
+
+ARRIVAL_KINDS = [
+    ("permanent", _("Đăng ký thường trú")),
+    ("temporary", _("Đăng ký tạm trú")),
+    ("stay", _("Thông báo lưu trú")),
+]
+
+
+class ArrivalForm(forms.Form):
+    """A person coming from another area, found by the number on their card (no search)."""
+
+    personal_id = forms.CharField(label=_("Số định danh trên thẻ căn cước"), max_length=12,
+                                  widget=forms.TextInput(attrs={"inputmode": "numeric"}))
+    kind = forms.ChoiceField(label=_("Loại đăng ký"), choices=ARRIVAL_KINDS,
+                             widget=forms.RadioSelect)
+
+    def clean_personal_id(self) -> str:
+        number = (self.cleaned_data.get("personal_id") or "").strip()
+        errors = check_personal_id(number)
+        if errors:
+            raise forms.ValidationError([str(e.message) for e in errors])
+        return number

@@ -35,6 +35,16 @@ class Household(models.Model):
     created_at = models.DateTimeField()
 
 
+class HouseholdCounter(models.Model):
+    """The last number given to a household of a commune ('<commune code>-<n>'). New numbers
+    are drawn from this row under its lock (``services._new_household``), never from a count;
+    the bulk import advances it past the numbers it brings in (``residence.bulk``)."""
+
+    commune = models.OneToOneField("geo.AdminUnit", primary_key=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    last_number = models.PositiveIntegerField(default=0)
+
+
 class Relationship(models.TextChoices):
     HEAD = "head", _("Chủ hộ")
     SPOUSE = "spouse", _("Vợ/chồng")

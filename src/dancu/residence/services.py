@@ -11,11 +11,11 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dancu.accounts.actor import Actor
+from dancu.accounts.actor import Actor, system_actor
 from dancu.audit import services as audit
 from dancu.core.errors import Conflict, DomainError, NotFound
 from dancu.core.text import nfc
@@ -25,12 +25,14 @@ from dancu.population.models import Citizen, LifeStatus
 from dancu.residence.models import (
     AbsenceCase,
     Household,
+    HouseholdCounter,
     HouseholdMember,
     Registration,
     Relationship,
     ResidenceKind,
 )
 
+EXPIRY_ACTOR = system_actor("residence.expiry")
 TEMPORARY_MAX_DAYS = 2 * 365 + 1  # "at most 2 years" (Art. 27), a leap day allowed
 
 
@@ -80,6 +82,42 @@ def refresh_current_place(citizen: Citizen, today: dt.date | None = None) -> Adm
     commune = current.commune if current else None
     population.set_current_place(citizen.pk, commune)
     return commune
+
+
+def apply_expiries(today: dt.date | None = None) -> int:
+    """Temporary residences that expired before ``today`` stop being the person's current place:
+    they fall back to their permanent residence (or to none). Run by itself each day
+    (``residence.expiry``); idempotent. One short transaction per person, who is locked and
+    checked again first, so concurrent runs change and audit each person once. Returns how many
+    people moved. The registrations stay open for their commune to renew or end."""
+    today = today or timezone.localdate()
+    expired = (Registration.objects.filter(kind=ResidenceKind.TEMPORARY, ended_on__isnull=True,
+                                           expires_on__lt=today,
+                                           citizen__current_commune_id=F("commune_id"))
+               .order_by("citizen_id").values_list("pk", "citizen_id"))
+    moved = 0
+    for registration_id, citizen_id in list(expired):
+        moved += _expire_one(registration_id, citizen_id, today)
+    return moved
+
+
+@transaction.atomic
+def _expire_one(registration_id: int, citizen_id: int, today: dt.date) -> int:
+    citizen = Citizen.objects.select_for_update().get(pk=citizen_id)
+    reg = Registration.objects.select_related("commune").get(pk=registration_id)
+    if (reg.ended_on is not None or reg.expires_on is None or reg.expires_on >= today
+            or citizen.current_commune_id != reg.commune_id):
+        return 0  # changed meanwhile (renewed, ended, or another process did it)
+    commune = refresh_current_place(citizen, today)
+    if commune is not None and commune.pk == reg.commune_id:
+        return 0  # another registration keeps them in this commune
+    audit.record(
+        EXPIRY_ACTOR, "residence.expire", subject_type="residence", subject_id=reg.pk,
+        personal_id=citizen.personal_id,
+        before={"current_commune": f"{CodeSystem.V2025}:{reg.commune.code}"},
+        after={"current_commune": f"{CodeSystem.V2025}:{commune.code}" if commune else None},
+        reason=f"Tạm trú hết hạn ngày {reg.expires_on.isoformat()} (Luật Cư trú Điều 27)")
+    return 1
 
 
 def _record(actor: Actor, action: str, citizen: Citizen, registration: Registration,
@@ -141,18 +179,49 @@ def _join_household(citizen: Citizen, commune: AdminUnit, address: str, on: dt.d
 
 
 def _new_household(head: Citizen, commune: AdminUnit, address: str) -> Household:
-    """Numbered '<commune code>-<n>'. The UNIQUE constraint arbitrates concurrent founders:
-    the loser's savepoint rolls back and it takes the next number."""
+    """Numbered '<commune code>-<n>', n drawn from the commune's counter row under its lock
+    (concurrent founders queue on it). A number already taken — an imported or hand-given one —
+    is passed over: the counter moves on, so no number can block the commune."""
+    counter = counter_for(commune.pk)
     prefix = f"{commune.code}-"
-    for _attempt in range(50):
-        n = Household.objects.filter(number__startswith=prefix).count() + 1
+    for _attempt in range(1000):
+        counter.last_number += 1
+        number = f"{prefix}{counter.last_number:06d}"
+        if Household.objects.filter(number=number).exists():
+            continue
         try:
             with transaction.atomic():
-                return Household.objects.create(number=f"{prefix}{n:06d}", commune=commune,
-                                                address=address, head=head, created_at=timezone.now())
-        except IntegrityError:
+                household = Household.objects.create(number=number, commune=commune, address=address,
+                                                     head=head, created_at=timezone.now())
+        except IntegrityError:  # written meanwhile outside the counter (cannot happen in-app)
             continue
+        counter.save(update_fields=["last_number"])
+        return household
     raise Conflict("E_HOUSEHOLD_NUMBER", _("Không cấp được số hộ; hãy thử lại."), "household_number")
+
+
+def counter_for(commune_id: int) -> HouseholdCounter:
+    """The commune's household counter, locked until the end of the caller's transaction;
+    created at first use past the highest '<code>-<n>' number already in the commune."""
+    counter = HouseholdCounter.objects.select_for_update().filter(commune_id=commune_id).first()
+    if counter is not None:
+        return counter
+    try:
+        with transaction.atomic():
+            HouseholdCounter.objects.create(commune_id=commune_id,
+                                            last_number=highest_household_number(commune_id))
+    except IntegrityError:  # another writer created it first; its lock is ours once it commits
+        pass
+    return HouseholdCounter.objects.select_for_update().get(commune_id=commune_id)
+
+
+def highest_household_number(commune_id: int) -> int:
+    """The highest n of the commune's households numbered '<commune code>-<n>' (0 if none)."""
+    code = AdminUnit.objects.values_list("code", flat=True).get(pk=commune_id)
+    prefix = f"{code}-"
+    suffixes = (n[len(prefix):] for n in Household.objects.filter(
+        commune_id=commune_id, number__startswith=prefix).values_list("number", flat=True))
+    return max((int(s) for s in suffixes if s.isascii() and s.isdigit()), default=0)
 
 
 @transaction.atomic
@@ -197,7 +266,7 @@ def renew_temporary(actor: Actor, registration_id: int, *, expires_on: dt.date,
     if old is None:
         raise NotFound("E_REGISTRATION_NOT_FOUND", _("Không tìm thấy đăng ký tạm trú còn hiệu lực."),
                        "registration")
-    population.check_residence_commune(actor, old.commune)
+    check_registration_place(actor, old)
     start = max(today, old.started_on)
     if expires_on <= start or expires_on > add_years(start, 2):
         raise DomainError("E_TEMPORARY_TOO_LONG", _("Gia hạn tạm trú tối đa 2 năm kể từ ngày gia hạn."),
@@ -215,6 +284,28 @@ def renew_temporary(actor: Actor, registration_id: int, *, expires_on: dt.date,
     return new
 
 
+def check_absence_place(actor: Actor, personal_id: str) -> Registration:
+    """The rule of who declares a temporary absence (Art. 31): the police of the commune of
+    permanent residence — wherever the person lives now. Returns that permanent registration.
+    ``declare_absence`` applies it, and the console before it shows the form."""
+    permanent = Registration.objects.select_related("commune").filter(
+        citizen__personal_id=personal_id, kind=ResidenceKind.PERMANENT, ended_on__isnull=True).first()
+    if permanent is None:
+        raise DomainError("E_NO_PERMANENT_RESIDENCE",
+                          _("Khai báo tạm vắng tại nơi thường trú; người này chưa có nơi thường trú."),
+                          "personal_id")
+    population.check_residence_commune(actor, permanent.commune)
+    return permanent
+
+
+def check_registration_place(actor: Actor, registration: Registration) -> None:
+    """The rule of who renews or ends a registration: the police of the commune where it is
+    registered — wherever the person lives now (an expired temporary residence is closed by the
+    commune that registered it). ``renew_temporary`` and ``end_registration`` apply it, and the
+    console before it shows their forms."""
+    population.check_residence_commune(actor, registration.commune)
+
+
 @transaction.atomic
 def declare_absence(actor: Actor, personal_id: str, *, case: str, started_on: dt.date,
                     expires_on: dt.date | None, destination: str, reason: str) -> Registration:
@@ -222,13 +313,7 @@ def declare_absence(actor: Actor, personal_id: str, *, case: str, started_on: dt
     if case not in AbsenceCase.values:
         raise DomainError("E_CHOICE_INVALID", _("Trường hợp khai báo tạm vắng không hợp lệ."), "case")
     citizen = _living_citizen(personal_id)
-    permanent = Registration.objects.select_related("commune").filter(
-        citizen=citizen, kind=ResidenceKind.PERMANENT, ended_on__isnull=True).first()
-    if permanent is None:
-        raise DomainError("E_NO_PERMANENT_RESIDENCE",
-                          _("Khai báo tạm vắng tại nơi thường trú; người này chưa có nơi thường trú."),
-                          "personal_id")
-    population.check_residence_commune(actor, permanent.commune)
+    permanent = check_absence_place(actor, citizen.personal_id)
     if expires_on is not None and expires_on <= started_on:
         raise DomainError("E_DATE_ORDER", _("Ngày kết thúc phải sau ngày bắt đầu."), "expires_on")
     registration = Registration.objects.create(
@@ -267,7 +352,7 @@ def end_registration(actor: Actor, registration_id: int, *, ended_on: dt.date, r
     if reg is None:
         raise NotFound("E_REGISTRATION_NOT_FOUND", _("Không tìm thấy đăng ký còn hiệu lực."),
                        "registration")
-    population.check_residence_commune(actor, reg.commune)
+    check_registration_place(actor, reg)
     if ended_on < reg.started_on:
         raise DomainError("E_DATE_ORDER", _("Ngày kết thúc trước ngày bắt đầu."), "ended_on")
     before = snapshot(reg)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.forms import add_domain_errors
 from dancu.accounts.views import forbidden, not_found, officer_profile, officer_required
+from dancu.audit import services as audit
 from dancu.core.errors import DomainError, NotFound, OutOfJurisdiction
 from dancu.population import selectors as population
 from dancu.population.models import Citizen
@@ -22,6 +23,7 @@ from dancu.population.views import REASON_SESSION_KEY, after_write_url, area_con
 from dancu.residence import selectors, services
 from dancu.residence.forms import (
     AbsenceForm,
+    ArrivalForm,
     EndForm,
     PermanentForm,
     RenewForm,
@@ -31,24 +33,41 @@ from dancu.residence.forms import (
 from dancu.residence.models import Registration, ResidenceKind
 
 Perform = Callable[[Any, Citizen, Registration | None, dict[str, Any]], Registration]
+# Who may act: the service's rule, applied before the person is read; returns the registration
+Place = Callable[[Any, str, int | None], Registration | None]
 FORM_READ_REASON = "Đăng ký/khai báo cư trú"
 
 
 def _action(request: HttpRequest, personal_id: str, *, form_class: type[forms.Form], title: Any,
             success: Any, perform: Perform, registration_id: int | None = None,
-            kinds: tuple[str, ...] = (), area: bool = False) -> HttpResponse:
+            kinds: tuple[str, ...] = (), area: bool = False,
+            place: Place | None = None) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     if not actor.can_write:
         return forbidden(request, _("Vai trò của bạn chỉ được xem, không được sửa dữ liệu."))
+    registration = None
     read = population.get_citizen_for_arrival if area else population.get_citizen
+    reason = request.session.get(REASON_SESSION_KEY) or FORM_READ_REASON
     try:
-        citizen = read(actor, personal_id,
-                       reason=request.session.get(REASON_SESSION_KEY) or FORM_READ_REASON)
+        if place is not None:
+            # The service's own rule of who may act decides, not the person's current place;
+            # applied before the person is read, and a refusal is audited like get_citizen's.
+            try:
+                registration = place(actor, personal_id, registration_id)
+            except DomainError as err:
+                name = request.resolver_match.url_name if request.resolver_match else "action"
+                audit.record_refusal(actor, f"residence.{name}", err, subject_type="citizen",
+                                     subject_id=personal_id[:40], personal_id=personal_id[:12],
+                                     reason=reason)
+                raise
+            read = population.get_citizen_for_arrival
+        citizen = read(actor, personal_id, reason=reason)
     except OutOfJurisdiction as err:
         return forbidden(request, err)
     except NotFound as err:
         return not_found(request, err.message)
-    registration = None
+    except DomainError as err:  # e.g. no permanent residence to declare an absence from
+        return forbidden(request, err.message, status=err.status)
     if registration_id is not None:
         registration = selectors.residence_history(citizen).filter(
             pk=registration_id, ended_on__isnull=True, kind__in=kinds).first()
@@ -79,6 +98,22 @@ def _action(request: HttpRequest, personal_id: str, *, form_class: type[forms.Fo
     return render(request, "residence/action.html", ctx)
 
 
+def _registration_place(actor: Any, personal_id: str, registration_id: int | None) -> Registration | None:
+    registration = None if registration_id is None else Registration.objects.select_related(
+        "commune").filter(pk=registration_id, citizen__personal_id=personal_id,
+                          ended_on__isnull=True).first()
+    if registration is None:
+        raise NotFound("E_REGISTRATION_NOT_FOUND", _("Không tìm thấy đăng ký còn hiệu lực."),
+                       "registration")
+    services.check_registration_place(actor, registration)
+    return registration
+
+
+def _absence_place(actor: Any, personal_id: str, _registration_id: int | None) -> Registration | None:
+    services.check_absence_place(actor, personal_id)
+    return None
+
+
 @officer_required
 def register_temporary(request: HttpRequest, personal_id: str) -> HttpResponse:
     def perform(actor: Any, citizen: Citizen, _reg: Registration | None, cd: dict[str, Any]) -> Registration:
@@ -98,7 +133,7 @@ def renew_temporary(request: HttpRequest, personal_id: str, registration_id: int
 
     return _action(request, personal_id, form_class=RenewForm, title=_("Gia hạn tạm trú"),
                    success=_("Đã gia hạn tạm trú."), perform=perform, registration_id=registration_id,
-                   kinds=(ResidenceKind.TEMPORARY,))
+                   kinds=(ResidenceKind.TEMPORARY,), place=_registration_place)
 
 
 @officer_required
@@ -109,7 +144,7 @@ def declare_absence(request: HttpRequest, personal_id: str) -> HttpResponse:
                                         destination=cd["destination"], reason=cd["reason"])
 
     return _action(request, personal_id, form_class=AbsenceForm, title=_("Khai báo tạm vắng"),
-                   success=_("Đã khai báo tạm vắng."), perform=perform)
+                   success=_("Đã khai báo tạm vắng."), perform=perform, place=_absence_place)
 
 
 @officer_required
@@ -145,20 +180,29 @@ def end_registration(request: HttpRequest, personal_id: str, registration_id: in
 
     return _action(request, personal_id, form_class=EndForm, title=_("Kết thúc đăng ký cư trú"),
                    success=_("Đã kết thúc đăng ký cư trú."), perform=perform,
-                   registration_id=registration_id, kinds=tuple(ResidenceKind.values))
+                   registration_id=registration_id, kinds=tuple(ResidenceKind.values),
+                   place=_registration_place)
 
 
 ARRIVAL_ACTIONS = {"permanent": "residence:permanent", "temporary": "residence:temporary",
                    "stay": "residence:stay"}
+ARRIVAL_READ_REASON = "Người từ nơi khác đến: đăng ký/khai báo cư trú"
 
 
 @officer_required
 def arrival(request: HttpRequest) -> HttpResponse:
     """From the search page: register the residence of someone coming from another area,
-    by the ID number on their card."""
-    personal_id = (request.GET.get("personal_id") or "").strip()
-    target = ARRIVAL_ACTIONS.get(request.GET.get("kind") or "")
-    if target is None or not (personal_id.isdigit() and len(personal_id) == 12):
-        messages.error(request, _("Nhập số định danh 12 chữ số và chọn loại đăng ký."))
-        return redirect("population:search")
-    return redirect(target, personal_id=personal_id)
+    by the ID number on their card. A malformed or unknown number is shown beside the field."""
+    actor = request.actor  # type: ignore[attr-defined]
+    if not actor.can_write:
+        return forbidden(request, _("Vai trò của bạn chỉ được xem, không được sửa dữ liệu."))
+    form = ArrivalForm(request.GET or None)
+    if request.GET and form.is_valid():
+        personal_id = form.cleaned_data["personal_id"]
+        try:  # audited: the look-up by card number, found or not
+            population.get_citizen_for_arrival(actor, personal_id, reason=ARRIVAL_READ_REASON)
+        except (NotFound, OutOfJurisdiction) as err:
+            add_domain_errors(form, err)
+        else:
+            return redirect(ARRIVAL_ACTIONS[form.cleaned_data["kind"]], personal_id=personal_id)
+    return render(request, "residence/arrival.html", {"form": form}, status=400 if form.errors else 200)
