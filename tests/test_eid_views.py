@@ -196,7 +196,9 @@ def test_a_login_writes_its_session_once_and_keeps_no_fixation(client, account, 
     assert response.status_code == 302
     session_sql = [q["sql"].split()[0] for q in queries if "django_session" in q["sql"]]
     if connection.vendor == "postgresql":
-        assert session_sql == ["SELECT", "DELETE"]  # the old session read and deleted
+        # the old session read and deleted, then the login's one statement (prepared, seen by
+        # Django's cursor): the session row with the LoginEvent
+        assert session_sql == ["SELECT", "DELETE", "WITH"]
         login_sql = [sql for sql in prepared if "eid_loginevent" in sql]
         assert len(login_sql) == 1 and "INSERT INTO django_session" in login_sql[0]
     else:  # in the login's transaction (test_a_login_whose_session_cannot_be_written_…)

@@ -55,7 +55,7 @@ class Command(BaseCommand):
                                     metavar="{create,update,suspend,reactivate,token,list}")
 
         create = sub.add_parser("create", help="create an officer or service account")
-        create.add_argument("username", metavar="USERNAME")
+        create.add_argument("username", metavar="USERNAME", help="the login name of the new account")
         create.add_argument("--role", required=True, choices=Role.values,
                             help="commune_police and province_police need --unit")
         create.add_argument("--unit", metavar="2025:CODE",
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         create.add_argument("--display-name", default="", help="name shown in the console")
 
         update = sub.add_parser("update", help="change an account's role and area")
-        update.add_argument("username", metavar="USERNAME")
+        update.add_argument("username", metavar="USERNAME", help="the account to change")
         update.add_argument("--role", required=True, choices=Role.values,
                             help="commune_police and province_police need --unit")
         update.add_argument("--unit", metavar="2025:CODE", help="the new jurisdiction")
@@ -76,16 +76,17 @@ class Command(BaseCommand):
         for name, text in (("suspend", "suspend an account (no sign-in, no API token)"),
                            ("reactivate", "reactivate a suspended account")):
             status = sub.add_parser(name, help=text)
-            status.add_argument("username", metavar="USERNAME")
+            status.add_argument("username", metavar="USERNAME", help="the account to " + name)
 
         token = sub.add_parser("token", help="API tokens")
         token_sub = token.add_subparsers(dest="token_action", required=True,
                                          metavar="{create,revoke}")
         token_create = token_sub.add_parser("create", help="issue a token (printed once)")
-        token_create.add_argument("username", metavar="USERNAME")
+        token_create.add_argument("username", metavar="USERNAME", help="the account the token acts as")
         token_create.add_argument("--name", required=True, help="what the token is for")
         token_revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
-        token_revoke.add_argument("token_id", metavar="ID", type=int)
+        token_revoke.add_argument("token_id", metavar="ID", type=int,
+                                  help="the token's id, as dancu officer list shows it")
 
         sub.add_parser("list", help="accounts with their tokens")
 

@@ -177,6 +177,8 @@ class Command(BaseCommand):
         for row in logins:
             table.add_row(*row)
         console.print(table)
+        console.print(_("Lần đăng nhập đầu tiên, mỗi cán bộ quét mã QR bằng một ứng dụng xác thực (TOTP); "
+                        "từ đó đăng nhập bằng mật khẩu và mã 6 chữ số của ứng dụng."))
         base = f"http://{opts['bind']}"
         if citizen_login:
             console.print(_("[bold]Công dân (e-ID mức 2):[/] số định danh %(id)s, mật khẩu %(password)s "
