@@ -74,7 +74,7 @@ ROLES = Role
 def officer_login(client: Any, who: Actor | str) -> None:
     """Sign an officer into a test client as the console's sign-in does after the password and
     the TOTP code (the second-factor backend; the session clocks start at the first request).
-    The sign-in itself is tested through its pages in tests/test_officers.py."""
+    The sign-in itself is tested through its pages in tests/accounts/test_officers.py."""
     from django.contrib.auth import get_user_model
 
     from dancu.accounts.backends import SECOND_FACTOR_BACKEND

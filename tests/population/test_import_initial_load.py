@@ -20,7 +20,7 @@ from dancu.population.generator import generate_population
 from dancu.population.io import _export_rows, export_file, read_rows
 from dancu.population.models import Citizen, ImportBatch
 from dancu.residence.models import Household, HouseholdMember, Registration
-from tests.test_import_export import (
+from tests.population.test_import_export import (
     AS_OF,
     by_pid,
     fail_on_call,

@@ -12,7 +12,7 @@ Bounded and repeatable: Hypothesis is derandomized (a fixed seed per test) and e
 gets ``DANCU_FUZZ_EXAMPLES`` examples (default 20). It runs only with ``DANCU_FUZZ=1``: its own
 step of ``.ci/run``, on PostgreSQL (a few minutes on two cores)::
 
-    DANCU_FUZZ=1 DATABASE_URL=postgresql://… python -m pytest tests/test_fuzz_api.py
+    DANCU_FUZZ=1 DATABASE_URL=postgresql://… python -m pytest tests/api/test_fuzz_api.py
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from oauth2_provider.models import get_application_model
 from dancu.accounts import auth
 from dancu.accounts import services as accounts
 from dancu.audit.models import AuditEvent
-from tests.test_oidc_console import FORM
+from tests.oidc.test_oidc_console import FORM
 
 HUGE = "99999999999999999999"
 

@@ -18,7 +18,7 @@ from dancu.population.bulk import close_abandoned_batches, import_file
 from dancu.population.generator import write_population
 from dancu.population.models import Citizen, ImportBatch
 from tests.factories import mini_geo
-from tests.test_import_export import AS_OF, family_rows, write_csv
+from tests.population.test_import_export import AS_OF, family_rows, write_csv
 
 DANCU = [str(Path(sys.executable).parent / "dancu")]
 

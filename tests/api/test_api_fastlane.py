@@ -335,7 +335,7 @@ class StampMiddleware:
 
 def test_the_lane_runs_behind_every_middleware_even_one_added_later(wsgi, family, national,
                                                                      settings) -> None:
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.test_api_fastlane.StampMiddleware"]
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.api.test_api_fastlane.StampMiddleware"]
     pid = family["child"].personal_id
     fast = wsgi(f"/citizens/{pid}", national)
     slow = wsgi(f"/citizens/{pid}", national, lane_on=False)
@@ -509,7 +509,7 @@ def test_a_dead_database_connection_is_replaced_before_the_lane_uses_it(transact
     assert answer.status == 200 and answer.json()["personal_id"] == person.personal_id
     assert answer.served_by_lane
     if connection.vendor == "postgresql":
-        from tests.test_pg_health_check import _terminate_own_backend
+        from tests.core.test_pg_health_check import _terminate_own_backend
 
         _terminate_own_backend()  # the server closed it (a restart): the same
         answer = wsgi(f"/citizens/{person.personal_id}", token)

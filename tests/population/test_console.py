@@ -154,7 +154,7 @@ def _create_form(geo, **overrides) -> dict[str, str]:
 
 def test_create_with_errors_names_the_fields_and_writes_nothing(officer_client, geo) -> None:
     # Hồng Hà is not in the commune officer's area: a refusal (403, audited), not a form error
-    # (tests/test_officers.py::test_creating_a_person_outside_ones_area_is_a_403_with_an_audit_row)
+    # (tests/accounts/test_officers.py::test_creating_a_person_outside_ones_area_is_a_403_with_an_audit_row)
     response = officer_client.post(reverse("population:create"), _create_form(
         geo, birth_date="30/02/2001", father_id="123", commune=geo.hong_ha.qualified_code))
     assert response.status_code == 403

@@ -2,7 +2,7 @@
 register at level 1 with a portrait, confirm with the OTP from the SMS outbox, land on the
 self-service page, sign out, then five wrong passwords lock the account.
 
-Uses tests/test_browser.py's browser set-up (Debian's /usr/bin/chromium; fails rather than skips
+Uses tests/population/test_browser.py's browser set-up (Debian's /usr/bin/chromium; fails rather than skips
 under CI; DJANGO_ALLOW_ASYNC_UNSAFE while the module runs, for the ORM calls between browser steps).
 """
 
@@ -14,7 +14,7 @@ import re
 import pytest
 
 # The browser, its arguments and the async-check switch are the officer journeys' own.
-from tests.test_browser import (  # noqa: F401  (fixtures)
+from tests.population.test_browser import (  # noqa: F401  (fixtures)
     _NO_CHROMIUM,
     SHOTS,
     _allow_orm_beside_playwright,

@@ -1,7 +1,7 @@
 """A relying party the project did not write (Authlib's OAuth 2.0 client, verifying with joserfc)
 logs a citizen in against a live server: discovery, e-ID login and consent in headless Chromium,
 code exchange with PKCE, ID token checked through the JWKS, userinfo — and a step-up to
-assurance level 2 with an SMS code. See tests/test_browser.py for the Chromium conventions."""
+assurance level 2 with an SMS code. See tests/population/test_browser.py for the Chromium conventions."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.test_browser import (  # noqa: F401  (fixtures)
+from tests.population.test_browser import (  # noqa: F401  (fixtures)
     _NO_CHROMIUM,
     _allow_orm_beside_playwright,
     browser,

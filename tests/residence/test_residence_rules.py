@@ -142,7 +142,7 @@ def test_a_number_taken_past_the_counter_is_passed_over(geo, commune_officer, mi
 
 
 def test_the_import_moves_the_counter_past_its_numbers(geo, commune_officer, tmp_path) -> None:
-    from tests.test_import_export import AS_OF, family_rows, write_csv
+    from tests.population.test_import_export import AS_OF, family_rows, write_csv
 
     assert _household_of(_resident(commune_officer, geo.hac_thanh)) == f"{geo.hac_thanh.code}-000001"
     rows = family_rows()

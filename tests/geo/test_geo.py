@@ -362,7 +362,7 @@ def test_unit_choices_for_forms() -> None:
 urlpatterns = [path("admin/", admin.site.urls)]
 
 
-@pytest.mark.urls("tests.test_geo")
+@pytest.mark.urls("tests.geo.test_geo")
 @pytest.mark.usefixtures("admin_units")
 def test_admin_lists_and_searches_units(admin_client, settings) -> None:
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # else WhiteNoise warns (an error here)

@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from dancu.eid import services as eid
 from dancu.eid.models import EidAccount, EidApplication, SmsMessage
+from tests.eid.test_eid_views import _eid_settings  # noqa: F401  (autouse fixture: no resend wait, media in tmp)
 from tests.eid_helpers import JPEG, PASSWORD, PNG, last_code, level1_account, person
-from tests.test_eid_views import _eid_settings  # noqa: F401  (autouse fixture: no resend wait, media in tmp)
 
 BASE = "/api/v1/eid"
 PHONE = "+84912345678"

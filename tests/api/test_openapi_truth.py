@@ -1,5 +1,5 @@
 """The OpenAPI document states what the server enforces and every status it answers (issue #11);
-tests/test_fuzz_api.py checks it against generated requests, these pin the cases it found."""
+tests/api/test_fuzz_api.py checks it against generated requests, these pin the cases it found."""
 
 from __future__ import annotations
 

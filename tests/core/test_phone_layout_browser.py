@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import (  # noqa: F401 — fixtures
+from tests.population.test_browser import (  # noqa: F401 — fixtures
     SHOTS,
     _allow_orm_beside_playwright,
     _sign_in,

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from dancu.core.net import client_ip
 from dancu.eid.models import LoginEvent
+from tests.core.test_cli import DANCU, _env
 from tests.eid_helpers import PASSWORD, level1_account, person
-from tests.test_cli import DANCU, _env
 
 PROXIES = "10.0.0.0/24, 2001:db8::1"
 

@@ -286,7 +286,7 @@ def test_the_admin_is_off_by_default(client, ministry_admin) -> None:
     assert client.get("/admin/").status_code == 404
 
 
-@pytest.mark.urls("tests.test_officers")
+@pytest.mark.urls("tests.accounts.test_officers")
 def test_the_admin_is_read_only_without_accounts_or_tokens(client, geo, settings) -> None:
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     staff = accounts.create_officer("demo.bo", OFFICER_PASSWORD, "ministry_admin", is_staff=True)
@@ -348,7 +348,7 @@ def test_refused_outbox_and_relying_party_pages_are_audited_once(client, geo, co
 
 
 def test_creating_a_person_outside_ones_area_is_a_403_with_an_audit_row(client, geo, commune_officer) -> None:
-    from tests.test_console import _create_form
+    from tests.population.test_console import _create_form
 
     officer_login(client, commune_officer)
     response = client.post(reverse("population:create"),

@@ -13,15 +13,15 @@ from django.urls import reverse
 
 from dancu.eid import services as eid
 from dancu.eid.models import EidApplication
-from tests.eid_helpers import PNG, level1_account
-from tests.test_console import _detail, _resident
-from tests.test_eid_views import (  # noqa: F401 — fixtures
+from tests.eid.test_eid_views import (  # noqa: F401 — fixtures
     _eid_settings,
     _officer,
     _sign_in,
     account,
     hoa,
 )
+from tests.eid_helpers import PNG, level1_account
+from tests.population.test_console import _detail, _resident
 
 
 def _english(client) -> None:
