@@ -35,6 +35,13 @@ def _assert_no_sideways_scroll(page, width: int) -> None:
     assert scroll <= width, f"{page.url}: {scroll} px wide in a {width} px window"
 
 
+def _assert_every_cell_seen(page, table: str, width: int) -> None:
+    """Every cell of the table is on the screen: none cut off at the edge of a scrolling box."""
+    beyond = page.evaluate("""([table, width]) => [...document.querySelectorAll(`[data-testid=${table}] td`)]
+        .filter(td => td.getBoundingClientRect().right > width).map(td => td.innerText)""", [table, width])
+    assert beyond == []
+
+
 def test_search_results_and_the_quality_report_fit_a_phone(sized_page, world) -> None:  # noqa: F811
     kind, page = sized_page
     width = PHONE["width"] if kind == "phone" else DESKTOP["width"]
@@ -44,10 +51,12 @@ def test_search_results_and_the_quality_report_fit_a_phone(sized_page, world) ->
     assert page.get_by_test_id("results").is_visible()
     page.screenshot(path=SHOTS / f"search-{kind}.png", full_page=True)
     _assert_no_sideways_scroll(page, width)
-    # every cell of the results is on the screen: none cut off at the edge of a scrolling box
-    beyond = page.evaluate("""(width) => [...document.querySelectorAll('[data-testid=results] td')]
-        .filter(td => td.getBoundingClientRect().right > width).map(td => td.innerText)""", width)
-    assert beyond == []
+    _assert_every_cell_seen(page, "results", width)
+    page.goto(base + "/accounts/officers/")  # the other list table (table.stack)
+    assert page.get_by_test_id("officers").is_visible()
+    page.screenshot(path=SHOTS / f"officers-{kind}.png", full_page=True)
+    _assert_no_sideways_scroll(page, width)
+    _assert_every_cell_seen(page, "officers", width)
 
     page.goto(base + "/quality/")
     assert page.get_by_test_id("quality-summary").is_visible()
