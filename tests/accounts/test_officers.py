@@ -128,6 +128,10 @@ def test_no_self_escalation(client, geo, province_officer, ministry_admin) -> No
     assert _profile("ca.thanhhoa").role == "province_police"
     event = AuditEvent.objects.get(action="account.update.denied")
     assert event.details["code"] == "E_SELF_CHANGE" and event.actor_label == "ca.thanhhoa"
+    # their own page offers no form that would be refused: it shows the role and area
+    own = client.get(reverse("accounts:officer_edit", args=[me.pk])).content.decode()
+    assert 'data-testid="officer-own"' in own and 'data-testid="officer-form"' not in own
+    assert 'data-testid="officer-status"' not in own and "Tỉnh Thanh Hóa" in own
     # the ministry's administrator cannot suspend themselves either
     officer_login(client, ministry_admin)
     assert client.post(reverse("accounts:officer_status", args=[_profile("bo.quantri").pk]),
