@@ -22,7 +22,6 @@ this mixin of the validator changes is only what the library reads again and aga
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +38,7 @@ class _Client:
 
 
 _clients: TokenCache[_Client] = TokenCache()
+_request_agnostic: dict[type, bool] = {}
 
 
 def clear_cache() -> None:
@@ -92,7 +92,12 @@ class LibraryHooks:
 
     @classmethod
     def _get_additional_claims_is_request_agnostic(cls) -> bool:
-        return _request_agnostic(cls)
+        """The library's answer (``inspect.signature`` of ``get_additional_claims``), once per
+        class: it asked on every call, twice a grant."""
+        answer = _request_agnostic.get(cls)
+        if answer is None:
+            answer = _request_agnostic[cls] = super()._get_additional_claims_is_request_agnostic()  # type: ignore[misc]
+        return answer
 
     def finalize_id_token(self, id_token: dict, token: Any, token_handler: Any, request: Any) -> str:
         signed = super().finalize_id_token(id_token, token, token_handler, request)  # type: ignore[misc]
@@ -104,9 +109,3 @@ class LibraryHooks:
             return self._signed_id_token[1]
         return super()._load_id_token(token)  # type: ignore[misc]
 
-
-@functools.cache
-def _request_agnostic(cls: type) -> bool:
-    """The library's answer (``inspect.signature`` of ``get_additional_claims``), once per class:
-    it asked on every call, twice a grant."""
-    return super(LibraryHooks, cls)._get_additional_claims_is_request_agnostic()  # type: ignore[misc]
