@@ -328,6 +328,13 @@ def in_process(env: dict[str, str], fx: dict, args: argparse.Namespace, work: Pa
             print(f"| {name} | {key} | {results[0][key]['statements']} | {median:.2f} | "
                   f"{', '.join(f'{v:.2f}' for v in values)} | {1000 / median:,.0f} | "
                   f"{1000 / median / KEYCLOAK_PER_VCPU[key]:.1f}× |")
+    if len(runs) == 2:
+        base, tree = runs.values()
+        print()
+        for key in ("client_credentials", "refresh"):
+            diffs = sorted(t[key]["cpu_ms"] - b[key]["cpu_ms"] for b, t in zip(base, tree, strict=True))
+            print(f"{key}: working tree − baseline, pair by pair: median {statistics.median(diffs):+.2f} ms "
+                  f"({', '.join(f'{d:+.2f}' for d in diffs)})")
 
 
 def main() -> None:
