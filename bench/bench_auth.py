@@ -23,6 +23,7 @@ Usage::
 
     python bench/bench_auth.py --database-url postgresql://postgres@127.0.0.1:5432/dancu_bench_auth \\
         [--citizens 2000] [--accounts 200] [--workers 4] [--connections 32] [--duration 15]
+    python bench/bench_auth.py --database-url ... --in-process 300 --baseline COMMIT --pairs 4
 """
 
 from __future__ import annotations
@@ -230,6 +231,112 @@ def _hash_rate(seconds: float, processes: int = 0) -> tuple[float, float]:
     return sum(r for r, _ in results), sum(ms for _, ms in results) / len(results)
 
 
+# One build's grants in one process, through ``dancu.wsgi.application`` (the WSGI app the server
+# runs, its middleware included): CPU time of the process per grant (``time.process_time``) and the
+# statements each grant sends. PostgreSQL's side is not counted here (see the wrk runs).
+IN_PROCESS = r"""
+import io, json, sys, time
+from django.db import connection
+from dancu.wsgi import application
+fx = json.loads(sys.stdin.read())
+cc_basic, rp_basic, tokens, n = fx["cc_basic"], fx["rp_basic"], fx["tokens"], fx["n"]
+def call(body, basic):
+    env = {"REQUEST_METHOD": "POST", "PATH_INFO": "/oidc/token/", "SERVER_NAME": "127.0.0.1",
+           "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http",
+           "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": str(len(body)),
+           "wsgi.input": io.BytesIO(body), "HTTP_AUTHORIZATION": "Basic " + basic,
+           "REMOTE_ADDR": "127.0.0.1", "wsgi.errors": sys.stderr}
+    status = []
+    out = b"".join(application(env, lambda s, h, *x: status.append(s)))
+    if not status[0].startswith("200"):
+        raise SystemExit(f"{status[0]}: {out[:300]!r}")
+grants = {
+    "client_credentials": lambda i: call(b"grant_type=client_credentials", cc_basic),
+    "refresh": lambda i: call(("grant_type=refresh_token&refresh_token=" + tokens[i]).encode(), rp_basic),
+}
+result = {}
+for key, grant in grants.items():
+    used = 0  # the refresh tokens' index (each is used once)
+    for _ in range(20):  # warm-up: caches, connection, first statements
+        grant(used); used += 1
+    statements = []
+    def count(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+    with connection.execute_wrapper(count):
+        grant(used); used += 1
+    c0 = time.process_time()
+    for _ in range(n):
+        grant(used); used += 1
+    result[key] = {"cpu_ms": (time.process_time() - c0) * 1000 / n, "statements": len(statements)}
+print(json.dumps(result))
+"""
+
+
+def _baseline_source(ref: str, work: Path) -> tuple[Path, str]:
+    """The baseline commit's ``src`` exported to a folder (no worktree): (path, described)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    folder = work / "baseline"
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(root), "archive", ref, "src"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    described = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%h %s", ref], check=True,
+                               capture_output=True, text=True).stdout.strip()
+    return folder / "src", described[:40]
+
+
+def in_process(env: dict[str, str], fx: dict, args: argparse.Namespace, work: Path,
+               cc_basic: str, rp_basic: str) -> None:
+    """``--in-process N``: the working tree's grants (and ``--baseline``'s, alternating, ``--pairs``
+    times) in one process each, N grants of each kind per run; medians and each run."""
+    import subprocess
+
+    builds = [("working tree", env["PYTHONPATH"])]
+    if args.baseline:
+        src, described = _baseline_source(args.baseline, work)
+        builds.insert(0, (f"baseline {described}", str(src)))
+    per_run = args.in_process + 21
+    needed = per_run * len(builds) * args.pairs
+    if needed > len(fx["refresh"]):
+        sys.exit(f"--refresh-tokens {len(fx['refresh'])} < {needed} needed")
+    runs: dict[str, list[dict]] = {name: [] for name, _ in builds}
+    offset = 0
+    for pair in range(args.pairs):
+        order = builds if pair % 2 == 0 else builds[::-1]  # the machine's drift hits both builds
+        for name, path in order:
+            payload = json.dumps({"cc_basic": cc_basic, "rp_basic": rp_basic, "n": args.in_process,
+                                  "tokens": fx["refresh"][offset:offset + per_run]})
+            offset += per_run
+            out = subprocess.run([sys.executable, "-c", "import django; django.setup()\n" + IN_PROCESS],
+                                 input=payload, env=dict(env, PYTHONPATH=path), check=True,
+                                 stdout=subprocess.PIPE, text=True).stdout
+            runs[name].append(json.loads(out.strip().splitlines()[-1]))
+    print()
+    print(f"In one process each (dancu.wsgi.application, production settings, PostgreSQL): "
+          f"{args.in_process} grants of each kind a run, {args.pairs} runs a build, alternating; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    print()
+    print("| build | grant | statements | CPU ms a grant, median | runs | per vCPU of CPU | Keycloak ratio |")
+    print("|---|---|---:|---:|---|---:|---:|")
+    for name, results in runs.items():
+        for key in ("client_credentials", "refresh"):
+            values = [r[key]["cpu_ms"] for r in results]
+            median = statistics.median(values)
+            print(f"| {name} | {key} | {results[0][key]['statements']} | {median:.2f} | "
+                  f"{', '.join(f'{v:.2f}' for v in values)} | {1000 / median:,.0f} | "
+                  f"{1000 / median / KEYCLOAK_PER_VCPU[key]:.1f}× |")
+    if len(runs) == 2:
+        base, tree = runs.values()
+        print()
+        for key in ("client_credentials", "refresh"):
+            diffs = sorted(t[key]["cpu_ms"] - b[key]["cpu_ms"] for b, t in zip(base, tree, strict=True))
+            print(f"{key}: working tree − baseline, pair by pair: median {statistics.median(diffs):+.2f} ms "
+                  f"({', '.join(f'{d:+.2f}' for d in diffs)})")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--database-url", required=True)
@@ -247,8 +354,13 @@ def main() -> None:
                    help="login vs hash-alone: alternating pairs of short runs (the overhead is their median)")
     p.add_argument("--only", default="", help="comma-separated runs: client_credentials,refresh,login,"
                                               "ekyc,introspect (default: all)")
+    p.add_argument("--in-process", type=int, default=0, metavar="N",
+                   help="instead of the server runs: N client-credentials and N refresh grants in one "
+                        "process through the WSGI application, CPU per grant and statements")
+    p.add_argument("--baseline", default="",
+                   help="with --in-process: a git commit to compare with, alternating (its src exported)")
     args = p.parse_args()
-    if not shutil.which("wrk"):
+    if not args.in_process and not shutil.which("wrk"):
         sys.exit("wrk is needed (apt-get install wrk)")
 
     env, work, fx = set_up(args, "dancu-bench-auth-")
@@ -257,6 +369,10 @@ def main() -> None:
     cc_basic = base64.b64encode(":".join(fx["cc"]).encode()).decode()
     rp_basic = base64.b64encode(":".join(fx["rp"]).encode()).decode()
     (work / "refresh.txt").write_text("\n".join(fx["refresh"]) + "\n")
+    if args.in_process:
+        in_process(env, fx, args, work, cc_basic, rp_basic)
+        shutil.rmtree(work, ignore_errors=True)
+        return
 
     port = args.port or common._free_port()
     server = common._start_server(env, "dancu.wsgi:application", args.workers, port, work,

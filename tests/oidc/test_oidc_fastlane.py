@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import re
 
@@ -198,6 +199,13 @@ def test_refresh_rotates_with_the_librarys_id_token_and_fewer_statements(rp, cit
     assert not [s for s in sql if s.startswith("SELECT") and "FROM \"oauth2_provider_idtoken\"" in s
                 and "oidc_authcontext" not in s], sql
     assert len(sql) <= 24, "\n".join(sql)
+    # The view reads no token back after the grant (app_authorized has no receiver: oidc.views),
+    # and the person's claims come from the columns they need only (oidc.claims).
+    assert not [s for s in sql if s.startswith("SELECT") and "FROM \"oauth2_provider_accesstoken\"" in s
+                and "\"token_checksum\" =" in s], "\n".join(sql)
+    account_reads = [s for s in sql if "FROM \"eid_eidaccount\"" in s]
+    assert len(account_reads) == 1 and "\"status_reason\"" not in account_reads[0], account_reads
+    assert "\"population_citizen\".\"old_id_number\"" not in account_reads[0], account_reads
 
     assert list(new) == ["access_token", "expires_in", "token_type", "scope", "refresh_token", "id_token"]
     claims = _id_claims(new["id_token"], rp.client_id)
@@ -223,6 +231,64 @@ def test_refresh_rotates_with_the_librarys_id_token_and_fewer_statements(rp, cit
     assert info.status_code == 200 and info.json()["personal_id"] == citizen_account.personal_id
     again, third = _post(_refresh_body(new), creds)
     assert again == 200 and _id_claims(third["id_token"], rp.client_id)["acr"] == claims["acr"]
+
+
+def test_app_authorized_is_still_sent_to_a_receiver(rp, citizen_account, agency) -> None:
+    """With a receiver connected, the library's own response path runs: the signal carries the
+    access token the grant issued."""
+    from oauth2_provider.signals import app_authorized
+
+    seen = []
+
+    def receiver(sender, request, token, **kwargs):
+        seen.append(token)
+
+    app_authorized.connect(receiver, dispatch_uid="test-app-authorized")
+    try:
+        status, out = _post({"grant_type": "client_credentials"}, (agency.client_id, agency.client_secret))
+        assert status == 200
+        status2, refreshed = _post(_refresh_body(_tokens(rp, citizen_account)),
+                                   (rp.client_id, rp.client_secret))
+        assert status2 == 200
+    finally:
+        app_authorized.disconnect(dispatch_uid="test-app-authorized")
+    assert [t.token_checksum for t in seen[:1] + seen[-1:]] == [
+        hashlib.sha256(out["access_token"].encode()).hexdigest(),
+        hashlib.sha256(refreshed["access_token"].encode()).hexdigest()]
+
+
+def test_the_claims_read_no_deferred_column(rp, citizen_account) -> None:
+    """The account and its citizen are read with the claims' columns only: every scope's claims,
+    and the audit of their release, come from that one read (no deferred column loaded later)."""
+    from django.contrib.auth import get_user_model
+
+    from dancu.oidc import claims
+
+    user = get_user_model().objects.get(pk=citizen_account.user_id)
+    with CaptureQueriesContext(connection) as queries:
+        out = claims.claims_for_user(user, {"identity", "profile", "address", "phone", "email"})
+        claims.audit_release(rp.application, user, out, channel="id_token")
+    reads = [s for s in _tables(queries) if s.startswith("SELECT") and "FROM \"geo_adminunit\"" not in s]
+    assert len(reads) == 1, reads  # (units come from geo's per-process cache, filled once)
+    assert out["personal_id"] == citizen_account.personal_id and out["name"] and out["address"]["locality"]
+
+
+def test_the_request_agnostic_question_is_answered_once_per_class(rp, citizen_account, monkeypatch) -> None:
+    """The library inspected ``get_additional_claims``' signature twice on every grant with an ID
+    token; dancu.oidc.hooks asks once per class."""
+    import oauth2_provider.oauth2_validators as library
+
+    creds = (rp.client_id, rp.client_secret)
+    first, second = _tokens(rp, citizen_account), _tokens(rp, citizen_account)
+    assert _post(_refresh_body(first), creds)[0] == 200
+
+    def no_more(*args, **kwargs):
+        raise AssertionError("inspect.signature called again")
+
+    monkeypatch.setattr(library.inspect, "signature", no_more)
+    status, out = _post(_refresh_body(second), creds)
+    assert status == 200
+    assert _id_claims(out["id_token"], rp.client_id)["personal_id"] == citizen_account.personal_id
 
 
 def test_a_reused_refresh_token_revokes_the_family(rp, citizen_account) -> None:

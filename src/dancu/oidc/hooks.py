@@ -12,6 +12,8 @@ this mixin of the validator changes is only what the library reads again and aga
   the clock on every request (``Validator._load_application``). A change saved in this process
   (a new secret, an ended or narrowed agreement) drops the entry at once; other processes see it
   within the cache's lifetime (docs/oidc.md).
+- **whether ``get_additional_claims`` takes the request**: the library inspects its signature on
+  every call (twice a grant); the answer is the class's, computed once.
 - **the ID token just signed**: on issuing an access token with an ID token, the library parses
   the signed JWT it has just made, verifies its signature, loads the client by its audience and
   the ID token row by its ``jti`` (``_create_access_token`` → ``_load_id_token``). The row saved
@@ -36,6 +38,7 @@ class _Client:
 
 
 _clients: TokenCache[_Client] = TokenCache()
+_request_agnostic: dict[type, bool] = {}
 
 
 def clear_cache() -> None:
@@ -87,6 +90,15 @@ class LibraryHooks:
             request.client = cached_application(client_id)
         return super()._load_application(client_id, request)  # type: ignore[misc]
 
+    @classmethod
+    def _get_additional_claims_is_request_agnostic(cls) -> bool:
+        """The library's answer (``inspect.signature`` of ``get_additional_claims``), once per
+        class: it asked on every call, twice a grant."""
+        answer = _request_agnostic.get(cls)
+        if answer is None:
+            answer = _request_agnostic[cls] = super()._get_additional_claims_is_request_agnostic()  # type: ignore[misc]
+        return answer
+
     def finalize_id_token(self, id_token: dict, token: Any, token_handler: Any, request: Any) -> str:
         signed = super().finalize_id_token(id_token, token, token_handler, request)  # type: ignore[misc]
         self._signed_id_token = (signed, request.id_token)
@@ -96,3 +108,4 @@ class LibraryHooks:
         if self._signed_id_token is not None and token == self._signed_id_token[0]:
             return self._signed_id_token[1]
         return super()._load_id_token(token)  # type: ignore[misc]
+

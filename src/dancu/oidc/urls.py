@@ -11,7 +11,7 @@ from dancu.oidc import views
 app_name = "oauth2_provider"
 urlpatterns = [
     path("authorize/", views.AuthorizeView.as_view(), name="authorize"),
-    path("token/", dot.TokenView.as_view(), name="token"),
+    path("token/", views.TokenView.as_view(), name="token"),
     path("revoke_token/", dot.RevokeTokenView.as_view(), name="revoke-token"),
     path("introspect/", views.IntrospectView.as_view(), name="introspect"),
     re_path(r"^\.well-known/openid-configuration/?$", views.DiscoveryView.as_view(),

@@ -219,8 +219,9 @@ class Validator(LibraryHooks, OAuth2Validator):
             if access is not None and access.id_token_id is not None:  # one query, not two
                 jti = Subquery(IDToken.objects.filter(pk=access.id_token_id).values("jti")[:1])
                 # = a scalar, no ORDER BY: the unique index on id_token_jti, whatever the statistics
-                found = list(AuthContext.objects.filter(id_token_jti=jti)[:1])
-                request.dancu_auth = _as_dict(found[0] if found else None)
+                found = list(AuthContext.objects.filter(id_token_jti=jti)
+                             .values("acr", "amr", "auth_time")[:1])  # no model to build
+                request.dancu_auth = found[0] if found else None
         return ok
 
     def _save_id_token(self, jti: Any, request: Any, expires: Any, *args: Any, **kwargs: Any) -> Any:
