@@ -26,6 +26,7 @@ from dancu.eid.models import (
     LoginEvent,
     SmsMessage,
 )
+from dancu.eid.services import login as login_service
 from dancu.residence import services as residence
 from tests.eid_helpers import JPEG, PASSWORD, PNG, last_code, level1_account
 from tests.factories import citizen_raw
@@ -182,8 +183,8 @@ def test_a_login_writes_its_session_once_and_keeps_no_fixation(client, account, 
     from django.test.utils import CaptureQueriesContext
 
     prepared = []  # PostgreSQL: the hand-written statements, which bypass Django's query log
-    real = eid.fetchone_prepared
-    monkeypatch.setattr(eid, "fetchone_prepared",
+    real = login_service.fetchone_prepared
+    monkeypatch.setattr(login_service, "fetchone_prepared",  # where the login looks it up
                         lambda sql, params: prepared.append(sql) or real(sql, params))
     client.get(reverse("eid:login"))
     pre = client.session  # an anonymous session that exists before the login
