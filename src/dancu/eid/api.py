@@ -31,7 +31,7 @@ from dancu.eid.services.applications import (
     submit_level1_application,
 )
 from dancu.eid.services.recovery import complete_recovery
-from dancu.eid.views import as_wrong_code, start_recovery_without_disclosure
+from dancu.eid.views.common import as_wrong_code, start_recovery_without_disclosure
 from dancu.population.api import ErrorOut, IsoDate, PersonalId
 
 router = Router(tags=["eid"])
