@@ -61,7 +61,7 @@ def test_the_wsgi_module_loads_the_views_and_freezes_what_start_up_made(tmp_path
     """What a server worker imports: the URL conf and its views are loaded at start (not on the
     first request), then moved out of the cyclic collector's reach (gc.freeze)."""
     code = ("import gc, sys; before = gc.get_freeze_count(); import dancu.wsgi; "
-            "print(before, gc.get_freeze_count(), 'dancu.eid.views' in sys.modules)")
+            "print(before, gc.get_freeze_count(), 'dancu.eid.views.citizen' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr

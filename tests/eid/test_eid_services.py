@@ -12,7 +12,7 @@ from django.utils import timezone
 from dancu.audit.models import AuditEvent
 from dancu.core import crypto
 from dancu.core.errors import Conflict, DomainError, OutOfJurisdiction
-from dancu.eid import assurance
+from dancu.eid import assurance, passwords
 from dancu.eid import services as eid
 from dancu.eid.models import (
     AccountStatus,
@@ -25,6 +25,8 @@ from dancu.eid.models import (
     OtpChallenge,
     SmsMessage,
 )
+from dancu.eid.services import applications, login, recovery
+from dancu.eid.services._otp import _consume_otp
 from dancu.population import services as population
 from tests.eid_helpers import JPEG, PASSWORD, PNG, last_code, level1_account, person
 
@@ -133,7 +135,7 @@ def test_otp_wrong_then_replay_and_expiry(hoa, settings) -> None:
         eid.confirm_level1_application(result.application.pk, result.challenge.pk, code, PASSWORD)
     # A used code cannot be used again, even for its own purpose.
     with pytest.raises(DomainError) as err:
-        eid._consume_otp(result.challenge.pk, code, "registration")
+        _consume_otp(result.challenge.pk, code, "registration")
     assert err.value.code == "E_OTP_USED"
 
 
@@ -191,13 +193,13 @@ def test_parallel_guesses_get_no_more_hashes_checked_than_the_limit(hoa, monkeyp
 
     account = level1_account(hoa)
     checked: list[str] = []
-    real_verify = eid.verify_password
+    real_verify = passwords.verify_password
 
     def counting_verify(stored: str, password: str) -> bool:
         checked.append(stored)
         return real_verify(stored, password)
 
-    monkeypatch.setattr(eid, "verify_password", counting_verify)
+    monkeypatch.setattr(login, "verify_password", counting_verify)  # where the login looks it up
     outcomes: list[str] = []
     errors = run_parallel(lambda i: outcomes.append(
         eid.authenticate_password(hoa.personal_id, f"guess-{i}").error.code), 10)
@@ -252,7 +254,7 @@ def test_a_right_password_resets_the_count_and_an_old_hash_is_upgraded(hoa) -> N
     assert result.ok and result.account.user.pk == account.user_id
     account.refresh_from_db()
     assert account.failed_logins == 0 and account.locked_until is None
-    assert account.password_hash != weaker and not eid.needs_rehash(account.password_hash)
+    assert account.password_hash != weaker and not passwords.needs_rehash(account.password_hash)
     assert eid.authenticate_password(hoa.personal_id, PASSWORD).ok
     assert list(LoginEvent.objects.filter(account=account).order_by("id").values_list(
         "outcome", "methods", "acr")) == [("bad_password", "", ""), ("success", "pwd", "urn:vn:dancu:loa:1"),
@@ -298,13 +300,14 @@ def test_registration_and_recovery_hash_the_password_outside_their_transaction(h
     from django.db import connection
 
     inside: list[bool] = []
-    real = eid.hash_password
+    real = passwords.hash_password
 
     def watched(password: str) -> str:
         inside.append(connection.in_atomic_block)
         return real(password)
 
-    monkeypatch.setattr(eid, "hash_password", watched)
+    for module in (applications, recovery):  # where registration and recovery look it up
+        monkeypatch.setattr(module, "hash_password", watched)
     result = eid.submit_level1_application(personal_id=hoa.personal_id, full_name=hoa.full_name,
                                            birth_date=dt.date(1990, 5, 17), phone="0912345678", portrait=PNG)
     eid.confirm_level1_application(result.application.pk, result.challenge.pk,

@@ -15,7 +15,7 @@ from dancu.core.errors import DomainError
 from dancu.eid import services as eid
 from dancu.eid.models import EidApplication, OtpChallenge, SmsMessage
 from dancu.eid.sms import SmsError, latest_code, send_sms
-from dancu.eid.views import start_recovery_without_disclosure
+from dancu.eid.views.common import start_recovery_without_disclosure
 from tests.eid.test_eid_views import _eid_settings  # noqa: F401  (autouse fixture: media in tmp)
 from tests.eid_helpers import PNG, level1_account, person
 

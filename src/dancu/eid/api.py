@@ -23,9 +23,15 @@ from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from dancu.core import crypto
 from dancu.core.errors import DomainError
 from dancu.core.net import client_ip
-from dancu.eid import services
 from dancu.eid.models import Channel, EidAccount
-from dancu.eid.views import as_wrong_code, start_recovery_without_disclosure
+from dancu.eid.services import CITIZEN_PASSWORD_MIN_LENGTH, otp_ttl_seconds
+from dancu.eid.services.applications import (
+    PORTRAIT_MAX_BYTES,
+    confirm_level1_application,
+    submit_level1_application,
+)
+from dancu.eid.services.recovery import complete_recovery
+from dancu.eid.views.common import as_wrong_code, start_recovery_without_disclosure
 from dancu.population.api import ErrorOut, IsoDate, PersonalId
 
 router = Router(tags=["eid"])
@@ -58,9 +64,9 @@ class ApplicationOut(Schema):
 
 # The strength rule is the service's (E_PASSWORD_WEAK, naming the field); the schema documents
 # its minimum without a second check of its own.
-PASSWORD_SCHEMA = Field(description=f"At least {services.CITIZEN_PASSWORD_MIN_LENGTH} characters, "
+PASSWORD_SCHEMA = Field(description=f"At least {CITIZEN_PASSWORD_MIN_LENGTH} characters, "
                         "not a common password, not only digits.",
-                        json_schema_extra={"minLength": services.CITIZEN_PASSWORD_MIN_LENGTH})
+                        json_schema_extra={"minLength": CITIZEN_PASSWORD_MIN_LENGTH})
 
 
 class ConfirmIn(Schema):
@@ -106,10 +112,10 @@ def register(request: HttpRequest, payload: Form[RegistrationIn],
     """Checks the person against the registry and sends an OTP to the phone. A refusal by the
     registry is still 201 (the application is recorded) with ``status: "refused"`` and the
     reason; bad input is 400/422 naming the field."""
-    result = services.submit_level1_application(
+    result = submit_level1_application(
         personal_id=payload.personal_id, full_name=payload.full_name, birth_date=payload.birth_date,
         phone=payload.phone, email=payload.email,
-        portrait=portrait.read(services.PORTRAIT_MAX_BYTES + 1) if portrait else None,
+        portrait=portrait.read(PORTRAIT_MAX_BYTES + 1) if portrait else None,
         channel=Channel.APP, ip=client_ip(request))
     app, challenge = result.application, result.challenge
     return Status(201, {"application_id": app.pk, "status": app.status, "reason_code": app.reason_code,
@@ -121,8 +127,8 @@ def register(request: HttpRequest, payload: Form[RegistrationIn],
              summary="Confirm a registration with the OTP and set the password",
              operation_id="eid_register_confirm")
 def register_confirm(request: HttpRequest, application_id: int, payload: ConfirmIn) -> Status:
-    account = services.confirm_level1_application(application_id, payload.challenge_id, payload.otp,
-                                                  payload.password, ip=client_ip(request))
+    account = confirm_level1_application(application_id, payload.challenge_id, payload.otp,
+                                         payload.password, ip=client_ip(request))
     return Status(201, _account_out(account))
 
 
@@ -153,7 +159,7 @@ def recovery(request: HttpRequest, payload: RecoveryIn) -> Status:
     the ID number and phone belong to one account (no enumeration)."""
     challenge = start_recovery_without_disclosure(payload.personal_id, payload.phone)
     return Status(202, {"challenge_id": _handle(challenge.pk if challenge else None),
-                        "expires_in": int(services.otp_ttl_seconds()),
+                        "expires_in": int(otp_ttl_seconds()),
                         "message": str(_("Nếu thông tin khớp với một tài khoản, mã xác thực đã được "
                                          "gửi tới số điện thoại đó."))})
 
@@ -162,8 +168,8 @@ def recovery(request: HttpRequest, payload: RecoveryIn) -> Status:
              summary="Set a new password with the OTP", operation_id="eid_recovery_confirm")
 def recovery_confirm(request: HttpRequest, payload: RecoveryConfirmIn) -> Status:
     try:
-        account = services.complete_recovery(_challenge_of(payload.challenge_id), payload.otp,
-                                             payload.password, ip=client_ip(request))
+        account = complete_recovery(_challenge_of(payload.challenge_id), payload.otp,
+                                    payload.password, ip=client_ip(request))
     except DomainError as err:
         raise as_wrong_code(err) from None  # nothing was sent: answer like a wrong code
     return Status(200, _account_out(account))

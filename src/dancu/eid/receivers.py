@@ -14,7 +14,7 @@ from dancu.population.signals import life_status_changed
 @receiver(life_status_changed, dispatch_uid="eid.lock_on_death")
 def _lock_on_death(sender: Any, citizen: Any, previous: str, actor: Any, **kwargs: Any) -> None:
     if citizen.life_status == "deceased":
-        from dancu.eid.services import lock_for_death
+        from dancu.eid.services.officer import lock_for_death
 
         lock_for_death(citizen.pk, actor)
 

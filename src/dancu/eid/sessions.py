@@ -21,7 +21,7 @@ from dancu.eid.models import AccountStatus, EidAccount
 from dancu.eid.receivers import CITIZEN_LOGIN
 
 if TYPE_CHECKING:
-    from dancu.eid.services import SessionStart
+    from dancu.eid.services.login import SessionStart
 
 SESSION_KEY = "dancu_eid"
 BACKEND = "django.contrib.auth.backends.ModelBackend"

@@ -84,7 +84,7 @@ def backend() -> SmsBackend:
 def send_sms(to: str, text: str) -> SmsMessage:
     """Send and record. A failure is saved as ``failed`` and raised (SmsError, with the record
     attached): inside a service's transaction the row rolls back with the service's work, and the
-    service writes it again after the rollback (``eid.services._sms_failure_recorded``)."""
+    service writes it again after the rollback (``eid.services._otp._sms_failure_recorded``)."""
     gateway = backend()
     message = SmsMessage(to=to, body=text[:480], backend=gateway.name,
                          status="outbox" if gateway.name == "outbox" else "sent",

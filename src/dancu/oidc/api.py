@@ -143,7 +143,7 @@ def revoke_consent(request: HttpRequest, consent_id: int) -> Status:
                 operation_id="eid_device_release",
                 summary="Release a device from my account")
 def release_device(request: HttpRequest, device_pk: int) -> Status:
-    from dancu.eid.services import release_device as release
+    from dancu.eid.services.devices import release_device as release
 
     release(_account(request), device_pk)
     return Status(204, None)

@@ -35,8 +35,8 @@ from oauth2_provider.signals import app_authorized
 from oauthlib.common import Request as OauthlibRequest
 
 from dancu.eid import assurance
-from dancu.eid import services as eid_services
 from dancu.eid import sessions as eid_sessions
+from dancu.eid.services.step_up import available_methods
 from dancu.oidc import claims as registry_claims
 from dancu.oidc import selectors, services
 from dancu.oidc.validators import agreement_of
@@ -114,7 +114,7 @@ class AuthorizeView(dot.AuthorizationView):
         minimum = agreement.min_acr_level if agreement else 0
         needed = required_level(self.request.GET.get("acr_values", ""), minimum)
         account = self.eid.account
-        reachable = assurance.max_reachable_level(account.level, eid_services.available_methods(account))
+        reachable = assurance.max_reachable_level(account.level, available_methods(account))
         if needed is None or (needed and reachable < needed):
             return self._error(context, "unmet_authentication_requirements",
                                _("Tài khoản không đạt được mức xác thực bên sử dụng dịch vụ yêu cầu."))

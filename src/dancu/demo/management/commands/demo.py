@@ -133,8 +133,9 @@ class Command(BaseCommand):
         import datetime as dt
 
         from dancu.accounts.services import actor_for_profile
-        from dancu.eid import services as eid
         from dancu.eid.models import EidAccount
+        from dancu.eid.services.applications import confirm_level1_application, submit_level1_application
+        from dancu.eid.services.level2 import enrol_level2
         from dancu.eid.sms import latest_code
 
         existing = EidAccount.objects.filter(citizen__current_province=province).first()
@@ -148,17 +149,17 @@ class Command(BaseCommand):
                   .order_by("personal_id").first())
         if person is None:
             return None
-        result = eid.submit_level1_application(
+        result = submit_level1_application(
             personal_id=person.personal_id, full_name=person.full_name,
             birth_date=dt.date(person.birth_year, person.birth_month or 1, person.birth_day or 1),
             phone="0912000000", portrait=b"\x89PNG\r\n\x1a\n" + bytes(64), channel="web")
         if result.refused or result.challenge is None:
             return None
         code = latest_code(result.challenge.phone) or ""
-        eid.confirm_level1_application(result.application.pk, result.challenge.pk, code, DEMO_PASSWORD)
-        eid.enrol_level2(actor_for_profile(officer, source="system", source_ref="dancu demo"),
-                         person.personal_id, card_checked=True, device_reference="DEMO-ABIS",
-                         capture_reference="DEMO-CAPTURE")
+        confirm_level1_application(result.application.pk, result.challenge.pk, code, DEMO_PASSWORD)
+        enrol_level2(actor_for_profile(officer, source="system", source_ref="dancu demo"),
+                     person.personal_id, card_checked=True, device_reference="DEMO-ABIS",
+                     capture_reference="DEMO-CAPTURE")
         return person.personal_id
 
     def _print(self, console: Console, province: AdminUnit, logins: list[tuple[str, str, str]],

@@ -4,7 +4,7 @@ machine). Thin: parses arguments, calls ``eid.selectors.outbox`` (audited), prin
 
 ``dancu eid rekey`` — after changing ``DANCU_EID_SECRET_KEY`` (the old key listed in
 ``DANCU_EID_PREVIOUS_SECRET_KEYS``): re-encrypt every stored TOTP seed with the new key
-(``eid.services.rekey_totp_seeds``); then the old key can be dropped."""
+(``eid.services.totp.rekey_totp_seeds``); then the old key can be dropped."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from rich.table import Table
 
 from dancu.accounts.actor import system_actor
 from dancu.core.errors import DomainError
-from dancu.eid import selectors, services
+from dancu.eid import selectors
+from dancu.eid.services import clean_phone
+from dancu.eid.services.totp import rekey_totp_seeds
 
 
 class Command(BaseCommand):
@@ -33,13 +35,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["action"] == "rekey":
             actor = system_actor("cli:eid", source="system", source_ref="dancu eid rekey")
-            done = services.rekey_totp_seeds(actor)
+            done = rekey_totp_seeds(actor)
             self.stdout.write(f"{done} TOTP seed(s) re-encrypted with the current key.")
             return
         if opts["last"] < 1 or opts["last"] > 500:
             raise CommandError("--last must be between 1 and 500")
         try:
-            phone = services.clean_phone(opts["phone"]) if opts["phone"] else ""
+            phone = clean_phone(opts["phone"]) if opts["phone"] else ""
         except DomainError as err:
             raise CommandError(f"--phone: {err.message}") from err
         actor = system_actor("cli:eid", source="system", source_ref="dancu eid outbox")

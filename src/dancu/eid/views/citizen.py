@@ -1,5 +1,4 @@
-"""e-ID pages: the citizen's registration, sign-in, second factor, recovery and self-service;
-the officer console's e-ID look-up, level-2 enrolment, status changes and SMS outbox.
+"""The citizen's e-ID pages: registration, sign-in, second factor, recovery and self-service.
 
 Thin: parse a form, call ``eid.services`` (writes) or ``eid.selectors`` (reads), render.
 Everything about the signed-in citizen goes through ``eid.sessions``. Pending one-time-code
@@ -23,34 +22,35 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from dancu.accounts.forms import add_domain_errors
-from dancu.accounts.views import forbidden, officer_required
-from dancu.core.errors import DomainError, OutOfJurisdiction
+from dancu.core.errors import DomainError
 from dancu.core.net import client_ip
-from dancu.eid import assurance, selectors, services, sessions
+from dancu.eid import assurance, selectors, sessions
 from dancu.eid.forms import (
     CodeForm,
-    Level2Form,
     LoginForm,
-    OfficerLookupForm,
-    OutboxFilterForm,
     RecoverConfirmForm,
     RecoverForm,
     RegisterConfirmForm,
     RegisterForm,
-    StatusForm,
 )
-from dancu.eid.models import Channel, OtpChallenge
+from dancu.eid.models import Channel
+from dancu.eid.services import citizen_actor, clean_phone
+from dancu.eid.services.applications import (
+    PORTRAIT_MAX_BYTES,
+    confirm_level1_application,
+    submit_level1_application,
+)
+from dancu.eid.services.devices import release_device
+from dancu.eid.services.login import LoginResult, authenticate_password
+from dancu.eid.services.recovery import complete_recovery
+from dancu.eid.services.step_up import available_methods, start_sms_step_up, verify_sms_step_up
+from dancu.eid.services.totp import begin_totp_enrolment, confirm_totp_enrolment, verify_totp
+from dancu.eid.views.common import as_wrong_code, start_recovery_without_disclosure
 
 REGISTRATION_KEY = "dancu_eid_registration"  # {"application", "challenge", "phone"}
 RECOVERY_KEY = "dancu_eid_recovery"          # {"challenge": pk | None, "phone"}
 STEP_UP_KEY = "dancu_eid_step_up"            # pk of the SMS challenge of a step-up
-LOOKUP_REASON_KEY = "dancu_lookup_reason"    # shared with the population console
 HISTORY_PAGE_SIZE = 20
-# Rate limits that only ever apply when the ID number and phone matched an account: a recovery
-# request reports neither, or it would tell whether the two belong together.
-# A gateway failure too: only a matching ID number and phone get as far as sending (the failed
-# message is on record for the operators; the citizen can ask again at once).
-QUIET_RECOVERY_CODES = frozenset({"E_OTP_TOO_SOON", "E_OTP_RATE", "E_SMS_FAILED"})
 
 
 def masked_phone(phone: str) -> str:
@@ -70,18 +70,6 @@ def client_id_of(url: str) -> str:
     """The OAuth ``client_id`` an authorize URL carries (to name the service that asked)."""
     values = parse_qs(urlsplit(url).query).get("client_id") or [""]
     return values[0][:100]
-
-
-def start_recovery_without_disclosure(personal_id: str, phone: str) -> OtpChallenge | None:
-    """``services.start_recovery``, except that the resend limits (which can only trigger when the
-    ID number and phone matched) answer like a mismatch: no code, no error. A malformed phone is
-    still refused (it says nothing about any account)."""
-    try:
-        return services.start_recovery(personal_id, phone)
-    except DomainError as err:
-        if err.code in QUIET_RECOVERY_CODES:
-            return None
-        raise
 
 
 def _login_url(request: HttpRequest) -> str:
@@ -121,11 +109,11 @@ def register(request: HttpRequest) -> HttpResponse:
         cd = form.cleaned_data
         upload = cd.get("portrait")
         try:
-            result = services.submit_level1_application(
+            result = submit_level1_application(
                 personal_id=cd["personal_id"], full_name=cd["full_name"], birth_date=cd["birth_date"],
                 phone=cd["phone"], email=cd.get("email") or "",
                 # One byte over the limit is enough for the service to refuse the size.
-                portrait=upload.read(services.PORTRAIT_MAX_BYTES + 1) if upload else None,
+                portrait=upload.read(PORTRAIT_MAX_BYTES + 1) if upload else None,
                 channel=Channel.WEB, ip=client_ip(request))
         except DomainError as err:
             add_domain_errors(form, err)
@@ -150,7 +138,7 @@ def register_confirm(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         cd = form.cleaned_data
         try:
-            account = services.confirm_level1_application(
+            account = confirm_level1_application(
                 pending["application"], pending["challenge"], cd["otp"], cd["password"],
                 ip=client_ip(request))
         except DomainError as err:
@@ -165,7 +153,7 @@ def register_confirm(request: HttpRequest) -> HttpResponse:
 
 # ---- Sign-in, second factor, sign-out -----------------------------------------------------------
 
-def _login_error(result: services.LoginResult) -> Any:
+def _login_error(result: LoginResult) -> Any:
     """The service's reason (it says so on the very attempt that locks the account)."""
     if result.error is not None:
         return result.error.message
@@ -179,7 +167,7 @@ def login(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         cd = form.cleaned_data
-        result = services.authenticate_password(
+        result = authenticate_password(
             cd["personal_id"], cd["password"], ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""), client_id=client_id,
             client_name=client_name, start_session=sessions.starter(request))
@@ -212,7 +200,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.GET.get("next"))
     wanted = _wanted_level(request)
     need_sms = request.GET.get("need") == "sms"
-    available = services.available_methods(account) - ({"otp"} if need_sms else set())
+    available = available_methods(account) - ({"otp"} if need_sms else set())
     done = "sms" in current.methods if need_sms else current.level >= wanted
     if request.method != "POST" and done:
         return redirect(next_url)
@@ -222,7 +210,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if action == "send_sms":
-                challenge = services.start_sms_step_up(account)
+                challenge = start_sms_step_up(account)
                 request.session[STEP_UP_KEY] = challenge.pk
                 messages.success(request, _("Đã gửi mã xác thực tới %(phone)s.")
                                  % {"phone": masked_phone(account.phone)})
@@ -230,9 +218,9 @@ def step_up(request: HttpRequest) -> HttpResponse:
             if form.is_valid():
                 code = form.cleaned_data["code"]
                 if action == "totp" and "otp" in available:
-                    added = services.verify_totp(account, code, ip=client_ip(request))
+                    added = verify_totp(account, code, ip=client_ip(request))
                 elif challenge_id:
-                    added = services.verify_sms_step_up(account, challenge_id, code, ip=client_ip(request))
+                    added = verify_sms_step_up(account, challenge_id, code, ip=client_ip(request))
                 else:
                     raise DomainError("E_OTP_NOT_SENT", _("Hãy bấm gửi mã trước."), "code")
                 request.session.pop(STEP_UP_KEY, None)
@@ -263,7 +251,7 @@ def recover(request: HttpRequest) -> HttpResponse:
             request.session[RECOVERY_KEY] = {
                 # A repeated request inside the resend delay keeps the code already sent.
                 "challenge": challenge.pk if challenge else previous.get("challenge"),
-                "phone": masked_phone(services.clean_phone(cd["phone"]))}
+                "phone": masked_phone(clean_phone(cd["phone"]))}
             return redirect("eid:recover-confirm")
     return _render(request, "eid/recover.html", {"form": form})
 
@@ -277,8 +265,8 @@ def recover_confirm(request: HttpRequest) -> HttpResponse:
         cd = form.cleaned_data
         try:
             # No challenge (nothing matched): the same answers as a wrong code.
-            services.complete_recovery(pending.get("challenge") or 0, cd["otp"], cd["password"],
-                                       ip=client_ip(request))
+            complete_recovery(pending.get("challenge") or 0, cd["otp"], cd["password"],
+                              ip=client_ip(request))
         except DomainError as err:
             add_domain_errors(form, as_wrong_code(err), {"challenge": "otp"})
         else:
@@ -288,36 +276,19 @@ def recover_confirm(request: HttpRequest) -> HttpResponse:
     return _render(request, "eid/recover_confirm.html", {"form": form, "phone": pending.get("phone", "")})
 
 
-# Every way a recovery code can fail. A request whose ID number and phone matched nothing has no
-# challenge: it can only ever answer "unknown". A real one would answer "too many attempts" after
-# five wrong codes, or "expired" — telling apart, in six tries, whether a phone belongs to an ID
-# number. So all of them answer the same.
-_RECOVERY_CODE_FAILURES = frozenset({"E_OTP_WRONG", "E_OTP_UNKNOWN", "E_OTP_ATTEMPTS", "E_OTP_EXPIRED",
-                                     "E_OTP_USED"})
-
-
-def as_wrong_code(err: DomainError) -> DomainError:
-    """Recovery: one answer for every failed code (no account enumeration)."""
-    if err.code in _RECOVERY_CODE_FAILURES:
-        return DomainError("E_OTP_WRONG", _("Mã xác thực không đúng hoặc không còn hiệu lực (đã hết hạn, "
-                                            "hoặc đã nhập sai quá số lần cho phép). Hãy kiểm tra lại, "
-                                            "hoặc yêu cầu mã mới."), "otp")
-    return err
-
-
 # ---- Self-service --------------------------------------------------------------------------------
 
 @citizen_required
 def me(request: HttpRequest) -> HttpResponse:
     current: sessions.EidSession = request.eid  # type: ignore[attr-defined]
     account = current.account
-    actor = services.citizen_actor(account.personal_id, user_id=account.user_id, ip=client_ip(request))
+    actor = citizen_actor(account.personal_id, user_id=account.user_id, ip=client_ip(request))
     citizen = selectors.own_profile(actor, account)
     history = Paginator(selectors.login_history(account), HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     return _render(request, "eid/me.html", {
         "account": account, "citizen": citizen,
         "session_level": current.level, "session_methods": current.methods,
-        "methods": sorted(services.available_methods(account)),
+        "methods": sorted(available_methods(account)),
         "devices": selectors.devices_of(account), "history": history,
         "totp_pending": selectors.pending_totp_uri(account), "code_form": CodeForm(),
         "phone": masked_phone(account.phone)})
@@ -327,7 +298,7 @@ def me(request: HttpRequest) -> HttpResponse:
 @citizen_required
 def device_release(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        services.release_device(request.eid.account, pk)  # type: ignore[attr-defined]
+        release_device(request.eid.account, pk)  # type: ignore[attr-defined]
     except DomainError as err:
         messages.error(request, err.message)
     else:
@@ -352,7 +323,7 @@ def _phone_proven_first(request: HttpRequest) -> HttpResponse | None:
 def totp_begin(request: HttpRequest) -> HttpResponse:
     if (first := _phone_proven_first(request)) is not None:
         return first
-    services.begin_totp_enrolment(request.eid.account)  # type: ignore[attr-defined]
+    begin_totp_enrolment(request.eid.account)  # type: ignore[attr-defined]
     return redirect(reverse("eid:me") + "#totp")
 
 
@@ -365,118 +336,9 @@ def totp_confirm(request: HttpRequest) -> HttpResponse:
     try:
         if not form.is_valid():
             raise DomainError("E_TOTP_WRONG", _("Mã từ ứng dụng xác thực không đúng."), "code")
-        services.confirm_totp_enrolment(request.eid.account, form.cleaned_data["code"])  # type: ignore[attr-defined]
+        confirm_totp_enrolment(request.eid.account, form.cleaned_data["code"])  # type: ignore[attr-defined]
     except DomainError as err:
         messages.error(request, err.message)
     else:
         messages.success(request, _("Đã bật xác thực bằng ứng dụng (TOTP)."))
     return redirect(reverse("eid:me") + "#totp")
-
-
-# ---- Officer console ---------------------------------------------------------------------------
-
-def _officer_page(request: HttpRequest, personal_id: str, reason: str, *,
-                  level2_form: Level2Form | None = None, status_form: StatusForm | None = None,
-                  status: int = 200) -> HttpResponse:
-    actor = request.actor  # type: ignore[attr-defined]
-    lookup = OfficerLookupForm(initial={"personal_id": personal_id, "reason": reason})
-    view = None
-    if personal_id:
-        try:
-            view = selectors.account_for_officer(actor, personal_id, reason=reason)
-        except DomainError as err:
-            lookup = OfficerLookupForm({"personal_id": personal_id, "reason": reason})
-            lookup.is_valid()
-            add_domain_errors(lookup, err)
-            status = err.status
-    return render(request, "eid/officer/lookup.html", {
-        "lookup": lookup, "view": view, "reason": reason,
-        "level2_form": level2_form or Level2Form(),
-        "status_form": status_form or StatusForm(),
-        "can_write": actor.can_write,
-        # level-2 enrolment for a person without an account or with a level-1 one, not again
-        "can_enrol": actor.role == "commune_police" and (view is None or view.account is None
-                                                         or view.account.level < 2),
-        "is_admin": actor.role == "ministry_admin"}, status=status)
-
-
-def _officer_reason(request: HttpRequest) -> str:
-    return (request.GET.get("reason") or request.session.get(LOOKUP_REASON_KEY)
-            or selectors.OFFICER_LOOKUP_REASON).strip()[:500]
-
-
-def officer_url(personal_id: str, reason: str) -> str:
-    return f"{reverse('eid:officer')}?{urlencode({'personal_id': personal_id, 'reason': reason})}"
-
-
-@officer_required
-def officer_lookup(request: HttpRequest) -> HttpResponse:
-    if "personal_id" not in request.GET:
-        return _officer_page(request, "", _officer_reason(request))
-    form = OfficerLookupForm(request.GET)
-    if not form.is_valid():
-        return render(request, "eid/officer/lookup.html", {"lookup": form, "view": None}, status=400)
-    reason = form.cleaned_data["reason"].strip()
-    request.session[LOOKUP_REASON_KEY] = reason
-    return _officer_page(request, form.cleaned_data["personal_id"].strip(), reason)
-
-
-@require_POST
-@officer_required
-def officer_level2(request: HttpRequest, personal_id: str) -> HttpResponse:
-    form = Level2Form(request.POST)
-    reason = _officer_reason(request)
-    if form.is_valid():
-        cd = form.cleaned_data
-        try:
-            services.enrol_level2(request.actor, personal_id, card_checked=cd["card_checked"],  # type: ignore[attr-defined]
-                                  device_reference=cd["device_reference"],
-                                  capture_reference=cd["capture_reference"], phone=cd["phone"],
-                                  on_request=cd["on_request"])
-        except DomainError as err:
-            add_domain_errors(form, err)
-            return _officer_page(request, personal_id, reason, level2_form=form, status=err.status)
-        messages.success(request, _("Đã nâng tài khoản định danh điện tử lên mức 2."))
-        return redirect(officer_url(personal_id, reason))
-    return _officer_page(request, personal_id, reason, level2_form=form, status=400)
-
-
-_STATUS_SERVICES = {"suspend": (services.suspend_account, _("Đã tạm dừng tài khoản.")),
-                    "reinstate": (services.reinstate_account, _("Đã khôi phục tài khoản.")),
-                    "revoke": (services.revoke_account, _("Đã thu hồi tài khoản."))}
-
-
-@require_POST
-@officer_required
-def officer_status(request: HttpRequest, personal_id: str) -> HttpResponse:
-    form = StatusForm(request.POST)
-    reason = _officer_reason(request)
-    if form.is_valid():
-        service, done = _STATUS_SERVICES[form.cleaned_data["action"]]
-        try:
-            service(request.actor, personal_id, reason=form.cleaned_data["reason"])  # type: ignore[attr-defined]
-        except DomainError as err:
-            add_domain_errors(form, err)
-            return _officer_page(request, personal_id, reason, status_form=form, status=err.status)
-        messages.success(request, done)
-        return redirect(officer_url(personal_id, reason))
-    return _officer_page(request, personal_id, reason, status_form=form, status=400)
-
-
-@officer_required
-def outbox(request: HttpRequest) -> HttpResponse:
-    form = OutboxFilterForm(request.GET or None)
-    phone, last, rows = "", 50, None
-    if form.is_bound and form.is_valid():
-        last = form.cleaned_data.get("last") or 50
-        try:
-            phone = services.clean_phone(form.cleaned_data["phone"]) if form.cleaned_data["phone"] else ""
-        except DomainError as err:
-            add_domain_errors(form, err)
-    if not form.errors:
-        try:
-            rows = selectors.outbox(request.actor, phone=phone, last=last)  # type: ignore[attr-defined]
-        except OutOfJurisdiction as err:
-            return forbidden(request, err)
-    return render(request, "eid/officer/outbox.html", {"form": form, "rows": rows},
-                  status=400 if form.errors else 200)
