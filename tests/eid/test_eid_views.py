@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from dancu.audit.models import AuditEvent
 from dancu.core import crypto
+from dancu.eid import selectors as eid_selectors
 from dancu.eid import services as eid
 from dancu.eid import sessions
 from dancu.eid.models import (
@@ -711,3 +712,23 @@ def test_the_password_minimum_is_one_number_for_help_rule_and_schema(client, acc
     schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
     for name in ("ConfirmIn", "RecoveryConfirmIn"):
         assert schemas[name]["properties"]["password"]["minLength"] == n, name
+
+
+def test_the_officer_page_reads_a_person_under_their_own_purpose(client, commune_officer, geo,
+                                                                 account) -> None:
+    """A purpose stated for one person is not reused for another opened by URL: an action on
+    another person's account reads it under the page's own purpose (or one confirmed for them)."""
+    other = residence.register_new_resident(
+        commune_officer, citizen_raw(full_name="Trần Văn Bình", birth_date="1980-02-03", sex="male"),
+        commune=geo.hac_thanh, address="3 Lê Lợi", started_on=dt.date(2024, 1, 5),
+        reason="Dữ liệu thử").citizen
+    _officer(client, commune_officer)
+    client.get(reverse("eid:officer"), {"personal_id": account.personal_id, "reason": "Xác minh A"})
+    refused = client.post(reverse("eid:officer-status", args=[other.personal_id]), {"action": "suspend"})
+    assert refused.status_code == 400
+    read = AuditEvent.objects.filter(action="citizen.view", personal_id=other.personal_id).latest("pk")
+    assert read.reason == eid_selectors.OFFICER_LOOKUP_REASON
+    client.get(reverse("eid:officer"), {"personal_id": other.personal_id, "reason": "Xác minh B"})
+    client.post(reverse("eid:officer-status", args=[other.personal_id]), {"action": "suspend"})
+    read = AuditEvent.objects.filter(action="citizen.view", personal_id=other.personal_id).latest("pk")
+    assert read.reason == "Xác minh B"

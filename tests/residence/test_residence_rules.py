@@ -207,3 +207,26 @@ def test_expiry_only_moves_people_whose_stay_expired(geo, commune_officer, minis
     staying.refresh_from_db()
     assert expired.current_commune == geo.hac_thanh and staying.current_commune == geo.hong_ha
     assert residence.apply_expiries(today + dt.timedelta(days=1)) == 1  # its last day was today
+
+
+def test_a_residence_form_reads_the_person_under_their_own_purpose(officer_client, geo,
+                                                                    commune_officer) -> None:
+    """A purpose stated for one person is never the purpose of reading another: the residence
+    forms read a person under the purpose confirmed for them, else the form's own."""
+    from dancu.population.views import detail_url
+    from dancu.residence.views import FORM_READ_REASON
+
+    first = _resident(commune_officer, geo.hac_thanh)
+    other = _resident(commune_officer, geo.hac_thanh, full_name="Trần Thị Bích",
+                      birth_date="1985-03-04", sex="female")
+    assert officer_client.get(detail_url(first.personal_id, "Xác minh hồ sơ A")).status_code == 200
+    assert officer_client.get(reverse("residence:absence", args=[other.personal_id])).status_code == 200
+    read = AuditEvent.objects.filter(personal_id=other.personal_id,
+                                     action__startswith="citizen.view").latest("pk")
+    assert read.reason == FORM_READ_REASON
+    # once a purpose is confirmed for that person, their forms read under it
+    assert officer_client.get(detail_url(other.personal_id, "Xác minh hồ sơ B")).status_code == 200
+    officer_client.get(reverse("residence:absence", args=[other.personal_id]))
+    read = AuditEvent.objects.filter(personal_id=other.personal_id,
+                                     action__startswith="citizen.view").latest("pk")
+    assert read.reason == "Xác minh hồ sơ B"

@@ -95,15 +95,27 @@ def lookup_reason(request: HttpRequest, personal_id: str) -> str:
     """The purpose stated for this person: given with this request (?reason=, from the purpose
     form or a search result's link, which carries the search's purpose), else confirmed for
     this person earlier in the session; "" when none was — then the officer is asked."""
-    confirmed: dict[str, str] = request.session.get(CONFIRMED_SESSION_KEY) or {}
     reason = (request.GET.get("reason") or "").strip()[:500]
     if not reason:
-        return confirmed.get(personal_id, "")
+        return confirmed_reason(request, personal_id)
+    confirm_reason(request, personal_id, reason)
+    return reason
+
+
+def confirmed_reason(request: HttpRequest, personal_id: str) -> str:
+    """The purpose confirmed for this person earlier in the session ("" when none was): every
+    console page that reads a person by URL (the person's page, corrections, residence forms,
+    the e-ID officer page) reads under it, never under a purpose stated for someone else."""
+    return (request.session.get(CONFIRMED_SESSION_KEY) or {}).get(personal_id, "")
+
+
+def confirm_reason(request: HttpRequest, personal_id: str, reason: str) -> None:
+    """Remember ``reason`` as stated for this person (and offer it for the next one)."""
+    confirmed: dict[str, str] = request.session.get(CONFIRMED_SESSION_KEY) or {}
     request.session[REASON_SESSION_KEY] = reason
     confirmed.pop(personal_id, None)
     confirmed[personal_id] = reason
     request.session[CONFIRMED_SESSION_KEY] = dict(list(confirmed.items())[-MAX_CONFIRMED:])
-    return reason
 
 
 def detail_url(personal_id: str, reason: str = "") -> str:
@@ -114,8 +126,7 @@ def detail_url(personal_id: str, reason: str = "") -> str:
 def after_write_url(request: HttpRequest, personal_id: str, write_reason: str) -> str:
     """Back to the person's page after a write: read under the look-up purpose confirmed for
     this person, or, when none was, under the write's own reason."""
-    confirmed = request.session.get(CONFIRMED_SESSION_KEY) or {}
-    return detail_url(personal_id, "" if confirmed.get(personal_id) else write_reason)
+    return detail_url(personal_id, "" if confirmed_reason(request, personal_id) else write_reason)
 
 
 def province_param(request: HttpRequest) -> str | None:
@@ -338,9 +349,8 @@ def correct(request: HttpRequest, personal_id: str) -> HttpResponse:
     if not actor.can_write:
         return forbidden(request, _("Vai trò của bạn chỉ được xem, không được sửa dữ liệu."))
     try:
-        confirmed = request.session.get(CONFIRMED_SESSION_KEY) or {}
         citizen = selectors.get_citizen(actor, personal_id, action="citizen.edit",
-                                        reason=confirmed.get(personal_id) or EDIT_REASON)
+                                        reason=confirmed_reason(request, personal_id) or EDIT_REASON)
     except OutOfJurisdiction as err:
         return forbidden(request, err)
     except NotFound as err:

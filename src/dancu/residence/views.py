@@ -19,7 +19,7 @@ from dancu.audit import services as audit
 from dancu.core.errors import DomainError, NotFound, OutOfJurisdiction
 from dancu.population import selectors as population
 from dancu.population.models import Citizen
-from dancu.population.views import REASON_SESSION_KEY, after_write_url, area_context, province_param
+from dancu.population.views import after_write_url, area_context, confirmed_reason, province_param
 from dancu.residence import selectors, services
 from dancu.residence.forms import (
     AbsenceForm,
@@ -47,7 +47,8 @@ def _action(request: HttpRequest, personal_id: str, *, form_class: type[forms.Fo
         return forbidden(request, _("Vai trò của bạn chỉ được xem, không được sửa dữ liệu."))
     registration = None
     read = population.get_citizen_for_arrival if area else population.get_citizen
-    reason = request.session.get(REASON_SESSION_KEY) or FORM_READ_REASON
+    # the purpose confirmed for this person, else the form's own (never another person's)
+    reason = confirmed_reason(request, personal_id) or FORM_READ_REASON
     try:
         if place is not None:
             # The service's own rule of who may act decides, not the person's current place;

@@ -20,8 +20,8 @@ from dancu.eid.forms import Level2Form, OfficerLookupForm, OutboxFilterForm, Sta
 from dancu.eid.services import clean_phone
 from dancu.eid.services.level2 import enrol_level2
 from dancu.eid.services.officer import reinstate_account, revoke_account, suspend_account
-
-LOOKUP_REASON_KEY = "dancu_lookup_reason"  # shared with the population console
+from dancu.population.views import REASON_SESSION_KEY as LOOKUP_REASON_KEY  # shared with the console
+from dancu.population.views import confirm_reason, confirmed_reason
 
 
 def _officer_page(request: HttpRequest, personal_id: str, reason: str, *,
@@ -49,9 +49,16 @@ def _officer_page(request: HttpRequest, personal_id: str, reason: str, *,
         "is_admin": actor.role == "ministry_admin"}, status=status)
 
 
-def _officer_reason(request: HttpRequest) -> str:
-    return (request.GET.get("reason") or request.session.get(LOOKUP_REASON_KEY)
-            or selectors.OFFICER_LOOKUP_REASON).strip()[:500]
+def _officer_reason(request: HttpRequest, personal_id: str = "") -> str:
+    """The purpose of reading a person's account: given with the request, else the one confirmed
+    for this person (``population.views.confirmed_reason``), else the page's own — never one
+    stated for someone else. Without a person, the last stated purpose is offered."""
+    given = request.GET.get("reason")
+    if personal_id:
+        reason = given or confirmed_reason(request, personal_id) or selectors.OFFICER_LOOKUP_REASON
+    else:
+        reason = given or request.session.get(LOOKUP_REASON_KEY) or selectors.OFFICER_LOOKUP_REASON
+    return reason.strip()[:500]
 
 
 def officer_url(personal_id: str, reason: str) -> str:
@@ -65,16 +72,16 @@ def officer_lookup(request: HttpRequest) -> HttpResponse:
     form = OfficerLookupForm(request.GET)
     if not form.is_valid():
         return render(request, "eid/officer/lookup.html", {"lookup": form, "view": None}, status=400)
-    reason = form.cleaned_data["reason"].strip()
-    request.session[LOOKUP_REASON_KEY] = reason
-    return _officer_page(request, form.cleaned_data["personal_id"].strip(), reason)
+    reason, personal_id = form.cleaned_data["reason"].strip(), form.cleaned_data["personal_id"].strip()
+    confirm_reason(request, personal_id, reason)
+    return _officer_page(request, personal_id, reason)
 
 
 @require_POST
 @officer_required
 def officer_level2(request: HttpRequest, personal_id: str) -> HttpResponse:
     form = Level2Form(request.POST)
-    reason = _officer_reason(request)
+    reason = _officer_reason(request, personal_id)
     if form.is_valid():
         cd = form.cleaned_data
         try:
@@ -99,7 +106,7 @@ _STATUS_SERVICES = {"suspend": (suspend_account, _("Đã tạm dừng tài kho�
 @officer_required
 def officer_status(request: HttpRequest, personal_id: str) -> HttpResponse:
     form = StatusForm(request.POST)
-    reason = _officer_reason(request)
+    reason = _officer_reason(request, personal_id)
     if form.is_valid():
         service, done = _STATUS_SERVICES[form.cleaned_data["action"]]
         try:
