@@ -136,3 +136,12 @@ def otp_without_waits(settings):
     phone; the throttling itself is tested with the real values)."""
     settings.DANCU_OTP_RESEND_SECONDS = 0
     settings.DANCU_OTP_MAX_PER_HOUR = 100
+
+
+@pytest.fixture
+def officer_client(client, commune_officer):
+    """A test client signed in as the commune police officer of Phường Hạc Thành."""
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username=commune_officer.label))
+    return client

@@ -19,7 +19,6 @@ from dancu.audit.models import AuditEvent
 from dancu.eid import services as eid
 from dancu.oidc.hooks import clear_cache as clear_client_cache
 from dancu.oidc.models import Agreement, Consent
-from tests.eid_helpers import level1_account, person
 from tests.oidc_helpers import (
     REDIRECT,
     authorize_params,
@@ -33,16 +32,6 @@ from tests.oidc_helpers import (
 )
 
 pytestmark = pytest.mark.usefixtures("otp_without_waits")
-
-
-@pytest.fixture
-def account(geo, commune_officer):
-    return level1_account(person(commune_officer, geo.hac_thanh))
-
-
-@pytest.fixture
-def rp(db):
-    return make_client()
 
 
 def _verify(client: Client, id_token: str, client_id: str) -> dict:

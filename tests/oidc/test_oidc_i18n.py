@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.eid_helpers import level1_account, person
 from tests.oidc_helpers import authorize_params, make_client, pkce_pair, sign_in
-
-
-@pytest.fixture
-def account(geo, commune_officer):
-    return level1_account(person(commune_officer, geo.hac_thanh))
 
 
 def test_consent_screen_in_english(client, account) -> None:

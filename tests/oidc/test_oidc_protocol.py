@@ -36,16 +36,6 @@ from tests.oidc_helpers import (
 pytestmark = pytest.mark.usefixtures("otp_without_waits")
 
 
-@pytest.fixture
-def account(geo, commune_officer):
-    return level1_account(person(commune_officer, geo.hac_thanh))
-
-
-@pytest.fixture
-def rp(db):
-    return make_client()
-
-
 def _claims(client: Client, id_token: str) -> dict:
     keys = KeySet.import_key_set(client.get("/oidc/.well-known/jwks.json").json())
     return dict(jwt.decode(id_token, keys, algorithms=["RS256"]).claims)

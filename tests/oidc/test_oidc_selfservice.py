@@ -8,15 +8,10 @@ from dancu.audit.models import AuditEvent
 from dancu.eid import services as eid
 from dancu.eid.models import Device
 from dancu.oidc.models import Consent
-from tests.eid_helpers import PASSWORD, level1_account, person
+from tests.eid_helpers import PASSWORD
 from tests.oidc_helpers import exchange, get_code, make_client, pkce_pair, sign_in
 
 pytestmark = pytest.mark.usefixtures("otp_without_waits")
-
-
-@pytest.fixture
-def account(geo, commune_officer):
-    return level1_account(person(commune_officer, geo.hac_thanh))
 
 
 def _app_token(client, account) -> tuple[str, object]:

@@ -26,13 +26,6 @@ def _resident(actor, commune, **overrides) -> Citizen:
 
 
 @pytest.fixture
-def officer_client(client, commune_officer):
-    """Signed in as the commune police officer of Phường Hạc Thành."""
-    client.force_login(get_user_model().objects.get(username=commune_officer.label))
-    return client
-
-
-@pytest.fixture
 def hoa(geo, commune_officer) -> Citizen:
     return _resident(commune_officer, geo.hac_thanh)
 

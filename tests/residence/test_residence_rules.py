@@ -16,21 +16,8 @@ from dancu.population.models import Citizen
 from dancu.residence import expiry
 from dancu.residence import services as residence
 from dancu.residence.models import Household, HouseholdCounter, Registration, ResidenceKind
-from tests.factories import citizen_raw, officer_actor
-
-
-def _resident(actor, commune, **overrides) -> Citizen:
-    reg = residence.register_new_resident(actor, citizen_raw(**overrides), commune=commune,
-                                          address="12 Lê Lợi", started_on=dt.date(2024, 1, 5),
-                                          reason="Dữ liệu thử")
-    return reg.citizen
-
-
-@pytest.fixture
-def officer_client(client, commune_officer):
-    """Signed in as the commune police officer of Phường Hạc Thành."""
-    client.force_login(get_user_model().objects.get(username=commune_officer.label))
-    return client
+from tests.factories import officer_actor
+from tests.population.test_console import _resident
 
 
 @pytest.mark.parametrize(("number", "message"), [
