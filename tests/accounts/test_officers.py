@@ -389,3 +389,22 @@ def test_the_officer_pages_speak_english_when_chosen(client, geo, ministry_admin
     assert "Create an officer account" in page and "Area (2025 unit code)" in page
     refused = _create(client, role="auditor", unit="2025:99999").content.decode()
     assert "Tạo tài khoản" not in refused
+
+
+def test_the_officer_screens_answer_bad_input_with_4xx(client, geo, ministry_admin) -> None:
+    """Huge ids and page numbers, unknown units and roles: a 4xx naming nothing half-written,
+    never a 5xx (PostgreSQL refuses integers past its range)."""
+    officer_login(client, ministry_admin)
+    huge = "9" * 25
+    assert client.get(f"/accounts/officers/{huge}/").status_code == 404
+    for action in ("status", "password"):
+        response = client.post(f"/accounts/officers/{huge}/{action}/",
+                               {"action": "suspend", "password": "x" * 12})
+        assert response.status_code == 404, action
+    for query in ({"page": huge}, {"page": "-1"}, {"unit": "2025:" + "9" * 15}, {"role": "god"},
+                  {"q": "x" * 500}):
+        assert client.get(reverse("accounts:officers"), query).status_code in (200, 400), query
+    before = get_user_model().objects.count()
+    bad = client.post(reverse("accounts:officer_new"), {"username": "a" * 151, "role": "god",
+                                                       "unit": "2025:" + "9" * 30, "password": "p"})
+    assert bad.status_code == 400 and get_user_model().objects.count() == before
