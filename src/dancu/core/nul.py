@@ -5,8 +5,8 @@ is sent, so a NUL in any value that reaches a query (a search term, a purpose, a
 an authorization code, the client id of HTTP Basic credentials, a registration's name) was a
 500 on PostgreSQL and not on SQLite. No legitimate input contains it, so instead of guarding
 every query, ``nul_field`` finds it in a request before anything else reads the request, and
-``dancu.core.middleware.RefuseNulMiddleware`` answers 400 naming the field. The fast lanes
-(``dancu.api_fastlane``) call the same function and leave such a request to Django.
+``dancu.core.middleware.RefuseNulMiddleware`` answers 400 naming the field. The look-up lane
+(``dancu.api_fastlane``) runs inside Django's handler, behind this middleware.
 
 Looked at: the path; every query parameter (name and value); every header, with the two that
 dancu decodes decoded first (``Authorization: Basic`` from base64, ``X-Purpose`` from
