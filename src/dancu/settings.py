@@ -66,6 +66,11 @@ INSTALLED_APPS = [
     "dancu.eid",
     "oauth2_provider",
     "dancu.oidc",
+    "dancu.documents",
+    "dancu.payments",
+    "dancu.publicservices",
+    "django_tasks",
+    "django_tasks_db",
     "dancu.demo",
 ]
 
@@ -301,4 +306,13 @@ OAUTH2_PROVIDER: dict[str, Any] = {
     "REFRESH_TOKEN_GENERATOR": "dancu.oidc.tokens.generate",
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["https", "http"],
     "ALLOWED_SCHEMES": ["https"] if PRODUCTION else ["https", "http"],
+}
+
+# Background work (django-tasks, the tasks API of Django 6 for Django 5.2): the database backend
+# keeps the queue in the project's own database, so a task enqueued inside a transaction exists
+# exactly when that transaction commits, and SQLite needs nothing more. `dancu worker` runs it.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("DANCU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    },
 }
