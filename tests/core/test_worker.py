@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -240,7 +241,8 @@ def test_the_worker_command_documents_every_option() -> None:
         assert option in out
     refused = subprocess.run([*DANCU, "worker", "--concurrency", "0"], env=_env(), capture_output=True,
                              timeout=60)
-    assert refused.returncode != 0 and b"--concurrency" in refused.stderr and b"Traceback" not in refused.stderr
+    assert refused.returncode != 0 and b"--concurrency" in refused.stderr
+    assert b"Traceback" not in refused.stderr
 
 
 # --- periodic jobs ------------------------------------------------------------------------------
@@ -316,3 +318,60 @@ def test_a_periodic_job_whose_worker_died_is_claimed_again_after_the_lease(job) 
     assert run_periodic_job(spec, "w1", now) is False  # the lease still holds
     assert run_periodic_job(spec, "w1", now + dt.timedelta(seconds=6)) is True
     assert calls == [1]
+
+
+# --- beside the server --------------------------------------------------------------------------
+
+def _wait_for_http(port: int, proc: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the server stopped"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the server never listened")
+
+
+def _children(pid: int) -> dict[int, str]:
+    out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True)
+    return {int(line.split(None, 1)[0]): line.split(None, 1)[1] for line in out.stdout.splitlines()}
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_serve_warns_when_no_worker_has_been_seen() -> None:
+    def serve_stderr(port: int) -> str:
+        server = subprocess.Popen([*DANCU, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+                                  env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_for_http(port, server)
+        finally:
+            server.terminate()
+            _out, err = server.communicate(timeout=30)
+        return err
+
+    assert "dancu worker" in serve_stderr(18152)
+    now = timezone.now()
+    WorkerHeartbeat.objects.create(worker_id="w", host="h", pid=1, started_at=now, seen_at=now)
+    assert "dancu worker" not in serve_stderr(18153)
+
+
+@pytest.mark.slow
+def test_demo_runs_a_worker_beside_the_server_and_stops_it(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DANCU_ENV")}
+    env.update(DANCU_DATA_DIR=str(tmp_path), PYTHONPATH=_env()["PYTHONPATH"])
+    demo = subprocess.Popen([*DANCU, "demo", "--size", "200", "--workers", "1", "--bind", "127.0.0.1:18154"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_http(18154, demo, 300)
+        workers = [pid for pid, args in _children(demo.pid).items() if "worker" in args.split()]
+        assert len(workers) == 1, _children(demo.pid)
+    finally:
+        demo.send_signal(signal.SIGINT)
+        _out, err = demo.communicate(timeout=60)
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{workers[0]}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{workers[0]}").exists(), err

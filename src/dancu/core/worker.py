@@ -22,11 +22,14 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import traceback
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -299,4 +302,40 @@ __all__ = [
     "recover_lost_tasks",
     "run_due_periodic_jobs",
     "run_until_idle",
+    "worker_beside",
+    "workers_seen",
 ]
+
+
+# --- a worker beside a server (dancu demo) and the server's check -------------------------------
+
+def workers_seen(within: dt.timedelta | None = None) -> int:
+    """How many workers have beaten within ``within`` (default: twice the lease)."""
+    since = timezone.now() - (within or 2 * lease())
+    return WorkerHeartbeat.objects.filter(seen_at__gte=since).count()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the worker gets SIGTERM when the process that started it dies (even by SIGKILL)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@contextlib.contextmanager
+def worker_beside(*args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``dancu worker *args`` in a child process for the duration of the block (``dancu
+    demo``): stopped with SIGTERM (its current task finishes first) when the block ends."""
+    child = subprocess.Popen([sys.executable, "-m", "dancu.cli", "worker", *args],
+                             preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    try:
+        yield child
+    finally:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()

@@ -130,4 +130,21 @@ class Command(BaseCommand):
             self.stdout.write(_("dancu: phục vụ tại %(bind)s (%(workers)s tiến trình × %(threads)s luồng)")
                               % {"bind": opts["bind"], "workers": opts["workers"],
                                  "threads": opts["threads"]})
+            self._warn_without_worker()
         run_server(opts["bind"], opts["workers"], opts["threads"], opts["access_log"])
+
+    def _warn_without_worker(self) -> None:
+        """Background tasks and periodic jobs need ``dancu worker`` (docs/tasks.md): say so if
+        none has beaten lately. Never stops the start (a worker may be starting beside us)."""
+        from django.db import DatabaseError
+
+        from dancu.core.worker import workers_seen
+
+        try:
+            seen = workers_seen()
+        except DatabaseError:  # not migrated yet: migrate says so
+            return
+        if not seen:
+            self.stderr.write(_("Cảnh báo: không thấy tiến trình dancu worker nào gần đây: tác vụ nền "
+                                "và việc định kỳ (hết hạn tạm trú…) sẽ không chạy. Hãy chạy "
+                                "dancu worker bên cạnh máy chủ."))

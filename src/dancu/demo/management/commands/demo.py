@@ -27,6 +27,7 @@ from dancu.accounts import services as accounts
 from dancu.accounts.models import OfficerProfile, Role
 from dancu.core.language import command_language
 from dancu.core.management.commands.serve import default_workers, ensure_free, run_server
+from dancu.core.worker import worker_beside
 from dancu.geo.models import AdminUnit, CodeSystem, Level
 from dancu.population.models import Citizen
 
@@ -61,7 +62,8 @@ class Command(BaseCommand):
         with translation.override(command_language()):
             self._set_up(opts)
         if not opts["no_serve"]:
-            run_server(opts["bind"], opts["workers"], 4)
+            with worker_beside():  # background tasks and periodic jobs (docs/tasks.md)
+                run_server(opts["bind"], opts["workers"], 4)
 
     def _set_up(self, opts: dict[str, Any]) -> None:
         if settings.PRODUCTION:
