@@ -47,6 +47,7 @@ from dancu.core.tasks import PeriodicSpec, periodic_jobs
 
 log = logging.getLogger("dancu.worker")
 
+HEARTBEAT_KEPT = dt.timedelta(days=1)  # a killed worker's heartbeat row is deleted after this
 MAX_ATTEMPTS = 3  # a task lost with its worker this many times is failed, not run again
 # Periods are aligned on local midnight of this day: a daily job is due at each local midnight,
 # an hourly one at each full hour, a 5-minute one at :00, :05, …
@@ -80,6 +81,7 @@ def recover_lost_tasks(now: dt.datetime | None = None, backend_name: str = DEFAU
     task's status and start time. Returns how many tasks were recovered or failed."""
     now = now or timezone.now()
     stale_before = now - lease()
+    WorkerHeartbeat.objects.filter(seen_at__lt=now - HEARTBEAT_KEPT).delete()  # long-dead workers
     candidates = list(DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, backend_name=backend_name,
                                                   started_at__lt=stale_before)
                       .values_list("pk", "worker_ids", "started_at")[:500])
@@ -225,12 +227,15 @@ class Worker(DbWorker):
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
 
     def housekeeping(self, force: bool = False) -> int:
-        """Lost tasks and due periodic jobs; at most once per ``interval`` unless ``force``."""
+        """Lost tasks and due periodic jobs, at most once per ``interval`` unless ``force``:
+        how many tasks were recovered plus how many jobs ran."""
         if not force and time.monotonic() < self._housekeeping_at:
             return 0
         self._housekeeping_at = time.monotonic() + max(self.interval, 1.0)
-        recover_lost_tasks(backend_name=self.backend_name)
-        return run_due_periodic_jobs(self.worker_id) if self.periodic else 0
+        done = recover_lost_tasks(backend_name=self.backend_name)
+        if self.periodic:
+            done += run_due_periodic_jobs(self.worker_id)
+        return done
 
     def claim_one(self) -> DBTaskResult | None:
         """django-tasks-db's claim: the first ready task, locked and marked RUNNING by this worker."""
@@ -256,7 +261,7 @@ class Worker(DbWorker):
             while self.running:
                 close_old_connections()
                 self._contended = False
-                ran = self.housekeeping(force=self.batch)
+                ran = self.housekeeping()
                 task_result = self.claim_one()
                 if task_result is not None:
                     self.run_task(task_result)
@@ -264,7 +269,9 @@ class Worker(DbWorker):
                     return
                 if task_result is None and not ran and not self._contended:
                     if self.batch:
-                        return  # --until-idle: nothing ready, nothing due
+                        if self.housekeeping(force=True):
+                            continue
+                        return  # --until-idle: nothing ready, nothing due, nothing to recover
                     if self.running:
                         time.sleep(self.interval)
         finally:

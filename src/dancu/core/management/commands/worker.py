@@ -79,7 +79,7 @@ class Command(BaseCommand):
             logger = logging.getLogger(name)
             logger.setLevel(level)
             if not logger.handlers:
-                handler = logging.StreamHandler(self.stderr._out)
+                handler = logging.StreamHandler(sys.stderr)
                 handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
                 logger.addHandler(handler)
                 logger.propagate = False
