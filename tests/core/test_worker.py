@@ -375,3 +375,22 @@ def test_demo_runs_a_worker_beside_the_server_and_stops_it(tmp_path) -> None:
     while Path(f"/proc/{workers[0]}").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not Path(f"/proc/{workers[0]}").exists(), err
+
+
+@pytest.mark.django_db
+def test_the_hourly_and_daily_housekeeping_jobs_do_their_work() -> None:
+    """The jobs moved onto the worker still do what they did: an import killed on another host
+    is closed (hourly), past eKYC rate windows are pruned (daily)."""
+    from dancu.oidc.models import RateWindow
+    from dancu.population.models import ImportBatch
+
+    now = timezone.now()
+    gone = ImportBatch.objects.create(file_name="a.csv", file_sha256="0" * 64, started_at=now,
+                                      host="elsewhere", pid=1, heartbeat_at=now - dt.timedelta(hours=7))
+    RateWindow.objects.create(client_id="rp", window=int(now.timestamp() // 60) - 10, count=3)
+    jobs = ["population.close_abandoned_batches", "oidc.prune"]
+    assert run_until_idle(periodic=jobs) == 2
+    gone.refresh_from_db()
+    assert gone.status == "failed"
+    assert not RateWindow.objects.exists()
+    assert set(PeriodicJob.objects.filter(name__in=jobs).values_list("last_status", flat=True)) == {"ok"}

@@ -234,7 +234,11 @@ class Worker(DbWorker):
         self._housekeeping_at = time.monotonic() + max(self.interval, 1.0)
         done = recover_lost_tasks(backend_name=self.backend_name)
         if self.periodic:
-            done += run_due_periodic_jobs(self.worker_id)
+            self.running_task = True  # a first SIGTERM lets the job finish, as it does a task
+            try:
+                done += run_due_periodic_jobs(self.worker_id)
+            finally:
+                self.running_task = False
         return done
 
     def claim_one(self) -> DBTaskResult | None:
