@@ -394,3 +394,17 @@ def test_the_hourly_and_daily_housekeeping_jobs_do_their_work() -> None:
     assert gone.status == "failed"
     assert not RateWindow.objects.exists()
     assert set(PeriodicJob.objects.filter(name__in=jobs).values_list("last_status", flat=True)) == {"ok"}
+
+
+@pytest.mark.django_db
+def test_a_periodic_lease_is_timed_from_the_present_not_from_the_round(job) -> None:
+    """A round of due jobs started ten minutes ago (an earlier job ran long): the next job's
+    lease still runs from now, so no other worker can take it while it runs."""
+    from dancu.core.worker import _claim_periodic
+
+    spec, _calls = job
+    round_start = timezone.now() - dt.timedelta(minutes=10)
+    PeriodicJob.objects.create(name=spec.name, next_run_at=round_start - dt.timedelta(minutes=1))
+    assert _claim_periodic(spec, "w1", round_start)
+    assert PeriodicJob.objects.get(name=spec.name).locked_until > timezone.now()
+    assert not _claim_periodic(spec, "w2", timezone.now())

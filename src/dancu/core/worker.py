@@ -123,10 +123,13 @@ def ensure_periodic_rows(now: dt.datetime | None = None) -> None:
 
 
 def _claim_periodic(spec: PeriodicSpec, worker_id: str, now: dt.datetime) -> bool:
-    """Take the job's lease if it is due and nobody holds a live lease: True if this worker may run it."""
-    free = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    """Take the job's lease if it is due as of ``now`` and nobody holds a live lease: True if this
+    worker may run it. The lease is timed from the present (``now`` may be a while ago when an
+    earlier job of the same round ran long; tests may pass a later ``now``)."""
+    clock = max(now, timezone.now())
+    free = Q(locked_until__isnull=True) | Q(locked_until__lt=clock)
     due = PeriodicJob.objects.filter(free, name=spec.name, next_run_at__lte=now)
-    until = now + lease()
+    until = clock + lease()
     if connection.features.has_select_for_update_skip_locked:  # PostgreSQL
         with transaction.atomic():
             job = due.select_for_update(skip_locked=True).first()
