@@ -316,3 +316,15 @@ TASKS = {
         "BACKEND": os.environ.get("DANCU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     },
 }
+
+# ---- Documents: attachments, signed e-results and their verification (dancu.documents) ----
+# The site's public address: the QR code on a result points at DANCU_PUBLIC_URL/verify/<code>/.
+DANCU_PUBLIC_URL = os.environ.get("DANCU_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+DANCU_UPLOAD_MAX_BYTES = int(os.environ.get("DANCU_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
+# Development CA (made on first use; never in production) — see docs/documents.md.
+DANCU_DOCUMENTS_PKI_DIR = Path(os.environ.get("DANCU_DOCUMENTS_PKI_DIR", DATA_DIR / "pki")).resolve()
+# Production: the issuing agency's key and certificate chain (PKCS#12 from the national CA) and
+# the roots verification trusts (PEM).
+DANCU_DOCUMENTS_SIGNER_PKCS12 = os.environ.get("DANCU_DOCUMENTS_SIGNER_PKCS12", "")
+DANCU_DOCUMENTS_SIGNER_PASSPHRASE = os.environ.get("DANCU_DOCUMENTS_SIGNER_PASSPHRASE", "")
+DANCU_DOCUMENTS_TRUST_ROOTS = os.environ.get("DANCU_DOCUMENTS_TRUST_ROOTS", "")
