@@ -96,6 +96,21 @@ def test_pdfsig_a_standard_validator_accepts_the_signature_and_refuses_one_byte_
     assert "Signature is Valid." not in out_bad, out_bad
 
 
+@pytest.mark.skipif(not (have("pdfsig") and have("certutil")), reason="poppler-utils/libnss3-tools absent")
+def test_pdfsig_trusts_the_signer_once_the_development_root_is_installed(result, tmp_path) -> None:
+    """As on an agency's machine where the root is installed: the whole chain validates."""
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    assert run("certutil", "-N", "-d", f"sql:{nss}", "--empty-password").returncode == 0
+    added = run("certutil", "-A", "-d", f"sql:{nss}", "-n", "dancu-dev-root", "-t", "C,C,C",
+                "-i", str(pki.pki_dir() / pki.ROOT_CERT))
+    assert added.returncode == 0, added.stderr
+    good = tmp_path / "good.pdf"
+    good.write_bytes(bytes(result.content))
+    out = run("pdfsig", "-nssdir", f"sql:{nss}", str(good)).stdout.decode()
+    assert "Signature is Valid." in out and "Certificate Validation: Certificate is Trusted." in out, out
+
+
 @pytest.mark.skipif(not (have("pdftoppm") and have("zbarimg")), reason="poppler-utils/zbar-tools absent")
 def test_the_qr_code_decodes_to_the_verify_url(result, tmp_path) -> None:
     pdf = tmp_path / "r.pdf"
