@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import stat
@@ -182,4 +181,19 @@ def test_production_signs_with_the_agencys_pkcs12_and_trusts_the_configured_root
     check = signing.check_pdf(bytes(document.content))
     assert check.intact and not check.trusted and not check.valid
     assert selectors.verify(document.code).verdict == "altered"
-    assert dt.datetime.now(dt.UTC)  # (time-independent: the agency certificate is valid for 5 years)
+
+
+def test_two_processes_starting_together_make_one_development_ca(tmp_path) -> None:
+    """The CA is made under a file lock: two callers at once (threads here; flock is per open
+    file, so processes behave the same) end with one root and one agency certificate."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    directory = tmp_path / "pki"
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        made = list(pool.map(lambda _: pki.ensure_dev_ca(directory), range(2)))
+    assert made == [directory, directory]
+    agency = load_pem_x509_certificate((directory / pki.AGENCY_CERT).read_bytes())
+    root = load_pem_x509_certificate((directory / pki.ROOT_CERT).read_bytes())
+    agency.verify_directly_issued_by(root)  # the agency certificate is the root's, not another run's
+    assert sorted(p.name for p in directory.iterdir() if not p.name.startswith(".")) == sorted(
+        [pki.ROOT_CERT, pki.ROOT_KEY, pki.AGENCY_CERT, pki.AGENCY_KEY])
