@@ -318,8 +318,9 @@ TASKS = {
 }
 
 # ---- Documents: attachments, signed e-results and their verification (dancu.documents) ----
-# The site's public address: the QR code on a result points at DANCU_PUBLIC_URL/verify/<code>/.
-DANCU_PUBLIC_URL = os.environ.get("DANCU_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# The site's public address: the QR code on a result points at DANCU_PUBLIC_URL/verify/<code>/
+# (production issues no document without it).
+DANCU_PUBLIC_URL = os.environ.get("DANCU_PUBLIC_URL", "" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
 DANCU_UPLOAD_MAX_BYTES = int(os.environ.get("DANCU_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
 # Development CA (made on first use; never in production) — see docs/documents.md.
 DANCU_DOCUMENTS_PKI_DIR = Path(os.environ.get("DANCU_DOCUMENTS_PKI_DIR", DATA_DIR / "pki")).resolve()

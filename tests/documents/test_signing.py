@@ -148,6 +148,15 @@ def test_a_receipt_may_be_unsigned_and_still_verifies_by_its_hash(commune_office
     assert selectors.verify(receipt.code, _altered(bytes(receipt.content))).verdict == "altered"
 
 
+def test_production_needs_the_public_url_for_the_qr_code(settings) -> None:
+    settings.PRODUCTION = True
+    settings.DANCU_PUBLIC_URL = ""
+    with pytest.raises(ImproperlyConfigured):
+        render.verify_url("ABCDEFGHJK23")
+    settings.PRODUCTION = False
+    assert render.verify_url("ABCDEFGHJK23") == "http://127.0.0.1:8000/verify/ABCDEFGHJK23/"
+
+
 def test_production_never_makes_a_development_ca(settings, tmp_path) -> None:
     settings.PRODUCTION = True
     settings.DANCU_DOCUMENTS_SIGNER_PKCS12 = ""
@@ -169,6 +178,7 @@ def test_production_signs_with_the_agencys_pkcs12_and_trusts_the_configured_root
     p12.write_bytes(pkcs12.serialize_key_and_certificates(
         b"agency", key, cert, [root], serialization.BestAvailableEncryption(b"mat-khau-p12")))  # type: ignore[arg-type]
     settings.PRODUCTION = True
+    settings.DANCU_PUBLIC_URL = "https://dichvucong.example.vn"
     settings.DANCU_DOCUMENTS_SIGNER_PKCS12 = str(p12)
     settings.DANCU_DOCUMENTS_SIGNER_PASSPHRASE = "mat-khau-p12"
     settings.DANCU_DOCUMENTS_TRUST_ROOTS = str(directory / pki.ROOT_CERT)

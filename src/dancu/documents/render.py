@@ -12,6 +12,7 @@ from pathlib import Path
 
 import segno
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils import timezone
 from fpdf import FPDF
@@ -23,7 +24,15 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
 def public_url() -> str:
-    return str(getattr(settings, "DANCU_PUBLIC_URL", "") or DEFAULT_PUBLIC_URL).rstrip("/")
+    """``DANCU_PUBLIC_URL``; in production it must be set (a QR code to 127.0.0.1 on an official
+    document would be useless), elsewhere it defaults to the development server's address."""
+    configured = str(getattr(settings, "DANCU_PUBLIC_URL", "") or "").rstrip("/")
+    if configured:
+        return configured
+    if getattr(settings, "PRODUCTION", False):
+        raise ImproperlyConfigured("DANCU_PUBLIC_URL must be set: it is printed in the QR code of "
+                                   "every signed document (docs/documents.md)")
+    return DEFAULT_PUBLIC_URL
 
 
 def verify_url(code: str) -> str:
