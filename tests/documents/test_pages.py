@@ -151,3 +151,17 @@ def test_an_officer_outside_the_area_and_the_dossier_is_refused_and_audited(geo,
         selectors.open_for_officer(far, upload.code, purpose="DC-20261206-000099")
     refusal = AuditEvent.objects.get(action="document.read.denied")
     assert refusal.details["code"] == "E_OUT_OF_JURISDICTION" and refusal.subject_id == upload.code
+
+
+def test_the_compare_form_without_a_file_or_with_one_too_large(client, result, settings) -> None:
+    html = client.post(f"/verify/{result.code}/", {}).content.decode()
+    assert 'data-testid="verify-error"' in html and "Hãy chọn tệp cần đối chiếu." in html
+    assert 'data-verdict="genuine"' in html  # the stored copy's verdict still shown
+    settings.DANCU_UPLOAD_MAX_BYTES = result.size - 1
+    big = SimpleUploadedFile("kq.pdf", bytes(result.content), content_type="application/pdf")
+    html = client.post(f"/verify/{result.code}/", {"file": big}).content.decode()
+    assert "Tệp quá lớn để đối chiếu." in html and 'data-testid="doc-compared"' not in html
+    image = SimpleUploadedFile("anh.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, content_type="image/png")
+    settings.DANCU_UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    html = client.post(f"/verify/{result.code}/", {"file": image}).content.decode()
+    assert 'data-verdict="altered"' in html
