@@ -314,8 +314,13 @@ OAUTH2_PROVIDER: dict[str, Any] = {
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("DANCU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # "bulk": long work (imports, batches) that a `dancu worker --queue bulk` takes apart
+        "QUEUES": ["default", "bulk"],
     },
 }
+# A task RUNNING under a worker not seen for this long is ready again (dancu.core.worker; the
+# heartbeat refreshes every third of it). Longer tasks are fine: the live worker keeps beating.
+DANCU_WORKER_LEASE_SECONDS = float(os.environ.get("DANCU_WORKER_LEASE_SECONDS", "30"))
 
 # ---- Online payment (dancu.payments; docs/payments.md) ----
 # The payment gateway (VNPay-shaped): its base URL, dancu's merchant (terminal) code and the
