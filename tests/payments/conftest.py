@@ -59,11 +59,19 @@ def sandbox_gateway(tmp_path_factory) -> Iterator[str]:
     port = free_port()
     data = tmp_path_factory.mktemp("gateway")
     env = {k: v for k, v in os.environ.items() if k not in ("DANCU_ENV",)}
-    env.update(DANCU_DATA_DIR=str(data), PYTHONPATH=os.pathsep.join(
-        filter(None, [str(Path(__file__).resolve().parents[2] / "src"), env.get("PYTHONPATH", "")])))
+    env.update(
+        DANCU_DATA_DIR=str(data),
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(Path(__file__).resolve().parents[2] / "src"), env.get("PYTHONPATH", "")])
+        ),
+    )
     log = (data / "gateway.log").open("wb")
-    proc = subprocess.Popen([*DANCU, "gateway", "serve", "--port", str(port), "--quiet",
-                             "--db", str(data / "gw.sqlite3")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [*DANCU, "gateway", "serve", "--port", str(port), "--quiet", "--db", str(data / "gw.sqlite3")],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         for _ in range(300):
             try:

@@ -15,9 +15,12 @@ pytestmark = pytest.mark.slow
 RETURN = "http://portal.example/x"
 
 
-def test_the_same_notification_at_once_from_many_writers_records_one_success(transactional_db, citizen, payer,
-                                                                              successes) -> None:
-    payment, _ = services.start_payment(citizen, reference="DC-1", amount_vnd=50_000, payer=payer, return_url=RETURN)
+def test_the_same_notification_at_once_from_many_writers_records_one_success(
+    transactional_db, citizen, payer, successes
+) -> None:
+    payment, _ = services.start_payment(
+        citizen, reference="DC-1", amount_vnd=50_000, payer=payer, return_url=RETURN
+    )
     params = answer(payment)
     codes: list[str] = []
     errors = run_parallel(lambda i: codes.append(services.handle_callback(params, kind="ipn").code), 8)
@@ -29,12 +32,23 @@ def test_the_same_notification_at_once_from_many_writers_records_one_success(tra
 
 
 def test_attempts_for_one_reference_paid_at_once_record_one_success_and_the_rest_for_refund(
-        transactional_db, citizen, payer, successes) -> None:
-    attempts = [services.start_payment(citizen, reference="DC-2", amount_vnd=30_000, payer=payer,
-                                       return_url=RETURN)[0] for _ in range(6)]
+    transactional_db, citizen, payer, successes
+) -> None:
+    attempts = [
+        services.start_payment(citizen, reference="DC-2", amount_vnd=30_000, payer=payer, return_url=RETURN)[
+            0
+        ]
+        for _ in range(6)
+    ]
     codes: list[str] = []
-    errors = run_parallel(lambda i: codes.append(
-        services.handle_callback(answer(attempts[i], vnp_TransactionNo=str(14_000_100 + i)), kind="ipn").code), 6)
+    errors = run_parallel(
+        lambda i: codes.append(
+            services.handle_callback(
+                answer(attempts[i], vnp_TransactionNo=str(14_000_100 + i)), kind="ipn"
+            ).code
+        ),
+        6,
+    )
     assert errors == [] and codes == ["00"] * 6
     rows = Payment.objects.filter(reference="DC-2")
     assert rows.filter(status=Status.SUCCEEDED).count() == 1

@@ -11,12 +11,20 @@ SECRET = "SECRET-KEY-OF-THE-MERCHANT-0123456789"
 
 
 def test_the_signature_is_hmac_sha512_over_the_sorted_url_encoded_parameters() -> None:
-    params = {"vnp_TxnRef": "ABC123", "vnp_Amount": "5000000", "vnp_OrderInfo": "Thanh toan ho so DC-1 & x",
-              "vnp_ReturnUrl": "http://127.0.0.1:8000/payments/return", "vnp_TmnCode": "DANCU001",
-              "vnp_BankCode": "", "other": "not signed"}
+    params = {
+        "vnp_TxnRef": "ABC123",
+        "vnp_Amount": "5000000",
+        "vnp_OrderInfo": "Thanh toan ho so DC-1 & x",
+        "vnp_ReturnUrl": "http://127.0.0.1:8000/payments/return",
+        "vnp_TmnCode": "DANCU001",
+        "vnp_BankCode": "",
+        "other": "not signed",
+    }
     # Written by hand: sorted names, values url-encoded (space → +), the empty one and non-vnp_ left out.
-    data = ("vnp_Amount=5000000&vnp_OrderInfo=Thanh+toan+ho+so+DC-1+%26+x&vnp_ReturnUrl=http%3A%2F%2F"
-            "127.0.0.1%3A8000%2Fpayments%2Freturn&vnp_TmnCode=DANCU001&vnp_TxnRef=ABC123")
+    data = (
+        "vnp_Amount=5000000&vnp_OrderInfo=Thanh+toan+ho+so+DC-1+%26+x&vnp_ReturnUrl=http%3A%2F%2F"
+        "127.0.0.1%3A8000%2Fpayments%2Freturn&vnp_TmnCode=DANCU001&vnp_TxnRef=ABC123"
+    )
     expected = hmac.new(SECRET.encode(), data.encode(), hashlib.sha512).hexdigest()
     assert protocol.hash_data(params) == data
     signed = protocol.sign(params, SECRET)

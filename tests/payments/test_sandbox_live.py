@@ -25,13 +25,23 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def world(transactional_db, live_server, gateway_url, citizen, payer, successes):
-    return {"dancu": live_server.url, "gateway": gateway_url, "citizen": citizen, "payer": payer,
-            "successes": successes}
+    return {
+        "dancu": live_server.url,
+        "gateway": gateway_url,
+        "citizen": citizen,
+        "payer": payer,
+        "successes": successes,
+    }
 
 
 def go_to_gateway(world, reference="DC-20260101-000042", amount=50_000):
-    payment, url = services.start_payment(world["citizen"], reference=reference, amount_vnd=amount,
-                                          payer=world["payer"], return_url=world["dancu"] + "/dich-vu-cong/xong")
+    payment, url = services.start_payment(
+        world["citizen"],
+        reference=reference,
+        amount_vnd=amount,
+        payer=world["payer"],
+        return_url=world["dancu"] + "/dich-vu-cong/xong",
+    )
     browser = requests.Session()
     page = browser.get(url, timeout=10)
     assert page.status_code == 200, page.text
@@ -41,8 +51,12 @@ def go_to_gateway(world, reference="DC-20260101-000042", amount=50_000):
 
 
 def choose(world, browser, txn_no, mode, delay="1"):
-    return browser.post(f"{world['gateway']}/paymentv2/choose", data={"txn": txn_no, "mode": mode, "delay": delay},
-                        allow_redirects=False, timeout=30)
+    return browser.post(
+        f"{world['gateway']}/paymentv2/choose",
+        data={"txn": txn_no, "mode": mode, "delay": delay},
+        allow_redirects=False,
+        timeout=30,
+    )
 
 
 def come_back(world, browser, chosen):
@@ -56,8 +70,11 @@ def come_back(world, browser, chosen):
 
 
 def inbound(payment):
-    return list(GatewayMessage.objects.filter(payment=payment, direction="in").order_by("id")
-                .values_list("kind", "outcome", "signature_ok"))
+    return list(
+        GatewayMessage.objects.filter(payment=payment, direction="in")
+        .order_by("id")
+        .values_list("kind", "outcome", "signature_ok")
+    )
 
 
 def test_success_the_ipn_over_http_decides_the_return_confirms_and_the_receipt_shows(world) -> None:
@@ -75,7 +92,10 @@ def test_success_the_ipn_over_http_decides_the_return_confirms_and_the_receipt_s
     # the IPN as captured, sent again (a replay): confirmed already, nothing changes
     ipn = GatewayMessage.objects.filter(payment=payment, kind="ipn").first().params
     replay = requests.get(f"{world['dancu']}/payments/ipn", params=ipn, timeout=10)
-    assert replay.status_code == 200 and replay.json() == {"RspCode": "02", "Message": "Order already confirmed"}
+    assert replay.status_code == 200 and replay.json() == {
+        "RspCode": "02",
+        "Message": "Order already confirmed",
+    }
     assert Payment.objects.get(pk=payment.pk).status == Status.SUCCEEDED and len(world["successes"]) == 1
 
 
@@ -86,8 +106,13 @@ def test_failure_is_recorded_and_the_reference_stays_unpaid(world) -> None:
     assert payment.status == Status.FAILED and target.endswith("status=failed")
     assert inbound(payment) == [("ipn", "00 failed", True), ("return", "02 already failed", True)]
     assert not world["successes"]
-    again, _ = services.start_payment(world["citizen"], reference=payment.reference, amount_vnd=50_000,
-                                      payer=world["payer"], return_url=world["dancu"] + "/x")
+    again, _ = services.start_payment(
+        world["citizen"],
+        reference=payment.reference,
+        amount_vnd=50_000,
+        payer=world["payer"],
+        return_url=world["dancu"] + "/x",
+    )
     assert again.status == Status.PENDING
 
 
@@ -103,8 +128,9 @@ def test_timeout_without_any_callback_is_found_by_reconciliation(world) -> None:
     payment.refresh_from_db()
     assert payment.status == Status.SUCCEEDED and payment.gateway_txn == txn_no
     assert world["successes"] == [(payment.pk, True)]
-    assert list(GatewayMessage.objects.filter(payment=payment, kind="query").values_list("direction", "outcome")) == [
-        ("out", "sent"), ("in", "00 succeeded")]
+    assert list(
+        GatewayMessage.objects.filter(payment=payment, kind="query").values_list("direction", "outcome")
+    ) == [("out", "sent"), ("in", "00 succeeded")]
     assert AuditEvent.objects.get(action="payment.succeeded").actor_label == "payments.reconcile"
     assert services.reconcile() == {}  # decided: no longer asked
 
@@ -170,28 +196,39 @@ def test_an_unreachable_gateway_leaves_the_payment_pending_and_logged(world, set
     assert last.signature_ok is None and last.outcome.startswith("unreachable")
 
 
-@pytest.mark.parametrize(("tamper", "code", "field"), [
-    (lambda p: {**answer(p), "vnp_Amount": "100"}, "97", "vnp_SecureHash"),
-    (lambda p: answer(p, vnp_Amount="100"), "04", "vnp_Amount"),
-    (lambda p: answer(p, vnp_TxnRef="NOSUCHTXN0000000"), "01", "vnp_TxnRef"),
-])
+@pytest.mark.parametrize(
+    ("tamper", "code", "field"),
+    [
+        (lambda p: {**answer(p), "vnp_Amount": "100"}, "97", "vnp_SecureHash"),
+        (lambda p: answer(p, vnp_Amount="100"), "04", "vnp_Amount"),
+        (lambda p: answer(p, vnp_TxnRef="NOSUCHTXN0000000"), "01", "vnp_TxnRef"),
+    ],
+)
 def test_forged_wrong_and_unknown_notifications_over_http(world, tamper, code, field) -> None:
     payment, _, _ = go_to_gateway(world)
     params = tamper(payment)
     got = requests.get(f"{world['dancu']}/payments/ipn", params=params, timeout=10)
-    assert got.status_code == 200 and got.json() == {"RspCode": code, "Message": protocol.RSP_MESSAGES[code],
-                                                      "field": field}
+    assert got.status_code == 200 and got.json() == {
+        "RspCode": code,
+        "Message": protocol.RSP_MESSAGES[code],
+        "field": field,
+    }
     posted = requests.post(f"{world['dancu']}/payments/ipn", data=params, timeout=10)  # POST form too
     assert posted.status_code == 200 and posted.json()["RspCode"] == code
     page = requests.get(f"{world['dancu']}/payments/return", params=params, allow_redirects=False, timeout=10)
-    assert page.status_code == 400 and f'data-code="{code}"' in page.text and f'data-field="{field}"' in page.text
+    assert (
+        page.status_code == 400
+        and f'data-code="{code}"' in page.text
+        and f'data-field="{field}"' in page.text
+    )
     assert Payment.objects.get(pk=payment.pk).status == Status.PENDING and not world["successes"]
     assert GatewayMessage.objects.filter(direction="in", outcome__startswith=code).count() == 3
 
 
 def test_the_gateway_refuses_a_forged_payment_request(world) -> None:
-    _, url = services.start_payment(world["citizen"], reference="DC-9", amount_vnd=10_000, payer=None,
-                                    return_url=world["dancu"] + "/x")
+    _, url = services.start_payment(
+        world["citizen"], reference="DC-9", amount_vnd=10_000, payer=None, return_url=world["dancu"] + "/x"
+    )
     params = dict(parse_qsl(urlsplit(url).query))
     params["vnp_Amount"] = "100"  # the payer lowers the amount on the way
     page = requests.get(f"{world['gateway']}/paymentv2/vpcpay.html", params=params, timeout=10)

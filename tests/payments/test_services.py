@@ -18,13 +18,18 @@ RETURN = "http://portal.example/dich-vu-cong/ho-so/DC-20260101-000001"
 
 
 def start(citizen, payer, reference="DC-20260101-000001", amount=50_000):
-    return services.start_payment(citizen, reference=reference, amount_vnd=amount, payer=payer, return_url=RETURN)
+    return services.start_payment(
+        citizen, reference=reference, amount_vnd=amount, payer=payer, return_url=RETURN
+    )
 
 
 def test_start_payment_signs_the_redirect_and_logs_it(citizen, payer, settings) -> None:
     payment, url = start(citizen, payer)
     parts = urlsplit(url)
-    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{settings.DANCU_PAYMENT_GATEWAY_URL}/paymentv2/vpcpay.html"
+    assert (
+        f"{parts.scheme}://{parts.netloc}{parts.path}"
+        == f"{settings.DANCU_PAYMENT_GATEWAY_URL}/paymentv2/vpcpay.html"
+    )
     params = dict(parse_qsl(parts.query))
     assert protocol.verify(params, settings.DANCU_PAYMENT_SECRET)
     assert params["vnp_Amount"] == "5000000" and params["vnp_TxnRef"] == payment.txn_ref
@@ -37,21 +42,25 @@ def test_start_payment_signs_the_redirect_and_logs_it(citizen, payer, settings) 
     assert event.personal_id == payer.personal_id and event.subject_id == payment.txn_ref
 
 
-@pytest.mark.parametrize(("kwargs", "code", "field"), [
-    ({"reference": ""}, "E_REFERENCE", "reference"),
-    ({"reference": "DC 1; DROP"}, "E_REFERENCE", "reference"),
-    ({"reference": "x" * 41}, "E_REFERENCE", "reference"),
-    ({"amount_vnd": 0}, "E_AMOUNT", "amount_vnd"),
-    ({"amount_vnd": -5}, "E_AMOUNT", "amount_vnd"),
-    ({"amount_vnd": 10.5}, "E_AMOUNT", "amount_vnd"),
-    ({"amount_vnd": True}, "E_AMOUNT", "amount_vnd"),
-    ({"amount_vnd": "50000"}, "E_AMOUNT", "amount_vnd"),
-    ({"return_url": "javascript:alert(1)"}, "E_RETURN_URL", "return_url"),
-    ({"return_url": "//evil.example/x"}, "E_RETURN_URL", "return_url"),
-    ({"return_url": "/relative-needs-a-configured-return"}, "E_RETURN_URL", "return_url"),
-])
-def test_bad_input_is_refused_naming_the_field_and_writes_nothing_but_the_refusal(citizen, payer, kwargs,
-                                                                                  code, field) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "code", "field"),
+    [
+        ({"reference": ""}, "E_REFERENCE", "reference"),
+        ({"reference": "DC 1; DROP"}, "E_REFERENCE", "reference"),
+        ({"reference": "x" * 41}, "E_REFERENCE", "reference"),
+        ({"amount_vnd": 0}, "E_AMOUNT", "amount_vnd"),
+        ({"amount_vnd": -5}, "E_AMOUNT", "amount_vnd"),
+        ({"amount_vnd": 10.5}, "E_AMOUNT", "amount_vnd"),
+        ({"amount_vnd": True}, "E_AMOUNT", "amount_vnd"),
+        ({"amount_vnd": "50000"}, "E_AMOUNT", "amount_vnd"),
+        ({"return_url": "javascript:alert(1)"}, "E_RETURN_URL", "return_url"),
+        ({"return_url": "//evil.example/x"}, "E_RETURN_URL", "return_url"),
+        ({"return_url": "/relative-needs-a-configured-return"}, "E_RETURN_URL", "return_url"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_field_and_writes_nothing_but_the_refusal(
+    citizen, payer, kwargs, code, field
+) -> None:
     args = {"reference": "DC-1", "amount_vnd": 50_000, "payer": payer, "return_url": RETURN, **kwargs}
     with pytest.raises(DomainError) as err:
         services.start_payment(citizen, **args)
@@ -63,8 +72,9 @@ def test_bad_input_is_refused_naming_the_field_and_writes_nothing_but_the_refusa
 
 def test_a_relative_return_url_is_fine_when_dancus_return_url_is_configured(citizen, payer, settings) -> None:
     settings.DANCU_PAYMENT_RETURN_URL = "https://dichvucong.example/payments/return"
-    payment, url = services.start_payment(citizen, reference="DC-1", amount_vnd=1000, payer=payer,
-                                          return_url="/dich-vu-cong/")
+    _, url = services.start_payment(
+        citizen, reference="DC-1", amount_vnd=1000, payer=payer, return_url="/dich-vu-cong/"
+    )
     assert dict(parse_qsl(urlsplit(url).query))["vnp_ReturnUrl"] == settings.DANCU_PAYMENT_RETURN_URL
 
 
@@ -83,7 +93,10 @@ def test_success_is_recorded_once_with_the_signal_inside_the_transaction(citizen
     assert successes == [(payment.pk, True)]
     assert selectors.succeeded_payment(payment.reference) == payment and selectors.is_paid(payment.reference)
     assert list(GatewayMessage.objects.filter(direction="in").values_list("kind", "outcome")) == [
-        ("ipn", "00 succeeded"), ("ipn", "02 already succeeded"), ("return", "02 already succeeded")]
+        ("ipn", "00 succeeded"),
+        ("ipn", "02 already succeeded"),
+        ("return", "02 already succeeded"),
+    ]
     event = AuditEvent.objects.get(action="payment.succeeded")
     assert event.personal_id == payer.personal_id and event.before == {"status": "pending"}
     with pytest.raises(Conflict) as err:  # a reference paid is not paid again
@@ -91,16 +104,20 @@ def test_success_is_recorded_once_with_the_signal_inside_the_transaction(citizen
     assert (err.value.code, err.value.field) == ("E_ALREADY_PAID", "reference")
 
 
-@pytest.mark.parametrize(("tamper", "code", "field"), [
-    ("forged", "97", "vnp_SecureHash"),
-    ("other_secret", "97", "vnp_SecureHash"),
-    ("no_signature", "97", "vnp_SecureHash"),
-    ("wrong_amount", "04", "vnp_Amount"),
-    ("unknown_txn", "01", "vnp_TxnRef"),
-    ("other_terminal", "01", "vnp_TmnCode"),
-])
-def test_forged_wrong_or_unknown_answers_are_refused_and_logged(citizen, payer, successes, tamper, code,
-                                                                field) -> None:
+@pytest.mark.parametrize(
+    ("tamper", "code", "field"),
+    [
+        ("forged", "97", "vnp_SecureHash"),
+        ("other_secret", "97", "vnp_SecureHash"),
+        ("no_signature", "97", "vnp_SecureHash"),
+        ("wrong_amount", "04", "vnp_Amount"),
+        ("unknown_txn", "01", "vnp_TxnRef"),
+        ("other_terminal", "01", "vnp_TmnCode"),
+    ],
+)
+def test_forged_wrong_or_unknown_answers_are_refused_and_logged(
+    citizen, payer, successes, tamper, code, field
+) -> None:
     payment, _ = start(citizen, payer)
     params = {
         "forged": lambda: {**answer(payment), "vnp_Amount": "100"},
@@ -141,8 +158,9 @@ def test_a_late_success_after_expiry_is_not_lost(citizen, payer, successes) -> N
     assert payment.status == Status.SUCCEEDED and successes == [(payment.pk, True)]
 
 
-def test_a_second_attempt_paid_at_the_gateway_is_kept_for_refund_not_recorded_as_paid(citizen, payer,
-                                                                                     successes) -> None:
+def test_a_second_attempt_paid_at_the_gateway_is_kept_for_refund_not_recorded_as_paid(
+    citizen, payer, successes
+) -> None:
     first, _ = start(citizen, payer)
     second, _ = start(citizen, payer)  # the first page abandoned, a second attempt started
     assert services.handle_callback(answer(second), kind="ipn").code == "00"
