@@ -170,8 +170,13 @@ def _log(payment: Payment | None, txn_ref: str, direction: str, kind: str, param
          signature_ok: bool | None, outcome: str) -> GatewayMessage:
     return GatewayMessage.objects.create(
         payment=payment, txn_ref=str(txn_ref)[:100], direction=direction, kind=kind,
-        params={str(k)[:100]: str(v)[:2000] for k, v in list(params.items())[:100]},
+        params={_clean(k)[:100]: _clean(v)[:2000] for k, v in list(params.items())[:100]},
         signature_ok=signature_ok, outcome=outcome[:200])
+
+
+def _clean(value: object) -> str:
+    """Text PostgreSQL's JSON can store (a gateway's answer is not checked by the NUL middleware)."""
+    return str(value).replace("\x00", "")
 
 
 def _result(code: str, field: str | None = None, payment: Payment | None = None, changed: bool = False,
