@@ -19,8 +19,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         serve = sub.add_parser("serve", help="serve the sandbox gateway")
-        serve.add_argument("--host", default="127.0.0.1")
-        serve.add_argument("--port", type=int, default=8090)
+        serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+        serve.add_argument("--port", type=int, default=8090,
+                           help="the port (default 8090, as DANCU_PAYMENT_GATEWAY_URL's default)")
         serve.add_argument("--db", default="",
                            help="its SQLite file (default DATA_DIR/payment-gateway.sqlite3)")
         serve.add_argument("--ipn-url", default="",
