@@ -49,8 +49,8 @@ class Procedure(models.Model):
     fee_exemptions = models.TextField(blank=True, default="")
     components = models.JSONField(default=list, help_text="[{key, name_vi, name_en, required}]")
     form_schema = models.JSONField(default=dict, help_text="JSON Schema of the citizen-entered data")
-    registry_fields = models.JSONField(default=list,
-                                       help_text="names pre-filled from the registry, never accepted from the client")
+    registry_fields = models.JSONField(
+        default=list, help_text="names pre-filled from the registry, never accepted from the client")
     online_level = models.CharField(max_length=8, choices=OnlineLevel.choices)
     essential = models.BooleanField(default=False)
     essential_number = models.PositiveSmallIntegerField(null=True, blank=True,
