@@ -30,7 +30,10 @@ def slug(name: str) -> Procedure:
 
 def resident(commune: Any, *, name: str = "", birth: str = "1990-05-17", sex: str = "F",
              household: str | None = None, relationship: str = "head", **extra: str) -> Citizen:
-    raw = citizen_raw(full_name=name or f"Nguyễn Văn Thử {next(_names)}", birth_date=birth, sex=sex, **extra)
+    n = next(_names)
+    given = "ABCDEGHKLMNPQSTVXY"
+    auto = f"Nguyễn Văn {given[n % 18]}{'aeiou'[n // 18 % 5]}{'nmt'[n // 90 % 3]}"
+    raw = citizen_raw(full_name=name or auto, birth_date=birth, sex=sex, **extra)
     reg = residence.register_new_resident(
         SEED, raw, commune=commune, address=f"Số {next(_names)} Đường Lê Lợi",
         started_on=dt.date(2020, 1, 1), reason="test", household_number=household,
