@@ -1,8 +1,8 @@
 """The procedure catalog as data: ``catalog.json`` beside this module.
 
 ``sync_catalog`` writes it into ``Procedure`` rows (insert or update by code); the data
-migrations call it with their historical model, and ``dancu publicservices sync-catalog`` with
-the current one, so a change of the file is a change of data, not of code.
+migrations call it with their historical model (a change of the file ships with a new data
+migration calling it again), so a change of the catalog is a change of data, not of code.
 """
 
 from __future__ import annotations
