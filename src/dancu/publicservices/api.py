@@ -41,6 +41,7 @@ from dancu.publicservices.services import rules
 router = Router(tags=["publicservices"])
 citizen_auth = OAuthBearer(["publicservices"])
 SCOPE = "publicservices"
+MY_DOSSIERS = 100  # the newest; older ones on the portal's pages
 
 _CITIZEN_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 _OFFICER_ERRORS = _CITIZEN_ERRORS
@@ -365,20 +366,10 @@ def procedure(request: HttpRequest, code: str) -> dict[str, Any]:
 # ---- Citizen -------------------------------------------------------------------------------
 
 
-@router.get(
-    "/prefill/{code}",
-    auth=citizen_auth,
-    response={200: PrefillOut, **_CITIZEN_ERRORS},
-    operation_id="publicservices_prefill",
-    summary="The registry's values of a procedure's registry_fields, for me or someone I may act for",
-)
-def prefill(
-    request: HttpRequest,
-    code: str,
-    subject_personal_id: PersonalIdParam | None = None,
-    relation: str = "self",
+def _prefill(
+    request: HttpRequest, code: str, subject_personal_id: str | None, relation: str
 ) -> dict[str, Any]:
-    _known_query(request, "subject_personal_id", "relation")
+    _known_query(request)
     actor, account = _citizen(request)
     proc = selectors.procedure_by_code(code, field_name="code")
     subject: Citizen = account.citizen
@@ -408,6 +399,31 @@ def prefill(
         "subject_personal_id": subject.personal_id,
         "values": selectors.prefill(proc, subject),
     }
+
+
+@router.get(
+    "/prefill/{code}",
+    auth=citizen_auth,
+    response={200: PrefillOut, **_CITIZEN_ERRORS},
+    operation_id="publicservices_prefill",
+    summary="The registry's values of a procedure's registry_fields, for me",
+)
+def prefill(request: HttpRequest, code: str) -> dict[str, Any]:
+    return _prefill(request, code, None, "self")
+
+
+@router.get(
+    "/prefill/{code}/{relation}/{subject_personal_id}",
+    auth=citizen_auth,
+    response={200: PrefillOut, **_CITIZEN_ERRORS},
+    operation_id="publicservices_prefill_for",
+    summary="The registry's values for someone I may act for (relation: parent | household_head; "
+    "a representative sees them only in the dossier)",
+)
+def prefill_for(
+    request: HttpRequest, code: str, relation: str, subject_personal_id: PersonalIdParam
+) -> dict[str, Any]:
+    return _prefill(request, code, subject_personal_id, relation)
 
 
 @router.post(
@@ -456,16 +472,16 @@ def submit(
     operation_id="publicservices_my_dossiers",
     summary="My dossiers, newest first",
 )
-def my_dossiers(request: HttpRequest, page: Annotated[int, Query(ge=1, le=1000)] = 1) -> dict[str, Any]:
-    _known_query(request, "page")
+def my_dossiers(request: HttpRequest) -> dict[str, Any]:
+    _known_query(request)
     _actor, account = _citizen(request)
-    size = 20
+    size = MY_DOSSIERS
     rows = list(
         selectors.dossiers_of(account.citizen).select_related("applicant", "subject", "result_document")[
-            (page - 1) * size : page * size + 1
+            : size + 1
         ]
     )
-    return {"items": [_dossier(d) for d in rows[:size]], "page": page, "has_next": len(rows) > size}
+    return {"items": [_dossier(d) for d in rows[:size]], "page": 1, "has_next": len(rows) > size}
 
 
 @router.get(
