@@ -24,6 +24,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, File, Form, Header, Query, Router, Schema, Status, UploadedFile
 
+from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
 from dancu.core.errors import NotFound, OutOfJurisdiction
 from dancu.core.net import client_ip
@@ -271,7 +272,7 @@ def _dossier(d: Dossier) -> dict[str, Any]:
         "channel": d.channel,
         "relation": d.relation,
         "applicant_personal_id": d.applicant.personal_id,
-        "subject_personal_id": d.subject.personal_id if d.subject_id else None,
+        "subject_personal_id": d.subject.personal_id if d.subject is not None else None,
         "submitted_at": d.submitted_at,
         "due_on": d.due_on,
         "overdue": selectors.is_overdue(d),
@@ -280,7 +281,7 @@ def _dossier(d: Dossier) -> dict[str, Any]:
         "rating": d.rating,
         "decided_at": d.decided_at,
         "decision_note": d.decision_note,
-        "result_document_code": d.result_document.code if d.result_document_id else None,
+        "result_document_code": d.result_document.code if d.result_document is not None else None,
     }
 
 
@@ -310,6 +311,11 @@ def _detail(d: Dossier) -> dict[str, Any]:
 # ---- Who is calling ------------------------------------------------------------------------
 
 
+def _officer(request: HttpRequest) -> Actor:
+    """The officer behind the API token (``accounts.auth.TokenAuth``, the API's default auth)."""
+    return request.auth  # type: ignore[attr-defined]  # set by ninja
+
+
 def _known_query(request: HttpRequest, *names: str) -> None:
     """A query parameter the operation does not declare is refused (422, naming it): a typo in a
     filter must not silently return an unfiltered list."""
@@ -319,7 +325,7 @@ def _known_query(request: HttpRequest, *names: str) -> None:
 
 
 def _account(request: HttpRequest) -> EidAccount:
-    user_id = getattr(getattr(request.auth, "user", None), "pk", None)
+    user_id = getattr(getattr(getattr(request, "auth", None), "user", None), "pk", None)
     account = (
         EidAccount.objects.select_related("citizen").filter(user_id=user_id).first()
         if user_id is not None
@@ -594,7 +600,7 @@ def inbox(request: HttpRequest) -> list[dict[str, Any]]:
             "kind": n.kind,
             "title": n.title,
             "body": n.body,
-            "dossier_code": n.dossier.code if n.dossier_id else None,
+            "dossier_code": n.dossier.code if n.dossier is not None else None,
             "created_at": n.created_at,
             "read_at": n.read_at,
         }
@@ -610,7 +616,7 @@ def _queue_item(d: Dossier) -> dict[str, Any]:
         **_dossier(d),
         "commune": d.commune.name,
         "due_soon": selectors.is_due_soon(d),
-        "assigned_to": d.assigned_to.get_username() if d.assigned_to_id else None,
+        "assigned_to": d.assigned_to.get_username() if d.assigned_to is not None else None,
     }
 
 
@@ -633,7 +639,7 @@ def queue(
 ) -> dict[str, Any]:
     _known_query(request, "status", "flag", "procedure", "assigned", "sort", "page")
     result = selectors.queue(
-        request.auth,
+        _officer(request),
         {"status": status, "flag": flag, "procedure": procedure, "assigned": assigned},
         sort=sort,
         page=page,
@@ -660,9 +666,9 @@ def queue(
 )
 def officer_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
     _known_query(request)
-    d = selectors.dossier_for_officer(request.auth, code)
+    d = selectors.dossier_for_officer(_officer(request), code)
     audit.record(
-        request.auth,
+        _officer(request),
         "dossier.view",
         subject_type="dossier",
         subject_id=d.code,
@@ -680,7 +686,7 @@ def officer_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
 )
 def assign(request: HttpRequest, code: str, body: AssignIn) -> dict[str, Any]:
     _known_query(request)
-    return _dossier(services.assign(request.auth, code, to_username=body.to_username))
+    return _dossier(services.assign(_officer(request), code, to_username=body.to_username))
 
 
 @router.post(
@@ -691,7 +697,7 @@ def assign(request: HttpRequest, code: str, body: AssignIn) -> dict[str, Any]:
 )
 def accept(request: HttpRequest, code: str, body: NoteIn) -> dict[str, Any]:
     _known_query(request)
-    return _dossier(services.accept(request.auth, code, note=body.note))
+    return _dossier(services.accept(_officer(request), code, note=body.note))
 
 
 @router.post(
@@ -702,7 +708,7 @@ def accept(request: HttpRequest, code: str, body: NoteIn) -> dict[str, Any]:
 )
 def request_supplement(request: HttpRequest, code: str, body: SupplementRequestIn) -> dict[str, Any]:
     _known_query(request)
-    return _dossier(services.request_supplement(request.auth, code, note=body.note))
+    return _dossier(services.request_supplement(_officer(request), code, note=body.note))
 
 
 @router.post(
@@ -713,7 +719,7 @@ def request_supplement(request: HttpRequest, code: str, body: SupplementRequestI
 )
 def refuse(request: HttpRequest, code: str, body: RefuseIn) -> dict[str, Any]:
     _known_query(request)
-    return _dossier(services.refuse(request.auth, code, reason=body.reason))
+    return _dossier(services.refuse(_officer(request), code, reason=body.reason))
 
 
 @router.post(
@@ -724,4 +730,4 @@ def refuse(request: HttpRequest, code: str, body: RefuseIn) -> dict[str, Any]:
 )
 def approve(request: HttpRequest, code: str, body: NoteIn) -> dict[str, Any]:
     _known_query(request)
-    return _dossier(services.approve(request.auth, code, note=body.note))
+    return _dossier(services.approve(_officer(request), code, note=body.note))

@@ -20,7 +20,7 @@ from dancu.residence.models import AbsenceCase, HouseholdMember, ResidenceKind
 from dancu.residence.services import add_years
 
 ADULT_AGE = 18
-MARRIAGE_AGE = {Sex.MALE: 20, Sex.FEMALE: 18}  # Law on Marriage and Family 2014, Art. 8
+MARRIAGE_AGE: dict[str, int] = {Sex.MALE: 20, Sex.FEMALE: 18}  # Law on Marriage and Family 2014, Art. 8
 MILITARY_AGE = (18, 27)  # Law on Military Service 2015, Art. 30 (to 27 with a deferral)
 TEMPORARY_MIN_DAYS = 30  # Art. 27: living 30 days or more outside the permanent commune
 AUTHORISATION = "authorisation"  # the component a representative must attach

@@ -411,7 +411,7 @@ def _submit(
         channel=channel,
         status=Status.SUBMITTED,
         commune=commune,
-        province_id=commune.province_id,
+        province_id=commune.province_id or commune.pk,
         data=entered,
         registry_data=prefill(procedure, subject or applicant),
         submitted_at=now,
