@@ -198,3 +198,22 @@ def test_queue_is_per_agency_and_area(world):
         selectors.queue(world.counter, sort="name")
     assert err.value.field == "sort"
     _ = bob
+
+
+def test_deadline_reminders_to_the_assigned_officer(world):
+    from django.contrib.auth import get_user_model
+
+    from dancu.publicservices.tasks import deadline_reminders
+
+    get_user_model().objects.filter(username="ca.hacthanh").update(email="ca.hacthanh@example.vn")
+    d = _confirmation(world)
+    services.assign(world.police, d.code)
+    later = _confirmation(world)
+    services.assign(world.police, later.code)
+    Dossier.objects.filter(pk=later.pk).update(due_on=today() + dt.timedelta(days=30))
+    mail.outbox.clear()
+    assert deadline_reminders(today()) == 1
+    [message] = mail.outbox
+    assert (
+        message.to == ["ca.hacthanh@example.vn"] and d.code in message.body and later.code not in message.body
+    )

@@ -7,4 +7,7 @@ class PublicServicesConfig(AppConfig):
     verbose_name = "Online public services"
 
     def ready(self) -> None:
-        from dancu.publicservices import receivers  # noqa: F401  (connects the signal receivers)
+        from dancu.publicservices import (  # noqa: F401  (signal receivers; the daily reminders)
+            receivers,
+            tasks,
+        )
