@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, File, Form, Header, Query, Router, Schema, Status, UploadedFile
@@ -29,6 +30,7 @@ from dancu.audit import services as audit
 from dancu.core.errors import NotFound, OutOfJurisdiction
 from dancu.core.net import client_ip
 from dancu.documents import services as documents
+from dancu.documents.models import Document
 from dancu.documents.selectors import upload_max_bytes
 from dancu.eid.models import EidAccount
 from dancu.eid.services import citizen_actor
@@ -263,7 +265,15 @@ def _procedure(p: Procedure) -> dict[str, Any]:
     }
 
 
-def _dossier(d: Dossier) -> dict[str, Any]:
+def _result_codes(dossiers: list[Dossier]) -> dict[int, str]:
+    """The codes of the dossiers' results, in one query (never the PDFs themselves)."""
+    ids = [d.result_document_id for d in dossiers if d.result_document_id is not None]
+    return dict(Document.objects.filter(pk__in=ids).values_list("pk", "code")) if ids else {}
+
+
+def _dossier(d: Dossier, codes: dict[int, str] | None = None) -> dict[str, Any]:
+    if codes is None:
+        codes = _result_codes([d])
     return {
         "code": d.code,
         "procedure_code": d.procedure.code,
@@ -281,7 +291,7 @@ def _dossier(d: Dossier) -> dict[str, Any]:
         "rating": d.rating,
         "decided_at": d.decided_at,
         "decision_note": d.decision_note,
-        "result_document_code": d.result_document.code if d.result_document is not None else None,
+        "result_document_code": codes.get(d.result_document_id) if d.result_document_id else None,
     }
 
 
@@ -291,8 +301,10 @@ def _detail(d: Dossier) -> dict[str, Any]:
         "data": d.data,
         "registry_data": d.registry_data,
         "components": [
-            {"key": c.key, "document_code": c.document.code, "reused": c.reused}
-            for c in d.component_rows.select_related("document").order_by("key")
+            {"key": key, "document_code": code, "reused": reused}
+            for key, code, reused in d.component_rows.order_by("key").values_list(
+                "key", "document__code", "reused"
+            )
         ],
         "events": [
             {
@@ -482,12 +494,9 @@ def my_dossiers(request: HttpRequest) -> dict[str, Any]:
     _known_query(request)
     _actor, account = _citizen(request)
     size = MY_DOSSIERS
-    rows = list(
-        selectors.dossiers_of(account.citizen).select_related("applicant", "subject", "result_document")[
-            : size + 1
-        ]
-    )
-    return {"items": [_dossier(d) for d in rows[:size]], "page": 1, "has_next": len(rows) > size}
+    rows = list(selectors.dossiers_of(account.citizen).select_related("applicant", "subject")[: size + 1])
+    codes = _result_codes(rows[:size])
+    return {"items": [_dossier(d, codes) for d in rows[:size]], "page": 1, "has_next": len(rows) > size}
 
 
 @router.get(
@@ -611,12 +620,12 @@ def inbox(request: HttpRequest) -> list[dict[str, Any]]:
 # ---- Officers ------------------------------------------------------------------------------
 
 
-def _queue_item(d: Dossier) -> dict[str, Any]:
+def _queue_item(d: Dossier, codes: dict[int, str], users: dict[int, str]) -> dict[str, Any]:
     return {
-        **_dossier(d),
+        **_dossier(d, codes),
         "commune": d.commune.name,
         "due_soon": selectors.is_due_soon(d),
-        "assigned_to": d.assigned_to.get_username() if d.assigned_to is not None else None,
+        "assigned_to": users.get(d.assigned_to_id) if d.assigned_to_id else None,
     }
 
 
@@ -644,15 +653,22 @@ def queue(
         sort=sort,
         page=page,
     )
-    items = Dossier.objects.filter(pk__in=[d.pk for d in result.items])
-    by_pk = {
-        d.pk: d
-        for d in items.select_related(
-            "procedure", "applicant", "subject", "commune", "assigned_to", "result_document"
-        )
-    }
+    actor = _officer(request)
+    audit.record_many(
+        actor,
+        "dossier.queue",
+        [(d.subject or d.applicant).personal_id for d in result.items],
+        reason="hàng đợi xử lý hồ sơ",
+    )
+    codes = _result_codes(result.items)
+    assigned_ids = {d.assigned_to_id for d in result.items if d.assigned_to_id}
+    users = (
+        dict(get_user_model().objects.filter(pk__in=assigned_ids).values_list("pk", "username"))
+        if assigned_ids
+        else {}
+    )
     return {
-        "items": [_queue_item(by_pk[d.pk]) for d in result.items],
+        "items": [_queue_item(d, codes, users) for d in result.items],
         "page": result.page,
         "has_next": result.has_next,
     }
