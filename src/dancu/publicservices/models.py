@@ -192,6 +192,19 @@ class Dossier(models.Model):
             # Any status, per place, newest first (the "all dossiers" filter of the queue).
             models.Index(fields=["commune", "-submitted_at"], name="dossier_commune_submitted"),
             models.Index(fields=["province", "-submitted_at"], name="dossier_province_submitted"),
+            # Measured by the counter's bench (docs/benchmarks.md): all dossiers newest first
+            # nationally, open ones by code, and "assigned to me" by deadline.
+            models.Index(fields=["-submitted_at", "-id"], name="dossier_submitted"),
+            models.Index(
+                fields=["code"],
+                name="dossier_open_code",
+                condition=Q(status__in=["submitted", "accepted", "supplement"]),
+            ),
+            models.Index(
+                fields=["assigned_to", "due_on", "id"],
+                name="dossier_open_assignee_due",
+                condition=Q(status__in=["submitted", "accepted", "supplement"]),
+            ),
         ]
 
     def __str__(self) -> str:
