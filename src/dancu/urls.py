@@ -17,6 +17,7 @@ urlpatterns = [
     path("relying-parties/", include("dancu.oidc.console")),
     path("eid/consents/", include("dancu.oidc.selfservice")),
     path("mot-cua/", include("dancu.publicservices.counter_urls")),  # one-stop counter (#12)
+    path("payments/", include("dancu.payments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     # Browsers ask for /favicon.ico on pages without an icon link (the API docs, the admin).
