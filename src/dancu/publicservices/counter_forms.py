@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.core.text import nfc
 
-MAX_PAGE = 100_000  # a page number beyond this is refused (400), never a scan
+MAX_PAGE = 10_000  # selectors.MAX_PAGE: a page number beyond this is refused (400), never a scan
 STATUS_OPEN = "open"
 STATUS_ALL = "all"
 SORTS = {"due": _("Hạn giải quyết"), "submitted": _("Thời gian nộp"), "code": _("Mã hồ sơ")}

@@ -27,6 +27,7 @@ from dancu.core.errors import NotFound, OutOfJurisdiction
 from dancu.geo.selectors import unit_by_pk
 from dancu.population import selectors as population
 from dancu.population.models import Citizen
+from dancu.publicservices import selectors as ps
 from dancu.publicservices.models import (
     OPEN_STATUSES,
     Dossier,
@@ -37,16 +38,6 @@ from dancu.publicservices.models import (
 )
 from dancu.publicservices.workdays import add_working_days
 
-# Which procedures' dossiers each role handles (None = every agency).
-ROLE_AGENCIES: dict[str, tuple[str, ...] | None] = {
-    "counter": None,
-    "commune_police": ("commune_police",),
-    "commune_justice": ("commune_justice", "commune_committee"),
-    "province_police": ("province_police", "commune_police"),
-    "ministry_admin": None,
-    "auditor": None,
-}
-DECIDE_ROLES = frozenset({"commune_police", "commune_justice", "province_police", "ministry_admin"})
 HAND_OVER_ROLES = frozenset({"counter", "commune_police", "commune_justice"})
 NOT_HANDLED = _("Hồ sơ này không thuộc lĩnh vực hoặc địa bàn bạn được giao giải quyết.")
 
@@ -79,25 +70,18 @@ class QueuePage:
     today: dt.date
 
 
-def _agency_q(actor: Actor) -> Q:
-    agencies = ROLE_AGENCIES.get(actor.role, ())
-    if agencies is None:
-        return Q()
-    return Q(procedure__agency__in=agencies)
-
-
 def handles(actor: Actor, dossier: Dossier) -> bool:
-    """Is this dossier in the actor's area and agency?"""
+    """Is this dossier in the actor's area, and of a procedure the actor's role processes (or
+    one the counter receives / the auditor reads)? The rule of ``selectors.may_process``."""
     if not actor.covers(dossier.commune_id, dossier.province_id):
         return False
-    agencies = ROLE_AGENCIES.get(actor.role, ())
-    return agencies is None or dossier.procedure.agency in agencies
+    return actor.role in ps.QUEUE_READ_ROLES or ps.may_process(actor, dossier.procedure)
 
 
 def flag_of(dossier: Dossier, today: dt.date, soon: dt.date) -> str:
     if dossier.status not in OPEN_STATUSES:
         return ""
-    if dossier.status == Status.SUPPLEMENT:
+    if dossier.status == Status.SUPPLEMENT or dossier.clock_paused_at is not None:
         return "paused"
     if dossier.due_on < today:
         return "overdue"
@@ -117,49 +101,26 @@ def procedure_by_code(code: str) -> Procedure:
     return found
 
 
+SORT_KEYS = {"due": "due_on", "submitted": "-submitted_at", "code": "code"}
+
+
 def queue(actor: Actor, filters: QueueFilters, *, sort: str = "due", page: int = 1,
           page_size: int = 25) -> QueuePage:
-    """One page of the dossiers the actor handles. The open queue sorted by deadline reads the
-    partial indexes (commune|province, due_on, id) WHERE status is open; a page is fetched with
-    one row more than shown (no COUNT over a million rows)."""
+    """One page of the queue (``selectors.queue``: area, agency, the partial indexes, no COUNT)
+    with each row's deadline flag and names for the page."""
     today = timezone.localdate()
     soon = add_working_days(today, 1)
-    qs = Dossier.objects.filter(actor.area.q(commune="commune_id", province="province_id"))
-    qs = qs.filter(_agency_q(actor))
-    if filters.status == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
-    elif filters.status != "all":
-        qs = qs.filter(status=filters.status)
-    if filters.procedure:
-        qs = qs.filter(procedure__code=filters.procedure)
-    if filters.channel:
-        qs = qs.filter(channel=filters.channel)
-    if filters.flag == "overdue":
-        qs = qs.filter(status__in=(Status.SUBMITTED, Status.ACCEPTED), due_on__lt=today)
-    elif filters.flag == "due_soon":
-        qs = qs.filter(status__in=(Status.SUBMITTED, Status.ACCEPTED), due_on__gte=today,
-                       due_on__lte=soon)
-    if filters.mine:
-        qs = qs.filter(assigned_to_id=actor.user_id)
-    order = {"due": ("due_on", "id"), "submitted": ("-submitted_at", "-id"),
-             "code": ("code",)}.get(sort, ("due_on", "id"))
-    start = (page - 1) * page_size
-    rows = list(qs.order_by(*order).select_related("procedure")
-                .only("id", "code", "status", "channel", "submitted_at", "due_on", "commune_id",
-                      "province_id", "assigned_to_id", "applicant_id", "paid", "fee_vnd",
-                      "procedure__code", "procedure__name_vi", "procedure__name_en",
-                      "procedure__agency")[start:start + page_size + 1])
-    has_next = len(rows) > page_size
-    rows = rows[:page_size]
-    names = dict(Citizen.objects.filter(pk__in={d.applicant_id for d in rows})
-                 .values_list("pk", "full_name"))
+    result = ps.queue(actor, {"status": filters.status, "procedure": filters.procedure,
+                              "channel": filters.channel, "flag": filters.flag,
+                              "assigned": "me" if filters.mine else ""},
+                      sort=SORT_KEYS.get(sort, "due_on"), page=page, page_size=page_size, today=today)
     out = []
-    for d in rows:
+    for d in result.items:
         unit = unit_by_pk(d.commune_id)
         out.append(QueueRow(d, d.procedure.code, d.procedure.name_vi, d.procedure.name_en,
-                            names.get(d.applicant_id, ""), unit.name if unit else "",
+                            d.applicant.full_name, unit.name if unit else "",
                             flag_of(d, today, soon)))
-    return QueuePage(out, page, has_next, today)
+    return QueuePage(out, result.page, result.has_next, today)
 
 
 @dataclass
@@ -263,8 +224,8 @@ def download_name(doc: Any) -> str:
 
 def allowed_actions(actor: Actor, d: Dossier) -> dict[str, bool]:
     """Which buttons the page shows (the services decide; a refused one answers 403)."""
-    writer = actor.role in DECIDE_ROLES or actor.role == "counter"
-    decide = actor.role in DECIDE_ROLES
+    decide = ps.may_process(actor, d.procedure)
+    writer = decide or actor.role == "counter"
     open_ = d.status in OPEN_STATUSES
     return {
         "assign": writer and open_,
@@ -280,7 +241,7 @@ def assignable_officers(actor: Actor, d: Dossier) -> list[tuple[str, str]]:
     """Officers of the actor's unit who may decide this dossier (same jurisdiction)."""
     from dancu.accounts.models import OfficerProfile
 
-    roles = [r for r in DECIDE_ROLES if handles_role(r, d)]
+    roles = sorted(ps.PROCESSING_ROLES.get(d.procedure.agency, ()))
     qs = (OfficerProfile.objects.filter(role__in=roles, user__is_active=True)
           .select_related("user").order_by("display_name", "user__username"))
     if actor.jurisdiction_id is not None:
@@ -289,11 +250,6 @@ def assignable_officers(actor: Actor, d: Dossier) -> list[tuple[str, str]]:
         qs = qs.filter(Q(jurisdiction_id=d.commune_id) | Q(jurisdiction_id=d.province_id)
                        | Q(jurisdiction__isnull=True))
     return [(str(p.user_id), p.display_name or p.user.get_username()) for p in qs[:200]]
-
-
-def handles_role(role: str, d: Dossier) -> bool:
-    agencies = ROLE_AGENCIES.get(role, ())
-    return agencies is None or d.procedure.agency in agencies
 
 
 def applicant_for_intake(actor: Actor, personal_id: str, *, reason: str) -> Citizen:
