@@ -102,8 +102,7 @@ def seed(url: str, n: int, seed_value: int = 12) -> None:
         weights = _weights(len(communes), rng)
         # a commune's draws, precomputed (random.choices is fast in bulk)
         picks = rng.choices(range(len(communes)), weights=weights, k=n)
-        today = dt.date.today()
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         # codes: DC-YYYYMMDD-NNNNNN, numbered per day in submission order
         rows = []
         for i in range(n):
@@ -325,7 +324,8 @@ def main() -> None:
                              "('submitted','accepted','supplement')").fetchone()[0]
     print(f"\n{total:,} dossiers ({open_:,} open); {common.server_description(args)}, "
           f"wrk -t1 -c{args.connections} -d{args.duration}s per row\n")
-    print("| page | requests/s | p50 ms | p95 ms | p99 ms | errors | server CPU ms/req | PostgreSQL CPU ms/req |")
+    print("| page | requests/s | p50 ms | p95 ms | p99 ms | errors | server CPU ms/req "
+          "| PostgreSQL CPU ms/req |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, r in results:
         print(f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} "

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
 from dancu.core.errors import NotFound, OutOfJurisdiction
+from dancu.documents.models import Document
 from dancu.geo.selectors import unit_by_pk
 from dancu.population import selectors as population
 from dancu.population.models import Citizen
@@ -38,7 +39,6 @@ from dancu.publicservices.models import (
 )
 from dancu.publicservices.workdays import add_working_days
 
-HAND_OVER_ROLES = frozenset({"counter", "commune_police", "commune_justice"})
 NOT_HANDLED = _("Hồ sơ này không thuộc lĩnh vực hoặc địa bàn bạn được giao giải quyết.")
 
 
@@ -152,33 +152,17 @@ def _check(actor: Actor, d: Dossier, action: str) -> None:
         raise denied
 
 
-def dossier_for_action(actor: Actor, code: str) -> Dossier:
-    """The dossier an action is asked on (the service checks again, under its lock)."""
-    d = _load(code)
-    _check(actor, d, "dossier.act")
-    return d
-
-
-def _documents(ids: list[int]) -> dict[int, Any]:
-    from dancu.documents.models import Document
-
-    return {doc.pk: doc for doc in Document.objects.filter(pk__in=ids).defer("content")}
-
-
 def dossier_for_officer(actor: Actor, code: str) -> DossierView:
     """A dossier with its applicant, subject, components and events, if the actor handles it.
     Audited as ``dossier.view`` (purpose: processing the dossier)."""
     d = _load(code)
     _check(actor, d, "dossier.view")
-    comps = list(DossierComponent.objects.filter(dossier=d).order_by("id"))
-    ids = [c.document_id for c in comps]
-    if d.result_document_id:
-        ids.append(d.result_document_id)
-    docs = _documents(ids)
+    comps = list(DossierComponent.objects.filter(dossier=d).select_related("document")
+                 .defer("document__content").order_by("id"))
     names = {c["key"]: c for c in d.procedure.components or []}
-    components = [{"row": c, "doc": docs.get(c.document_id), "spec": names.get(c.key, {})}
-                  for c in comps]
-    result = docs.get(d.result_document_id) if d.result_document_id else None
+    components = [{"row": c, "doc": c.document, "spec": names.get(c.key, {})} for c in comps]
+    result_code = (Document.objects.filter(pk=d.result_document_id).values_list("code", flat=True)
+                   .first() if d.result_document_id else None)
     assigned = ""
     if d.assigned_to_id:
         user = get_user_model().objects.filter(pk=d.assigned_to_id).select_related("officer").first()
@@ -193,7 +177,7 @@ def dossier_for_officer(actor: Actor, code: str) -> DossierView:
     return DossierView(d, d.applicant, d.subject, components,
                        list(DossierEvent.objects.filter(dossier=d).order_by("at", "id")),
                        assigned, flag_of(d, today, add_working_days(today, 1)),
-                       unit.name if unit else "", result.code if result else "")
+                       unit.name if unit else "", result_code or "")
 
 
 def component_document(actor: Actor, code: str, component_id: int) -> Any:
@@ -206,8 +190,6 @@ def component_document(actor: Actor, code: str, component_id: int) -> Any:
     else:
         row = DossierComponent.objects.filter(dossier=d, pk=component_id).first()
         doc_id = row.document_id if row else None
-    from dancu.documents.models import Document
-
     doc = Document.objects.filter(pk=doc_id).first() if doc_id else None
     if doc is None:
         raise NotFound("E_DOCUMENT_NOT_FOUND", _("Không tìm thấy tài liệu."), "component")
@@ -223,33 +205,44 @@ def download_name(doc: Any) -> str:
 
 
 def allowed_actions(actor: Actor, d: Dossier) -> dict[str, bool]:
-    """Which buttons the page shows (the services decide; a refused one answers 403)."""
-    decide = ps.may_process(actor, d.procedure)
-    writer = decide or actor.role == "counter"
+    """Which buttons the page shows: the services' own rule (``check_may_act`` — the role
+    processes the procedure, or the counter's intake actions — and the area) and the status.
+    A forged POST meets the same rule in the service."""
+    from dancu.publicservices.services.processing import INTAKE_ACTIONS
+
+    def may(action: str) -> bool:
+        return actor.covers(d.commune_id, d.province_id) and (
+            ps.may_process(actor, d.procedure)
+            or (actor.role in ps.INTAKE_ROLES and action in INTAKE_ACTIONS))
+
     open_ = d.status in OPEN_STATUSES
     return {
-        "assign": writer and open_,
-        "accept": decide and d.status == Status.SUBMITTED,
-        "supplement": decide and d.status in (Status.SUBMITTED, Status.ACCEPTED),
-        "refuse": decide and d.status in (Status.SUBMITTED, Status.ACCEPTED),
-        "approve": decide and d.status == Status.ACCEPTED,
-        "handover": actor.role in HAND_OVER_ROLES and d.status == Status.APPROVED,
+        "assign": may("assign") and open_,
+        "accept": may("accept") and d.status == Status.SUBMITTED,
+        "supplement": may("request_supplement") and d.status in (Status.SUBMITTED, Status.ACCEPTED),
+        "refuse": may("refuse") and open_,
+        "approve": may("approve") and d.status == Status.ACCEPTED and d.paid,
+        "paid": may("paid_at_counter") and not d.paid and d.fee_vnd > 0 and open_,
+        "handover": may("hand_over") and d.status in (Status.APPROVED, Status.REFUSED),
     }
 
 
-def assignable_officers(actor: Actor, d: Dossier) -> list[tuple[str, str]]:
-    """Officers of the actor's unit who may decide this dossier (same jurisdiction)."""
+def assignable_officers(d: Dossier) -> list[tuple[str, str]]:
+    """Officers who may decide this dossier: a role that processes its procedure, an area that
+    covers its commune (the actor's unit, or the province, or national)."""
     from dancu.accounts.models import OfficerProfile
 
     roles = sorted(ps.PROCESSING_ROLES.get(d.procedure.agency, ()))
     qs = (OfficerProfile.objects.filter(role__in=roles, user__is_active=True)
+          .filter(Q(jurisdiction_id=d.commune_id) | Q(jurisdiction_id=d.province_id)
+                  | Q(jurisdiction__isnull=True))
           .select_related("user").order_by("display_name", "user__username"))
-    if actor.jurisdiction_id is not None:
-        qs = qs.filter(jurisdiction_id=actor.jurisdiction_id)
-    else:
-        qs = qs.filter(Q(jurisdiction_id=d.commune_id) | Q(jurisdiction_id=d.province_id)
-                       | Q(jurisdiction__isnull=True))
-    return [(str(p.user_id), p.display_name or p.user.get_username()) for p in qs[:200]]
+    return [(p.user.get_username(), p.display_name or p.user.get_username()) for p in qs[:200]]
+
+
+def assignable_officers_for(actor: Actor, code: str) -> list[tuple[str, str]]:
+    d = Dossier.objects.select_related("procedure").filter(code=code[:20]).first()
+    return assignable_officers(d) if d is not None and handles(actor, d) else []
 
 
 def applicant_for_intake(actor: Actor, personal_id: str, *, reason: str) -> Citizen:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from dancu.accounts.forms import add_domain_errors
 from dancu.accounts.views import forbidden, not_found, officer_required
-from dancu.core.errors import DomainError, OutOfJurisdiction
+from dancu.core.errors import DomainError
 from dancu.publicservices import counter_selectors as cs
 from dancu.publicservices import services
 from dancu.publicservices.counter_forms import (
@@ -35,6 +35,7 @@ from dancu.publicservices.counter_forms import (
     QueueFilterForm,
 )
 from dancu.publicservices.models import Channel, Relation, Status
+from dancu.publicservices.services.counter import submit_at_counter
 
 PAGE_SIZE = 25
 # Who may use the counter pages at all: the officers who receive or decide dossiers, and the
@@ -45,12 +46,10 @@ INTAKE_ROLES = frozenset({"counter", "commune_police", "commune_justice"})
 INTAKE_REASON = _("Tiếp nhận hồ sơ tại bộ phận một cửa")
 
 ACTION_LABELS: dict[str, Any] = {
-    "submit": _("Nộp hồ sơ"), "assign": _("Phân công"), "accept": _("Tiếp nhận"),
-    "supplement": _("Yêu cầu bổ sung"), "request_supplement": _("Yêu cầu bổ sung"),
-    "answer_supplement": _("Bổ sung hồ sơ"), "supplemented": _("Bổ sung hồ sơ"),
-    "refuse": _("Từ chối"), "approve": _("Phê duyệt"), "paid": _("Đã nộp phí"),
-    "hand_over": _("Trả kết quả"), "handover": _("Trả kết quả"), "withdraw": _("Rút hồ sơ"),
-    "rate": _("Đánh giá"),
+    "submitted": _("Nộp hồ sơ"), "assigned": _("Phân công"), "accepted": _("Tiếp nhận"),
+    "supplement_requested": _("Yêu cầu bổ sung"), "supplemented": _("Bổ sung hồ sơ"),
+    "refused": _("Từ chối"), "approved": _("Phê duyệt"), "paid": _("Đã nộp phí, lệ phí"),
+    "handed_over": _("Trả kết quả"), "withdrawn": _("Rút hồ sơ"), "rated": _("Đánh giá"),
 }
 FIELD_LABELS: dict[str, Any] = {
     "commune": _("Xã/phường (mã 2025, ví dụ 2025:00097)"), "address": _("Địa chỉ"),
@@ -139,7 +138,7 @@ def _dossier_page(request: HttpRequest, code: str, *, status: int = 200,
         "registry_rows": [(FIELD_LABELS.get(k, k), v) for k, v in (d.registry_data or {}).items()],
         "status_labels": dict(Status.choices),
         "can": cs.allowed_actions(actor, d),
-        "assign_form": forms.get("assign") or AssignForm(officers=cs.assignable_officers(actor, d)),
+        "assign_form": forms.get("assign") or AssignForm(officers=cs.assignable_officers(d)),
         "supplement_form": forms.get("supplement") or NoteForm(
             required=True, label=_("Nội dung cần bổ sung"), prefix="supplement"),
         "refuse_form": forms.get("refuse") or NoteForm(required=True, label=_("Lý do từ chối"),
@@ -176,39 +175,44 @@ def _after(request: HttpRequest, code: str, done: Any) -> HttpResponse:
 @require_POST
 @officer_required(roles=COUNTER_ROLES)
 def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    """One action on a dossier, through its service (which checks role and area under the
+    dossier's lock, records the event and the audit, and audits a refusal)."""
     actor = _actor(request)
+    code = code[:20]
     try:
-        d = cs.dossier_for_action(actor, code)
         if action == "assign":
-            form = AssignForm(request.POST, officers=cs.assignable_officers(actor, d))
             if request.POST.get("to") == "me":
-                services.assign(actor, d, officer_id=actor.user_id)
+                services.assign(actor, code)
                 return _after(request, code, _("Đã nhận xử lý hồ sơ."))
+            form = AssignForm(request.POST, officers=cs.assignable_officers_for(actor, code))
             if not form.is_valid():
                 return _dossier_page(request, code, status=400, forms={"assign": form})
-            services.assign(actor, d, officer_id=int(form.cleaned_data["officer"]))
+            services.assign(actor, code, to_username=form.cleaned_data["officer"])
             return _after(request, code, _("Đã phân công hồ sơ."))
         if action == "accept":
-            services.accept(actor, d)
+            services.accept(actor, code)
             return _after(request, code, _("Đã tiếp nhận hồ sơ."))
         if action == "supplement":
             form = NoteForm(request.POST, required=True, label=_("Nội dung cần bổ sung"),
                             prefix="supplement")
             if not form.is_valid():
                 return _dossier_page(request, code, status=400, forms={"supplement": form})
-            services.request_supplement(actor, d, note=form.cleaned_data["note"])
+            services.request_supplement(actor, code, note=form.cleaned_data["note"])
             return _after(request, code, _("Đã yêu cầu bổ sung; thời hạn giải quyết tạm dừng."))
         if action == "refuse":
             form = NoteForm(request.POST, required=True, label=_("Lý do từ chối"), prefix="refuse")
             if not form.is_valid():
                 return _dossier_page(request, code, status=400, forms={"refuse": form})
-            services.refuse(actor, d, reason=form.cleaned_data["note"])
+            services.refuse(actor, code, reason=form.cleaned_data["note"])
             return _after(request, code, _("Đã từ chối hồ sơ."))
         if action == "approve":
-            services.approve(actor, d)
+            services.approve(actor, code)
             return _after(request, code, _("Đã phê duyệt hồ sơ; kết quả đã được ghi vào cơ sở dữ liệu."))
+        if action == "paid":
+            services.paid_at_counter(actor, code)
+            return _after(request, code, _("Đã ghi nhận nộp phí, lệ phí tại quầy."))
         if action == "handover":
-            services.hand_over(actor, d)
+            services.hand_over(actor, code)
             return _after(request, code, _("Đã trả kết quả cho công dân."))
     except DomainError as err:
         return _refused(request, err)
@@ -267,7 +271,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "publicservices/counter/intake.html", ctx, status=400)
     try:
-        d = services.submit_at_counter(
+        d = submit_at_counter(
             actor, procedure_code=procedure.code, applicant_personal_id=applicant.personal_id,
             subject_personal_id=form.cleaned_data.get("subject_personal_id") or None,
             relation=form.cleaned_data["relation"], data=form.data_dict(),
@@ -299,5 +303,3 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
 def queue_url(**params: str) -> str:
     return f"{reverse('counter:queue')}?{urlencode(params)}" if params else reverse("counter:queue")
 
-
-__all__ = ["queue", "dossier", "component", "act", "intake", "receipt", "OutOfJurisdiction"]
