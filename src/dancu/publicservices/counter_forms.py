@@ -25,8 +25,7 @@ class QueueFilterForm(forms.Form):
     flag = forms.ChoiceField(label=_("Thời hạn"), required=False, choices=list(FLAGS.items()))
     mine = forms.BooleanField(label=_("Chỉ hồ sơ giao cho tôi"), required=False)
     sort = forms.ChoiceField(label=_("Sắp xếp theo"), required=False, choices=list(SORTS.items()))
-    page = forms.IntegerField(label=_("Trang"), required=False, min_value=1, max_value=MAX_PAGE,
-                              widget=forms.HiddenInput)
+    page = forms.IntegerField(label=_("Trang"), required=False, min_value=1, max_value=MAX_PAGE)
 
     def __init__(self, *args: Any, statuses: list[tuple[str, Any]], procedures: list[tuple[str, str]],
                  channels: list[tuple[str, Any]], **kwargs: Any) -> None:

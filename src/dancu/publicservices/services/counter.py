@@ -10,12 +10,14 @@ from typing import Any
 from django.db import transaction
 
 from dancu.accounts.actor import Actor
+from dancu.audit import services as audit
+from dancu.core.errors import OutOfJurisdiction
 from dancu.documents import services as documents
 from dancu.population.models import Citizen
 from dancu.publicservices.models import Channel, Dossier
+from dancu.publicservices.services.submission import submit
 
 
-@transaction.atomic
 def submit_at_counter(actor: Actor, *, procedure_code: str, applicant_personal_id: str,
                       subject_personal_id: str | None, relation: str, data: dict[str, Any],
                       files: dict[str, Any]) -> Dossier:
@@ -23,8 +25,23 @@ def submit_at_counter(actor: Actor, *, procedure_code: str, applicant_personal_i
     is stored for the applicant with ``store_upload`` (refusals name ``components.<key>``);
     then ``submit`` checks everything else (form schema, registry fields, who may act for
     whom, the law's rules) and records the dossier and its first event."""
-    from dancu.publicservices.services import submission  # pscore's module
+    try:
+        return _submit_at_counter(actor, procedure_code=procedure_code,
+                                  applicant_personal_id=applicant_personal_id,
+                                  subject_personal_id=subject_personal_id, relation=relation,
+                                  data=data, files=files)
+    except OutOfJurisdiction as exc:  # recorded once the transaction has rolled back
+        if not audit.was_recorded(exc):
+            audit.record_refusal(actor, "dossier.submit", exc, subject_type="dossier",
+                                 personal_id=subject_personal_id or applicant_personal_id or "",
+                                 details={"procedure": str(procedure_code)[:20], "channel": "counter"})
+        raise
 
+
+@transaction.atomic
+def _submit_at_counter(actor: Actor, *, procedure_code: str, applicant_personal_id: str,
+                       subject_personal_id: str | None, relation: str, data: dict[str, Any],
+                       files: dict[str, Any]) -> Dossier:
     owner = Citizen.objects.filter(personal_id=applicant_personal_id).first()
     components: dict[str, Any] = {}
     for key, upload in files.items():
@@ -33,7 +50,7 @@ def submit_at_counter(actor: Actor, *, procedure_code: str, applicant_personal_i
         components[key] = documents.store_upload(
             actor, owner=owner, filename=str(getattr(upload, "name", key))[:255],
             content=upload.read(), field=f"components.{key}")
-    return submission.submit(actor, procedure_code=procedure_code,
+    return submit(actor, procedure_code=procedure_code,
                              applicant_personal_id=applicant_personal_id,
                              subject_personal_id=subject_personal_id, relation=relation, data=data,
                              components=components, channel=Channel.COUNTER)

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -159,9 +159,9 @@ def component(request: HttpRequest, code: str, component_id: int) -> HttpRespons
         doc = cs.component_document(_actor(request), code, component_id)
     except DomainError as err:
         return _refused(request, err)
-    response = FileResponse(iter([bytes(doc.content)]), content_type=doc.media_type,
-                            as_attachment="download" in request.GET,
-                            filename=cs.download_name(doc))
+    response = HttpResponse(bytes(doc.content), content_type=doc.media_type)
+    disposition = "attachment" if "download" in request.GET else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{cs.download_name(doc)}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
