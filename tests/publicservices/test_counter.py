@@ -229,11 +229,13 @@ def test_assign_to_me_and_to_another_officer(client, w) -> None:
     r = client.post(reverse("counter:act", args=[d.code, "assign"]), {"to": "me"})
     assert r.status_code == 302
     assert Dossier.objects.get(pk=d.pk).assigned_to_id == w.police.user_id
-    r = client.post(reverse("counter:act", args=[d.code, "assign"]), {"to": "other", "officer": "ca2.hacthanh"})
+    r = client.post(reverse("counter:act", args=[d.code, "assign"]),
+                    {"to": "other", "officer": "ca2.hacthanh"})
     assert r.status_code == 302
     assert Dossier.objects.get(pk=d.pk).assigned_to_id == w.police2.user_id
     # an officer who may not decide it is not offered, and a forged name is refused
-    bad = client.post(reverse("counter:act", args=[d.code, "assign"]), {"to": "other", "officer": "ca.hongha"})
+    bad = client.post(reverse("counter:act", args=[d.code, "assign"]),
+                      {"to": "other", "officer": "ca.hongha"})
     assert bad.status_code == 400
     assert Dossier.objects.get(pk=d.pk).assigned_to_id == w.police2.user_id
     assert list(DossierEvent.objects.filter(dossier=d).values_list("action", flat=True)) == [
@@ -254,7 +256,8 @@ def test_accept_supplement_refuse(client, w) -> None:
     assert d.status == "supplement" and d.clock_paused_at is not None  # the clock stops
     page = client.get(reverse("counter:dossier", args=[d.code])).content.decode()
     assert "Tạm dừng" in page and "Bổ sung giấy xác nhận" in page
-    assert client.post(reverse("counter:act", args=[d.code, "refuse"]), {"refuse-note": ""}).status_code == 400
+    no_reason = client.post(reverse("counter:act", args=[d.code, "refuse"]), {"refuse-note": ""})
+    assert no_reason.status_code == 400
     r = client.post(reverse("counter:act", args=[d.code, "refuse"]), {"refuse-note": "Không đủ điều kiện"})
     assert r.status_code == 302
     d.refresh_from_db()
@@ -262,8 +265,8 @@ def test_accept_supplement_refuse(client, w) -> None:
     # a second refusal meets the status rule: 409, nothing written
     again = client.post(reverse("counter:act", args=[d.code, "accept"]))
     assert again.status_code == 409
-    events = list(DossierEvent.objects.filter(dossier=d).values_list("action", "from_status", "to_status",
-                                                                     "actor_label"))
+    events = list(DossierEvent.objects.filter(dossier=d)
+                  .values_list("action", "from_status", "to_status", "actor_label"))
     assert events[1:] == [("accepted", "submitted", "accepted", "ca.hacthanh"),
                           ("supplement_requested", "accepted", "supplement", "ca.hacthanh"),
                           ("refused", "supplement", "refused", "ca.hacthanh")]
@@ -294,9 +297,12 @@ def test_a_fee_is_paid_at_the_counter_before_approval(client, w) -> None:
     assert not d.paid
     services.accept(w.police, d.code)
     client = as_(client, w.police)
-    assert 'data-testid="approve"' not in client.get(reverse("counter:dossier", args=[d.code])).content.decode()
+    page = client.get(reverse("counter:dossier", args=[d.code])).content.decode()
+    assert 'data-testid="approve"' not in page and 'data-testid="paid"' not in page
     assert client.post(reverse("counter:act", args=[d.code, "approve"])).status_code == 409
-    assert as_(client, w.counter).post(reverse("counter:act", args=[d.code, "paid"])).status_code == 302
+    client = as_(client, w.counter)
+    assert 'data-testid="paid"' in client.get(reverse("counter:dossier", args=[d.code])).content.decode()
+    assert client.post(reverse("counter:act", args=[d.code, "paid"])).status_code == 302
     assert Dossier.objects.get(pk=d.pk).paid
 
 
