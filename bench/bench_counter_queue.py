@@ -269,7 +269,9 @@ def main() -> None:
     p.add_argument("--citizens", type=int, default=20_000)
     p.add_argument("--reuse", action="store_true")
     p.add_argument("--duration", type=int, default=10)
-    p.add_argument("--connections", type=int, default=4)
+    p.add_argument("--connections", type=int, default=2,
+                   help="concurrent connections (default 2: one per server worker on 2 CPUs)")
+    p.add_argument("--port", type=int, default=18131)
     common.add_server_arguments(p)
     args = p.parse_args()
 
@@ -285,7 +287,7 @@ def main() -> None:
           f"province {fx['province']}", flush=True)
 
     work = Path(tempfile.mkdtemp(prefix="dancu-bench-queue-"))
-    port = common._free_port()
+    port = args.port or common._free_port()
     server = common._start_server(env, "dancu.wsgi:application", args.workers, port, work,
                                   args.server_threads, args.server)
     results: list[tuple[str, dict]] = []
@@ -309,12 +311,6 @@ def main() -> None:
             print(f"running: {label}", flush=True)
             results.append((label, _run(base, server.pid, work, f"r{len(results)}", paths, cookie, "",
                                         args.connections, args.duration)))
-        status_paths = status_run_paths(fx)
-        if status_paths:
-            label, paths, auth = status_paths
-            print(f"running: {label}", flush=True)
-            results.append((label, _run(base, server.pid, work, "status", paths, "", auth,
-                                        args.connections, args.duration)))
     finally:
         common._stop(server)
 
@@ -330,11 +326,49 @@ def main() -> None:
     for label, r in results:
         print(f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} "
               f"| {r['errors']} | {r['cpu_ms']:.1f} | {r['pg_cpu_ms']:.1f} |")
+    status = status_in_process(env)
+    print("\nCitizen status look-up, in one process (no HTTP), random dossiers:\n")
+    print("| read | n | p50 ms | p95 ms | p99 ms |")
+    print("|---|---:|---:|---:|---:|")
+    for label, r in status.items():
+        print(f"| {label} | {r['n']} | {r['p50']:.2f} | {r['p95']:.2f} | {r['p99']:.2f} |")
 
 
-def status_run_paths(fx: dict) -> tuple[str, list[str], str] | None:
-    """The citizen status look-up, when the publicservices API offers it (see docs/counter.md)."""
-    return None
+STATUS_IN_PROCESS = r'''
+import json, random, statistics, time
+from django.db import connection
+from dancu.population.models import Citizen
+from dancu.publicservices import selectors as ps
+with connection.cursor() as cur:
+    cur.execute("SELECT applicant_id, code FROM publicservices_dossier TABLESAMPLE SYSTEM (1) LIMIT %s", [N])
+    pairs = cur.fetchall()
+citizens = {c.pk: c for c in Citizen.objects.filter(pk__in={a for a, _ in pairs})}
+def one(pk, code):
+    d = ps.dossier_for_citizen(citizens[pk], code)
+    return d, list(ps.events_of(d))
+def by_id(pk, code):
+    return Citizen.objects.filter(pk=pk).first()
+out = {}
+for label, fn in (("baseline: one citizen by primary key", by_id), ("status", one)):
+    for pk, code in pairs[:20]:
+        fn(pk, code)
+    times = []
+    for pk, code in pairs:
+        t0 = time.perf_counter(); fn(pk, code); times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    out[label] = {"n": len(times), "p50": times[len(times) // 2], "p95": times[int(len(times) * 0.95)],
+                  "p99": times[int(len(times) * 0.99)]}
+print("STATUS " + json.dumps(out))
+'''
+
+
+def status_in_process(env: dict[str, str], n: int = 1000) -> dict:
+    """The citizen's status look-up (``selectors.dossier_for_citizen`` + ``events_of``: what the
+    portal's status page and the API's status endpoint read) timed in one process, with a
+    primary-key read of a citizen as the floor in the same run."""
+    out = common._dancu(env, "shell", "-c", STATUS_IN_PROCESS.replace("[N]", f"[{n}]"), capture=True)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("STATUS "))
+    return json.loads(line[len("STATUS "):])
 
 
 if __name__ == "__main__":
