@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from dancu.accounts.forms import add_domain_errors
 from dancu.accounts.views import forbidden, not_found, officer_required
 from dancu.core.errors import DomainError
+from dancu.population.models import MaritalStatus, Sex
 from dancu.publicservices import counter_selectors as cs
 from dancu.publicservices import services
 from dancu.publicservices.counter_forms import (
@@ -38,6 +39,7 @@ from dancu.publicservices.models import Channel, Relation, Status
 from dancu.publicservices.services.counter import submit_at_counter
 
 PAGE_SIZE = 25
+CHANNELS: dict[str, Any] = dict(Channel.choices)
 # Who may use the counter pages at all: the officers who receive or decide dossiers, and the
 # read-only roles (auditors see the queue and dossiers; every action refuses them).
 COUNTER_ROLES = frozenset({"counter", "commune_police", "commune_justice", "province_police",
@@ -60,7 +62,31 @@ FIELD_LABELS: dict[str, Any] = {
     "full_name": _("Họ và tên"), "birth_date": _("Ngày sinh"), "sex": _("Giới tính"),
     "death_date": _("Ngày chết"), "spouse_personal_id": _("Số định danh vợ/chồng"),
     "purpose": _("Mục đích"), "child_full_name": _("Họ và tên trẻ"),
+    "personal_id": _("Số định danh"), "old_id_number": _("Số CMND cũ"),
+    "marital_status": _("Tình trạng hôn nhân"), "permanent_address": _("Nơi thường trú"),
+    "current_address": _("Nơi ở hiện tại"), "temporary_residence": _("Tạm trú"),
 }
+CHOICES: dict[str, dict[str, Any]] = {"sex": dict(Sex.choices), "marital_status": dict(MaritalStatus.choices),
+                                      "relation": dict(Relation.choices)}
+
+
+def _rows(values: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """A dossier's entered data or registry snapshot as label/value rows: labels translated,
+    codes by their names, ISO dates as dd/mm/yyyy, nested values flattened."""
+    rows = []
+    for key, value in (values or {}).items():
+        if value in (None, "", [], {}):
+            continue
+        if isinstance(value, dict):
+            value = value.get("address") or ", ".join(f"{v}" for v in value.values() if v)
+        elif key in CHOICES:
+            value = CHOICES[key].get(value, value)
+        elif isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+            value = f"{value[8:]}/{value[5:7]}/{value[:4]}"
+        elif isinstance(value, bool):
+            value = _("Có") if value else _("Không")
+        rows.append((FIELD_LABELS.get(key, key), value))
+    return rows
 
 
 def _actor(request: HttpRequest) -> Any:
@@ -133,9 +159,10 @@ def _dossier_page(request: HttpRequest, code: str, *, status: int = 200,
     forms = forms or {}
     ctx = {
         "view": view, "d": d, "procedure_name": d.procedure.name_en if lang_en else d.procedure.name_vi,
-        "events": [(e, ACTION_LABELS.get(e.action, e.action)) for e in view.events],
-        "data_rows": [(FIELD_LABELS.get(k, k), v) for k, v in (d.data or {}).items()],
-        "registry_rows": [(FIELD_LABELS.get(k, k), v) for k, v in (d.registry_data or {}).items()],
+        "events": [(e, ACTION_LABELS.get(e.action, e.action),
+                    CHANNELS.get(e.note, e.note) if e.action == "submitted" else e.note)
+                   for e in view.events],
+        "data_rows": _rows(d.data), "registry_rows": _rows(d.registry_data),
         "status_labels": dict(Status.choices),
         "can": cs.allowed_actions(actor, d),
         "assign_form": forms.get("assign") or AssignForm(officers=cs.assignable_officers(d)),
