@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from dancu.accounts.forms import add_domain_errors
@@ -84,7 +85,7 @@ def _rows(values: dict[str, Any]) -> list[tuple[Any, Any]]:
         elif isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
             value = f"{value[8:]}/{value[5:7]}/{value[:4]}"
         elif isinstance(value, bool):
-            value = _("Có") if value else _("Không")
+            value = pgettext_lazy("dossier data", "Có") if value else pgettext_lazy("dossier data", "Không")
         rows.append((FIELD_LABELS.get(key, key), value))
     return rows
 
