@@ -223,6 +223,17 @@ def _fixtures(env: dict[str, str]) -> dict:
     return json.loads(line[len("FIXTURES "):])
 
 
+# Indexes the queue's rarer variants need at this size (suggested to pscore, not in its
+# models yet); --suggested-indexes creates them in the bench database only, to measure them.
+SUGGESTED_INDEXES = [
+    "CREATE INDEX IF NOT EXISTS bench_dossier_submitted ON publicservices_dossier "
+    "(submitted_at DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS bench_dossier_open_code ON publicservices_dossier (code) "
+    "WHERE status IN ('submitted', 'accepted', 'supplement')",
+    "CREATE INDEX IF NOT EXISTS bench_dossier_open_assignee ON publicservices_dossier "
+    "(assigned_to_id, due_on, id) WHERE status IN ('submitted', 'accepted', 'supplement')",
+]
+
 QUEUE_PATHS = [
     "/mot-cua/", "/mot-cua/?page=2", "/mot-cua/?page=5", "/mot-cua/?sort=submitted",
     "/mot-cua/?sort=code", "/mot-cua/?flag=overdue", "/mot-cua/?flag=due_soon",
@@ -237,7 +248,7 @@ def _run(base: str, pgid: int, work: Path, name: str, paths: list[str], cookie: 
     paths_file.write_text("\n".join(paths) + "\n")
     script = work / f"{name}.lua"
     script.write_text(LUA % {"paths": paths_file, "cookie": cookie, "auth": auth})
-    common._wrk(base + "/", script, 1, connections, 2)  # warm-up
+    common._wrk(base + "/", script, 1, connections, 1)  # warm-up
     cpu0, pg0 = common._group_cpu_seconds(pgid), common._command_cpu_seconds("postgres")
     out = __import__("subprocess").run(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "-s", str(script), base + "/"],
@@ -272,6 +283,10 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=2,
                    help="concurrent connections (default 2: one per server worker on 2 CPUs)")
     p.add_argument("--port", type=int, default=18131)
+    p.add_argument("--per-path", type=int, default=3,
+                   help="seconds of a separate run for each queue variant (0: none)")
+    p.add_argument("--suggested-indexes", action="store_true",
+                   help="create the indexes suggested to pscore (bench database only) first")
     common.add_server_arguments(p)
     args = p.parse_args()
 
@@ -282,6 +297,11 @@ def main() -> None:
     common._dancu(env, "migrate", "--noinput", "-v0")
     print(f"registry ready: {time.perf_counter() - t0:.0f} s", flush=True)
     seed(args.database_url, args.dossiers)
+    if args.suggested_indexes:
+        with common._connect(args.database_url) as conn:
+            for sql in SUGGESTED_INDEXES:
+                conn.execute(sql)
+            conn.execute("ANALYZE publicservices_dossier")
     fx = _fixtures(env)
     print(f"busiest commune: {fx['commune']} ({fx['commune_open']} open dossiers); "
           f"province {fx['province']}", flush=True)
@@ -291,6 +311,7 @@ def main() -> None:
     server = common._start_server(env, "dancu.wsgi:application", args.workers, port, work,
                                   args.server_threads, args.server)
     results: list[tuple[str, dict]] = []
+    per_path: list[tuple[str, str, dict]] = []
     cookie_name = "sessionid"
     try:
         base = f"http://127.0.0.1:{port}"
@@ -311,6 +332,13 @@ def main() -> None:
             print(f"running: {label}", flush=True)
             results.append((label, _run(base, server.pid, work, f"r{len(results)}", paths, cookie, "",
                                         args.connections, args.duration)))
+        if args.per_path:
+            for role in ("commune_police", "province_police", "ministry_admin"):
+                cookie = f"{cookie_name}={sessions[role]}"
+                for path in QUEUE_PATHS:
+                    r = _run(base, server.pid, work, "one", [path], cookie, "", args.connections,
+                             args.per_path)
+                    per_path.append((role, path, r))
     finally:
         common._stop(server)
 
@@ -326,6 +354,13 @@ def main() -> None:
     for label, r in results:
         print(f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} "
               f"| {r['errors']} | {r['cpu_ms']:.1f} | {r['pg_cpu_ms']:.1f} |")
+    if per_path:
+        print(f"\nEach queue variant alone ({args.per_path} s each):\n")
+        print("| officer | path | p50 ms | p95 ms | errors | server CPU ms/req | PostgreSQL CPU ms/req |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        for role, path, r in per_path:
+            print(f"| {role} | `{path}` | {r['p50']:.1f} | {r['p95']:.1f} | {r['errors']} "
+                  f"| {r['cpu_ms']:.1f} | {r['pg_cpu_ms']:.1f} |")
     status = status_in_process(env)
     print("\nCitizen status look-up, in one process (no HTTP), random dossiers:\n")
     print("| read | n | p50 ms | p95 ms | p99 ms |")
