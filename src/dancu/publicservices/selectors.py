@@ -200,7 +200,12 @@ def queue(actor: Actor, filters: dict[str, Any] | None = None, sort: str = "due_
         raise _bad("flag", _("Bộ lọc hạn xử lý không hợp lệ."))
     qs = Dossier.objects.filter(actor.area.q(commune="commune_id", province="province_id"))
     if actor.role not in QUEUE_READ_ROLES and actor.role != Role.MINISTRY_ADMIN:
-        qs = qs.filter(procedure__agency__in=agencies_processed_by(actor.role))
+        # The procedures' ids, not a join on their agency: with a join PostgreSQL estimates one
+        # procedure and walks the dossiers procedure by procedure, then sorts (200 ms for a
+        # busy commune at 1,000,000 dossiers); with the ids it reads the open-dossier index in
+        # deadline order and stops at the page (< 1 ms). bench/bench_counter_queue.py.
+        qs = qs.filter(procedure_id__in=list(Procedure.objects.filter(
+            agency__in=agencies_processed_by(actor.role)).values_list("id", flat=True)))
     if status == "open" or flag:
         qs = qs.filter(status__in=OPEN_STATUSES)
     if status not in ("open", "all"):
