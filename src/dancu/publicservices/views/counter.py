@@ -132,7 +132,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         page = cs.queue(_actor(request), filters, sort=sort, page=number, page_size=PAGE_SIZE)
     except DomainError as err:
         return _refused(request, err)
-    ctx: dict[str, Any] = {"form": form, "page": page, "sort_labels": SORTS, "sort": sort}
+    ctx: dict[str, Any] = {"form": form, "page": page, "sort_labels": SORTS, "sort": sort,
+                           # the flags' words, translated once per page (not per row)
+                           "flag_overdue": _("Quá hạn"), "flag_due_soon": _("Sắp đến hạn"),
+                           "flag_paused": _("Tạm dừng (chờ bổ sung)")}
     params = request.GET.copy()
     if page.number > 1:
         params["page"] = str(page.number - 1)
