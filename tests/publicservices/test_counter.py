@@ -298,7 +298,7 @@ def test_a_fee_is_paid_at_the_counter_before_approval(client, w) -> None:
     services.accept(w.police, d.code)
     client = as_(client, w.police)
     page = client.get(reverse("counter:dossier", args=[d.code])).content.decode()
-    assert 'data-testid="approve"' not in page and 'data-testid="paid"' not in page
+    assert 'data-testid="approve"' not in page and 'data-testid="paid"' in page  # not paid yet
     assert client.post(reverse("counter:act", args=[d.code, "approve"])).status_code == 409
     client = as_(client, w.counter)
     assert 'data-testid="paid"' in client.get(reverse("counter:dossier", args=[d.code])).content.decode()
