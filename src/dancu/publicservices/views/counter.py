@@ -224,17 +224,17 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
             services.accept(actor, code)
             return _after(request, code, _("Đã tiếp nhận hồ sơ."))
         if action == "supplement":
-            form = NoteForm(request.POST, required=True, label=_("Nội dung cần bổ sung"),
+            note = NoteForm(request.POST, required=True, label=_("Nội dung cần bổ sung"),
                             prefix="supplement")
-            if not form.is_valid():
-                return _dossier_page(request, code, status=400, forms={"supplement": form})
-            services.request_supplement(actor, code, note=form.cleaned_data["note"])
+            if not note.is_valid():
+                return _dossier_page(request, code, status=400, forms={"supplement": note})
+            services.request_supplement(actor, code, note=note.cleaned_data["note"])
             return _after(request, code, _("Đã yêu cầu bổ sung; thời hạn giải quyết tạm dừng."))
         if action == "refuse":
-            form = NoteForm(request.POST, required=True, label=_("Lý do từ chối"), prefix="refuse")
-            if not form.is_valid():
-                return _dossier_page(request, code, status=400, forms={"refuse": form})
-            services.refuse(actor, code, reason=form.cleaned_data["note"])
+            reason = NoteForm(request.POST, required=True, label=_("Lý do từ chối"), prefix="refuse")
+            if not reason.is_valid():
+                return _dossier_page(request, code, status=400, forms={"refuse": reason})
+            services.refuse(actor, code, reason=reason.cleaned_data["note"])
             return _after(request, code, _("Đã từ chối hồ sơ."))
         if action == "approve":
             services.approve(actor, code)
@@ -292,7 +292,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                            "procedure_name": procedure.name_en if translation.get_language() == "en"
                            else procedure.name_vi}
     if request.method != "POST":
-        initial = {"relation": Relation.SELF}
+        initial: dict[str, str] = {"relation": str(Relation.SELF)}
         if "commune" in (procedure.form_schema or {}).get("properties", {}) and actor.jurisdiction_id:
             initial["data__commune"] = cs.commune_code(actor.jurisdiction_id)
         ctx["form"] = _intake_form(procedure, initial=initial)
