@@ -16,6 +16,7 @@ urlpatterns = [
     path("oidc/", include("dancu.oidc.urls")),
     path("relying-parties/", include("dancu.oidc.console")),
     path("eid/consents/", include("dancu.oidc.selfservice")),
+    path("mot-cua/", include("dancu.publicservices.counter_urls")),  # one-stop counter (#12)
     path("payments/", include("dancu.payments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("dancu.documents.urls")),  # /verify/<code>/ (public), /documents/ (citizen)

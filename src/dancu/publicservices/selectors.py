@@ -181,6 +181,8 @@ SORTS = {
     "-due_on": ("-due_on", "-id"),
     "submitted_at": ("submitted_at", "id"),
     "-submitted_at": ("-submitted_at", "-id"),
+    "code": ("code",),  # the counter's sort by dossier code (unique)
+    "-code": ("-code",),
 }
 STATUS_FILTERS = ("open", "all", *[s for s in OPEN_STATUSES], *[s for s in CLOSED_STATUSES])
 FLAG_FILTERS = ("", "overdue", "due_soon")
