@@ -32,3 +32,38 @@ def setup_django(url: str) -> None:
     import django
 
     django.setup()
+
+
+# Citizens as the e-ID app signs them in, for the ``publicservices`` API: a level-1 e-ID
+# account (bench only: the OTP read from the SMS outbox) and an access token of scope
+# ``publicservices`` minted directly (the code flow is bench_auth's subject). A snippet for
+# ``dancu shell -c``: it defines ``citizen_token(citizen, n) -> str | None`` (None: the account
+# was refused, e.g. a minor) — the caller chooses the citizens and prints what it needs.
+CITIZEN_TOKENS = r'''
+import datetime as dt, json, secrets
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model
+from dancu.eid.models import EidAccount
+from dancu.population.models import Citizen
+from tests.eid_helpers import level1_account
+from tests.oidc_helpers import make_client
+
+settings.DANCU_OTP_RESEND_SECONDS = 0
+app = make_client("openid publicservices").application
+
+
+def citizen_token(citizen, n):
+    account = EidAccount.objects.filter(citizen=citizen).first()
+    if account is None:
+        try:
+            account = level1_account(citizen, phone=f"09{n:08d}")
+        except AssertionError:
+            return None
+    raw = secrets.token_urlsafe(32)
+    get_access_token_model().objects.create(
+        user=account.user, application=app, token=raw, scope="openid publicservices",
+        expires=timezone.now() + dt.timedelta(hours=2))
+    return raw
+'''

@@ -43,7 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_api as common  # the server, wrk and environment helpers
-from _common import prepare_registry
+from _common import CITIZEN_TOKENS, prepare_registry
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/dancu_bench_queue"
 
@@ -219,22 +219,7 @@ print("FIXTURES " + json.dumps(out))
 '''
 
 
-STATUS_FIXTURES = r'''
-import datetime as dt, json, secrets
-from django.conf import settings
-from django.db import connection
-from django.utils import timezone
-from oauth2_provider.models import get_access_token_model
-from dancu.eid.models import EidAccount
-from dancu.population.models import Citizen
-from tests.eid_helpers import level1_account
-from tests.oidc_helpers import make_client
-
-# Citizens as the e-ID app signs them in: level-1 accounts (bench only: the OTP read from the
-# SMS outbox) and an access token of scope publicservices each, minted directly (the code flow
-# is bench_auth's subject, not this one's).
-settings.DANCU_OTP_RESEND_SECONDS = 0
-app = make_client("openid publicservices").application
+STATUS_FIXTURES = CITIZEN_TOKENS + r'''
 with connection.cursor() as cur:
     cur.execute("SELECT applicant_id FROM publicservices_dossier TABLESAMPLE SYSTEM (1) GROUP BY 1 LIMIT 300")
     ids = [r[0] for r in cur.fetchall()]
@@ -242,16 +227,9 @@ lines = []
 for n, citizen in enumerate(Citizen.objects.filter(pk__in=ids, life_status="living")):
     if len(lines) >= N * 20:
         break
-    account = EidAccount.objects.filter(citizen=citizen).first()
-    if account is None:
-        try:
-            account = level1_account(citizen, phone=f"09{n:08d}")
-        except AssertionError:
-            continue  # refused (a minor, …): another one
-    raw = secrets.token_urlsafe(32)
-    get_access_token_model().objects.create(
-        user=account.user, application=app, token=raw, scope="openid publicservices",
-        expires=timezone.now() + dt.timedelta(hours=2))
+    raw = citizen_token(citizen, n)
+    if raw is None:
+        continue  # refused (a minor, …): another one
     with connection.cursor() as cur:
         cur.execute("SELECT code FROM publicservices_dossier WHERE applicant_id = %s LIMIT 20", [citizen.pk])
         lines += [f"{raw} {r[0]}" for r in cur.fetchall()]
