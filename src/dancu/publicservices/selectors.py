@@ -89,19 +89,30 @@ def active_registration(citizen: Citizen, kind: str) -> Registration | None:
     )
 
 
-def registry_values(citizen: Citizen, today: dt.date | None = None) -> dict[str, Any]:
-    """Every field a procedure may pre-fill, from the registry (population + residence)."""
-    today = today or timezone.localdate()
-    permanent = active_registration(citizen, ResidenceKind.PERMANENT)
-    temporary = active_registration(citizen, ResidenceKind.TEMPORARY)
-    current = temporary if temporary is not None and (temporary.expires_on or today) >= today else permanent
-    return {
+RESIDENCE_FIELDS = frozenset({"permanent_address", "current_address", "temporary_residence"})
+
+
+def registry_values(
+    citizen: Citizen, today: dt.date | None = None, *, residence: bool = True
+) -> dict[str, Any]:
+    """Every field a procedure may pre-fill, from the registry (population + residence);
+    without ``residence``, the person's own fields only (no query: the citizen row is read)."""
+    own = {
         "full_name": citizen.full_name,
         "personal_id": citizen.personal_id,
         "birth_date": citizen.birth_display,
         "sex": citizen.sex,
         "old_id_number": citizen.old_id_number or "",
         "marital_status": citizen.marital_status,
+    }
+    if not residence:
+        return own
+    today = today or timezone.localdate()
+    permanent = active_registration(citizen, ResidenceKind.PERMANENT)
+    temporary = active_registration(citizen, ResidenceKind.TEMPORARY)
+    current = temporary if temporary is not None and (temporary.expires_on or today) >= today else permanent
+    return {
+        **own,
         "permanent_address": _registration_text(permanent),
         "current_address": _registration_text(current),
         "temporary_residence": None
@@ -118,8 +129,9 @@ def registry_values(citizen: Citizen, today: dt.date | None = None) -> dict[str,
 def prefill(procedure: Procedure, citizen: Citizen) -> dict[str, Any]:
     """The registry's values of the procedure's ``registry_fields``: shown read-only on the form,
     stored as the dossier's ``registry_data``, never taken from the client."""
-    values = registry_values(citizen)
-    return {name: values.get(name) for name in procedure.registry_fields}
+    fields = procedure.registry_fields
+    values = registry_values(citizen, residence=not RESIDENCE_FIELDS.isdisjoint(fields))
+    return {name: values.get(name) for name in fields}
 
 
 # ---- Citizen's dossiers --------------------------------------------------------------------

@@ -400,6 +400,7 @@ def _submit(
         raise OutOfJurisdiction(
             "E_JURISDICTION", _("Hồ sơ thuộc xã/phường ngoài địa bàn của bạn."), "commune"
         )
+    registry_data = prefill(procedure, subject or applicant)  # read before the day's counter is locked
     now = timezone.now()
     today = timezone.localdate(now)
     dossier = Dossier.objects.create(
@@ -413,7 +414,7 @@ def _submit(
         commune=commune,
         province_id=commune.province_id or commune.pk,
         data=entered,
-        registry_data=prefill(procedure, subject or applicant),
+        registry_data=registry_data,
         submitted_at=now,
         due_on=workdays.add_working_days(today, procedure.time_limit_days),
         fee_vnd=procedure.fee_vnd,
