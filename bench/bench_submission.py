@@ -232,6 +232,7 @@ if PROFILE:
     prof.disable()
     result["submitted"] += n
     text = io.StringIO()
+    pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats("dancu/", 40)
     st = pstats.Stats(prof, stream=text).strip_dirs()
     st.sort_stats("cumulative").print_stats(45)
     st.sort_stats("tottime").print_stats(25)
@@ -241,17 +242,51 @@ print("INPROC " + json.dumps(result))
 
 
 def in_process(env: dict[str, str], work: Path, n: int, profile: bool, ids: list[str],
-               tokens: list[str], communes: list[str], service: str) -> dict:
+               tokens: list[str], communes: list[str], service: str,
+               pythonpath: str | None = None) -> dict:
     fx = work / "inproc.json"
     fx.write_text(json.dumps({"n": n, "ids": ids[:2000], "tokens": tokens, "communes": communes,
                               "service": service}))
     code = (IN_PROCESS.replace("PROCEDURE", PROCEDURE).replace("SUBMIT_PATH", SUBMIT_PATH)
             .replace("if PROFILE:", f"if {bool(profile)}:"))
-    out = common._dancu(dict(env, BENCH_FX=str(fx)), "shell", "-c", code, capture=True, check=False)
+    run_env = dict(env, BENCH_FX=str(fx), **({"PYTHONPATH": pythonpath} if pythonpath else {}))
+    out = common._dancu(run_env, "shell", "-c", code, capture=True, check=False)
     line = next((x for x in out.stdout.splitlines() if x.startswith("INPROC ")), None)
     if line is None:
         sys.exit("in-process run failed:\n" + out.stdout[-2000:] + out.stderr[-3000:])
     return json.loads(line[len("INPROC "):])
+
+
+def compare(env: dict[str, str], work: Path, args: argparse.Namespace, ids: list[str], fx: dict,
+            service: str) -> str:
+    """``--baseline``: the in-process requests of the baseline commit's src and of the working
+    tree's, alternating (the machine's drift hits both), ``--pairs`` runs each; a markdown table
+    of the medians and the paired differences of the submission's CPU."""
+    import statistics
+
+    from bench_auth import _baseline_source
+
+    src, described = _baseline_source(args.baseline, work)
+    builds = [(f"baseline {described}", str(src)), ("working tree", env["PYTHONPATH"])]
+    runs: dict[str, list[dict]] = {name: [] for name, _ in builds}
+    for pair in range(args.pairs):
+        print(f"running: in process, pair {pair + 1} of {args.pairs}", flush=True)
+        for name, path in builds if pair % 2 == 0 else builds[::-1]:
+            runs[name].append(in_process(env, work, args.in_process, False, ids, fx["tokens"],
+                                         fx["communes"], service, pythonpath=path))
+    lines = [f"In one process, {args.in_process} of each a run, {args.pairs} runs a build, alternating:",
+             "", "| build | look-up CPU ms (median) | submission CPU ms (median) | runs | statements |",
+             "|---|---:|---:|---|---:|"]
+    for name, results in runs.items():
+        subs = [r["submit"]["cpu_ms"] for r in results]
+        lines.append(f"| {name} | {statistics.median(r['lookup']['cpu_ms'] for r in results):.2f} | "
+                     f"{statistics.median(subs):.2f} | {', '.join(f'{v:.2f}' for v in subs)} | "
+                     f"{results[0]['submit']['statements']} |")
+    base, tree = runs.values()
+    diffs = [t["submit"]["cpu_ms"] - b["submit"]["cpu_ms"] for b, t in zip(base, tree, strict=True)]
+    lines += ["", f"Submission CPU, working tree − baseline, pair by pair: median "
+              f"{statistics.median(diffs):+.2f} ms ({', '.join(f'{d:+.2f}' for d in diffs)})"]
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -267,6 +302,10 @@ def main() -> None:
     p.add_argument("--in-process", type=int, default=200,
                    help="requests of each kind in one process (0: none)")
     p.add_argument("--profile", action="store_true", help="cProfile the in-process submissions")
+    p.add_argument("--baseline", metavar="COMMIT",
+                   help="also run the in-process requests with this commit's src (git archive), "
+                        "alternating with the working tree's, --pairs times each")
+    p.add_argument("--pairs", type=int, default=3)
     p.add_argument("--show-sql", action="store_true", help="print the statements of one submission")
     common.add_server_arguments(p)
     args = p.parse_args()
@@ -322,6 +361,9 @@ def main() -> None:
         print("running: in process", flush=True)
         inproc = in_process(env, work, args.in_process, args.profile, ids, fx["tokens"],
                             fx["communes"], service)
+    ab = None
+    if args.baseline and args.in_process:
+        ab = compare(env, work, args, ids, fx, service)
     common._revoke(env, service)
     load_end = os.getloadavg()
 
@@ -370,6 +412,8 @@ def main() -> None:
             "SELECT code FROM publicservices_dossier WHERE id > %s AND idempotency_key LIKE 'bench-%%' "
             "AND idempotency_key NOT LIKE 'bench-check-%%'", [last_id]).fetchall()}
     unread = made - len(answered)  # answered by the server after wrk stopped reading
+    if ab:
+        print("\n" + ab)
     print(f"\nCheck: dossiers made by the wrk runs {made:,}; 2xx answers {ok:,} ({len(answered):,} "
           f"codes read, {len(set(answered)):,} distinct); 4xx {c4}, 5xx {c5}; made but not read by wrk "
           f"(in flight when a run stopped, at most {args.connections} a run × 2 runs): {unread}")
