@@ -59,6 +59,9 @@ year = timezone.localdate().year
 citizens = (Citizen.objects.filter(life_status="living", birth_year__lte=year - 20,
                                    birth_year__gte=year - 70, current_commune__isnull=False)
             .order_by("?")[:N_ACCOUNTS * 2])
+# citizens of an earlier run first (their e-ID accounts exist), then new ones
+earlier = Citizen.objects.filter(pk__in=EidAccount.objects.values("citizen_id"), life_status="living")
+citizens = [*earlier[:N_ACCOUNTS], *citizens]
 tokens = []
 for n, citizen in enumerate(citizens):
     if len(tokens) >= N_ACCOUNTS:
