@@ -17,6 +17,7 @@ urlpatterns = [
     path("relying-parties/", include("dancu.oidc.console")),
     path("eid/consents/", include("dancu.oidc.selfservice")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("dich-vu-cong/", include("dancu.publicservices.portal.urls")),  # #12: the citizen portal
     path("api/v1/", api.urls),
     # Browsers ask for /favicon.ico on pages without an icon link (the API docs, the admin).
     path("favicon.ico", RedirectView.as_view(url=static("dancu/favicon.ico"), permanent=True)),
