@@ -35,17 +35,6 @@ def _flush_may_clear_the_audit_trail():
     BaseDatabaseOperations.execute_sql_flush = original
 
 
-@pytest.fixture(autouse=True)
-def _no_daily_expiry_sweep():
-    """The day's expiry of temporary residence runs on a process's first request
-    (residence.expiry); tests that want it call expiry.reset(), the others never meet it."""
-    from dancu.residence import expiry
-
-    expiry.reset(due=False)
-    yield
-    expiry.reset(due=False)
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
     """Browser tests run ORM calls inside Playwright's sync API, whose context gets connections of

@@ -316,3 +316,6 @@ TASKS = {
         "BACKEND": os.environ.get("DANCU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     },
 }
+# A task RUNNING under a worker not seen for this long is ready again (dancu.core.worker; the
+# heartbeat refreshes every third of it). Longer tasks are fine: the live worker keeps beating.
+DANCU_WORKER_LEASE_SECONDS = float(os.environ.get("DANCU_WORKER_LEASE_SECONDS", "30"))

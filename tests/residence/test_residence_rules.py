@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dancu.audit.models import AuditEvent
+from dancu.core.worker import run_until_idle
 from dancu.population.bulk import import_file
 from dancu.population.models import Citizen
-from dancu.residence import expiry
 from dancu.residence import services as residence
 from dancu.residence.models import Household, HouseholdCounter, Registration, ResidenceKind
 from tests.factories import officer_actor
@@ -157,11 +157,11 @@ def _expired_yesterday(person: Citizen) -> Registration:
 
 def test_an_expired_temporary_residence_stops_being_the_current_place_by_itself(
         officer_client, client, geo, commune_officer, ministry_admin) -> None:
-    """The first request of the day applies the expiry before the view: the commune of permanent
-    residence opens the record again, the commune of the expired stay no longer can."""
+    """The worker's daily job applies the expiry: the commune of permanent residence opens the
+    record again, the commune of the expired stay no longer can."""
     person = _living_temporarily_in_hong_ha(geo, commune_officer, ministry_admin)
     temporary = _expired_yesterday(person)
-    expiry.reset()  # as if this were the first request of the day
+    assert run_until_idle(periodic=["residence.apply_expiries"]) == 1  # the day's run
     page = officer_client.get(reverse("population:detail", args=[person.personal_id])
                               + "?reason=Xác minh")
     assert page.status_code == 200
@@ -178,7 +178,8 @@ def test_an_expired_temporary_residence_stops_being_the_current_place_by_itself(
     # …but Hồng Hà's police may still close (or renew) the registration they made
     end = reverse("residence:end", args=[person.personal_id, temporary.pk])
     assert client.get(end).status_code == 200
-    # once a day: later requests do not sweep again, and a second run changes nothing
+    # once a day: the job is not due again today, and a second run changes nothing
+    assert run_until_idle(periodic=["residence.apply_expiries"]) == 0
     assert residence.apply_expiries() == 0
     assert AuditEvent.objects.filter(action="residence.expire").count() == 1
 

@@ -13,6 +13,10 @@ class Role(models.TextChoices):
     MINISTRY_ADMIN = "ministry_admin", _("Quản trị Bộ Công an")
     AUDITOR = "auditor", _("Kiểm tra viên (chỉ xem)")
     SERVICE = "service", _("Tài khoản dịch vụ (API)")
+    # Issue #12 (docs/publicservices.md, "Roles"): they process public-service dossiers of
+    # their commune only; neither writes the registry from the console.
+    COMMUNE_JUSTICE = "commune_justice", _("Tư pháp - hộ tịch xã/phường")
+    COUNTER = "counter", _("Cán bộ một cửa xã/phường")
 
 
 class OfficerProfile(models.Model):

@@ -45,11 +45,13 @@ from dancu.geo.models import AdminUnit, CodeSystem, Level
 _EXPECTED_LEVEL: dict[str, str] = {
     Role.COMMUNE_POLICE: Level.COMMUNE,
     Role.PROVINCE_POLICE: Level.PROVINCE,
+    Role.COMMUNE_JUSTICE: Level.COMMUNE,  # issue #12: commune roles of the public services
+    Role.COUNTER: Level.COMMUNE,
 }
 # What a role may grant: a role ranked at most its own. Auditors and service accounts are
 # national roles that only the ministry grants.
 ROLE_RANK: dict[str, int] = {Role.COMMUNE_POLICE: 1, Role.PROVINCE_POLICE: 2, Role.MINISTRY_ADMIN: 3,
-             Role.AUDITOR: 3, Role.SERVICE: 3}
+             Role.AUDITOR: 3, Role.SERVICE: 3, Role.COMMUNE_JUSTICE: 1, Role.COUNTER: 1}
 MANAGER_ROLES = frozenset({Role.MINISTRY_ADMIN, Role.PROVINCE_POLICE})
 MAX_FAILED_LOGINS = 5
 

@@ -9,3 +9,4 @@ class OidcConfig(AppConfig):
 
     def ready(self) -> None:
         from dancu.oidc import receivers  # noqa: F401  (revokes tokens when an e-ID account closes)
+        from dancu.oidc import tasks  # noqa: F401  (the daily prune)

@@ -775,7 +775,7 @@ def close_abandoned_batches() -> list[int]:
     import. A batch is abandoned when its process is gone (same host: the pid no longer runs, or
     now runs another program) or, from another host, when no chunk was committed for
     ``STALE_AFTER``. A batch whose row is locked (an initial load's one transaction) is alive.
-    Run at the start of every import and by the daily housekeeping (``residence.expiry``)."""
+    Run at the start of every import and hourly by the worker (``population.tasks``)."""
     closed = []
     host = socket.gethostname()
     for batch_id in ImportBatch.objects.filter(status="running").values_list("pk", flat=True):

@@ -38,7 +38,8 @@ from dancu.geo.selectors import find_unit
 _ARGUMENT_OF_FIELD = {"role": "--role", "jurisdiction": "--unit", "username": "USERNAME",
                       "name": "--name", "password": "--password-stdin"}
 
-_UNIT_LEVEL_OF_ROLE = {Role.COMMUNE_POLICE: Level.COMMUNE, Role.PROVINCE_POLICE: Level.PROVINCE}
+_UNIT_LEVEL_OF_ROLE = {Role.COMMUNE_POLICE: Level.COMMUNE, Role.PROVINCE_POLICE: Level.PROVINCE,
+                       Role.COMMUNE_JUSTICE: Level.COMMUNE, Role.COUNTER: Level.COMMUNE}
 
 
 def _actor() -> Actor:
