@@ -201,6 +201,7 @@ def _server_env(database_url: str) -> dict[str, str]:
         "DANCU_ENV": "production",
         "DANCU_SECRET_KEY": secrets.token_urlsafe(48),
         "DANCU_OIDC_SUBJECT_SALT": secrets.token_urlsafe(48),
+        "DANCU_PAYMENT_SECRET": secrets.token_urlsafe(48),
         "DANCU_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DANCU_DATA_DIR": env.get("DANCU_DATA_DIR") or tempfile.mkdtemp(prefix="dancu-data-"),
         "DJANGO_SETTINGS_MODULE": "dancu.settings",

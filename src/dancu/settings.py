@@ -319,3 +319,21 @@ TASKS = {
 # A task RUNNING under a worker not seen for this long is ready again (dancu.core.worker; the
 # heartbeat refreshes every third of it). Longer tasks are fine: the live worker keeps beating.
 DANCU_WORKER_LEASE_SECONDS = float(os.environ.get("DANCU_WORKER_LEASE_SECONDS", "30"))
+
+# ---- Online payment (dancu.payments; docs/payments.md) ----
+# The payment gateway (VNPay-shaped): its base URL, dancu's merchant (terminal) code and the
+# shared HMAC-SHA512 secret. The default is the sandbox gateway (`dancu gateway serve`).
+DANCU_PAYMENT_GATEWAY_URL = os.environ.get("DANCU_PAYMENT_GATEWAY_URL", "http://127.0.0.1:8090").rstrip("/")
+DANCU_PAYMENT_TMN_CODE = os.environ.get("DANCU_PAYMENT_TMN_CODE", "DANCU001")
+_DEV_PAYMENT_SECRET = "dev-only-insecure-payment-secret-do-not-use"  # noqa: S105
+DANCU_PAYMENT_SECRET = os.environ.get("DANCU_PAYMENT_SECRET", "" if PRODUCTION else _DEV_PAYMENT_SECRET)
+if PRODUCTION and (DANCU_PAYMENT_SECRET == _DEV_PAYMENT_SECRET or len(DANCU_PAYMENT_SECRET) < 32):
+    raise ImproperlyConfigured("DANCU_PAYMENT_SECRET must be the gateway's secret, 32+ characters")
+# dancu's return URL as the gateway should send the browser back (empty: the origin of the
+# return_url the caller gives start_payment + /payments/return).
+DANCU_PAYMENT_RETURN_URL = os.environ.get("DANCU_PAYMENT_RETURN_URL", "")
+# A payment not completed at the gateway within this many minutes expires (vnp_ExpireDate).
+DANCU_PAYMENT_EXPIRE_MINUTES = int(os.environ.get("DANCU_PAYMENT_EXPIRE_MINUTES", "15"))
+# Reconciliation asks the gateway about payments pending longer than this (minutes).
+DANCU_PAYMENT_RECONCILE_AFTER_MINUTES = int(os.environ.get("DANCU_PAYMENT_RECONCILE_AFTER_MINUTES", "10"))
+DANCU_PAYMENT_HTTP_TIMEOUT = float(os.environ.get("DANCU_PAYMENT_HTTP_TIMEOUT", "10"))

@@ -42,7 +42,7 @@ def test_settings_refuse_weak_password_hashing_and_a_production_without_signing_
     assert weak.returncode != 0 and "OWASP" in weak.stderr
     production = _env(tmp_path, DANCU_ENV="production", DANCU_SECRET_KEY="k" * 40,
                       DANCU_ALLOWED_HOSTS="example.vn", DATABASE_URL=f"sqlite:///{tmp_path}/p.sqlite3",
-                      DANCU_OIDC_SUBJECT_SALT="s" * 40)
+                      DANCU_OIDC_SUBJECT_SALT="s" * 40, DANCU_PAYMENT_SECRET="p" * 40)
     no_key = subprocess.run([*DANCU, "check"], env=production, capture_output=True, text=True, timeout=60)
     assert no_key.returncode != 0 and "dancu oidc keys rotate" in no_key.stderr
     made = subprocess.run([*DANCU, "oidc", "keys", "rotate"], capture_output=True, text=True, timeout=60,
@@ -55,6 +55,11 @@ def test_settings_refuse_weak_password_hashing_and_a_production_without_signing_
         no_salt = subprocess.run([*DANCU, "check"], env=dict(production, DANCU_OIDC_SUBJECT_SALT=salt),
                                  capture_output=True, text=True, timeout=60)
         assert no_salt.returncode != 0 and "DANCU_OIDC_SUBJECT_SALT" in no_salt.stderr
+    # So is the payment gateway's shared secret (HMAC-SHA512 of every gateway message).
+    for secret in ("", "short"):
+        no_secret = subprocess.run([*DANCU, "check"], env=dict(production, DANCU_PAYMENT_SECRET=secret),
+                                   capture_output=True, text=True, timeout=60)
+        assert no_secret.returncode != 0 and "DANCU_PAYMENT_SECRET" in no_secret.stderr
 
 
 def test_the_wsgi_module_loads_the_views_and_freezes_what_start_up_made(tmp_path: Path) -> None:

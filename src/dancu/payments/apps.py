@@ -5,3 +5,6 @@ class PaymentsConfig(AppConfig):
     name = "dancu.payments"
     label = "payments"
     verbose_name = "Online payment"
+
+    def ready(self) -> None:
+        from dancu.payments import jobs  # noqa: F401  (registers the reconciliation job)
