@@ -15,6 +15,9 @@ from dancu.accounts.models import Role
 from dancu.core.errors import OutOfJurisdiction
 
 WRITE_ROLES = frozenset({Role.COMMUNE_POLICE, Role.PROVINCE_POLICE, Role.MINISTRY_ADMIN})
+# Roles that write the registry only as the effect of a dossier they approve (issue #12): the
+# public services run the effect with source "dossier" and the dossier code as source_ref.
+DOSSIER_WRITE_ROLES = frozenset({Role.COMMUNE_JUSTICE})
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,8 @@ class Actor:
 
     @property
     def can_write(self) -> bool:
-        return self.role in WRITE_ROLES
+        return self.role in WRITE_ROLES or (
+            self.role in DOSSIER_WRITE_ROLES and self.source == "dossier" and bool(self.source_ref))
 
     def require_write(self) -> None:
         if not self.can_write:
