@@ -136,7 +136,8 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
     registry_rows = [(name, label_of(name), _display(prefill.get(name))) for name in (proc.registry_fields or [])]
     return render(request, "publicservices/portal/apply.html", _ctx(
         request, proc=proc, data_form=data_form, acting=acting, registry_rows=registry_rows,
-        components=components, reusable=reusable, file_errors=file_errors, errors=errors,
+        components=[{**c, "error": file_errors.get(c["key"], "")} for c in components], reusable=reusable,
+        errors=errors,
         idempotency_key=key), status=status)
 
 
@@ -257,7 +258,8 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
         status = 400
     return render(request, "publicservices/portal/dossier.html", _ctx(
         request, dossier=item, events=bridge.events_of(item), supplement=supplement, rating=rating,
-        feedback=feedback, components=list(item.procedure.components or []), file_errors=file_errors,
+        feedback=feedback, components=[{**c, "error": file_errors.get(c["key"], "")}
+                                       for c in item.procedure.components or []],
         reusable=bridge.reusable_documents(citizen), result=bridge.result_of(item)), status=status)
 
 
