@@ -130,6 +130,7 @@ def health(request: HttpRequest) -> Status:
 
 
 def _mount() -> None:
+    from dancu.documents.api import router as documents_router
     from dancu.eid.api import router as eid_router
     from dancu.oidc.api import me_router
     from dancu.oidc.api import router as ekyc_router
@@ -141,6 +142,7 @@ def _mount() -> None:
     api.add_router("/eid", eid_router)
     api.add_router("/ekyc", ekyc_router)
     api.add_router("/me", me_router)
+    api.add_router("/documents", documents_router)
     api.add_router("/", _fallback)  # last: only what no other route matched
 
 

@@ -337,3 +337,15 @@ DANCU_PAYMENT_EXPIRE_MINUTES = int(os.environ.get("DANCU_PAYMENT_EXPIRE_MINUTES"
 # Reconciliation asks the gateway about payments pending longer than this (minutes).
 DANCU_PAYMENT_RECONCILE_AFTER_MINUTES = int(os.environ.get("DANCU_PAYMENT_RECONCILE_AFTER_MINUTES", "10"))
 DANCU_PAYMENT_HTTP_TIMEOUT = float(os.environ.get("DANCU_PAYMENT_HTTP_TIMEOUT", "10"))
+
+# ---- Documents: attachments, signed e-results and their verification (dancu.documents) ----
+# The site's public address: the QR code on a result points at DANCU_PUBLIC_URL/verify/<code>/.
+DANCU_PUBLIC_URL = os.environ.get("DANCU_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+DANCU_UPLOAD_MAX_BYTES = int(os.environ.get("DANCU_UPLOAD_MAX_BYTES", str(5 * 1024 * 1024)))
+# Development CA (made on first use; never in production) — see docs/documents.md.
+DANCU_DOCUMENTS_PKI_DIR = Path(os.environ.get("DANCU_DOCUMENTS_PKI_DIR", DATA_DIR / "pki")).resolve()
+# Production: the issuing agency's key and certificate chain (PKCS#12 from the national CA) and
+# the roots verification trusts (PEM).
+DANCU_DOCUMENTS_SIGNER_PKCS12 = os.environ.get("DANCU_DOCUMENTS_SIGNER_PKCS12", "")
+DANCU_DOCUMENTS_SIGNER_PASSPHRASE = os.environ.get("DANCU_DOCUMENTS_SIGNER_PASSPHRASE", "")
+DANCU_DOCUMENTS_TRUST_ROOTS = os.environ.get("DANCU_DOCUMENTS_TRUST_ROOTS", "")
