@@ -1,0 +1,89 @@
+"""The portal's calls into the services it builds on: publicservices (submission and the
+citizen's actions on a dossier), documents (uploads, the personal store, results) and payments.
+One place, so the views stay thin and the signatures are checked in one module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from dancu.accounts.actor import Actor
+from dancu.core.errors import DomainError, NotFound
+from dancu.documents import selectors as documents_selectors
+from dancu.documents import services as documents
+from dancu.documents.models import Document
+from dancu.payments import services as payments
+from dancu.publicservices import selectors
+from dancu.publicservices.models import Dossier, Procedure
+
+
+class FilesRefused(Exception):
+    """An attachment was refused; the errors are in the view's ``file_errors``."""
+
+
+def prefill(proc: Procedure, citizen: Any) -> dict[str, Any]:
+    return selectors.prefill(proc, citizen)
+
+
+def reusable_documents(citizen: Any) -> list[Document]:
+    """The citizen's store: uploads and results they may attach again (reuse is counted)."""
+    return list(documents_selectors.documents_of(citizen).filter(kind__in=["upload", "result"])[:50])
+
+
+def collect_components(actor: Actor, citizen: Any, components: list[dict[str, Any]], request: HttpRequest,
+                       file_errors: dict[str, str], *, all_optional: bool = False) -> dict[str, Any]:
+    """Each component: a new upload (stored in the citizen's store, type sniffed from the
+    content) or the code of a document of their store. Refusals go to ``file_errors`` by key."""
+    chosen: dict[str, Any] = {}
+    for component in components:
+        key = component["key"]
+        upload = request.FILES.get(f"file-{key}")
+        reuse = (request.POST.get(f"reuse-{key}") or "").strip()
+        if upload is not None:
+            try:
+                chosen[key] = documents.store_upload(
+                    actor, owner=citizen, filename=upload.name or key, content=upload.read(),
+                    field=f"file-{key}", declared_type=upload.content_type)
+            except DomainError as exc:
+                file_errors[key] = str(exc.message)
+        elif reuse:
+            if documents_selectors.document_for_owner(citizen.pk, reuse) is None:
+                file_errors[key] = _("Không tìm thấy giấy tờ này trong kho của bạn.")
+            else:
+                chosen[key] = reuse
+        elif component.get("required") and not all_optional:
+            file_errors[key] = _("Cần đính kèm giấy tờ này.")
+    return chosen
+
+
+def dossier_for_citizen(citizen: Any, code: str) -> Dossier | None:
+    try:
+        return selectors.dossier_for_citizen(citizen, code)
+    except NotFound:
+        return None
+
+
+def dossiers_of(citizen: Any) -> list[Dossier]:
+    return list(selectors.dossiers_of(citizen)[:200])
+
+
+def events_of(dossier: Dossier) -> list[Any]:
+    return list(selectors.events_of(dossier))
+
+
+def notifications_of(citizen: Any) -> list[Any]:
+    return list(selectors.inbox(citizen)[:100])
+
+
+def result_of(dossier: Dossier) -> Document | None:
+    if not dossier.result_document_id:
+        return None
+    return Document.objects.filter(pk=dossier.result_document_id).first()
+
+
+def start_payment(actor: Actor, dossier: Dossier, citizen: Any, return_url: str) -> str:
+    _payment, url = payments.start_payment(actor, reference=dossier.code, amount_vnd=dossier.fee_vnd,
+                                           payer=citizen, return_url=return_url)
+    return url
