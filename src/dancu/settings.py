@@ -314,6 +314,8 @@ OAUTH2_PROVIDER: dict[str, Any] = {
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("DANCU_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # "bulk": long work (imports, batches) that a `dancu worker --queue bulk` takes apart
+        "QUEUES": ["default", "bulk"],
     },
 }
 # A task RUNNING under a worker not seen for this long is ready again (dancu.core.worker; the

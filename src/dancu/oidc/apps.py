@@ -8,5 +8,7 @@ class OidcConfig(AppConfig):
     verbose_name = _("Dịch vụ xác thực điện tử (OpenID Connect)")
 
     def ready(self) -> None:
-        from dancu.oidc import receivers  # noqa: F401  (revokes tokens when an e-ID account closes)
-        from dancu.oidc import tasks  # noqa: F401  (the daily prune)
+        from dancu.oidc import (
+            receivers,  # noqa: F401  (revokes tokens when an e-ID account closes)
+            tasks,  # noqa: F401  (the daily prune)
+        )

@@ -86,10 +86,11 @@ def refresh_current_place(citizen: Citizen, today: dt.date | None = None) -> Adm
 
 def apply_expiries(today: dt.date | None = None) -> int:
     """Temporary residences that expired before ``today`` stop being the person's current place:
-    they fall back to their permanent residence (or to none). Run by itself each day
-    (the worker's periodic job ``residence.apply_expiries``); idempotent. One short transaction per person, who is locked and
-    checked again first, so concurrent runs change and audit each person once. Returns how many
-    people moved. The registrations stay open for their commune to renew or end."""
+    they fall back to their permanent residence (or to none). Run by itself each day (the
+    worker's periodic job ``residence.apply_expiries``); idempotent. One short transaction per
+    person, who is locked and checked again first, so concurrent runs change and audit each
+    person once. Returns how many people moved. The registrations stay open for their commune
+    to renew or end."""
     today = today or timezone.localdate()
     expired = (Registration.objects.filter(kind=ResidenceKind.TEMPORARY, ended_on__isnull=True,
                                            expires_on__lt=today,
