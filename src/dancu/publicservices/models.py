@@ -125,8 +125,8 @@ class Dossier(models.Model):
                                     on_delete=models.PROTECT, related_name="+", db_index=False)
     fee_vnd = models.PositiveIntegerField(default=0)
     paid = models.BooleanField(default=False)
-    # documents.Document id (an integer until the documents app's model lands; see docs).
-    result_document_id = models.BigIntegerField(null=True, blank=True)
+    result_document = models.ForeignKey("documents.Document", null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="+", db_index=False)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=80, null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -167,8 +167,7 @@ class Dossier(models.Model):
 class DossierComponent(models.Model):
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="component_rows")
     key = models.CharField(max_length=40)
-    # documents.Document id (an integer until the documents app's model lands; see docs).
-    document_id = models.BigIntegerField()
+    document = models.ForeignKey("documents.Document", on_delete=models.PROTECT, related_name="+")
     reused = models.BooleanField(default=False, help_text="taken from the citizen's document store")
 
     class Meta:

@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
 from dancu.core.errors import DomainError
+from dancu.documents import services as documents
+from dancu.documents.models import Document
 from dancu.geo.selectors import get_unit
 from dancu.population import services as population
 from dancu.population.models import Citizen, Sex
@@ -232,14 +234,12 @@ def apply_effect(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     return handler(acting, dossier)
 
 
-def issue_result(actor: Actor, dossier: Dossier, title: str, lines: Lines) -> int | None:
-    """The signed result document (PAdES, QR to /verify/<code>/), kept in the owner's store;
-    returns its id. The one call into the documents context."""
-    try:
-        from dancu.documents.services import issue_signed_result as issue
-    except ImportError:  # until the documents context is merged into this branch
-        return None
-    document = issue(effect_actor(actor, dossier), owner=_person(dossier) if dossier.procedure.effect != "birth"
-                     else dossier.applicant, title=title, reference=dossier.code,
-                     lines=[("Mã hồ sơ", dossier.code), *lines], issuer=dossier.procedure.get_agency_display())
-    return int(document.pk)
+def issue_result(actor: Actor, dossier: Dossier, title: str, lines: Lines) -> Document:
+    """The signed result document (PAdES, QR to /verify/<code>/), kept in the store of the
+    person it is about (the applicant parent for a birth). The one call into documents."""
+    owner = dossier.applicant if dossier.procedure.effect == "birth" else _person(dossier)
+    issuer = f"{dossier.procedure.get_agency_display()} — {dossier.commune.name}"
+    return documents.issue_signed_result(
+        effect_actor(actor, dossier), owner=owner, title=title, reference=dossier.code,
+        lines=[("Mã hồ sơ", dossier.code), ("Thủ tục", dossier.procedure.name_vi), *lines],
+        issuer=issuer)
