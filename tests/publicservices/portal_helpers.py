@@ -61,8 +61,8 @@ def portal_rp(db, settings, tmp_path, monkeypatch):
     rp.clear_cache()
 
 
-def portal_sign_in(client: Client, account: Any, *, methods: tuple[str, ...] = ("pwd",), next_url: str = "/dich-vu-cong/",
-                   loa: int = 1) -> Any:
+def portal_sign_in(client: Client, account: Any, *, methods: tuple[str, ...] = ("pwd",),
+                   next_url: str = "/dich-vu-cong/", loa: int = 1) -> Any:
     """The citizen signs in to the provider (an e-ID session), then to the portal through the
     whole code flow (consenting if asked); returns the callback's response."""
     sign_in(client, account, methods)
@@ -82,3 +82,28 @@ def portal_sign_in(client: Client, account: Any, *, methods: tuple[str, ...] = (
     if parts.path != "/dich-vu-cong/dang-nhap/xong/":
         return response
     return client.get(parts.path, query_of(location))
+
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def temporary_residence_form(**overrides: str) -> dict[str, str]:
+    """A valid temporary residence application (Đông Sơn, 2025:14797, one year, own home)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    start = timezone.localdate()
+    data = {
+        "relation": "self",
+        "subject_personal_id": "",
+        "data-commune": "2025:14797",
+        "data-address": "Số 12, đường Lê Lợi",
+        "data-started_on": start.isoformat(),
+        "data-expires_on": (start + dt.timedelta(days=365)).isoformat(),
+        "data-housing": "own",
+        "data-host_personal_id": "",
+        "idempotency_key": "k-" + start.isoformat() + "-0001",
+    }
+    data.update(overrides)
+    return data

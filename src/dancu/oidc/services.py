@@ -205,7 +205,8 @@ def update_client(
         )
     if not (purpose or "").strip():
         raise DomainError("E_REQUIRED", _("Trường bắt buộc."), "purpose")
-    grant = "authorization-code" if app.authorization_grant_type == "authorization-code" else "client-credentials"
+    grant = ("authorization-code" if app.authorization_grant_type == "authorization-code"
+             else "client-credentials")
     _check_redirect_uris(redirect_uris, grant)
     agreement = Agreement.objects.select_for_update().get(application=app)
     if valid_until <= agreement.valid_from:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dancu.accounts.actor import Actor
@@ -15,8 +17,8 @@ from dancu.documents import selectors as documents_selectors
 from dancu.documents import services as documents
 from dancu.documents.models import Document
 from dancu.payments import services as payments
-from dancu.publicservices import selectors
-from dancu.publicservices.models import Dossier, Procedure
+from dancu.publicservices import selectors, services
+from dancu.publicservices.models import Dossier, Notification, Procedure
 
 
 class FilesRefused(Exception):
@@ -87,3 +89,44 @@ def start_payment(actor: Actor, dossier: Dossier, citizen: Any, return_url: str)
     _payment, url = payments.start_payment(actor, reference=dossier.code, amount_vnd=dossier.fee_vnd,
                                            payer=citizen, return_url=return_url)
     return url
+
+
+def submit(actor: Actor, proc: Procedure, citizen: Any, acting: dict[str, Any], data: dict[str, Any],
+           chosen: dict[str, Any], key: str, loa: int) -> Dossier:
+    relation = acting.get("relation") or "self"
+    subject = (acting.get("subject_personal_id") or None) if relation != "self" else None
+    return services.submit(actor, procedure_code=proc.code, applicant_personal_id=citizen.personal_id,
+                           subject_personal_id=subject, relation=relation, data=data, components=chosen,
+                           channel="online", idempotency_key=key or None, loa=loa)
+
+
+def answer_supplement(actor: Actor, dossier: Dossier, note: str, chosen: dict[str, Any]) -> Dossier:
+    """The answer adds or replaces components. The service checks the required components among
+    the ones it is given, so the ones already attached are passed again as they are (a Document
+    for an upload, its code for a reuse: their ``reused`` flag unchanged)."""
+    kept: dict[str, Any] = {}
+    for row in dossier.component_rows.select_related("document"):
+        if row.key not in chosen:
+            kept[row.key] = row.document.code if row.reused else row.document
+    return services.answer_supplement(actor, dossier.code, components={**kept, **chosen}, note=note)
+
+
+def rate(actor: Actor, dossier: Dossier, rating: int) -> Dossier:
+    return services.rate(actor, dossier.code, rating)
+
+
+def feedback(actor: Actor, dossier: Dossier | None, kind: str, text: str) -> Any:
+    return services.give_feedback(actor, kind=kind, text=text, dossier_code=dossier.code if dossier else None)
+
+
+def report_error(actor: Actor, proc: Procedure, field: str, label: str, note: str) -> Any:
+    """"Báo sai": the citizen says a registry value is wrong. Recorded as feedback marked as a
+    correction request (field, procedure), which the police's data-quality work picks up."""
+    text = f"[Đề nghị điều chỉnh thông tin / correction request] {label} ({field}) — {proc.code}: {note}"
+    return services.give_feedback(actor, kind="feedback", text=text)
+
+
+@transaction.atomic
+def mark_read(citizen: Any) -> int:
+    """The inbox was shown: its unread notifications are read now."""
+    return Notification.objects.filter(citizen=citizen, read_at__isnull=True).update(read_at=timezone.now())

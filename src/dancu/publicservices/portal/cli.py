@@ -27,6 +27,7 @@ def handle(options: dict[str, Any], write: Any) -> None:
     except DomainError as exc:
         raise CommandError(f"{exc.field or ''}: {exc.message}") from exc
     write(f"client_id: {result.client_id}")
-    write("created" if result.created else ("updated; secret rotated" if result.secret_rotated else "updated"))
+    done = "updated; secret rotated" if result.secret_rotated else "updated"
+    write("created" if result.created else done)
     write(f"redirect URIs: {' '.join(result.redirect_uris)}")
     write(f"credentials: {credentials_file()}")

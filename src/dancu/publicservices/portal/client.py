@@ -45,7 +45,8 @@ def credentials_file() -> Path:
 
 def credentials() -> Credentials | None:
     """The portal's client credentials: the environment, else the file setup-portal wrote."""
-    env_id, env_secret = os.environ.get("DANCU_PORTAL_CLIENT_ID"), os.environ.get("DANCU_PORTAL_CLIENT_SECRET")
+    env_id = os.environ.get("DANCU_PORTAL_CLIENT_ID")
+    env_secret = os.environ.get("DANCU_PORTAL_CLIENT_SECRET")
     if env_id and env_secret:
         return Credentials(env_id, env_secret)
     try:

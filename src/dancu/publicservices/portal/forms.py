@@ -141,7 +141,8 @@ RELATION_CHOICES = [
 class ActingForm(forms.Form):
     relation = forms.ChoiceField(label=_("Nộp hồ sơ cho"), choices=RELATION_CHOICES, initial="self",
                                  widget=forms.RadioSelect)
-    subject_personal_id = forms.CharField(label=_("Số định danh cá nhân của người được nộp hộ"), required=False,
+    subject_personal_id = forms.CharField(label=_("Số định danh cá nhân của người được nộp hộ"),
+                                          required=False,
                                           validators=[RegexValidator(r"^[0-9]{12}$", _("Gồm 12 chữ số."))])
 
     def clean(self) -> dict[str, Any]:
@@ -153,7 +154,8 @@ class ActingForm(forms.Form):
 
 class CorrectionForm(forms.Form):
     field = forms.CharField(max_length=40)
-    note = forms.CharField(label=_("Thông tin đúng là"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("Thông tin đúng là"), max_length=500,
+                           widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class SupplementForm(forms.Form):
@@ -167,5 +169,7 @@ class RatingForm(forms.Form):
 
 
 class FeedbackForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Loại"), choices=[("feedback", _("Góp ý")), ("complaint", _("Khiếu nại"))])
-    text = forms.CharField(label=_("Nội dung"), min_length=5, max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    kind = forms.ChoiceField(label=_("Loại"),
+                             choices=[("feedback", _("Góp ý")), ("complaint", _("Khiếu nại"))])
+    text = forms.CharField(label=_("Nội dung"), min_length=5, max_length=4000,
+                           widget=forms.Textarea(attrs={"rows": 4}))

@@ -45,7 +45,8 @@ class RpError(Exception):
 class Transport(Protocol):
     def get_json(self, url: str) -> dict[str, Any]: ...
 
-    def post_form(self, url: str, data: dict[str, str], auth: tuple[str, str]) -> tuple[int, dict[str, Any]]: ...
+    def post_form(self, url: str, data: dict[str, str],
+                  auth: tuple[str, str]) -> tuple[int, dict[str, Any]]: ...
 
 
 class HttpTransport:
@@ -93,7 +94,8 @@ def clear_cache() -> None:
 
 
 def issuer_for(request: HttpRequest) -> str:
-    configured = getattr(settings, "DANCU_PORTAL_ISSUER", "") or settings.OAUTH2_PROVIDER.get("OIDC_ISS_ENDPOINT", "")
+    configured = (getattr(settings, "DANCU_PORTAL_ISSUER", "")
+                  or settings.OAUTH2_PROVIDER.get("OIDC_ISS_ENDPOINT", ""))
     return (configured or request.build_absolute_uri("/oidc")).rstrip("/")
 
 
@@ -200,6 +202,7 @@ def complete(request: HttpRequest, creds: Credentials, *, state: str, code: str)
     personal_id = str(claims.get("personal_id", ""))
     if not personal_id:
         raise RpError("E_NO_IDENTITY")
-    return SignedIn(personal_id=personal_id, name=str(claims.get("name", "")), sub=str(claims["sub"]), loa=loa,
+    return SignedIn(personal_id=personal_id, name=str(claims.get("name", "")), sub=str(claims["sub"]),
+                    loa=loa,
                     auth_time=int(claims.get("auth_time", time.time())), id_token=body["id_token"],
                     next_url=entry["next"])

@@ -71,11 +71,15 @@ def _components(proc: Any, citizen: Any) -> tuple[list[dict[str, Any]], list[Any
     return list(proc.components or []), reusable
 
 
-def _add_domain_error(exc: DomainError, forms_by_field: dict[str, Any], fallback: Any) -> None:
+def _add_domain_error(exc: DomainError, forms_by_field: dict[str, Any], fallback: list[dict[str, str]],
+                      file_errors: dict[str, str]) -> None:
+    """Each error of the service beside its field: a form field, an attachment, else on top."""
     for err in exc.errors:
-        field = (err.field or "").removeprefix("data.").removeprefix("data/")
+        field = (err.field or "").removeprefix("data.")
         target = forms_by_field.get(field)
-        if target is not None:
+        if field.startswith("components."):
+            file_errors[field.removeprefix("components.")] = str(err.message)
+        elif target is not None:
             target.add_error(field, str(err.message))
         else:
             fallback.append({"field": err.field or "", "code": err.code, "message": str(err.message)})
@@ -106,8 +110,8 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
                         if k.removeprefix("data-") in (proc.registry_fields or []))
         if forged:  # data the registry holds is never taken from the client
             errors.append({"field": forged[0], "code": "E_REGISTRY_FIELD",
-                           "message": _("Thông tin này lấy từ Cơ sở dữ liệu quốc gia về dân cư, không nhận từ "
-                                        "người nộp: %(f)s") % {"f": ", ".join(forged)}})
+                           "message": _("Thông tin này lấy từ Cơ sở dữ liệu quốc gia về dân cư, không "
+                                        "nhận từ người nộp: %(f)s") % {"f": ", ".join(forged)}})
         if data_form.is_valid() and acting.is_valid() and not errors:
             try:
                 with transaction.atomic():  # the uploads and the dossier: both or neither
@@ -115,16 +119,13 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
                                                        file_errors)
                     if file_errors:
                         raise bridge.FilesRefused
-                    dossier = bridge.submit(
-                        user.actor(request), proc, citizen, acting.cleaned_data, data_form.as_data(), chosen, key)
+                    dossier = bridge.submit(user.actor(request), proc, citizen, acting.cleaned_data,
+                                            data_form.as_data(), chosen, key, user.loa)
             except bridge.FilesRefused:
                 pass
             except DomainError as exc:
                 _add_domain_error(exc, {**{f: data_form for f in data_form.fields},
-                                        **{f: acting for f in acting.fields}}, errors)
-                for err in exc.errors:
-                    if err.field and err.field.startswith("components"):
-                        file_errors[err.field.split(".")[-1]] = str(err.message)
+                                        **{f: acting for f in acting.fields}}, errors, file_errors)
             else:
                 return HttpResponseRedirect(reverse("portal:receipt", args=[dossier.code]))
         status = 400
@@ -133,7 +134,8 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
         acting = ActingForm()
         key = uuid.uuid4().hex
         status = 200
-    registry_rows = [(name, label_of(name), _display(prefill.get(name))) for name in (proc.registry_fields or [])]
+    registry_rows = [(name, label_of(name), _display(prefill.get(name)))
+                     for name in (proc.registry_fields or [])]
     return render(request, "publicservices/portal/apply.html", _ctx(
         request, proc=proc, data_form=data_form, acting=acting, registry_rows=registry_rows,
         components=[{**c, "error": file_errors.get(c["key"], "")} for c in components], reusable=reusable,
@@ -145,7 +147,8 @@ def _display(value: Any) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, dict):
-        return str(value.get("formatted") or value.get("name") or ", ".join(str(v) for v in value.values() if v))
+        return str(value.get("address") or value.get("formatted") or value.get("name")
+                   or ", ".join(str(v) for v in value.values() if v))
     return str(value)
 
 
@@ -161,8 +164,12 @@ def report_error(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, _("Cần ghi rõ thông tin đúng."))
         return HttpResponseRedirect(reverse("portal:apply", args=[slug]))
     field = form.cleaned_data["field"]
-    bridge.report_error(_user(request).actor(request), _citizen(request), proc, field,
-                        str(LABELS.get(field, field)), form.cleaned_data["note"])
+    try:
+        bridge.report_error(_user(request).actor(request), proc, field, str(LABELS.get(field, field)),
+                            form.cleaned_data["note"])
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return HttpResponseRedirect(reverse("portal:apply", args=[slug]))
     messages.success(request, _("Đã gửi đề nghị điều chỉnh thông tin. Cơ quan công an sẽ kiểm tra và "
                                 "cập nhật; bạn nhận được thông báo khi có kết quả."))
     return HttpResponseRedirect(reverse("portal:apply", args=[slug]))
@@ -245,7 +252,7 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
             elif action == "feedback":
                 feedback = FeedbackForm(request.POST)
                 if feedback.is_valid():
-                    bridge.feedback(actor, item, citizen, feedback.cleaned_data["kind"], feedback.cleaned_data["text"])
+                    bridge.feedback(actor, item, feedback.cleaned_data["kind"], feedback.cleaned_data["text"])
                     messages.success(request, _("Đã gửi ý kiến của bạn."))
                     return HttpResponseRedirect(reverse("portal:dossier", args=[code]))
         except bridge.FilesRefused:
@@ -279,5 +286,5 @@ def inbox(request: HttpRequest) -> HttpResponse:
     citizen = _citizen(request)
     items = list(bridge.notifications_of(citizen))
     response = render(request, "publicservices/portal/inbox.html", _ctx(request, notifications=items))
-    bridge.mark_read(_user(request).actor(request), citizen)
+    bridge.mark_read(citizen)
     return response

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_POST
 
 from dancu.publicservices.portal import auth, rp
@@ -21,22 +21,23 @@ def _safe_next(value: str | None) -> str:
 
 
 _MESSAGES = {
-    "E_NOT_CONFIGURED": "Cổng chưa được đăng ký với dịch vụ xác thực (chạy: dancu publicservices setup-portal).",
-    "E_PROVIDER_UNREACHABLE": "Không kết nối được dịch vụ xác thực. Vui lòng thử lại sau.",
-    "E_ISSUER_MISMATCH": "Dịch vụ xác thực trả lời không đúng định danh.",
-    "E_STATE": "Phiên đăng nhập đã hết hạn hoặc không hợp lệ. Vui lòng đăng nhập lại.",
-    "E_TOKEN_EXCHANGE": "Không đổi được mã đăng nhập. Vui lòng đăng nhập lại.",
-    "E_ID_TOKEN_INVALID": "Mã định danh (ID token) không hợp lệ.",
-    "E_LOA_TOO_LOW": "Thủ tục này cần mức xác thực cao hơn mức bạn vừa đăng nhập.",
-    "E_NO_IDENTITY": "Dịch vụ xác thực không cung cấp số định danh cá nhân.",
-    "unmet_authentication_requirements": "Tài khoản định danh điện tử của bạn chưa đạt mức 2, "
-    "cần cho thủ tục này. Hãy đến cơ quan công an để nâng cấp tài khoản lên mức 2.",
-    "access_denied": "Bạn đã từ chối chia sẻ thông tin với Cổng Dịch vụ công.",
+    "E_NOT_CONFIGURED": _l("Cổng chưa được đăng ký với dịch vụ xác thực "
+                           "(chạy: dancu publicservices setup-portal)."),
+    "E_PROVIDER_UNREACHABLE": _l("Không kết nối được dịch vụ xác thực. Vui lòng thử lại sau."),
+    "E_ISSUER_MISMATCH": _l("Dịch vụ xác thực trả lời không đúng định danh."),
+    "E_STATE": _l("Phiên đăng nhập đã hết hạn hoặc không hợp lệ. Vui lòng đăng nhập lại."),
+    "E_TOKEN_EXCHANGE": _l("Không đổi được mã đăng nhập. Vui lòng đăng nhập lại."),
+    "E_ID_TOKEN_INVALID": _l("Mã định danh (ID token) không hợp lệ."),
+    "E_LOA_TOO_LOW": _l("Thủ tục này cần mức xác thực cao hơn mức bạn vừa đăng nhập."),
+    "E_NO_IDENTITY": _l("Dịch vụ xác thực không cung cấp số định danh cá nhân."),
+    "unmet_authentication_requirements": _l("Tài khoản định danh điện tử của bạn chưa đạt mức 2, "
+    "cần cho thủ tục này. Hãy đến cơ quan công an để nâng cấp tài khoản lên mức 2."),
+    "access_denied": _l("Bạn đã từ chối chia sẻ thông tin với Cổng Dịch vụ công."),
 }
 
 
 def _failure(request: HttpRequest, code: str, status: int = 400) -> HttpResponse:
-    message = _(_MESSAGES.get(code, "Đăng nhập không thành công."))
+    message = _MESSAGES.get(code, _l("Đăng nhập không thành công."))
     return render(request, "publicservices/portal/login_failed.html",
                   {"code": code, "message": message, "portal_user": None}, status=status)
 
@@ -69,7 +70,8 @@ def callback(request: HttpRequest) -> HttpResponse:
         request.session[rp.PENDING_KEY] = pending
         return _failure(request, error if error in _MESSAGES else "E_LOGIN_FAILED", 403)
     try:
-        signed = rp.complete(request, creds, state=request.GET.get("state", ""), code=request.GET.get("code", ""))
+        signed = rp.complete(request, creds, state=request.GET.get("state", ""),
+                             code=request.GET.get("code", ""))
     except rp.RpError as exc:
         return _failure(request, exc.code, 403 if exc.code == "E_LOA_TOO_LOW" else 400)
     auth.store(request, signed)
@@ -82,5 +84,6 @@ def logout(request: HttpRequest) -> HttpResponse:
     id_token = auth.forget(request)
     if not id_token:
         return HttpResponseRedirect(HOME_PATH)
-    query = urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": request.build_absolute_uri(HOME_PATH)})
+    query = urlencode({"id_token_hint": id_token,
+                       "post_logout_redirect_uri": request.build_absolute_uri(HOME_PATH)})
     return HttpResponseRedirect(f"{rp.issuer_for(request)}/logout/?{query}")
