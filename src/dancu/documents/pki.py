@@ -24,7 +24,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -117,23 +117,51 @@ def _make_dev_ca(directory: Path) -> None:
     _write(directory / AGENCY_CERT, agency.public_bytes(serialization.Encoding.PEM), 0o644)
 
 
+class _KeyLoadedOnce(signers.SimpleSigner):
+    """pyHanko's SimpleSigner parses the private key again at every signature — and cryptography
+    checks an RSA key's consistency when it loads it (~0.25 s for 3072 bits), twice per document
+    (pyHanko signs once to size the signature's room). This keeps the parsed key."""
+
+    _loaded_key: rsa.RSAPrivateKey | None = None
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        try:
+            algorithm = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        except ValueError:
+            algorithm = ""
+        if algorithm != "rsassa_pkcs1v15" or digest_algorithm != "sha256":
+            return super().sign_raw(data, digest_algorithm)
+        if self._loaded_key is None:
+            key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
+            if not isinstance(key, rsa.RSAPrivateKey):
+                return super().sign_raw(data, digest_algorithm)
+            self._loaded_key = key
+        return self._loaded_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+
 def signer() -> signers.SimpleSigner:
-    """The issuing agency's signer: the configured PKCS#12 file, else the development CA's."""
-    pkcs12 = _pkcs12()
+    """The issuing agency's signer: the configured PKCS#12 file, else the development CA's
+    (loaded once per process and configuration)."""
+    return _signer(_pkcs12(), str(getattr(settings, "DANCU_DOCUMENTS_SIGNER_PASSPHRASE", "") or ""),
+                   str(pki_dir()), bool(getattr(settings, "PRODUCTION", False)))
+
+
+@lru_cache(maxsize=4)
+def _signer(pkcs12: str, passphrase: str, directory_name: str, production: bool) -> signers.SimpleSigner:
     if pkcs12:
-        passphrase = str(getattr(settings, "DANCU_DOCUMENTS_SIGNER_PASSPHRASE", "") or "")
         loaded = signers.SimpleSigner.load_pkcs12(pkcs12, passphrase=passphrase.encode() or None)
     else:
-        if getattr(settings, "PRODUCTION", False):
+        if production:
             raise ImproperlyConfigured(
                 "No signing certificate: set DANCU_DOCUMENTS_SIGNER_PKCS12 to the issuing agency's "
                 "PKCS#12 file (docs/documents.md); production never makes a development CA")
-        directory = ensure_dev_ca()
+        directory = ensure_dev_ca(Path(directory_name))
         loaded = signers.SimpleSigner.load(str(directory / AGENCY_KEY), str(directory / AGENCY_CERT),
                                            ca_chain_files=(str(directory / ROOT_CERT),))
     if loaded is None:
         raise ImproperlyConfigured("The signing key or certificate could not be read")
-    return loaded
+    return _KeyLoadedOnce(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key,
+                          cert_registry=loaded.cert_registry, signature_mechanism=loaded.signature_mechanism)
 
 
 @lru_cache(maxsize=8)

@@ -1,0 +1,170 @@
+"""Signed results: pyHanko validates them against the development CA, a standard validator
+(poppler's pdfsig) too; one byte changed and both say no; the QR code holds the verify URL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import stat
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509 import load_pem_x509_certificate
+from django.core.exceptions import ImproperlyConfigured
+
+from dancu.audit.models import AuditEvent
+from dancu.documents import pki, render, selectors, services, signing
+from tests.documents.helpers import have, run
+from tests.eid_helpers import person
+
+LINES = [("Họ và tên", "Nguyễn Thị Hoà"), ("Nơi tạm trú", "12 Lê Lợi, Phường Hạc Thành, Tỉnh Thanh Hóa"),
+         ("Thời hạn tạm trú", "đến 06/12/2028")]
+
+
+@pytest.fixture
+def owner(commune_officer, geo):
+    return person(commune_officer, geo.hac_thanh)
+
+
+@pytest.fixture
+def result(commune_officer, owner):
+    return services.issue_signed_result(commune_officer, owner=owner, title="Xác nhận đăng ký tạm trú",
+                                        reference="DC-20261206-000001", lines=LINES,
+                                        issuer="Công an Phường Hạc Thành")
+
+
+def _altered(content: bytes) -> bytes:
+    changed = bytearray(content)
+    changed[len(content) // 4] ^= 0x01  # inside the signed byte range (the page, the font)
+    return bytes(changed)
+
+
+def test_a_result_is_a_signed_pdf_that_pyhanko_validates(result, owner) -> None:
+    content = bytes(result.content)
+    assert content.startswith(b"%PDF-") and result.signed and result.kind == "result"
+    assert result.sha256 == hashlib.sha256(content).hexdigest()
+    check = signing.check_pdf(content)
+    assert check.valid and check.intact and check.trusted, check
+    assert pki.AGENCY_NAME in check.signer
+    verdict = selectors.verify(result.code)
+    assert verdict.verdict == "genuine" and verdict.signature_valid
+    assert selectors.verify(result.code, content).genuine
+    event = AuditEvent.objects.get(action="document.issue_result")
+    assert event.personal_id == owner.personal_id and event.reason == "DC-20261206-000001"
+
+
+def test_one_byte_changed_is_altered(result) -> None:
+    altered = _altered(bytes(result.content))
+    check = signing.check_pdf(altered)
+    assert not check.valid and not check.intact
+    verdict = selectors.verify(result.code, altered)
+    assert verdict.verdict == "altered" and verdict.hash_matches is False and not verdict.genuine
+
+
+def test_a_bytes_appended_or_a_truncated_copy_is_altered(result) -> None:
+    content = bytes(result.content)
+    assert selectors.verify(result.code, content + b"\n% appended\n").verdict == "altered"
+    assert selectors.verify(result.code, content[:-100]).verdict == "altered"
+    assert selectors.verify(result.code, b"not a pdf").verdict == "altered"
+
+
+def test_a_stored_copy_changed_in_the_database_is_altered(result) -> None:
+    type(result).objects.filter(pk=result.pk).update(content=_altered(bytes(result.content)))
+    assert selectors.verify(result.code).verdict == "altered"
+
+
+def test_an_unknown_code_and_an_upload_are_unknown(commune_officer, owner) -> None:
+    assert selectors.verify("ZZZZZZZZZZZZ").verdict == "unknown"
+    assert selectors.verify("../../etc").verdict == "unknown"
+    from tests.documents.helpers import pdf_bytes
+    upload = services.store_upload(commune_officer, owner=owner, filename="a.pdf", content=pdf_bytes(),
+                                   field="f")
+    assert selectors.verify(upload.code).verdict == "unknown"  # a citizen's upload is not public
+
+
+@pytest.mark.skipif(not have("pdfsig"), reason="poppler-utils (pdfsig) is not installed")
+def test_pdfsig_a_standard_validator_accepts_the_signature_and_refuses_one_byte_changed(result, tmp_path):
+    good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
+    good.write_bytes(bytes(result.content))
+    bad.write_bytes(_altered(bytes(result.content)))
+    out = run("pdfsig", str(good)).stdout.decode()
+    assert "Signature Validation: Signature is Valid." in out, out
+    assert "Total document signed" in out and "ETSI.CAdES.detached" in out
+    out_bad = run("pdfsig", str(bad)).stdout.decode()
+    assert "Signature is Valid." not in out_bad, out_bad
+
+
+@pytest.mark.skipif(not (have("pdftoppm") and have("zbarimg")), reason="poppler-utils/zbar-tools absent")
+def test_the_qr_code_decodes_to_the_verify_url(result, tmp_path) -> None:
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(bytes(result.content))
+    rendered = run("pdftoppm", "-r", "150", "-png", "-singlefile", str(pdf), str(tmp_path / "page"))
+    assert rendered.returncode == 0, rendered.stderr
+    out = run("zbarimg", "--quiet", "--raw", str(tmp_path / "page.png"))
+    assert out.stdout.decode().strip() == f"http://127.0.0.1:8000/verify/{result.code}/"
+
+
+def test_the_qr_payload_follows_the_public_url(settings) -> None:
+    settings.DANCU_PUBLIC_URL = "https://dichvucong.example.vn/"
+    assert render.verify_url("ABCDEFGHJK23") == "https://dichvucong.example.vn/verify/ABCDEFGHJK23/"
+
+
+@pytest.mark.skipif(not have("pdftotext"), reason="poppler-utils (pdftotext) is not installed")
+def test_vietnamese_text_survives_in_the_pdf(result, tmp_path) -> None:
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(bytes(result.content))
+    text = run("pdftotext", str(pdf), "-").stdout.decode()
+    assert "Nguyễn Thị Hoà" in text and "Phường Hạc Thành" in text and result.code in text
+
+
+def test_the_development_keys_are_private_to_the_owner(result) -> None:
+    directory = pki.pki_dir()
+    for name in (pki.ROOT_KEY, pki.AGENCY_KEY):
+        assert stat.S_IMODE(os.stat(directory / name).st_mode) == 0o600
+
+
+def test_a_receipt_may_be_unsigned_and_still_verifies_by_its_hash(commune_officer, owner) -> None:
+    receipt = services.issue_receipt(commune_officer, owner=owner, title="Biên nhận hồ sơ",
+                                     reference="DC-20261206-000002", lines=[("Lệ phí", "15.000 đồng")],
+                                     issuer="Bộ phận một cửa Phường Hạc Thành", sign=False)
+    assert not receipt.signed and receipt.kind == "receipt"
+    assert selectors.verify(receipt.code).verdict == "genuine"
+    assert selectors.verify(receipt.code, _altered(bytes(receipt.content))).verdict == "altered"
+
+
+def test_production_never_makes_a_development_ca(settings, tmp_path) -> None:
+    settings.PRODUCTION = True
+    settings.DANCU_DOCUMENTS_SIGNER_PKCS12 = ""
+    settings.DANCU_DOCUMENTS_PKI_DIR = tmp_path / "pki"
+    with pytest.raises(ImproperlyConfigured):
+        pki.signer()
+    assert not (tmp_path / "pki").exists()
+
+
+def test_production_signs_with_the_agencys_pkcs12_and_trusts_the_configured_roots(
+        settings, tmp_path, commune_officer, owner) -> None:
+    # An agency certificate as a national CA would issue it: here, the development CA's, in a
+    # PKCS#12 file with a passphrase, and its root as the configured trust root.
+    directory = pki.ensure_dev_ca(tmp_path / "national")
+    key = serialization.load_pem_private_key((directory / pki.AGENCY_KEY).read_bytes(), password=None)
+    cert = load_pem_x509_certificate((directory / pki.AGENCY_CERT).read_bytes())
+    root = load_pem_x509_certificate((directory / pki.ROOT_CERT).read_bytes())
+    p12 = tmp_path / "agency.p12"
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"agency", key, cert, [root], serialization.BestAvailableEncryption(b"mat-khau-p12")))  # type: ignore[arg-type]
+    settings.PRODUCTION = True
+    settings.DANCU_DOCUMENTS_SIGNER_PKCS12 = str(p12)
+    settings.DANCU_DOCUMENTS_SIGNER_PASSPHRASE = "mat-khau-p12"
+    settings.DANCU_DOCUMENTS_TRUST_ROOTS = str(directory / pki.ROOT_CERT)
+    document = services.issue_signed_result(commune_officer, owner=owner, title="Giấy xác nhận",
+                                            reference="DC-20261206-000003", lines=LINES, issuer="Công an")
+    assert selectors.verify(document.code).genuine
+    # A root the verifier does not trust: valid signature, untrusted signer → not genuine.
+    other = pki.ensure_dev_ca(tmp_path / "other")
+    settings.DANCU_DOCUMENTS_TRUST_ROOTS = str(other / pki.ROOT_CERT)
+    check = signing.check_pdf(bytes(document.content))
+    assert check.intact and not check.trusted and not check.valid
+    assert selectors.verify(document.code).verdict == "altered"
+    assert dt.datetime.now(dt.UTC)  # (time-independent: the agency certificate is valid for 5 years)
