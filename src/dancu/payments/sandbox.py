@@ -61,8 +61,9 @@ StartResponse = Callable[..., Any]
 class Sandbox:
     """The WSGI application. ``merchants``: terminal code → secret."""
 
-    def __init__(self, db_path: Path, merchants: dict[str, str], *, ipn_url: str = "",
-                 http_timeout: float = 10.0) -> None:
+    def __init__(
+        self, db_path: Path, merchants: dict[str, str], *, ipn_url: str = "", http_timeout: float = 10.0
+    ) -> None:
         self.db_path, self.merchants, self.ipn_url = db_path, merchants, ipn_url
         self.http_timeout = http_timeout
         self.lock = threading.Lock()
@@ -70,9 +71,11 @@ class Sandbox:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.executescript(SCHEMA)
-            db.execute("INSERT OR IGNORE INTO sqlite_sequence (name, seq) "
-                       "SELECT 'txn', ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'txn')",
-                       (FIRST_NO,))
+            db.execute(
+                "INSERT OR IGNORE INTO sqlite_sequence (name, seq) "
+                "SELECT 'txn', ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'txn')",
+                (FIRST_NO,),
+            )
 
     def _db(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.db_path, timeout=20, isolation_level=None)
@@ -102,71 +105,127 @@ class Sandbox:
                 return self.index(start_response)
             return _page(start_response, "404 Not Found", "Không tìm thấy", "<p>Không có trang này.</p>")
         except Exception as exc:  # a sandbox: say what failed
-            return _page(start_response, "500 Internal Server Error", "Lỗi", f"<pre>{html.escape(repr(exc))}</pre>")
+            return _page(
+                start_response, "500 Internal Server Error", "Lỗi", f"<pre>{html.escape(repr(exc))}</pre>"
+            )
 
     def pay_page(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
         secret = self.merchants.get(params.get("vnp_TmnCode", ""))
         if secret is None:
-            return _page(start_response, "400 Bad Request", "Lỗi", "<p data-code='02'>Mã website (vnp_TmnCode) không tồn tại.</p>")
+            return _page(
+                start_response,
+                "400 Bad Request",
+                "Lỗi",
+                "<p data-code='02'>Mã website (vnp_TmnCode) không tồn tại.</p>",
+            )
         if not protocol.verify(params, secret):
-            return _page(start_response, "400 Bad Request", "Lỗi", "<p data-code='70'>Sai chữ ký (vnp_SecureHash).</p>")
-        missing = [k for k in ("vnp_TxnRef", "vnp_Amount", "vnp_ReturnUrl", "vnp_Command") if not params.get(k)]
+            return _page(
+                start_response, "400 Bad Request", "Lỗi", "<p data-code='70'>Sai chữ ký (vnp_SecureHash).</p>"
+            )
+        missing = [
+            k for k in ("vnp_TxnRef", "vnp_Amount", "vnp_ReturnUrl", "vnp_Command") if not params.get(k)
+        ]
         if missing or params["vnp_Command"] != "pay" or protocol.parse_amount(params["vnp_Amount"]) is None:
-            return _page(start_response, "400 Bad Request", "Lỗi",
-                         f"<p data-code='03'>Dữ liệu không đúng định dạng: {html.escape(', '.join(missing) or 'vnp_Amount')}</p>")
-        existing = self._query("SELECT * FROM txn WHERE tmn_code = ? AND txn_ref = ?",
-                               (params["vnp_TmnCode"], params["vnp_TxnRef"]))
+            return _page(
+                start_response,
+                "400 Bad Request",
+                "Lỗi",
+                "<p data-code='03'>Dữ liệu không đúng định dạng: "
+                f"{html.escape(', '.join(missing) or 'vnp_Amount')}</p>",
+            )
+        existing = self._query(
+            "SELECT * FROM txn WHERE tmn_code = ? AND txn_ref = ?",
+            (params["vnp_TmnCode"], params["vnp_TxnRef"]),
+        )
         if existing:
             row = existing[0]
             if row["status"] != "01":
-                return _page(start_response, "400 Bad Request", "Lỗi",
-                             "<p data-code='94'>Giao dịch đã được xử lý (trùng vnp_TxnRef).</p>")
+                return _page(
+                    start_response,
+                    "400 Bad Request",
+                    "Lỗi",
+                    "<p data-code='94'>Giao dịch đã được xử lý (trùng vnp_TxnRef).</p>",
+                )
         else:
-            self._query("INSERT INTO txn (tmn_code, txn_ref, amount, order_info, return_url, create_date, "
-                        "expire_date, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (params["vnp_TmnCode"], params["vnp_TxnRef"], params["vnp_Amount"],
-                         params.get("vnp_OrderInfo", ""), params["vnp_ReturnUrl"], params.get("vnp_CreateDate", ""),
-                         params.get("vnp_ExpireDate", ""), _now()))
-            row = self._query("SELECT * FROM txn WHERE tmn_code = ? AND txn_ref = ?",
-                              (params["vnp_TmnCode"], params["vnp_TxnRef"]))[0]
+            self._query(
+                "INSERT INTO txn (tmn_code, txn_ref, amount, order_info, return_url, create_date, "
+                "expire_date, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    params["vnp_TmnCode"],
+                    params["vnp_TxnRef"],
+                    params["vnp_Amount"],
+                    params.get("vnp_OrderInfo", ""),
+                    params["vnp_ReturnUrl"],
+                    params.get("vnp_CreateDate", ""),
+                    params.get("vnp_ExpireDate", ""),
+                    _now(),
+                ),
+            )
+            row = self._query(
+                "SELECT * FROM txn WHERE tmn_code = ? AND txn_ref = ?",
+                (params["vnp_TmnCode"], params["vnp_TxnRef"]),
+            )[0]
         amount = int(row["amount"]) // 100
         buttons = "".join(
             f'<button type="submit" name="mode" value="{m}" data-testid="gw-{m}">{label}</button> '
-            for m, label in (("success", "Thanh toán thành công"), ("failure", "Thất bại / hủy"),
-                             ("timeout", "Hết thời gian (không phản hồi)"), ("late", "Thông báo trễ"),
-                             ("double", "Thông báo hai lần")))
-        body = (f"<p>Đơn vị: <b>{html.escape(row['tmn_code'])}</b> · Mã giao dịch: "
-                f"<b data-testid='gw-txn-ref'>{html.escape(row['txn_ref'])}</b></p>"
-                f"<p>Nội dung: {html.escape(row['order_info'] or '')}</p>"
-                f"<p>Số tiền: <b data-testid='gw-amount'>{amount:,} VND</b></p>"
-                f"<form method='post' action='/paymentv2/choose'>"
-                f"<input type='hidden' name='txn' value='{row['no']}'>"
-                f"<label>Trễ (giây) <input name='delay' value='3' size='3' data-testid='gw-delay'></label><br>"
-                f"{buttons}</form>")
+            for m, label in (
+                ("success", "Thanh toán thành công"),
+                ("failure", "Thất bại / hủy"),
+                ("timeout", "Hết thời gian (không phản hồi)"),
+                ("late", "Thông báo trễ"),
+                ("double", "Thông báo hai lần"),
+            )
+        )
+        body = (
+            f"<p>Đơn vị: <b>{html.escape(row['tmn_code'])}</b> · Mã giao dịch: "
+            f"<b data-testid='gw-txn-ref'>{html.escape(row['txn_ref'])}</b></p>"
+            f"<p>Nội dung: {html.escape(row['order_info'] or '')}</p>"
+            f"<p>Số tiền: <b data-testid='gw-amount'>{amount:,} VND</b></p>"
+            f"<form method='post' action='/paymentv2/choose'>"
+            f"<input type='hidden' name='txn' value='{row['no']}'>"
+            f"<label>Trễ (giây) <input name='delay' value='3' size='3' data-testid='gw-delay'></label><br>"
+            f"{buttons}</form>"
+        )
         return _page(start_response, "200 OK", "Cổng thanh toán thử nghiệm", body)
 
     def choose(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         size = int(environ.get("CONTENT_LENGTH") or 0)
         form = dict(parse_qsl(environ["wsgi.input"].read(min(size, 100_000)).decode("utf-8", "replace")))
         mode = form.get("mode", "")
-        rows = self._query("SELECT * FROM txn WHERE no = ?", (form.get("txn", "0"),)) \
-            if form.get("txn", "").isdigit() else []
+        rows = (
+            self._query("SELECT * FROM txn WHERE no = ?", (form.get("txn", "0"),))
+            if form.get("txn", "").isdigit()
+            else []
+        )
         if not rows or mode not in MODES:
-            return _page(start_response, "400 Bad Request", "Lỗi", "<p>Giao dịch hoặc lựa chọn không hợp lệ.</p>")
+            return _page(
+                start_response, "400 Bad Request", "Lỗi", "<p>Giao dịch hoặc lựa chọn không hợp lệ.</p>"
+            )
         row = rows[0]
         if row["status"] != "01":
-            return _page(start_response, "400 Bad Request", "Lỗi", "<p data-code='94'>Giao dịch đã được xử lý.</p>")
+            return _page(
+                start_response, "400 Bad Request", "Lỗi", "<p data-code='94'>Giao dịch đã được xử lý.</p>"
+            )
         expire = protocol.parse_date(row["expire_date"] or "")
         if expire is not None and dt.datetime.now(dt.UTC) > expire:
-            return _page(start_response, "400 Bad Request", "Lỗi", "<p data-code='11'>Giao dịch đã hết hạn chờ thanh toán.</p>")
+            return _page(
+                start_response,
+                "400 Bad Request",
+                "Lỗi",
+                "<p data-code='11'>Giao dịch đã hết hạn chờ thanh toán.</p>",
+            )
         failed = mode == "failure"
         status, response_code = ("02", protocol.CUSTOMER_CANCELLED) if failed else ("00", protocol.SUCCESS)
         pay_date = protocol.format_date(dt.datetime.now(dt.UTC))
-        self._query("UPDATE txn SET status = ?, response_code = ?, pay_date = ?, mode = ? WHERE no = ?",
-                    (status, response_code, pay_date, mode, row["no"]))
+        self._query(
+            "UPDATE txn SET status = ?, response_code = ?, pay_date = ?, mode = ? WHERE no = ?",
+            (status, response_code, pay_date, mode, row["no"]),
+        )
         result = self.result_params(self._query("SELECT * FROM txn WHERE no = ?", (row["no"],))[0])
-        return_to = f"{row['return_url']}{'&' if '?' in row['return_url'] else '?'}{protocol.query_string(result)}"
+        return_to = (
+            f"{row['return_url']}{'&' if '?' in row['return_url'] else '?'}{protocol.query_string(result)}"
+        )
         if mode in ("success", "failure"):
             self.notify(row, result)
         elif mode == "double":
@@ -179,23 +238,37 @@ class Sandbox:
             thread = threading.Thread(target=self._late, args=(row, result, delay), daemon=True)
             self.threads.append(thread)
             thread.start()
-            return _page(start_response, "200 OK", "Đã thanh toán",
-                         f"<p data-testid='gw-late'>Giao dịch thành công. Thông báo cho đơn vị sẽ gửi sau "
-                         f"{delay:g} giây.</p><p><a href='{html.escape(return_to)}' data-testid='gw-return'>"
-                         f"Quay lại trang của đơn vị</a></p>")
+            return _page(
+                start_response,
+                "200 OK",
+                "Đã thanh toán",
+                f"<p data-testid='gw-late'>Giao dịch thành công. Thông báo cho đơn vị sẽ gửi sau "
+                f"{delay:g} giây.</p><p><a href='{html.escape(return_to)}' data-testid='gw-return'>"
+                f"Quay lại trang của đơn vị</a></p>",
+            )
         if mode == "timeout":
-            return _page(start_response, "200 OK", "Hết thời gian chờ",
-                         "<p data-testid='gw-timeout'>Giao dịch đã được ghi nhận tại cổng, nhưng không có phản "
-                         "hồi nào về đơn vị (mô phỏng mất kết nối).</p>")
+            return _page(
+                start_response,
+                "200 OK",
+                "Hết thời gian chờ",
+                "<p data-testid='gw-timeout'>Giao dịch đã được ghi nhận tại cổng, nhưng không có phản "
+                "hồi nào về đơn vị (mô phỏng mất kết nối).</p>",
+            )
         start_response("302 Found", [("Location", return_to), ("Content-Length", "0")])
         return [b""]
 
     def result_params(self, row: sqlite3.Row) -> dict[str, str]:
         params = {
-            "vnp_Amount": row["amount"], "vnp_BankCode": "NCB", "vnp_BankTranNo": f"VNP{row['no']}",
-            "vnp_CardType": "ATM", "vnp_OrderInfo": row["order_info"] or "", "vnp_PayDate": row["pay_date"] or "",
-            "vnp_ResponseCode": row["response_code"] or "", "vnp_TmnCode": row["tmn_code"],
-            "vnp_TransactionNo": str(row["no"]), "vnp_TransactionStatus": row["status"],
+            "vnp_Amount": row["amount"],
+            "vnp_BankCode": "NCB",
+            "vnp_BankTranNo": f"VNP{row['no']}",
+            "vnp_CardType": "ATM",
+            "vnp_OrderInfo": row["order_info"] or "",
+            "vnp_PayDate": row["pay_date"] or "",
+            "vnp_ResponseCode": row["response_code"] or "",
+            "vnp_TmnCode": row["tmn_code"],
+            "vnp_TransactionNo": str(row["no"]),
+            "vnp_TransactionStatus": row["status"],
             "vnp_TxnRef": row["txn_ref"],
         }
         return protocol.sign(params, self.merchants[row["tmn_code"]])
@@ -217,8 +290,10 @@ class Sandbox:
             status, answer = err.code, err.read(10_000).decode("utf-8", "replace")
         except OSError as exc:
             status, answer = None, f"{type(exc).__name__}: {exc}"
-        self._query("INSERT INTO notification (txn_no, url, sent, status, answer) VALUES (?, ?, ?, ?, ?)",
-                    (row["no"], url, sent, status, answer[:2000]))
+        self._query(
+            "INSERT INTO notification (txn_no, url, sent, status, answer) VALUES (?, ?, ?, ?, ?)",
+            (row["no"], url, sent, status, answer[:2000]),
+        )
         return status, answer
 
     def notify_at_once(self, row: sqlite3.Row, result: dict[str, str], times: int) -> None:
@@ -248,34 +323,77 @@ class Sandbox:
         request = {str(k): str(v) for k, v in request.items()}
         tmn = request.get("vnp_TmnCode", "")
         secret = self.merchants.get(tmn)
-        base = {"vnp_ResponseId": request.get("vnp_RequestId", ""), "vnp_Command": "querydr", "vnp_TmnCode": tmn,
-                "vnp_TxnRef": request.get("vnp_TxnRef", "")}
+        base = {
+            "vnp_ResponseId": request.get("vnp_RequestId", ""),
+            "vnp_Command": "querydr",
+            "vnp_TmnCode": tmn,
+            "vnp_TxnRef": request.get("vnp_TxnRef", ""),
+        }
         if secret is None:
-            return _json(start_response, {**base, "vnp_ResponseCode": "02", "vnp_Message": "Merchant not found"})
+            return _json(
+                start_response, {**base, "vnp_ResponseCode": "02", "vnp_Message": "Merchant not found"}
+            )
         if not protocol.verify(request, secret):
-            return _json(start_response, protocol.sign({**base, "vnp_ResponseCode": protocol.QUERY_BAD_SIGNATURE,
-                                                        "vnp_Message": "Invalid signature"}, secret))
-        rows = self._query("SELECT * FROM txn WHERE tmn_code = ? AND txn_ref = ?", (tmn, request.get("vnp_TxnRef", "")))
+            return _json(
+                start_response,
+                protocol.sign(
+                    {
+                        **base,
+                        "vnp_ResponseCode": protocol.QUERY_BAD_SIGNATURE,
+                        "vnp_Message": "Invalid signature",
+                    },
+                    secret,
+                ),
+            )
+        rows = self._query(
+            "SELECT * FROM txn WHERE tmn_code = ? AND txn_ref = ?", (tmn, request.get("vnp_TxnRef", ""))
+        )
         if not rows:
-            return _json(start_response, protocol.sign({**base, "vnp_ResponseCode": protocol.QUERY_NOT_FOUND,
-                                                        "vnp_Message": "Transaction not found"}, secret))
+            return _json(
+                start_response,
+                protocol.sign(
+                    {
+                        **base,
+                        "vnp_ResponseCode": protocol.QUERY_NOT_FOUND,
+                        "vnp_Message": "Transaction not found",
+                    },
+                    secret,
+                ),
+            )
         row = rows[0]
-        answer = {**base, "vnp_ResponseCode": "00", "vnp_Message": "QueryDR Success", "vnp_Amount": row["amount"],
-                  "vnp_BankCode": "NCB", "vnp_PayDate": row["pay_date"] or "", "vnp_TransactionNo": str(row["no"]),
-                  "vnp_TransactionType": "01", "vnp_TransactionStatus": row["status"],
-                  "vnp_OrderInfo": row["order_info"] or ""}
+        answer = {
+            **base,
+            "vnp_ResponseCode": "00",
+            "vnp_Message": "QueryDR Success",
+            "vnp_Amount": row["amount"],
+            "vnp_BankCode": "NCB",
+            "vnp_PayDate": row["pay_date"] or "",
+            "vnp_TransactionNo": str(row["no"]),
+            "vnp_TransactionType": "01",
+            "vnp_TransactionStatus": row["status"],
+            "vnp_OrderInfo": row["order_info"] or "",
+        }
         return _json(start_response, protocol.sign(answer, secret))
 
     def index(self, start_response: StartResponse) -> Iterable[bytes]:
-        rows = self._query("SELECT no, txn_ref, amount, status, mode, created FROM txn ORDER BY no DESC LIMIT 50")
+        rows = self._query(
+            "SELECT no, txn_ref, amount, status, mode, created FROM txn ORDER BY no DESC LIMIT 50"
+        )
         notes = self._query("SELECT txn_no, sent, status, answer FROM notification ORDER BY id DESC LIMIT 50")
-        body = "<h2>Giao dịch</h2><table><tr><th>Số</th><th>vnp_TxnRef</th><th>Số tiền</th><th>Trạng thái</th><th>Chọn</th><th>Lúc</th></tr>"
-        body += "".join(f"<tr><td>{r['no']}</td><td>{html.escape(r['txn_ref'])}</td><td>{int(r['amount']) // 100:,}</td>"
-                        f"<td>{r['status']}</td><td>{html.escape(r['mode'] or '')}</td><td>{r['created']}</td></tr>"
-                        for r in rows)
-        body += "</table><h2>Thông báo (IPN)</h2><table><tr><th>Giao dịch</th><th>Lúc</th><th>HTTP</th><th>Trả lời</th></tr>"
-        body += "".join(f"<tr><td>{n['txn_no']}</td><td>{n['sent']}</td><td>{n['status']}</td>"
-                        f"<td>{html.escape(n['answer'] or '')}</td></tr>" for n in notes)
+        body = ("<h2>Giao dịch</h2><table><tr><th>Số</th><th>vnp_TxnRef</th><th>Số tiền</th>"
+                "<th>Trạng thái</th><th>Chọn</th><th>Lúc</th></tr>")
+        body += "".join(
+            f"<tr><td>{r['no']}</td><td>{html.escape(r['txn_ref'])}</td><td>{int(r['amount']) // 100:,}</td>"
+            f"<td>{r['status']}</td><td>{html.escape(r['mode'] or '')}</td><td>{r['created']}</td></tr>"
+            for r in rows
+        )
+        body += ("</table><h2>Thông báo (IPN)</h2><table><tr><th>Giao dịch</th><th>Lúc</th><th>HTTP</th>"
+                 "<th>Trả lời</th></tr>")
+        body += "".join(
+            f"<tr><td>{n['txn_no']}</td><td>{n['sent']}</td><td>{n['status']}</td>"
+            f"<td>{html.escape(n['answer'] or '')}</td></tr>"
+            for n in notes
+        )
         return _page(start_response, "200 OK", "Cổng thanh toán thử nghiệm", body + "</table>")
 
     def wait_idle(self, timeout: float = 30.0) -> None:
@@ -289,9 +407,12 @@ def _now() -> str:
 
 
 def _page(start_response: StartResponse, status: str, title: str, body: str) -> list[bytes]:
-    page = (f"<!doctype html><html lang='vi'><head><meta charset='utf-8'><title>{html.escape(title)} · "
-            f"sandbox</title></head><body><p><b>Cổng thanh toán thử nghiệm (sandbox) — không dùng tiền thật</b></p>"
-            f"<h1>{html.escape(title)}</h1>{body}</body></html>").encode()
+    page = (
+        f"<!doctype html><html lang='vi'><head><meta charset='utf-8'><title>{html.escape(title)} · "
+        "sandbox</title></head><body><p><b>Cổng thanh toán thử nghiệm (sandbox) — "
+        "không dùng tiền thật</b></p>"
+        f"<h1>{html.escape(title)}</h1>{body}</body></html>"
+    ).encode()
     start_response(status, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(page)))])
     return [page]
 
@@ -308,10 +429,15 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_message(self, format: str, *args: Any) -> None:  # the base class's parameter name
         pass
 
 
 def make(app: Sandbox, host: str, port: int, *, quiet: bool = False) -> WSGIServer:
-    return make_server(host, port, app, server_class=_ThreadingServer,
-                       handler_class=_QuietHandler if quiet else WSGIRequestHandler)
+    return make_server(
+        host,
+        port,
+        app,
+        server_class=_ThreadingServer,
+        handler_class=_QuietHandler if quiet else WSGIRequestHandler,
+    )

@@ -85,10 +85,12 @@ def _check_input(reference: Any, amount_vnd: Any, return_url: Any) -> tuple[str,
                                                        for c in reference):
         raise DomainError("E_REFERENCE", _("Mã hồ sơ không hợp lệ (tối đa 40 ký tự chữ, số, '-', '_', '.')."),
                           "reference")
-    if isinstance(amount_vnd, bool) or not isinstance(amount_vnd, int) or not 0 < amount_vnd <= MAX_AMOUNT_VND:
+    if isinstance(amount_vnd, bool) or not isinstance(amount_vnd, int) \
+            or not 0 < amount_vnd <= MAX_AMOUNT_VND:
         raise DomainError("E_AMOUNT", _("Số tiền phải là số nguyên đồng, lớn hơn 0."), "amount_vnd")
     if not isinstance(return_url, str) or len(return_url) > 500 or return_url.startswith("//") or not (
-            return_url == "" or return_url.startswith("/") or urlsplit(return_url).scheme in ("http", "https")):
+            return_url == "" or return_url.startswith("/")
+            or urlsplit(return_url).scheme in ("http", "https")):
         raise DomainError("E_RETURN_URL", _("Địa chỉ trở về không hợp lệ."), "return_url")
     return reference, amount_vnd, return_url
 
@@ -132,7 +134,8 @@ def _start_payment(actor: Actor, *, reference: Any, amount_vnd: Any, payer: Citi
         "vnp_ReturnUrl": gateway_return,
         "vnp_IpAddr": actor.ip or "127.0.0.1",
         "vnp_CreateDate": protocol.format_date(now),
-        "vnp_ExpireDate": protocol.format_date(now + dt.timedelta(minutes=settings.DANCU_PAYMENT_EXPIRE_MINUTES)),
+        "vnp_ExpireDate": protocol.format_date(
+            now + dt.timedelta(minutes=settings.DANCU_PAYMENT_EXPIRE_MINUTES)),
     }, settings.DANCU_PAYMENT_SECRET)
     _log(payment, payment.txn_ref, Direction.OUT, Kind.REDIRECT, params, True, "sent")
     audit.record(actor, "payment.start", subject_type="payment", subject_id=payment.txn_ref,
@@ -231,7 +234,7 @@ def _decide(params: Mapping[str, str], kind: str, txn_ref: str, *, succeeded: bo
     _log(payment, txn_ref, Direction.IN, kind, params, True, f"00 {outcome}")
     audit.record(gateway_actor() if kind != Kind.QUERY else reconciliation_actor(), f"payment.{outcome}",
                  subject_type="payment", subject_id=payment.txn_ref,
-                 personal_id=payment.payer.personal_id if payment.payer_id else "",
+                 personal_id=payment.payer.personal_id if payment.payer is not None else "",
                  before=before, after={"status": payment.status, "refund_due": payment.refund_due,
                                        "gateway_txn": payment.gateway_txn, "via": kind},
                  details={"reference": payment.reference})
@@ -311,7 +314,9 @@ def reconcile_payment(payment: Payment, *, now: dt.datetime | None = None) -> st
             return "unchanged" if result.accepted else "refused"
         assert result.payment is not None
         return "refund_due" if result.payment.refund_due else str(result.payment.status)
-    if expired and (code == protocol.QUERY_NOT_FOUND or (code == protocol.SUCCESS and status == protocol.TXN_PENDING)):
+    never_completed = code == protocol.QUERY_NOT_FOUND or (code == protocol.SUCCESS
+                                                           and status == protocol.TXN_PENDING)
+    if expired and never_completed:
         with transaction.atomic():  # the gateway has no completed payment: nothing to compare
             result = _decide(answer, Kind.QUERY, payment.txn_ref, succeeded=False, expire=True,
                              check_amount=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -26,20 +26,26 @@ from dancu.payments.models import Kind
 SESSION_KEY = "dancu_payments"  # the txn_refs this browser came back from (its receipts)
 
 
+def _params(data: QueryDict) -> dict[str, str]:
+    """The parameters, each once (a repeated one: its last value, as the signature check sees)."""
+    return {key: str(data[key]) for key in data}
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def ipn(request: HttpRequest) -> HttpResponse:
     data = request.GET if request.method == "GET" else request.POST
     try:
-        result = services.handle_callback(dict(data.items()), kind=Kind.IPN)
+        result = services.handle_callback(_params(data), kind=Kind.IPN)
     except Exception:  # handle_callback never raises; the gateway still gets its JSON if it did
-        return JsonResponse({"RspCode": protocol.RSP_ERROR, "Message": protocol.RSP_MESSAGES[protocol.RSP_ERROR]})
+        return JsonResponse({"RspCode": protocol.RSP_ERROR,
+                             "Message": protocol.RSP_MESSAGES[protocol.RSP_ERROR]})
     return JsonResponse(result.as_json())
 
 
 @require_GET
 def return_view(request: HttpRequest) -> HttpResponse:
-    result = services.handle_callback(dict(request.GET.items()), kind=Kind.RETURN)
+    result = services.handle_callback(_params(request.GET), kind=Kind.RETURN)
     payment = result.payment
     if payment is None or result.code not in (protocol.RSP_CONFIRMED, protocol.RSP_ALREADY_CONFIRMED,
                                               protocol.RSP_ERROR):

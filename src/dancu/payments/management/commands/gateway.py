@@ -21,7 +21,8 @@ class Command(BaseCommand):
         serve = sub.add_parser("serve", help="serve the sandbox gateway")
         serve.add_argument("--host", default="127.0.0.1")
         serve.add_argument("--port", type=int, default=8090)
-        serve.add_argument("--db", default="", help="its SQLite file (default DATA_DIR/payment-gateway.sqlite3)")
+        serve.add_argument("--db", default="",
+                           help="its SQLite file (default DATA_DIR/payment-gateway.sqlite3)")
         serve.add_argument("--ipn-url", default="",
                            help="dancu's IPN URL (default: the return URL's origin + /payments/ipn)")
         serve.add_argument("--quiet", action="store_true", help="no access log")
