@@ -16,6 +16,7 @@ urlpatterns = [
     path("oidc/", include("dancu.oidc.urls")),
     path("relying-parties/", include("dancu.oidc.console")),
     path("eid/consents/", include("dancu.oidc.selfservice")),
+    path("mot-cua/", include("dancu.publicservices.counter_urls")),  # one-stop counter (#12)
     path("payments/", include("dancu.payments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("dich-vu-cong/", include("dancu.publicservices.portal.urls")),  # #12: the citizen portal

@@ -156,6 +156,7 @@ def is_due_soon(dossier: Dossier, today: dt.date | None = None) -> bool:
 SORTS = {
     "due_on": ("due_on", "id"), "-due_on": ("-due_on", "-id"),
     "submitted_at": ("submitted_at", "id"), "-submitted_at": ("-submitted_at", "-id"),
+    "code": ("code",), "-code": ("-code",),  # the counter's sort by dossier code (unique)
 }
 STATUS_FILTERS = ("open", "all", *[s for s in OPEN_STATUSES], *[s for s in CLOSED_STATUSES])
 FLAG_FILTERS = ("", "overdue", "due_soon")

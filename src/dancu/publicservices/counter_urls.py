@@ -1,0 +1,15 @@
+"""The one-stop counter and officer processing pages, under /mot-cua/ (``views/counter.py``)."""
+
+from django.urls import path
+
+from dancu.publicservices.views import counter
+
+app_name = "counter"
+urlpatterns = [
+    path("", counter.queue, name="queue"),
+    path("tiep-nhan/", counter.intake, name="intake"),
+    path("ho-so/<str:code>/", counter.dossier, name="dossier"),
+    path("ho-so/<str:code>/bien-nhan/", counter.receipt, name="receipt"),
+    path("ho-so/<str:code>/tai-lieu/<int:component_id>/", counter.component, name="component"),
+    path("ho-so/<str:code>/<slug:action>/", counter.act, name="act"),
+]
