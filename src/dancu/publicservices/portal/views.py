@@ -86,14 +86,14 @@ def _add_domain_error(exc: DomainError, forms_by_field: dict[str, Any], fallback
 
 
 @require_http_methods(["GET", "POST"])
-@auth.citizen_required
 def apply(request: HttpRequest, slug: str) -> HttpResponse:
     proc = queries.procedure(slug)
     if proc is None:
         raise Http404
-    user = _user(request)
-    if user.loa < proc.min_loa:  # a step-up at the provider, then back here
+    user = auth.current(request)
+    if user is None or user.loa < proc.min_loa:  # sign-in (or a step-up) at the level it needs
         return HttpResponseRedirect(auth.login_url(request.get_full_path(), proc.min_loa))
+    request.portal_user = user  # type: ignore[attr-defined]
     citizen = _citizen(request)
     prefill = bridge.prefill(proc, citizen)
     components, reusable = _components(proc, citizen)
