@@ -283,8 +283,8 @@ def test_temporary_residence_online_end_to_end(browser, journey, gateway):  # no
         _shot(phone, f"{name}-phone")
         _no_sideways_scroll(phone, PHONE["width"])
     # English on request.
-    phone.get_by_test_id("language").select_option("en")
-    phone.wait_for_load_state()
+    with phone.expect_navigation():
+        phone.get_by_test_id("language").select_option("en")
     assert phone.locator("html").get_attribute("lang") == "en"
     _shot(phone, "inbox-phone-en")
     for ctx in (context, officer_ctx, phone_ctx):
