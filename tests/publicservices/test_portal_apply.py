@@ -85,7 +85,7 @@ def test_submit_gives_receipt_with_code_and_payment_button(signed_in, world):
     assert dossier.component_rows.get().document.owner == world["citizen"]
     receipt = signed_in.get(response["Location"])
     html = receipt.content.decode()
-    assert dossier.code in html and 'data-testid="pay"' in html and "7000" in html
+    assert dossier.code in html and 'data-testid="pay"' in html and "7.000 ₫" in html
     # Idempotent: the same key (a double click) makes no second dossier and stores no second file.
     again = _post(signed_in, temporary_residence_form())
     assert again.status_code == 302 and again["Location"] == response["Location"]

@@ -17,6 +17,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,7 +37,7 @@ pytestmark = [
                        reason="needs /usr/bin/chromium (apt-get install chromium)"),
 ]
 
-SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or "/tmp/shots-portal")
+SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or tempfile.gettempdir()) / "shots-portal"
 PASSWORD = "Hoa-sen-2024!"
 OFFICER_PASSWORD = "mật-khẩu-thử-123"
 PHONE = {"width": 390, "height": 844}
@@ -60,10 +61,12 @@ def gateway(tmp_path, settings):
     port = _free(GATEWAY_PORT)
     env = {k: v for k, v in os.environ.items() if k != "DANCU_ENV"}
     src = str(Path(__file__).resolve().parents[2] / "src")
-    env.update(DANCU_DATA_DIR=str(tmp_path / "gw"), PYTHONPATH=os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")])))
+    env.update(DANCU_DATA_DIR=str(tmp_path / "gw"),
+               PYTHONPATH=os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")])))
     log = (tmp_path / "gateway.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "dancu.cli", "gateway", "serve", "--port", str(port), "--quiet",
-                             "--db", str(tmp_path / "gw.sqlite3")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    command = [sys.executable, "-m", "dancu.cli", "gateway", "serve", "--port", str(port), "--quiet",
+               "--db", str(tmp_path / "gw.sqlite3")]
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(300):
             try:
@@ -176,8 +179,8 @@ def test_temporary_residence_online_end_to_end(browser, journey, gateway):  # no
     page.fill("#id_data-expires_on", (today + dt.timedelta(days=365)).isoformat())
     page.select_option("#id_data-housing", "own")
     # first a file whose content is not a PDF: the form comes back with the error beside the field
-    page.set_input_files("#file-legal_place", files=[{"name": "so-do.pdf", "mimeType": "application/pdf",
-                                                      "buffer": b"GIF89a not a pdf"}])
+    not_a_pdf = {"name": "so-do.pdf", "mimeType": "application/pdf", "buffer": b"GIF89a not a pdf"}
+    page.set_input_files("#file-legal_place", files=[not_a_pdf])
     page.get_by_test_id("submit").click()
     assert page.locator("[data-field-error='file-legal_place']").is_visible()
     _shot(page, "apply-error-desktop")
@@ -206,8 +209,7 @@ def test_temporary_residence_online_end_to_end(browser, journey, gateway):  # no
     officer = officer_ctx.new_page()
     _officer_sign_in(officer, base, "ca.dongson")
     officer.goto(f"{base}/mot-cua/ho-so/{code}/")
-    officer.locator("[data-testid=supplement-form] textarea, [data-testid=supplement-form] input[name=note]").first.fill(
-        "Bổ sung tờ khai CT01")
+    officer.locator("[data-testid=supplement-form] textarea").fill("Bổ sung tờ khai CT01")
     officer.get_by_test_id("supplement").click()
     officer.wait_for_load_state()
     assert Dossier.objects.get(code=code).status == "supplement"
@@ -265,7 +267,8 @@ def test_temporary_residence_online_end_to_end(browser, journey, gateway):  # no
     altered = bytearray(pdf)
     altered[len(altered) // 2] ^= 0x01
     page.set_input_files("[data-testid=verify-form] input[type=file]",
-                         files=[{"name": "ket-qua.pdf", "mimeType": "application/pdf", "buffer": bytes(altered)}])
+                         files=[{"name": "ket-qua.pdf", "mimeType": "application/pdf",
+                                 "buffer": bytes(altered)}])
     page.locator("[data-testid=verify-form] button[type=submit]").click()
     page.wait_for_load_state()
     assert page.get_by_test_id("verdict").get_attribute("data-verdict") == "altered"
@@ -278,7 +281,8 @@ def test_temporary_residence_online_end_to_end(browser, journey, gateway):  # no
     for name, path in [("catalog", "/dich-vu-cong/"), ("procedure", "/dich-vu-cong/thu-tuc/dang-ky-tam-tru/"),
                        ("apply", "/dich-vu-cong/thu-tuc/dang-ky-tam-tru/nop/"),
                        ("dossiers", "/dich-vu-cong/ho-so/"), ("dossier", f"/dich-vu-cong/ho-so/{code}/"),
-                       ("receipt", f"/dich-vu-cong/ho-so/{code}/bien-nhan/"), ("inbox", "/dich-vu-cong/thong-bao/")]:
+                       ("receipt", f"/dich-vu-cong/ho-so/{code}/bien-nhan/"),
+                       ("inbox", "/dich-vu-cong/thong-bao/")]:
         phone.goto(base + path)
         _shot(phone, f"{name}-phone")
         _no_sideways_scroll(phone, PHONE["width"])

@@ -29,7 +29,7 @@ def test_procedure_page(client, db):
     page = client.get("/dich-vu-cong/thu-tuc/dang-ky-tam-tru/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "1.004194" in html and "7000" in html and "Luật Cư trú" in html
+    assert "1.004194" in html and "7.000 ₫" in html and "Luật Cư trú" in html
     assert "Giấy tờ chứng minh chỗ ở hợp pháp" in html
     assert client.get("/dich-vu-cong/thu-tuc/khong-co/").status_code == 404
 

@@ -65,6 +65,20 @@ CHOICE_LABELS: dict[str, Any] = {
 }
 
 
+HELP: dict[str, Any] = {
+    "commune": _("Mã xã/phường theo danh mục từ 2025, ví dụ 2025:00097."),
+    "host_personal_id": _("Khi ở nhờ: 12 chữ số."),
+}
+
+ACTION_LABELS: dict[str, Any] = {
+    "submitted": _("Nộp hồ sơ"), "paid": _("Đã nộp lệ phí"), "assigned": _("Phân công xử lý"),
+    "accepted": _("Tiếp nhận hồ sơ"), "supplement_requested": _("Yêu cầu bổ sung"),
+    "supplemented": _("Đã bổ sung hồ sơ"), "approved": _("Phê duyệt, có kết quả"), "refused": _("Từ chối"),
+    "handed_over": _("Đã trả kết quả"), "withdrawn": _("Rút hồ sơ"), "rated": _("Đánh giá mức độ hài lòng"),
+    "feedback": _("Góp ý"), "complaint": _("Khiếu nại"),
+}
+
+
 def label_of(name: str, spec: dict[str, Any] | None = None) -> Any:
     if name in LABELS:
         return LABELS[name]
@@ -82,7 +96,7 @@ class DateInput(forms.DateInput):
 def field_for(name: str, spec: dict[str, Any], required: bool) -> forms.Field:
     kind = spec.get("type", "string")
     label = label_of(name, spec)
-    help_text = spec.get("description", "") if name in LABELS else ""
+    help_text = HELP.get(name, "")
     if spec.get("enum"):
         choices = [("", "—")] + [(v, CHOICE_LABELS.get(str(v), str(v))) for v in spec["enum"]]
         if kind == "integer":

@@ -17,8 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dancu.core.errors import DomainError
+from dancu.publicservices.models import Status
 from dancu.publicservices.portal import auth, bridge, queries
 from dancu.publicservices.portal.forms import (
+    ACTION_LABELS,
+    CHOICE_LABELS,
     LABELS,
     ActingForm,
     CorrectionForm,
@@ -134,7 +137,7 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
         acting = ActingForm()
         key = uuid.uuid4().hex
         status = 200
-    registry_rows = [(name, label_of(name), _display(prefill.get(name)))
+    registry_rows = [(name, label_of(name), _display(prefill.get(name), name))
                      for name in (proc.registry_fields or [])]
     return render(request, "publicservices/portal/apply.html", _ctx(
         request, proc=proc, data_form=data_form, acting=acting, registry_rows=registry_rows,
@@ -143,9 +146,11 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
         idempotency_key=key), status=status)
 
 
-def _display(value: Any) -> str:
+def _display(value: Any, name: str = "") -> str:
     if value is None or value == "":
         return "—"
+    if name == "sex" and value in CHOICE_LABELS:
+        return str(CHOICE_LABELS[value])
     if isinstance(value, dict):
         return str(value.get("address") or value.get("formatted") or value.get("name")
                    or ", ".join(str(v) for v in value.values() if v))
@@ -264,7 +269,9 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
                 target.add_error(name, str(exc.message))
         status = 400
     return render(request, "publicservices/portal/dossier.html", _ctx(
-        request, dossier=item, events=bridge.events_of(item), supplement=supplement, rating=rating,
+        request, dossier=item, events=[(e, ACTION_LABELS.get(e.action, e.action), Status(e.to_status).label
+                                        if e.to_status in Status.values else e.to_status)
+                                       for e in bridge.events_of(item)], supplement=supplement, rating=rating,
         feedback=feedback, components=[{**c, "error": file_errors.get(c["key"], "")}
                                        for c in item.procedure.components or []],
         reusable=bridge.reusable_documents(citizen), result=bridge.result_of(item)), status=status)
