@@ -135,6 +135,7 @@ def _mount() -> None:
     from dancu.oidc.api import me_router
     from dancu.oidc.api import router as ekyc_router
     from dancu.population.api import router as population_router
+    from dancu.publicservices.api import router as publicservices_router
     from dancu.residence.api import router as residence_router
 
     api.add_router("/", population_router)
@@ -142,6 +143,7 @@ def _mount() -> None:
     api.add_router("/eid", eid_router)
     api.add_router("/ekyc", ekyc_router)
     api.add_router("/me", me_router)
+    api.add_router("/publicservices", publicservices_router)  # issue #12
     api.add_router("/documents", documents_router)
     api.add_router("/", _fallback)  # last: only what no other route matched
 

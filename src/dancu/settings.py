@@ -269,6 +269,7 @@ DANCU_OIDC_SCOPES = {
     "ekyc": _("Đối chiếu thông tin công dân (eKYC) — dành cho hệ thống của tổ chức"),
     "eid.self": _("Ứng dụng định danh điện tử: xem và quản lý tài khoản của chính mình"),
     "introspection": _("Tra cứu trạng thái mã truy cập của các bên khác (máy chủ tài nguyên)"),
+    "publicservices": _("Dịch vụ công trực tuyến: nộp và theo dõi hồ sơ thủ tục của mình"),  # issue #12
 }
 # The library's own models (not swapped); named so that migrations can resolve them.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

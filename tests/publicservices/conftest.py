@@ -28,16 +28,30 @@ def slug(name: str) -> Procedure:
     return Procedure.objects.get(slug=name)
 
 
-def resident(commune: Any, *, name: str = "", birth: str = "1990-05-17", sex: str = "F",
-             household: str | None = None, relationship: str = "head", **extra: str) -> Citizen:
+def resident(
+    commune: Any,
+    *,
+    name: str = "",
+    birth: str = "1990-05-17",
+    sex: str = "F",
+    household: str | None = None,
+    relationship: str = "head",
+    **extra: str,
+) -> Citizen:
     n = next(_names)
     given = "ABCDEGHKLMNPQSTVXY"
     auto = f"Nguyễn Văn {given[n % 18]}{'aeiou'[n // 18 % 5]}{'nmt'[n // 90 % 3]}"
     raw = citizen_raw(full_name=name or auto, birth_date=birth, sex=sex, **extra)
     reg = residence.register_new_resident(
-        SEED, raw, commune=commune, address=f"Số {next(_names)} Đường Lê Lợi",
-        started_on=dt.date(2020, 1, 1), reason="test", household_number=household,
-        relationship=relationship)
+        SEED,
+        raw,
+        commune=commune,
+        address=f"Số {next(_names)} Đường Lê Lợi",
+        started_on=dt.date(2020, 1, 1),
+        reason="test",
+        household_number=household,
+        relationship=relationship,
+    )
     return reg.citizen
 
 
@@ -48,19 +62,20 @@ def as_citizen(person: Citizen) -> Actor:
 def upload(person: Citizen, field: str = "legal_place") -> Any:
     from dancu.documents import services as documents
 
-    return documents.store_upload(as_citizen(person), owner=person, filename=f"{field}.pdf",
-                                  content=PDF, field=f"components.{field}")
+    return documents.store_upload(
+        as_citizen(person), owner=person, filename=f"{field}.pdf", content=PDF, field=f"components.{field}"
+    )
 
 
 @dataclass
 class World:
     geo: Any
-    police: Actor          # commune police of Hạc Thành
-    justice: Actor         # commune justice of Hạc Thành
-    counter: Actor         # one-stop counter of Hạc Thành
+    police: Actor  # commune police of Hạc Thành
+    justice: Actor  # commune justice of Hạc Thành
+    counter: Actor  # one-stop counter of Hạc Thành
     police_elsewhere: Actor  # commune police of Hồng Hà (Hà Nội)
-    alice: Citizen         # lives in Hạc Thành, head of her household
-    bob: Citizen           # lives in Hạc Thành, member of Alice's household
+    alice: Citizen  # lives in Hạc Thành, head of her household
+    bob: Citizen  # lives in Hạc Thành, member of Alice's household
 
 
 @pytest.fixture
@@ -72,8 +87,9 @@ def world(geo, settings) -> World:
     elsewhere = officer_actor("ca.hongha", "commune_police", geo.hong_ha)
     alice = resident(geo.hac_thanh, name="Trần Thị Lan", birth="1990-05-17", sex="F")
     number = current_household(alice).household.number
-    bob = resident(geo.hac_thanh, name="Lê Văn Bình", birth="1988-02-01", sex="M", household=number,
-                   relationship="other")
+    bob = resident(
+        geo.hac_thanh, name="Lê Văn Bình", birth="1988-02-01", sex="M", household=number, relationship="other"
+    )
     return World(geo, police, justice, counter, elsewhere, alice, bob)
 
 

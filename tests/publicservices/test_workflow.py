@@ -36,8 +36,12 @@ def test_working_days_skip_weekends_and_tet():
 
 
 def _confirmation(world):
-    return services.submit(as_citizen(world.alice), procedure_code="xac-nhan-thong-tin-cu-tru",
-                           applicant_personal_id=world.alice.personal_id, data={"purpose": "Xin việc"})
+    return services.submit(
+        as_citizen(world.alice),
+        procedure_code="xac-nhan-thong-tin-cu-tru",
+        applicant_personal_id=world.alice.personal_id,
+        data={"purpose": "Xin việc"},
+    )
 
 
 def test_due_date_and_supplement_clock_stop(world, monkeypatch):
@@ -51,8 +55,10 @@ def test_due_date_and_supplement_clock_stop(world, monkeypatch):
     start = today()
     later = workdays.add_working_days(start, 3)
     real_localdate = dj_timezone.localdate
-    monkeypatch.setattr("django.utils.timezone.localdate",
-                        lambda value=None, timezone=None: later if value is None else real_localdate(value))
+    monkeypatch.setattr(
+        "django.utils.timezone.localdate",
+        lambda value=None, timezone=None: later if value is None else real_localdate(value),
+    )
     services.answer_supplement(as_citizen(world.alice), d.code, data={"purpose": "Xin việc tại Sở Y tế"})
     d.refresh_from_db()
     assert d.status == Status.ACCEPTED and d.clock_paused_at is None and d.paused_days == 3
@@ -71,10 +77,14 @@ def test_every_transition_is_an_event(world):
     services.rate(as_citizen(world.alice), d.code, 5)
     events = list(DossierEvent.objects.filter(dossier=d).order_by("at", "id"))
     assert [(e.action, e.from_status, e.to_status) for e in events] == [
-        ("submitted", "", "submitted"), ("assigned", "submitted", "submitted"),
-        ("supplement_requested", "submitted", "supplement"), ("supplemented", "supplement", "accepted"),
-        ("approved", "accepted", "approved"), ("handed_over", "approved", "approved"),
-        ("rated", "approved", "approved")]
+        ("submitted", "", "submitted"),
+        ("assigned", "submitted", "submitted"),
+        ("supplement_requested", "submitted", "supplement"),
+        ("supplemented", "supplement", "accepted"),
+        ("approved", "accepted", "approved"),
+        ("handed_over", "approved", "approved"),
+        ("rated", "approved", "approved"),
+    ]
     assert events[1].actor_user_id is not None and events[1].actor_label == "ca.hacthanh"
     assert events[3].actor_label == f"citizen:{world.alice.personal_id}" and events[3].actor_user_id is None
     assert all(e.at is not None for e in events)
@@ -120,9 +130,8 @@ def test_notifications_by_task_after_commit(world):
 def test_a_failed_transition_leaves_no_notification(world):
     d = _confirmation(world)
     before = Notification.objects.count()
-    with pytest.raises(DomainError):
-        with transaction.atomic():
-            services.request_supplement(world.police_elsewhere, d.code, note="x")
+    with pytest.raises(DomainError), transaction.atomic():
+        services.request_supplement(world.police_elsewhere, d.code, note="x")
     assert Notification.objects.count() == before
 
 
@@ -130,8 +139,12 @@ def test_payment_success_marks_the_dossier_paid(world):
     from dancu.payments.models import Payment
     from dancu.payments.signals import payment_succeeded
 
-    d = services.submit(as_citizen(world.alice), procedure_code="cap-lai-the-can-cuoc",
-                        applicant_personal_id=world.alice.personal_id, data={"reason": "damaged"})
+    d = services.submit(
+        as_citizen(world.alice),
+        procedure_code="cap-lai-the-can-cuoc",
+        applicant_personal_id=world.alice.personal_id,
+        data={"reason": "damaged"},
+    )
     assert not d.paid
     wrong = Payment(reference=d.code, amount_vnd=1000, txn_ref="T1")
     with pytest.raises(DomainError) as err:
@@ -143,18 +156,31 @@ def test_payment_success_marks_the_dossier_paid(world):
     d.refresh_from_db()
     assert d.paid
     assert DossierEvent.objects.filter(dossier=d, action="paid").count() == 1
-    payment_succeeded.send(sender=Payment, payment=Payment(reference="NOT-A-DOSSIER", amount_vnd=5, txn_ref="T3"))
+    payment_succeeded.send(
+        sender=Payment, payment=Payment(reference="NOT-A-DOSSIER", amount_vnd=5, txn_ref="T3")
+    )
 
 
 def test_queue_is_per_agency_and_area(world):
     alice, bob = world.alice, world.bob
     confirm = _confirmation(world)
-    birth = services.submit(as_citizen(alice), procedure_code="dang-ky-khai-sinh", applicant_personal_id=alice.personal_id,
-                            relation="parent",
-                            data={"child_full_name": "Lê Minh Khôi", "child_birth_date": today().isoformat(),
-                                  "child_sex": "M", "child_ethnicity": "01"},
-                            components={"birth_certificate": __import__(
-                                "tests.publicservices.conftest", fromlist=["x"]).upload(alice, "birth_certificate")})
+    birth = services.submit(
+        as_citizen(alice),
+        procedure_code="dang-ky-khai-sinh",
+        applicant_personal_id=alice.personal_id,
+        relation="parent",
+        data={
+            "child_full_name": "Lê Minh Khôi",
+            "child_birth_date": today().isoformat(),
+            "child_sex": "M",
+            "child_ethnicity": "01",
+        },
+        components={
+            "birth_certificate": __import__("tests.publicservices.conftest", fromlist=["x"]).upload(
+                alice, "birth_certificate"
+            )
+        },
+    )
     police_codes = [d.code for d in selectors.queue(world.police).items]
     justice_codes = [d.code for d in selectors.queue(world.justice).items]
     counter_codes = [d.code for d in selectors.queue(world.counter).items]

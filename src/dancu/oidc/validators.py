@@ -49,7 +49,8 @@ def code_digest(code: str) -> str:
 def client_default_scopes(allowed: set[str] | frozenset[str]) -> list[str]:
     """A token request without ``scope``: everything the agreement allows that is not a person's
     (client credentials act for an organisation, never for a citizen)."""
-    return sorted(set(allowed) - set(registry_claims.CLAIMS_BY_SCOPE) - {"openid", "eid.self"})
+    return sorted(set(allowed) - set(registry_claims.CLAIMS_BY_SCOPE)
+                  - {"openid", "eid.self", "publicservices"})
 
 
 def agreement_of(client: Any) -> Agreement | None:

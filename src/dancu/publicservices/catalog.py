@@ -1,8 +1,8 @@
 """The procedure catalog as data: ``catalog.json`` beside this module.
 
 ``sync_catalog`` writes it into ``Procedure`` rows (insert or update by code); the data
-migrations call it with their historical model, and ``dancu publicservices sync-catalog`` with
-the current one, so a change of the file is a change of data, not of code.
+migrations call it with their historical model (a change of the file ships with a new data
+migration calling it again), so a change of the catalog is a change of data, not of code.
 """
 
 from __future__ import annotations
@@ -13,9 +13,23 @@ from typing import Any
 
 CATALOG_FILE = Path(__file__).with_name("catalog.json")
 FIELDS = (
-    "slug", "name_vi", "name_en", "legal_basis", "agency", "level", "time_limit_days", "fee_vnd",
-    "fee_exemptions", "components", "form_schema", "registry_fields", "online_level", "essential",
-    "essential_number", "min_loa", "effect",
+    "slug",
+    "name_vi",
+    "name_en",
+    "legal_basis",
+    "agency",
+    "level",
+    "time_limit_days",
+    "fee_vnd",
+    "fee_exemptions",
+    "components",
+    "form_schema",
+    "registry_fields",
+    "online_level",
+    "essential",
+    "essential_number",
+    "min_loa",
+    "effect",
 )
 
 
@@ -30,6 +44,7 @@ def sync_catalog(procedure_model: Any) -> int:
     count = 0
     for entry in load():
         procedure_model.objects.update_or_create(
-            code=entry["code"], defaults={k: entry.get(k) for k in FIELDS if k in entry})
+            code=entry["code"], defaults={k: entry.get(k) for k in FIELDS if k in entry}
+        )
         count += 1
     return count

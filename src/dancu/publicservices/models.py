@@ -50,14 +50,17 @@ class Procedure(models.Model):
     components = models.JSONField(default=list, help_text="[{key, name_vi, name_en, required}]")
     form_schema = models.JSONField(default=dict, help_text="JSON Schema of the citizen-entered data")
     registry_fields = models.JSONField(
-        default=list, help_text="names pre-filled from the registry, never accepted from the client")
+        default=list, help_text="names pre-filled from the registry, never accepted from the client"
+    )
     online_level = models.CharField(max_length=8, choices=OnlineLevel.choices)
     essential = models.BooleanField(default=False)
-    essential_number = models.PositiveSmallIntegerField(null=True, blank=True,
-                                                        help_text="its number in the 25 of Project 06")
+    essential_number = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="its number in the 25 of Project 06"
+    )
     min_loa = models.PositiveSmallIntegerField(default=2, help_text="e-ID level required (1|2)")
-    effect = models.CharField(max_length=40, blank=True, default="",
-                              help_text="name of the effect handler applied on approval")
+    effect = models.CharField(
+        max_length=40, blank=True, default="", help_text="name of the effect handler applied on approval"
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -103,30 +106,53 @@ class DossierCounter(models.Model):
 class Dossier(models.Model):
     code = models.CharField(max_length=20, unique=True)
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="dossiers")
-    applicant = models.ForeignKey("population.Citizen", on_delete=models.PROTECT, related_name="+",
-                                  db_index=False)  # indexed by dossier_applicant below
-    subject = models.ForeignKey("population.Citizen", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="+", db_index=False,
-                                help_text="the person the dossier is about; null for a newborn")
+    applicant = models.ForeignKey(
+        "population.Citizen", on_delete=models.PROTECT, related_name="+", db_index=False
+    )  # indexed by dossier_applicant below
+    subject = models.ForeignKey(
+        "population.Citizen",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        help_text="the person the dossier is about; null for a newborn",
+    )
     relation = models.CharField(max_length=16, choices=Relation.choices, default=Relation.SELF)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.ONLINE)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
-    commune = models.ForeignKey("geo.AdminUnit", on_delete=models.PROTECT, related_name="+",
-                                db_index=False, help_text="jurisdiction: the competent commune")
-    province = models.ForeignKey("geo.AdminUnit", on_delete=models.PROTECT, related_name="+",
-                                 db_index=False)
+    commune = models.ForeignKey(
+        "geo.AdminUnit",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        help_text="jurisdiction: the competent commune",
+    )
+    province = models.ForeignKey("geo.AdminUnit", on_delete=models.PROTECT, related_name="+", db_index=False)
     data = models.JSONField(default=dict, help_text="what the applicant entered")
     registry_data = models.JSONField(default=dict, help_text="snapshot pre-filled from the registry")
     submitted_at = models.DateTimeField()
     due_on = models.DateField()
     clock_paused_at = models.DateTimeField(null=True, blank=True)
     paused_days = models.PositiveIntegerField(default=0, help_text="working days the clock stood still")
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+", db_index=False)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
     fee_vnd = models.PositiveIntegerField(default=0)
     paid = models.BooleanField(default=False)
-    result_document = models.ForeignKey("documents.Document", null=True, blank=True,
-                                        on_delete=models.PROTECT, related_name="+", db_index=False)
+    result_document = models.ForeignKey(
+        "documents.Document",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=80, null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -134,23 +160,35 @@ class Dossier(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["applicant", "idempotency_key"],
-                                    condition=Q(idempotency_key__isnull=False),
-                                    name="dossier_idempotency_key"),
-            models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__range=(1, 5)),
-                                   name="dossier_rating_range"),
+            models.UniqueConstraint(
+                fields=["applicant", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="dossier_idempotency_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__range=(1, 5)), name="dossier_rating_range"
+            ),
         ]
         indexes = [
             # The citizen's dossiers, newest first.
             models.Index(fields=["applicant", "-submitted_at"], name="dossier_applicant"),
             # The queues: open dossiers only (partial), by deadline — national, per province,
             # per commune. Closed dossiers (the vast majority after a while) are in none of them.
-            models.Index(fields=["due_on", "id"], name="dossier_open_due",
-                         condition=Q(status__in=["submitted", "accepted", "supplement"])),
-            models.Index(fields=["province", "due_on", "id"], name="dossier_open_province_due",
-                         condition=Q(status__in=["submitted", "accepted", "supplement"])),
-            models.Index(fields=["commune", "due_on", "id"], name="dossier_open_commune_due",
-                         condition=Q(status__in=["submitted", "accepted", "supplement"])),
+            models.Index(
+                fields=["due_on", "id"],
+                name="dossier_open_due",
+                condition=Q(status__in=["submitted", "accepted", "supplement"]),
+            ),
+            models.Index(
+                fields=["province", "due_on", "id"],
+                name="dossier_open_province_due",
+                condition=Q(status__in=["submitted", "accepted", "supplement"]),
+            ),
+            models.Index(
+                fields=["commune", "due_on", "id"],
+                name="dossier_open_commune_due",
+                condition=Q(status__in=["submitted", "accepted", "supplement"]),
+            ),
             # Any status, per place, newest first (the "all dossiers" filter of the queue).
             models.Index(fields=["commune", "-submitted_at"], name="dossier_commune_submitted"),
             models.Index(fields=["province", "-submitted_at"], name="dossier_province_submitted"),
@@ -180,8 +218,14 @@ class DossierEvent(models.Model):
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField()
     actor_label = models.CharField(max_length=150)
-    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+", db_index=False)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
     action = models.CharField(max_length=30)
     from_status = models.CharField(max_length=10, blank=True, default="")
     to_status = models.CharField(max_length=10)
@@ -198,8 +242,9 @@ class FeedbackKind(models.TextChoices):
 
 
 class Feedback(models.Model):
-    dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="feedback")
+    dossier = models.ForeignKey(
+        Dossier, null=True, blank=True, on_delete=models.PROTECT, related_name="feedback"
+    )
     citizen = models.ForeignKey("population.Citizen", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=10, choices=FeedbackKind.choices)
     text = models.TextField()
@@ -209,10 +254,12 @@ class Feedback(models.Model):
 class Notification(models.Model):
     """The citizen's portal inbox; e-mail and SMS copies are sent by a task."""
 
-    citizen = models.ForeignKey("population.Citizen", on_delete=models.PROTECT, related_name="+",
-                                db_index=False)
-    dossier = models.ForeignKey(Dossier, null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="notifications")
+    citizen = models.ForeignKey(
+        "population.Citizen", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    dossier = models.ForeignKey(
+        Dossier, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
+    )
     kind = models.CharField(max_length=20)
     title = models.CharField(max_length=255)
     body = models.TextField(blank=True, default="")

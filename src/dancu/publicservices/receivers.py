@@ -17,5 +17,6 @@ PAYMENTS_ACTOR = system_actor("payments", source="system", source_ref="payments.
 
 @receiver(payment_succeeded, dispatch_uid="publicservices.payment_succeeded")
 def dossier_paid(sender: Any, payment: Any, **kwargs: Any) -> None:
-    mark_paid(PAYMENTS_ACTOR, payment.reference, amount_vnd=int(payment.amount_vnd),
-              note=f"{payment.txn_ref}")
+    mark_paid(
+        PAYMENTS_ACTOR, payment.reference, amount_vnd=int(payment.amount_vnd), note=f"{payment.txn_ref}"
+    )

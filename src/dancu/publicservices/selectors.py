@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.actor import Actor
 from dancu.accounts.models import Role
-from dancu.core.errors import DomainError, NotFound
+from dancu.core.errors import DomainError, NotFound, OutOfJurisdiction
 from dancu.population.models import Citizen
 from dancu.publicservices import workdays
 from dancu.publicservices.models import (
@@ -54,20 +54,25 @@ def may_process(actor: Actor, procedure: Procedure) -> bool:
 
 # ---- Catalog -------------------------------------------------------------------------------
 
+
 def catalog(*, essential_only: bool = False) -> QuerySet[Procedure]:
     qs = Procedure.objects.filter(active=True)
     return qs.filter(essential=True) if essential_only else qs
 
 
 def procedure_by_code(code: str, *, field_name: str = "procedure_code") -> Procedure:
-    procedure = Procedure.objects.filter(active=True).filter(Q(code=code) | Q(slug=code)).first() \
-        if isinstance(code, str) and 0 < len(code) <= 60 else None
+    procedure = (
+        Procedure.objects.filter(active=True).filter(Q(code=code) | Q(slug=code)).first()
+        if isinstance(code, str) and 0 < len(code) <= 60
+        else None
+    )
     if procedure is None:
         raise NotFound("E_PROCEDURE_NOT_FOUND", _("Không tìm thấy thủ tục."), field_name)
     return procedure
 
 
 # ---- Registry pre-fill ---------------------------------------------------------------------
+
 
 def _registration_text(r: Registration | None) -> str | None:
     if r is None:
@@ -76,8 +81,12 @@ def _registration_text(r: Registration | None) -> str | None:
 
 
 def active_registration(citizen: Citizen, kind: str) -> Registration | None:
-    return (Registration.objects.filter(citizen=citizen, kind=kind, ended_on__isnull=True)
-            .select_related("commune").order_by("-started_on", "-id").first())
+    return (
+        Registration.objects.filter(citizen=citizen, kind=kind, ended_on__isnull=True)
+        .select_related("commune")
+        .order_by("-started_on", "-id")
+        .first()
+    )
 
 
 def registry_values(citizen: Citizen, today: dt.date | None = None) -> dict[str, Any]:
@@ -95,8 +104,11 @@ def registry_values(citizen: Citizen, today: dt.date | None = None) -> dict[str,
         "marital_status": citizen.marital_status,
         "permanent_address": _registration_text(permanent),
         "current_address": _registration_text(current),
-        "temporary_residence": None if temporary is None else {
-            "id": temporary.pk, "address": _registration_text(temporary),
+        "temporary_residence": None
+        if temporary is None
+        else {
+            "id": temporary.pk,
+            "address": _registration_text(temporary),
             "started_on": temporary.started_on.isoformat(),
             "expires_on": temporary.expires_on.isoformat() if temporary.expires_on else None,
         },
@@ -112,10 +124,12 @@ def prefill(procedure: Procedure, citizen: Citizen) -> dict[str, Any]:
 
 # ---- Citizen's dossiers --------------------------------------------------------------------
 
+
 def dossiers_of(citizen: Citizen) -> QuerySet[Dossier]:
     """The dossiers the person applied for (themself or for someone), newest first."""
-    return (Dossier.objects.filter(applicant=citizen).select_related("procedure")
-            .order_by("-submitted_at", "-id"))
+    return (
+        Dossier.objects.filter(applicant=citizen).select_related("procedure").order_by("-submitted_at", "-id")
+    )
 
 
 def dossier_for_citizen(citizen: Citizen, code: str) -> Dossier:
@@ -123,8 +137,12 @@ def dossier_for_citizen(citizen: Citizen, code: str) -> Dossier:
     same answer for a code that exists but is someone else's."""
     dossier = None
     if isinstance(code, str) and 0 < len(code) <= 20:
-        dossier = (Dossier.objects.select_related("procedure", "subject", "applicant")
-                   .filter(code=code).filter(Q(applicant=citizen) | Q(subject=citizen)).first())
+        dossier = (
+            Dossier.objects.select_related("procedure", "subject", "applicant")
+            .filter(code=code)
+            .filter(Q(applicant=citizen) | Q(subject=citizen))
+            .first()
+        )
     if dossier is None:
         raise NotFound("E_DOSSIER_NOT_FOUND", _("Không tìm thấy hồ sơ."), "code")
     return dossier
@@ -140,6 +158,7 @@ def inbox(citizen: Citizen) -> QuerySet[Notification]:
 
 # ---- Deadline flags ------------------------------------------------------------------------
 
+
 def is_overdue(dossier: Dossier, today: dt.date | None = None) -> bool:
     today = today or timezone.localdate()
     return dossier.is_open and dossier.clock_paused_at is None and dossier.due_on < today
@@ -147,16 +166,21 @@ def is_overdue(dossier: Dossier, today: dt.date | None = None) -> bool:
 
 def is_due_soon(dossier: Dossier, today: dt.date | None = None) -> bool:
     today = today or timezone.localdate()
-    return (dossier.is_open and dossier.clock_paused_at is None and dossier.due_on >= today
-            and workdays.working_days_between(today, dossier.due_on) <= DUE_SOON_WORKING_DAYS)
+    return (
+        dossier.is_open
+        and dossier.clock_paused_at is None
+        and dossier.due_on >= today
+        and workdays.working_days_between(today, dossier.due_on) <= DUE_SOON_WORKING_DAYS
+    )
 
 
 # ---- Officers' queue -----------------------------------------------------------------------
 
 SORTS = {
-    "due_on": ("due_on", "id"), "-due_on": ("-due_on", "-id"),
-    "submitted_at": ("submitted_at", "id"), "-submitted_at": ("-submitted_at", "-id"),
-    "code": ("code",), "-code": ("-code",),  # the counter's sort by dossier code (unique)
+    "due_on": ("due_on", "id"),
+    "-due_on": ("-due_on", "-id"),
+    "submitted_at": ("submitted_at", "id"),
+    "-submitted_at": ("-submitted_at", "-id"),
 }
 STATUS_FILTERS = ("open", "all", *[s for s in OPEN_STATUSES], *[s for s in CLOSED_STATUSES])
 FLAG_FILTERS = ("", "overdue", "due_soon")
@@ -177,8 +201,14 @@ def _bad(field_name: str, message: Any) -> DomainError:
     return DomainError("E_INVALID_FILTER", message, field_name)
 
 
-def queue(actor: Actor, filters: dict[str, Any] | None = None, sort: str = "due_on",
-          page: int = 1, page_size: int = PAGE_SIZE, today: dt.date | None = None) -> QueuePage:
+def queue(
+    actor: Actor,
+    filters: dict[str, Any] | None = None,
+    sort: str = "due_on",
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    today: dt.date | None = None,
+) -> QueuePage:
     """The dossiers the actor's agency handles in the actor's area. Filters: ``status`` (open —
     the default —, all, or one status), ``procedure`` (code), ``flag`` (overdue | due_soon),
     ``assigned`` ("me" | "none"), ``channel``. Sort by deadline or submission time. Pages are
@@ -187,7 +217,7 @@ def queue(actor: Actor, filters: dict[str, Any] | None = None, sort: str = "due_
     filters = dict(filters or {})
     today = today or timezone.localdate()
     if actor.role not in QUEUE_READ_ROLES and not agencies_processed_by(actor.role):
-        raise DomainError("E_ROLE_NOT_ALLOWED", _("Vai trò này không xử lý hồ sơ thủ tục."), "role")
+        raise OutOfJurisdiction("E_ROLE_NOT_ALLOWED", _("Vai trò này không xử lý hồ sơ thủ tục."), "role")
     if sort not in SORTS:
         raise _bad("sort", _("Cách sắp xếp không hợp lệ."))
     if not isinstance(page, int) or page < 1 or page > MAX_PAGE:
@@ -208,8 +238,11 @@ def queue(actor: Actor, filters: dict[str, Any] | None = None, sort: str = "due_
     if flag == "overdue":
         qs = qs.filter(due_on__lt=today, clock_paused_at__isnull=True)
     elif flag == "due_soon":
-        qs = qs.filter(due_on__gte=today, due_on__lte=workdays.add_working_days(today, DUE_SOON_WORKING_DAYS),
-                       clock_paused_at__isnull=True)
+        qs = qs.filter(
+            due_on__gte=today,
+            due_on__lte=workdays.add_working_days(today, DUE_SOON_WORKING_DAYS),
+            clock_paused_at__isnull=True,
+        )
     if filters.get("procedure"):
         qs = qs.filter(procedure__code=str(filters["procedure"])[:20])
     if filters.get("channel"):
@@ -219,21 +252,34 @@ def queue(actor: Actor, filters: dict[str, Any] | None = None, sort: str = "due_
     elif filters.get("assigned") == "none":
         qs = qs.filter(assigned_to__isnull=True)
     start = (page - 1) * page_size
-    rows = list(qs.select_related("procedure", "applicant", "subject", "commune")
-                .order_by(*SORTS[sort])[start:start + page_size + 1])
-    return QueuePage(items=rows[:page_size], page=page, has_next=len(rows) > page_size,
-                     page_size=page_size, filters={"status": status, "flag": flag, **{
-                         k: v for k, v in filters.items() if k not in ("status", "flag")}})
+    rows = list(
+        qs.select_related("procedure", "applicant", "subject", "commune").order_by(*SORTS[sort])[
+            start : start + page_size + 1
+        ]
+    )
+    return QueuePage(
+        items=rows[:page_size],
+        page=page,
+        has_next=len(rows) > page_size,
+        page_size=page_size,
+        filters={
+            "status": status,
+            "flag": flag,
+            **{k: v for k, v in filters.items() if k not in ("status", "flag")},
+        },
+    )
 
 
 def dossier_for_officer(actor: Actor, code: str) -> Dossier:
     """A dossier in the actor's area (404 outside it: the queue's rule, not a second one)."""
     dossier = None
     if isinstance(code, str) and 0 < len(code) <= 20:
-        dossier = (Dossier.objects.select_related("procedure", "applicant", "subject", "commune",
-                                                  "province")
-                   .filter(actor.area.q(commune="commune_id", province="province_id"))
-                   .filter(code=code).first())
+        dossier = (
+            Dossier.objects.select_related("procedure", "applicant", "subject", "commune", "province")
+            .filter(actor.area.q(commune="commune_id", province="province_id"))
+            .filter(code=code)
+            .first()
+        )
     if dossier is None:
         raise NotFound("E_DOSSIER_NOT_FOUND", _("Không tìm thấy hồ sơ."), "code")
     return dossier

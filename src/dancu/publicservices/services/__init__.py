@@ -23,7 +23,20 @@ from dancu.publicservices.services.submission import (
 )
 
 __all__ = [
-    "accept", "answer_supplement", "approve", "assign", "check_may_act", "citizen_of", "clean_data",
-    "give_feedback", "hand_over", "mark_paid", "paid_at_counter", "rate", "refuse",
-    "request_supplement", "submit", "withdraw",
+    "accept",
+    "answer_supplement",
+    "approve",
+    "assign",
+    "check_may_act",
+    "citizen_of",
+    "clean_data",
+    "give_feedback",
+    "hand_over",
+    "mark_paid",
+    "paid_at_counter",
+    "rate",
+    "refuse",
+    "request_supplement",
+    "submit",
+    "withdraw",
 ]

@@ -56,82 +56,132 @@ def _person(dossier: Dossier) -> Citizen:
 
 
 def _identity(person: Citizen) -> Lines:
-    return [("Họ và tên", person.full_name), ("Số định danh cá nhân", person.personal_id),
-            ("Ngày sinh", person.birth_display)]
+    return [
+        ("Họ và tên", person.full_name),
+        ("Số định danh cá nhân", person.personal_id),
+        ("Ngày sinh", person.birth_display),
+    ]
 
 
 def permanent_residence(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     person, data = _person(dossier), dossier.data
     reg = residence.register_permanent(
-        actor, person.personal_id, commune=get_unit(data["commune"], field="commune"),
-        address=data["address"], started_on=_day(dossier, "started_on"), reason=_reason(dossier),
+        actor,
+        person.personal_id,
+        commune=get_unit(data["commune"], field="commune"),
+        address=data["address"],
+        started_on=_day(dossier, "started_on"),
+        reason=_reason(dossier),
         household_number=data.get("household_number") or None,
-        relationship=data.get("relationship") or Relationship.HEAD)
+        relationship=data.get("relationship") or Relationship.HEAD,
+    )
     return "Xác nhận đăng ký thường trú", [
-        *_identity(person), ("Nơi thường trú", f"{reg.address}, {reg.commune.name}"),
+        *_identity(person),
+        ("Nơi thường trú", f"{reg.address}, {reg.commune.name}"),
         ("Số hộ", reg.household.number if reg.household else ""),
-        ("Ngày đăng ký", reg.started_on.isoformat())]
+        ("Ngày đăng ký", reg.started_on.isoformat()),
+    ]
 
 
 def temporary_residence(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     person, data = _person(dossier), dossier.data
     reg = residence.register_temporary(
-        actor, person.personal_id, commune=get_unit(data["commune"], field="commune"),
-        address=data["address"], started_on=_day(dossier, "started_on"),
-        expires_on=_day(dossier, "expires_on"), reason=_reason(dossier))
+        actor,
+        person.personal_id,
+        commune=get_unit(data["commune"], field="commune"),
+        address=data["address"],
+        started_on=_day(dossier, "started_on"),
+        expires_on=_day(dossier, "expires_on"),
+        reason=_reason(dossier),
+    )
     return "Xác nhận đăng ký tạm trú", [
-        *_identity(person), ("Nơi tạm trú", f"{reg.address}, {reg.commune.name}"),
-        ("Thời hạn tạm trú", f"{reg.started_on.isoformat()} – {reg.expires_on.isoformat() if reg.expires_on else ''}")]
+        *_identity(person),
+        ("Nơi tạm trú", f"{reg.address}, {reg.commune.name}"),
+        (
+            "Thời hạn tạm trú",
+            f"{reg.started_on.isoformat()} – {reg.expires_on.isoformat() if reg.expires_on else ''}",
+        ),
+    ]
 
 
 def temporary_residence_renewal(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     person = _person(dossier)
     current = active_registration(person, ResidenceKind.TEMPORARY)
     if current is None:
-        raise DomainError("E_NO_TEMPORARY_RESIDENCE", _("Không có đăng ký tạm trú còn hiệu lực."),
-                          "subject_personal_id")
-    reg = residence.renew_temporary(actor, current.pk, expires_on=_day(dossier, "expires_on"),
-                                    reason=_reason(dossier))
+        raise DomainError(
+            "E_NO_TEMPORARY_RESIDENCE", _("Không có đăng ký tạm trú còn hiệu lực."), "subject_personal_id"
+        )
+    reg = residence.renew_temporary(
+        actor, current.pk, expires_on=_day(dossier, "expires_on"), reason=_reason(dossier)
+    )
     return "Xác nhận gia hạn tạm trú", [
-        *_identity(person), ("Nơi tạm trú", f"{reg.address}, {reg.commune.name}"),
-        ("Tạm trú đến ngày", reg.expires_on.isoformat() if reg.expires_on else "")]
+        *_identity(person),
+        ("Nơi tạm trú", f"{reg.address}, {reg.commune.name}"),
+        ("Tạm trú đến ngày", reg.expires_on.isoformat() if reg.expires_on else ""),
+    ]
 
 
 def temporary_absence(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     person, data = _person(dossier), dossier.data
     reg = residence.declare_absence(
-        actor, person.personal_id, case=data["case"], started_on=_day(dossier, "started_on"),
+        actor,
+        person.personal_id,
+        case=data["case"],
+        started_on=_day(dossier, "started_on"),
         expires_on=dt.date.fromisoformat(data["expires_on"]) if data.get("expires_on") else None,
-        destination=data["destination"], reason=_reason(dossier))
+        destination=data["destination"],
+        reason=_reason(dossier),
+    )
     return "Xác nhận khai báo tạm vắng", [
-        *_identity(person), ("Trường hợp", reg.get_absence_case_display()),
-        ("Từ ngày", reg.started_on.isoformat()), ("Nơi đến", reg.destination)]
+        *_identity(person),
+        ("Trường hợp", reg.get_absence_case_display()),
+        ("Từ ngày", reg.started_on.isoformat()),
+        ("Nơi đến", reg.destination),
+    ]
 
 
 def stay_notice(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     person, data = _person(dossier), dossier.data
     reg = residence.notify_stay(
-        actor, person.personal_id, commune=get_unit(data["commune"], field="commune"),
-        address=data["address"], started_on=_day(dossier, "started_on"),
-        ends_on=_day(dossier, "ends_on"), reason=_reason(dossier))
+        actor,
+        person.personal_id,
+        commune=get_unit(data["commune"], field="commune"),
+        address=data["address"],
+        started_on=_day(dossier, "started_on"),
+        ends_on=_day(dossier, "ends_on"),
+        reason=_reason(dossier),
+    )
     return "Xác nhận thông báo lưu trú", [
-        *_identity(person), ("Nơi lưu trú", f"{reg.address}, {reg.commune.name}"),
-        ("Thời gian", f"{reg.started_on.isoformat()} – {reg.expires_on.isoformat() if reg.expires_on else ''}")]
+        *_identity(person),
+        ("Nơi lưu trú", f"{reg.address}, {reg.commune.name}"),
+        (
+            "Thời gian",
+            f"{reg.started_on.isoformat()} – {reg.expires_on.isoformat() if reg.expires_on else ''}",
+        ),
+    ]
 
 
 def residence_confirmation(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     """The printed extract of residence information (form CT07): a read, audited."""
     person = _person(dossier)
     values = registry_values(person)
-    audit.record(actor, "residence.confirm", subject_type="citizen", subject_id=person.pk,
-                 personal_id=person.personal_id, reason=_reason(dossier),
-                 details={"purpose": dossier.data.get("purpose", "")})
+    audit.record(
+        actor,
+        "residence.confirm",
+        subject_type="citizen",
+        subject_id=person.pk,
+        personal_id=person.personal_id,
+        reason=_reason(dossier),
+        details={"purpose": dossier.data.get("purpose", "")},
+    )
     temporary = values["temporary_residence"]
     return "Xác nhận thông tin về cư trú", [
-        *_identity(person), ("Nơi thường trú", values["permanent_address"] or "—"),
+        *_identity(person),
+        ("Nơi thường trú", values["permanent_address"] or "—"),
         ("Nơi tạm trú", temporary["address"] if temporary else "—"),
         ("Nơi ở hiện tại", values["current_address"] or "—"),
-        ("Mục đích", dossier.data.get("purpose", ""))]
+        ("Mục đích", dossier.data.get("purpose", "")),
+    ]
 
 
 def birth(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
@@ -140,44 +190,67 @@ def birth(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     parent, data = dossier.applicant, dossier.data
     permanent = active_registration(parent, ResidenceKind.PERMANENT)
     if permanent is None:
-        raise DomainError("E_NO_PERMANENT_RESIDENCE",
-                          _("Cha/mẹ chưa có nơi thường trú để đăng ký thường trú cho con."),
-                          "applicant_personal_id")
+        raise DomainError(
+            "E_NO_PERMANENT_RESIDENCE",
+            _("Cha/mẹ chưa có nơi thường trú để đăng ký thường trú cho con."),
+            "applicant_personal_id",
+        )
     raw: dict[str, Any] = {
-        "full_name": data["child_full_name"], "birth_date": data["child_birth_date"],
-        "sex": data["child_sex"], "ethnicity": data["child_ethnicity"],
+        "full_name": data["child_full_name"],
+        "birth_date": data["child_birth_date"],
+        "sex": data["child_sex"],
+        "ethnicity": data["child_ethnicity"],
         "birth_registration_unit": f"2025:{dossier.commune.code}",
         "father_id" if parent.sex == Sex.MALE else "mother_id": parent.personal_id,
     }
     if data.get("other_parent_personal_id"):
         raw["mother_id" if parent.sex == Sex.MALE else "father_id"] = data["other_parent_personal_id"]
     membership = current_household(parent)
-    relationship = Relationship.CHILD if membership and membership.relationship == Relationship.HEAD \
+    relationship = (
+        Relationship.CHILD
+        if membership and membership.relationship == Relationship.HEAD
         else Relationship.OTHER
+    )
     reg = residence.register_new_resident(
-        actor, raw, commune=permanent.commune, address=permanent.address,
-        started_on=_day(dossier, "child_birth_date"), reason=_reason(dossier),
+        actor,
+        raw,
+        commune=permanent.commune,
+        address=permanent.address,
+        started_on=_day(dossier, "child_birth_date"),
+        reason=_reason(dossier),
         household_number=membership.household.number if membership else None,
-        relationship=relationship if membership else Relationship.HEAD)
+        relationship=relationship if membership else Relationship.HEAD,
+    )
     child = reg.citizen
     return "Trích lục khai sinh", [
-        *_identity(child), ("Giới tính", child.get_sex_display()),
+        *_identity(child),
+        ("Giới tính", child.get_sex_display()),
         ("Cha/mẹ khai", f"{parent.full_name} ({parent.personal_id})"),
-        ("Nơi thường trú", f"{reg.address}, {reg.commune.name}")]
+        ("Nơi thường trú", f"{reg.address}, {reg.commune.name}"),
+    ]
 
 
 def death(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     """Death registration with deletion of permanent residence (Decree 63/2024)."""
     person = _person(dossier)
     died = dossier.data["death_date"]
-    population.correct_citizen(actor, person.personal_id,
-                               {"life_status": "deceased", "death_date": died}, reason=_reason(dossier))
+    population.correct_citizen(
+        actor, person.personal_id, {"life_status": "deceased", "death_date": died}, reason=_reason(dossier)
+    )
     permanent = active_registration(person, ResidenceKind.PERMANENT)
     if permanent is not None:
-        residence.end_registration(actor, permanent.pk, ended_on=dt.date.fromisoformat(died),
-                                   reason=_reason(dossier), end_reason="deceased")
+        residence.end_registration(
+            actor,
+            permanent.pk,
+            ended_on=dt.date.fromisoformat(died),
+            reason=_reason(dossier),
+            end_reason="deceased",
+        )
     return "Trích lục khai tử", [
-        *_identity(person), ("Ngày chết", died), ("Nơi chết", dossier.data.get("death_place", ""))]
+        *_identity(person),
+        ("Ngày chết", died),
+        ("Nơi chết", dossier.data.get("death_place", "")),
+    ]
 
 
 def marriage(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
@@ -185,27 +258,37 @@ def marriage(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     spouse_id = dossier.data["spouse_personal_id"]
     spouse = Citizen.objects.get(personal_id=spouse_id)
     reason = _reason(dossier)
-    population.correct_citizen(actor, applicant.personal_id,
-                               {"marital_status": "married", "spouse_id": spouse_id}, reason=reason)
-    population.correct_citizen(actor, spouse_id,
-                               {"marital_status": "married", "spouse_id": applicant.personal_id},
-                               reason=reason)
+    population.correct_citizen(
+        actor, applicant.personal_id, {"marital_status": "married", "spouse_id": spouse_id}, reason=reason
+    )
+    population.correct_citizen(
+        actor, spouse_id, {"marital_status": "married", "spouse_id": applicant.personal_id}, reason=reason
+    )
     return "Giấy chứng nhận kết hôn", [
         ("Bên thứ nhất", f"{applicant.full_name} ({applicant.personal_id})"),
         ("Bên thứ hai", f"{spouse.full_name} ({spouse.personal_id})"),
-        ("Ngày đăng ký", dossier.submitted_at.date().isoformat())]
+        ("Ngày đăng ký", dossier.submitted_at.date().isoformat()),
+    ]
 
 
 def id_card_reissue(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     """dancu holds no card register (the card production system is outside it): the decision
     is recorded in the person's audit trail and the result is the appointment to collect."""
     person = _person(dossier)
-    audit.record(actor, "idcard.reissue", subject_type="citizen", subject_id=person.pk,
-                 personal_id=person.personal_id, reason=_reason(dossier),
-                 details={"reason": dossier.data.get("reason", "")})
+    audit.record(
+        actor,
+        "idcard.reissue",
+        subject_type="citizen",
+        subject_id=person.pk,
+        personal_id=person.personal_id,
+        reason=_reason(dossier),
+        details={"reason": dossier.data.get("reason", "")},
+    )
     return "Giấy hẹn trả thẻ căn cước (cấp lại)", [
-        *_identity(person), ("Lý do cấp lại", dossier.data.get("reason", "")),
-        ("Nơi nhận", dossier.data.get("delivery_address") or dossier.commune.name)]
+        *_identity(person),
+        ("Lý do cấp lại", dossier.data.get("reason", "")),
+        ("Nơi nhận", dossier.data.get("delivery_address") or dossier.commune.name),
+    ]
 
 
 EFFECTS: dict[str, Handler] = {
@@ -230,7 +313,9 @@ def apply_effect(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     if handler is None:
         person = _person(dossier)
         return f"Kết quả giải quyết: {dossier.procedure.name_vi}", [
-            *_identity(person), ("Thủ tục", dossier.procedure.name_vi)]
+            *_identity(person),
+            ("Thủ tục", dossier.procedure.name_vi),
+        ]
     return handler(acting, dossier)
 
 
@@ -240,6 +325,10 @@ def issue_result(actor: Actor, dossier: Dossier, title: str, lines: Lines) -> Do
     owner = dossier.applicant if dossier.procedure.effect == "birth" else _person(dossier)
     issuer = f"{dossier.procedure.get_agency_display()} — {dossier.commune.name}"
     return documents.issue_signed_result(
-        effect_actor(actor, dossier), owner=owner, title=title, reference=dossier.code,
+        effect_actor(actor, dossier),
+        owner=owner,
+        title=title,
+        reference=dossier.code,
         lines=[("Mã hồ sơ", dossier.code), ("Thủ tục", dossier.procedure.name_vi), *lines],
-        issuer=issuer)
+        issuer=issuer,
+    )

@@ -36,8 +36,13 @@ def notify(dossier: Dossier, kind: str, body: str = "") -> Notification:
     title = TITLES.get(kind, "Hồ sơ {code}").format(code=dossier.code)
     text = body or f"{dossier.procedure.name_vi}: {title}."
     notification = Notification.objects.create(
-        citizen_id=dossier.applicant_id, dossier=dossier, kind=kind, title=title[:255], body=text,
-        created_at=timezone.now())
+        citizen_id=dossier.applicant_id,
+        dossier=dossier,
+        kind=kind,
+        title=title[:255],
+        body=text,
+        created_at=timezone.now(),
+    )
     deliver_notification.enqueue(notification.pk)
     return notification
 

@@ -38,9 +38,11 @@ INTAKE_ACTIONS = frozenset({"assign", "accept", "request_supplement", "hand_over
 MAX_NOTE = 2000
 
 
-def _refusals_audited(action: str) -> Callable[[Callable[Concatenate[Actor, P], R]],
-                                                Callable[Concatenate[Actor, P], R]]:
+def _refusals_audited(
+    action: str,
+) -> Callable[[Callable[Concatenate[Actor, P], R]], Callable[Concatenate[Actor, P], R]]:
     """A 403 that leaves the transition is recorded once its transaction has rolled back."""
+
     def decorate(func: Callable[Concatenate[Actor, P], R]) -> Callable[Concatenate[Actor, P], R]:
         @wraps(func)
         def wrapper(actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -49,18 +51,25 @@ def _refusals_audited(action: str) -> Callable[[Callable[Concatenate[Actor, P], 
             except OutOfJurisdiction as exc:
                 if not audit.was_recorded(exc):
                     code = args[0] if args else kwargs.get("code", "")
-                    audit.record_refusal(actor, f"dossier.{action}", exc, subject_type="dossier",
-                                         subject_id=str(code)[:40])
+                    audit.record_refusal(
+                        actor, f"dossier.{action}", exc, subject_type="dossier", subject_id=str(code)[:40]
+                    )
                 raise
+
         return wrapper
+
     return decorate
 
 
 def _locked(code: Any) -> Dossier:
     dossier = None
     if isinstance(code, str) and 0 < len(code) <= 20:
-        dossier = (Dossier.objects.select_for_update(of=("self",))
-                   .select_related("procedure", "applicant", "subject", "commune").filter(code=code).first())
+        dossier = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("procedure", "applicant", "subject", "commune")
+            .filter(code=code)
+            .first()
+        )
     if dossier is None:
         raise NotFound("E_DOSSIER_NOT_FOUND", _("Không tìm thấy hồ sơ."), "code")
     return dossier
@@ -69,27 +78,48 @@ def _locked(code: Any) -> Dossier:
 def check_may_act(actor: Actor, dossier: Dossier, action: str) -> None:
     """The one rule: role for the procedure's agency (or the counter's intake actions) and area."""
     role_ok = may_process(actor, dossier.procedure) or (
-        actor.role in INTAKE_ROLES and action in INTAKE_ACTIONS)
+        actor.role in INTAKE_ROLES and action in INTAKE_ACTIONS
+    )
     if not role_ok:
-        raise OutOfJurisdiction("E_ROLE_NOT_ALLOWED",
-                                _("Vai trò của bạn không được thực hiện thao tác này với thủ tục này."), "role")
+        raise OutOfJurisdiction(
+            "E_ROLE_NOT_ALLOWED",
+            _("Vai trò của bạn không được thực hiện thao tác này với thủ tục này."),
+            "role",
+        )
     if not actor.covers(dossier.commune_id, dossier.province_id):
-        raise OutOfJurisdiction("E_JURISDICTION", _("Hồ sơ thuộc xã/phường ngoài địa bàn của bạn."), "commune")
+        raise OutOfJurisdiction(
+            "E_JURISDICTION", _("Hồ sơ thuộc xã/phường ngoài địa bàn của bạn."), "commune"
+        )
 
 
-def _transition(actor: Actor, dossier: Dossier, action: str, to: str, *, allowed_from: tuple[str, ...],
-                note: str = "", fields: tuple[str, ...] = ()) -> Dossier:
+def _transition(
+    actor: Actor,
+    dossier: Dossier,
+    action: str,
+    to: str,
+    *,
+    allowed_from: tuple[str, ...],
+    note: str = "",
+    fields: tuple[str, ...] = (),
+) -> Dossier:
     if dossier.status not in allowed_from:
-        raise Conflict("E_STATUS", _("Không thể thực hiện thao tác ở trạng thái hiện tại của hồ sơ."),
-                       "status")
+        raise Conflict(
+            "E_STATUS", _("Không thể thực hiện thao tác ở trạng thái hiện tại của hồ sơ."), "status"
+        )
     previous = dossier.status
     dossier.status = to
     dossier.save(update_fields=["status", *fields])
     record_event(actor, dossier, action, previous, note=note)
     person = dossier.subject or dossier.applicant
-    audit.record(actor, f"dossier.{action}", subject_type="dossier", subject_id=dossier.code,
-                 personal_id=person.personal_id, reason=note[:500],
-                 details={"from": previous, "to": to})
+    audit.record(
+        actor,
+        f"dossier.{action}",
+        subject_type="dossier",
+        subject_id=dossier.code,
+        personal_id=person.personal_id,
+        reason=note[:500],
+        details={"from": previous, "to": to},
+    )
     return dossier
 
 
@@ -110,8 +140,11 @@ def assign(actor: Actor, code: str, *, to_username: str | None = None) -> Dossie
     check_may_act(actor, dossier, "assign")
     user_id = actor.user_id
     if to_username:
-        profile = (OfficerProfile.objects.select_related("user", "jurisdiction")
-                   .filter(user__username=str(to_username)[:150], user__is_active=True).first())
+        profile = (
+            OfficerProfile.objects.select_related("user", "jurisdiction")
+            .filter(user__username=str(to_username)[:150], user__is_active=True)
+            .first()
+        )
         if profile is None:
             raise NotFound("E_OFFICER_NOT_FOUND", _("Không tìm thấy cán bộ."), "to_username")
         check_may_act(actor_for_profile(profile), dossier, "approve")
@@ -119,8 +152,15 @@ def assign(actor: Actor, code: str, *, to_username: str | None = None) -> Dossie
     if user_id is None or not get_user_model().objects.filter(pk=user_id).exists():
         raise DomainError("E_OFFICER_NOT_FOUND", _("Không tìm thấy cán bộ."), "to_username")
     dossier.assigned_to_id = user_id
-    return _transition(actor, dossier, "assigned", dossier.status, allowed_from=OPEN_STATUSES,
-                       note=str(to_username or actor.label), fields=("assigned_to",))
+    return _transition(
+        actor,
+        dossier,
+        "assigned",
+        dossier.status,
+        allowed_from=OPEN_STATUSES,
+        note=str(to_username or actor.label),
+        fields=("assigned_to",),
+    )
 
 
 @_refusals_audited("accept")
@@ -128,8 +168,14 @@ def assign(actor: Actor, code: str, *, to_username: str | None = None) -> Dossie
 def accept(actor: Actor, code: str, *, note: str = "") -> Dossier:
     dossier = _locked(code)
     check_may_act(actor, dossier, "accept")
-    dossier = _transition(actor, dossier, "accepted", Status.ACCEPTED, allowed_from=(Status.SUBMITTED,),
-                          note=_note(note, "note", required=False))
+    dossier = _transition(
+        actor,
+        dossier,
+        "accepted",
+        Status.ACCEPTED,
+        allowed_from=(Status.SUBMITTED,),
+        note=_note(note, "note", required=False),
+    )
     notify(dossier, "accepted")
     return dossier
 
@@ -142,9 +188,15 @@ def request_supplement(actor: Actor, code: str, *, note: str) -> Dossier:
     check_may_act(actor, dossier, "request_supplement")
     text = _note(note, "note", required=True)
     dossier.clock_paused_at = timezone.now()
-    dossier = _transition(actor, dossier, "supplement_requested", Status.SUPPLEMENT,
-                          allowed_from=(Status.SUBMITTED, Status.ACCEPTED), note=text,
-                          fields=("clock_paused_at",))
+    dossier = _transition(
+        actor,
+        dossier,
+        "supplement_requested",
+        Status.SUPPLEMENT,
+        allowed_from=(Status.SUBMITTED, Status.ACCEPTED),
+        note=text,
+        fields=("clock_paused_at",),
+    )
     notify(dossier, "supplement", body=text)
     return dossier
 
@@ -156,8 +208,15 @@ def refuse(actor: Actor, code: str, *, reason: str) -> Dossier:
     check_may_act(actor, dossier, "refuse")
     text = _note(reason, "reason", required=True)
     dossier.decided_at, dossier.decision_note, dossier.clock_paused_at = timezone.now(), text, None
-    dossier = _transition(actor, dossier, "refused", Status.REFUSED, allowed_from=OPEN_STATUSES, note=text,
-                          fields=("decided_at", "decision_note", "clock_paused_at"))
+    dossier = _transition(
+        actor,
+        dossier,
+        "refused",
+        Status.REFUSED,
+        allowed_from=OPEN_STATUSES,
+        note=text,
+        fields=("decided_at", "decision_note", "clock_paused_at"),
+    )
     notify(dossier, "refused", body=text)
     return dossier
 
@@ -179,8 +238,15 @@ def approve(actor: Actor, code: str, *, note: str = "") -> Dossier:
     document = issue_result(actor, dossier, title, lines)
     dossier.result_document = document
     dossier.decided_at, dossier.decision_note = timezone.now(), text or title
-    dossier = _transition(actor, dossier, "approved", Status.APPROVED, allowed_from=(Status.ACCEPTED,),
-                          note=text or title, fields=("result_document", "decided_at", "decision_note"))
+    dossier = _transition(
+        actor,
+        dossier,
+        "approved",
+        Status.APPROVED,
+        allowed_from=(Status.ACCEPTED,),
+        note=text or title,
+        fields=("result_document", "decided_at", "decision_note"),
+    )
     notify(dossier, "approved", body=f"{title}. Mã kết quả: {document.code}.")
     return dossier
 
@@ -193,8 +259,14 @@ def hand_over(actor: Actor, code: str, *, note: str = "") -> Dossier:
     check_may_act(actor, dossier, "hand_over")
     if dossier.status not in (Status.APPROVED, Status.REFUSED):
         raise Conflict("E_STATUS", _("Hồ sơ chưa có kết quả."), "status")
-    return _transition(actor, dossier, "handed_over", dossier.status,
-                       allowed_from=(Status.APPROVED, Status.REFUSED), note=_note(note, "note", required=False))
+    return _transition(
+        actor,
+        dossier,
+        "handed_over",
+        dossier.status,
+        allowed_from=(Status.APPROVED, Status.REFUSED),
+        note=_note(note, "note", required=False),
+    )
 
 
 @_refusals_audited("paid_at_counter")
@@ -221,8 +293,16 @@ def mark_paid(actor: Actor, code: str, *, amount_vnd: int, note: str = "") -> Do
     the transaction that records it). Unknown references are not dossiers: None. A second success
     changes nothing (payments allows one per reference). A wrong amount is refused: the payment's
     success rolls back with it and the gateway is told."""
-    dossier = (Dossier.objects.select_for_update(of=("self",)).select_related("procedure")
-               .filter(code=code).first()) if isinstance(code, str) else None
+    dossier = (
+        (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("procedure")
+            .filter(code=code)
+            .first()
+        )
+        if isinstance(code, str)
+        else None
+    )
     if dossier is None:
         return None
     if amount_vnd != dossier.fee_vnd:

@@ -58,16 +58,24 @@ def is_kin(applicant: Citizen, subject: Citizen) -> bool:
     if subject.spouse_id == applicant.pk or applicant.spouse_id == subject.pk:
         return True
     if applicant.pk in (subject.father_id, subject.mother_id) or subject.pk in (
-            applicant.father_id, applicant.mother_id):
+        applicant.father_id,
+        applicant.mother_id,
+    ):
         return True
     mine = HouseholdMember.objects.filter(citizen=applicant, left_on__isnull=True).values("household_id")
-    return HouseholdMember.objects.filter(citizen=subject, left_on__isnull=True,
-                                          household_id__in=mine).exists()
+    return HouseholdMember.objects.filter(
+        citizen=subject, left_on__isnull=True, household_id__in=mine
+    ).exists()
 
 
-def check_entitlement(procedure: Procedure, applicant: Citizen, subject: Citizen | None,
-                      relation: str, component_keys: set[str],
-                      today: dt.date | None = None) -> None:
+def check_entitlement(
+    procedure: Procedure,
+    applicant: Citizen,
+    subject: Citizen | None,
+    relation: str,
+    component_keys: set[str],
+    today: dt.date | None = None,
+) -> None:
     """May the applicant file this dossier about the subject? Self; a parent for a minor child;
     a household head for a member of the household; a representative with an authorisation
     document. A birth is declared by a parent (no subject yet); a death by kin or a
@@ -77,12 +85,15 @@ def check_entitlement(procedure: Procedure, applicant: Citizen, subject: Citizen
         raise DomainError("E_CHOICE_INVALID", _("Quan hệ với người được khai không hợp lệ."), "relation")
     if procedure.effect == "birth":
         if subject is not None:
-            raise DomainError("E_SUBJECT_NOT_ALLOWED",
-                              _("Khai sinh: người được khai chưa có trong cơ sở dữ liệu."),
-                              "subject_personal_id")
+            raise DomainError(
+                "E_SUBJECT_NOT_ALLOWED",
+                _("Khai sinh: người được khai chưa có trong cơ sở dữ liệu."),
+                "subject_personal_id",
+            )
         if relation == Relation.REPRESENTATIVE and AUTHORISATION not in component_keys:
-            raise _not_entitled(_("Người được ủy quyền phải đính kèm văn bản ủy quyền."),
-                                f"components.{AUTHORISATION}")
+            raise _not_entitled(
+                _("Người được ủy quyền phải đính kèm văn bản ủy quyền."), f"components.{AUTHORISATION}"
+            )
         return
     if subject is None:
         raise DomainError("E_REQUIRED", _("Trường bắt buộc."), "subject_personal_id")
@@ -91,20 +102,21 @@ def check_entitlement(procedure: Procedure, applicant: Citizen, subject: Citizen
             raise _not_entitled(_("Không thể tự khai tử cho chính mình."))
         if relation == Relation.REPRESENTATIVE:
             if AUTHORISATION not in component_keys:
-                raise _not_entitled(_("Người được ủy quyền phải đính kèm văn bản ủy quyền."),
-                                    f"components.{AUTHORISATION}")
+                raise _not_entitled(
+                    _("Người được ủy quyền phải đính kèm văn bản ủy quyền."), f"components.{AUTHORISATION}"
+                )
             return
         if not is_kin(applicant, subject):
-            raise _not_entitled(_("Người khai tử phải là vợ/chồng, cha/mẹ, con hoặc người cùng hộ, "
-                                  "hoặc người được ủy quyền."))
+            raise _not_entitled(
+                _("Người khai tử phải là vợ/chồng, cha/mẹ, con hoặc người cùng hộ, hoặc người được ủy quyền.")
+            )
         return
     if relation == Relation.SELF:
         if subject.pk != applicant.pk:
             raise _not_entitled(_("Hồ sơ cho người khác: hãy chọn quan hệ với người đó."))
         return
     if subject.pk == applicant.pk:
-        raise DomainError("E_CHOICE_INVALID", _("Hồ sơ cho chính mình: chọn quan hệ 'bản thân'."),
-                          "relation")
+        raise DomainError("E_CHOICE_INVALID", _("Hồ sơ cho chính mình: chọn quan hệ 'bản thân'."), "relation")
     if relation == Relation.PARENT:
         if applicant.pk not in (subject.father_id, subject.mother_id):
             raise _not_entitled(_("Theo cơ sở dữ liệu, bạn không phải cha/mẹ của người này."))
@@ -112,13 +124,15 @@ def check_entitlement(procedure: Procedure, applicant: Citizen, subject: Citizen
             raise _not_entitled(_("Người này đã thành niên; cha/mẹ chỉ khai thay cho con chưa thành niên."))
         return
     if relation == Relation.HOUSEHOLD_HEAD:
-        if not HouseholdMember.objects.filter(citizen=subject, left_on__isnull=True,
-                                              household__head=applicant).exists():
+        if not HouseholdMember.objects.filter(
+            citizen=subject, left_on__isnull=True, household__head=applicant
+        ).exists():
             raise _not_entitled(_("Theo cơ sở dữ liệu, bạn không phải chủ hộ của người này."))
         return
     if AUTHORISATION not in component_keys:  # representative
-        raise _not_entitled(_("Người được ủy quyền phải đính kèm văn bản ủy quyền."),
-                            f"components.{AUTHORISATION}")
+        raise _not_entitled(
+            _("Người được ủy quyền phải đính kèm văn bản ủy quyền."), f"components.{AUTHORISATION}"
+        )
 
 
 def _host_consent(data: Mapping[str, Any], component_keys: set[str]) -> None:
@@ -128,23 +142,38 @@ def _host_consent(data: Mapping[str, Any], component_keys: set[str]) -> None:
     if housing == "own":
         return
     if housing == "host" and not data.get("host_personal_id"):
-        raise DomainError("E_REQUIRED", _("Ở nhờ nhà người khác: cần số định danh của chủ nhà."),
-                          "host_personal_id")
+        raise DomainError(
+            "E_REQUIRED", _("Ở nhờ nhà người khác: cần số định danh của chủ nhà."), "host_personal_id"
+        )
     if "host_consent" not in component_keys:
-        raise DomainError("E_HOST_CONSENT_REQUIRED",
-                          _("Cư trú tại chỗ ở không thuộc sở hữu của mình cần văn bản đồng ý của "
-                            "chủ hộ/chủ sở hữu."), "components.host_consent")
+        raise DomainError(
+            "E_HOST_CONSENT_REQUIRED",
+            _("Cư trú tại chỗ ở không thuộc sở hữu của mình cần văn bản đồng ý của chủ hộ/chủ sở hữu."),
+            "components.host_consent",
+        )
 
 
-def check_law(procedure: Procedure, applicant: Citizen, subject: Citizen | None,
-              data: Mapping[str, Any], component_keys: set[str],
-              today: dt.date | None = None) -> None:
+def check_law(
+    procedure: Procedure,
+    applicant: Citizen,
+    subject: Citizen | None,
+    data: Mapping[str, Any],
+    component_keys: set[str],
+    today: dt.date | None = None,
+) -> None:
     """The rules of the procedure's law on the entered data (beyond its JSON Schema)."""
     today = today or timezone.localdate()
     effect = procedure.effect
     person = subject or applicant
-    if effect in ("temporary_residence", "permanent_residence", "temporary_absence", "stay_notice",
-                  "temporary_residence_renewal", "id_card_reissue", "residence_confirmation"):
+    if effect in (
+        "temporary_residence",
+        "permanent_residence",
+        "temporary_absence",
+        "stay_notice",
+        "temporary_residence_renewal",
+        "id_card_reissue",
+        "residence_confirmation",
+    ):
         _living(person, "subject_personal_id")
     if effect == "temporary_residence":
         start, end = parse_day(data, "started_on"), parse_day(data, "expires_on")
@@ -152,16 +181,16 @@ def check_law(procedure: Procedure, applicant: Citizen, subject: Citizen | None,
         if end <= start:
             raise DomainError("E_DATE_ORDER", _("Ngày hết hạn phải sau ngày bắt đầu."), "expires_on")
         if end > add_years(start, 2):
-            raise DomainError("E_TEMPORARY_TOO_LONG", _("Tạm trú có thời hạn tối đa 2 năm."),
-                              "expires_on")
+            raise DomainError("E_TEMPORARY_TOO_LONG", _("Tạm trú có thời hạn tối đa 2 năm."), "expires_on")
         if (end - start).days < TEMPORARY_MIN_DAYS:
-            raise DomainError("E_TEMPORARY_TOO_SHORT",
-                              _("Ở dưới 30 ngày: thông báo lưu trú, không đăng ký tạm trú."),
-                              "expires_on")
+            raise DomainError(
+                "E_TEMPORARY_TOO_SHORT",
+                _("Ở dưới 30 ngày: thông báo lưu trú, không đăng ký tạm trú."),
+                "expires_on",
+            )
         permanent = active_registration(person, ResidenceKind.PERMANENT)
         if permanent is not None and f"2025:{permanent.commune.code}" == data.get("commune"):
-            raise DomainError("E_SAME_COMMUNE",
-                              _("Tạm trú là ở ngoài xã/phường nơi thường trú."), "commune")
+            raise DomainError("E_SAME_COMMUNE", _("Tạm trú là ở ngoài xã/phường nơi thường trú."), "commune")
         _host_consent(data, component_keys)
     elif effect == "permanent_residence":
         _host_consent(data, component_keys)
@@ -170,14 +199,16 @@ def check_law(procedure: Procedure, applicant: Citizen, subject: Citizen | None,
     elif effect == "temporary_residence_renewal":
         current = active_registration(person, ResidenceKind.TEMPORARY)
         if current is None:
-            raise DomainError("E_NO_TEMPORARY_RESIDENCE", _("Không có đăng ký tạm trú còn hiệu lực."),
-                              "subject_personal_id")
+            raise DomainError(
+                "E_NO_TEMPORARY_RESIDENCE", _("Không có đăng ký tạm trú còn hiệu lực."), "subject_personal_id"
+            )
         end = parse_day(data, "expires_on")
         assert end is not None
         start = max(today, current.started_on)
         if end <= start or end > add_years(start, 2):
-            raise DomainError("E_TEMPORARY_TOO_LONG", _("Gia hạn tạm trú tối đa 2 năm kể từ ngày gia hạn."),
-                              "expires_on")
+            raise DomainError(
+                "E_TEMPORARY_TOO_LONG", _("Gia hạn tạm trú tối đa 2 năm kể từ ngày gia hạn."), "expires_on"
+            )
     elif effect == "temporary_absence":
         _check_absence(person, data, component_keys, today)
     elif effect == "stay_notice":
@@ -186,8 +217,9 @@ def check_law(procedure: Procedure, applicant: Citizen, subject: Citizen | None,
         if end < start:
             raise DomainError("E_DATE_ORDER", _("Ngày kết thúc phải sau ngày bắt đầu."), "ends_on")
         if (end - start).days >= TEMPORARY_MIN_DAYS:
-            raise DomainError("E_STAY_TOO_LONG", _("Lưu trú từ 30 ngày trở lên phải đăng ký tạm trú."),
-                              "ends_on")
+            raise DomainError(
+                "E_STAY_TOO_LONG", _("Lưu trú từ 30 ngày trở lên phải đăng ký tạm trú."), "ends_on"
+            )
     elif effect == "birth":
         born = parse_day(data, "child_birth_date")
         assert born is not None
@@ -195,16 +227,19 @@ def check_law(procedure: Procedure, applicant: Citizen, subject: Citizen | None,
             raise DomainError("E_DATE_INVALID", _("Ngày sinh không hợp lệ."), "child_birth_date")
         _living(applicant, "applicant_personal_id")
         if applicant.current_commune_id is None:
-            raise DomainError("E_NO_RESIDENCE", _("Cha/mẹ chưa có nơi cư trú để đăng ký cho con."),
-                              "applicant_personal_id")
+            raise DomainError(
+                "E_NO_RESIDENCE", _("Cha/mẹ chưa có nơi cư trú để đăng ký cho con."), "applicant_personal_id"
+            )
         other = data.get("other_parent_personal_id")
         if other:
             if other == applicant.personal_id:
-                raise DomainError("E_FAMILY_SELF", _("Không thể liên kết với chính mình."),
-                                  "other_parent_personal_id")
+                raise DomainError(
+                    "E_FAMILY_SELF", _("Không thể liên kết với chính mình."), "other_parent_personal_id"
+                )
             if not Citizen.objects.filter(personal_id=other).exists():
-                raise DomainError("E_CITIZEN_NOT_FOUND", _("Không tìm thấy công dân."),
-                                  "other_parent_personal_id")
+                raise DomainError(
+                    "E_CITIZEN_NOT_FOUND", _("Không tìm thấy công dân."), "other_parent_personal_id"
+                )
     elif effect == "death":
         assert subject is not None
         _living(subject, "subject_personal_id")
@@ -216,8 +251,9 @@ def check_law(procedure: Procedure, applicant: Citizen, subject: Citizen | None,
         _check_marriage(applicant, data, today)
 
 
-def _check_absence(person: Citizen, data: Mapping[str, Any], component_keys: set[str],
-                   today: dt.date) -> None:
+def _check_absence(
+    person: Citizen, data: Mapping[str, Any], component_keys: set[str], today: dt.date
+) -> None:
     """Law on Residence Art. 31(1): the four cases of who must declare a temporary absence."""
     case = data.get("case")
     start, end = parse_day(data, "started_on"), parse_day(data, "expires_on")
@@ -225,25 +261,35 @@ def _check_absence(person: Citizen, data: Mapping[str, Any], component_keys: set
     if end is not None and end <= start:
         raise DomainError("E_DATE_ORDER", _("Ngày kết thúc phải sau ngày bắt đầu."), "expires_on")
     if active_registration(person, ResidenceKind.PERMANENT) is None:
-        raise DomainError("E_NO_PERMANENT_RESIDENCE",
-                          _("Khai báo tạm vắng tại nơi thường trú; người này chưa có nơi thường trú."),
-                          "subject_personal_id")
+        raise DomainError(
+            "E_NO_PERMANENT_RESIDENCE",
+            _("Khai báo tạm vắng tại nơi thường trú; người này chưa có nơi thường trú."),
+            "subject_personal_id",
+        )
     if case in (AbsenceCase.SUPERVISED, AbsenceCase.ADMIN_MEASURE):
         if "permission" not in component_keys:  # (a), (b): leaving the commune for 1 day or more
-            raise DomainError("E_PERMISSION_REQUIRED",
-                              _("Cần văn bản đồng ý của cơ quan có thẩm quyền."), "components.permission")
+            raise DomainError(
+                "E_PERMISSION_REQUIRED",
+                _("Cần văn bản đồng ý của cơ quan có thẩm quyền."),
+                "components.permission",
+            )
     elif case == AbsenceCase.MILITARY_AGE:  # (c): leaving for 3 months or more
         low, high = MILITARY_AGE
         if not low <= age_on(person, start) <= high:
-            raise DomainError("E_ABSENCE_CASE", _("Người này không trong độ tuổi nghĩa vụ quân sự."),
-                              "case")
+            raise DomainError("E_ABSENCE_CASE", _("Người này không trong độ tuổi nghĩa vụ quân sự."), "case")
         if end is None or end < start + dt.timedelta(days=90):
-            raise DomainError("E_ABSENCE_TOO_SHORT",
-                              _("Trường hợp này khai báo khi vắng mặt từ 3 tháng trở lên."), "expires_on")
+            raise DomainError(
+                "E_ABSENCE_TOO_SHORT",
+                _("Trường hợp này khai báo khi vắng mặt từ 3 tháng trở lên."),
+                "expires_on",
+            )
     elif case == AbsenceCase.LONG_ABSENCE:  # (d): away 12 months or more
         if end is not None and end < add_years(start, 1):
-            raise DomainError("E_ABSENCE_TOO_SHORT",
-                              _("Trường hợp này khai báo khi vắng mặt từ 12 tháng trở lên."), "expires_on")
+            raise DomainError(
+                "E_ABSENCE_TOO_SHORT",
+                _("Trường hợp này khai báo khi vắng mặt từ 12 tháng trở lên."),
+                "expires_on",
+            )
     else:
         raise DomainError("E_CHOICE_INVALID", _("Trường hợp khai báo tạm vắng không hợp lệ."), "case")
 
@@ -256,14 +302,18 @@ def _check_marriage(applicant: Citizen, data: Mapping[str, Any], today: dt.date)
     if spouse.pk == applicant.pk:
         raise DomainError("E_FAMILY_SELF", _("Không thể kết hôn với chính mình."), "spouse_personal_id")
     if spouse.sex == applicant.sex:  # Law on Marriage and Family 2014, Art. 8(2)
-        raise DomainError("E_MARRIAGE_SAME_SEX",
-                          _("Pháp luật hiện hành không đăng ký kết hôn giữa người cùng giới tính."),
-                          "spouse_personal_id")
+        raise DomainError(
+            "E_MARRIAGE_SAME_SEX",
+            _("Pháp luật hiện hành không đăng ký kết hôn giữa người cùng giới tính."),
+            "spouse_personal_id",
+        )
     for person, field in ((applicant, "applicant_personal_id"), (spouse, "spouse_personal_id")):
         if person.marital_status == MaritalStatus.MARRIED or person.spouse_id is not None:
             raise DomainError("E_ALREADY_MARRIED", _("Người này đang có vợ/chồng."), field)
         if age_on(person, today) < MARRIAGE_AGE[person.sex]:
             raise DomainError("E_MARRIAGE_AGE", _("Chưa đủ tuổi kết hôn (nam 20, nữ 18)."), field)
     if applicant.pk in (spouse.father_id, spouse.mother_id) or spouse.pk in (
-            applicant.father_id, applicant.mother_id):
+        applicant.father_id,
+        applicant.mother_id,
+    ):
         raise DomainError("E_MARRIAGE_FORBIDDEN", _("Cấm kết hôn giữa cha/mẹ và con."), "spouse_personal_id")

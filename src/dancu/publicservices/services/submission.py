@@ -63,6 +63,7 @@ MAX_TEXT = 4000
 
 # ---- Who is acting ---------------------------------------------------------------------------
 
+
 def citizen_of(actor: Actor) -> str | None:
     """The personal ID of a citizen actor (``eid.services.citizen_actor``), else None."""
     if actor.source == "citizen" and actor.label.startswith("citizen:"):
@@ -80,6 +81,7 @@ def _citizen(personal_id: str | None, field: str) -> Citizen:
 
 
 # ---- The form ----------------------------------------------------------------------------------
+
 
 def _field_of(error: SchemaError) -> str:
     path = [str(p) for p in error.absolute_path]
@@ -112,23 +114,35 @@ def clean_data(procedure: Procedure, data: Any) -> dict[str, Any]:
         raise DomainError("E_INVALID_INPUT", _("Dữ liệu biểu mẫu phải là một đối tượng JSON."), "data")
     forged = [k for k in data if k in procedure.registry_fields or k in ("personal_id", "full_name")]
     if forged:
-        raise DomainError("E_REGISTRY_FIELD",
-                          _("Thông tin này lấy từ Cơ sở dữ liệu quốc gia về dân cư, không được khai lại."),
-                          f"data.{forged[0]}")
+        raise DomainError(
+            "E_REGISTRY_FIELD",
+            _("Thông tin này lấy từ Cơ sở dữ liệu quốc gia về dân cư, không được khai lại."),
+            f"data.{forged[0]}",
+        )
     cleaned = {str(k): (nfc(v).strip() if isinstance(v, str) else v) for k, v in data.items()}
     cleaned = {k: v for k, v in cleaned.items() if v != ""}  # an empty optional field is absent
-    validator = Draft202012Validator(procedure.form_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(
+        procedure.form_schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
     errors = sorted(validator.iter_errors(cleaned), key=lambda e: (list(e.absolute_path), str(e.validator)))
     if errors:
-        raise DomainError.many([FieldError("E_FORM_INVALID", _message(e), f"data.{_field_of(e)}")
-                                for e in errors])
+        raise DomainError.many(
+            [FieldError("E_FORM_INVALID", _message(e), f"data.{_field_of(e)}") for e in errors]
+        )
     return cleaned
 
 
 # ---- Components --------------------------------------------------------------------------------
 
-def _documents(applicant: Citizen, subject: Citizen | None, procedure: Procedure, relation: str,
-               components: Any) -> dict[str, tuple[Document, bool]]:
+
+def _documents(
+    applicant: Citizen,
+    subject: Citizen | None,
+    procedure: Procedure,
+    relation: str,
+    components: Any,
+    attached: frozenset[str] = frozenset(),
+) -> dict[str, tuple[Document, bool]]:
     """key → (document, reused). A value is a Document just stored for this dossier, or the code
     of a document already in the applicant's (or the subject's) store — a reuse."""
     if components is None:
@@ -140,34 +154,50 @@ def _documents(applicant: Citizen, subject: Citizen | None, procedure: Procedure
     out: dict[str, tuple[Document, bool]] = {}
     for key, value in components.items():
         if key not in known:
-            raise DomainError("E_COMPONENT_UNKNOWN", _("Thủ tục không có thành phần này."),
-                              f"components.{key}")
+            raise DomainError(
+                "E_COMPONENT_UNKNOWN", _("Thủ tục không có thành phần này."), f"components.{key}"
+            )
         reused = not isinstance(value, Document)
-        document = value if isinstance(value, Document) else (
-            get_by_code(value) if isinstance(value, str) and 0 < len(value) <= 16 else None)
+        document = (
+            value
+            if isinstance(value, Document)
+            else (get_by_code(value) if isinstance(value, str) and 0 < len(value) <= 16 else None)
+        )
         if document is None or document.owner_id not in owners:
-            raise DomainError("E_DOCUMENT_NOT_FOUND",
-                              _("Không tìm thấy tài liệu trong kho dữ liệu của bạn."), f"components.{key}")
+            raise DomainError(
+                "E_DOCUMENT_NOT_FOUND",
+                _("Không tìm thấy tài liệu trong kho dữ liệu của bạn."),
+                f"components.{key}",
+            )
         out[str(key)] = (document, reused)
     for component in procedure.components:
-        if component.get("required") and component["key"] not in out:
-            raise DomainError("E_COMPONENT_REQUIRED", _("Thiếu thành phần hồ sơ bắt buộc."),
-                              f"components.{component['key']}")
-    if relation == Relation.REPRESENTATIVE and rules.AUTHORISATION not in out:
-        raise OutOfJurisdiction("E_NOT_ENTITLED", _("Người được ủy quyền phải đính kèm văn bản ủy quyền."),
-                                f"components.{rules.AUTHORISATION}")
+        if component.get("required") and component["key"] not in out and component["key"] not in attached:
+            raise DomainError(
+                "E_COMPONENT_REQUIRED",
+                _("Thiếu thành phần hồ sơ bắt buộc."),
+                f"components.{component['key']}",
+            )
+    if relation == Relation.REPRESENTATIVE and rules.AUTHORISATION not in set(out) | attached:
+        raise OutOfJurisdiction(
+            "E_NOT_ENTITLED",
+            _("Người được ủy quyền phải đính kèm văn bản ủy quyền."),
+            f"components.{rules.AUTHORISATION}",
+        )
     return out
 
 
 def _attach(actor: Actor, dossier: Dossier, docs: Mapping[str, tuple[Document, bool]]) -> None:
     for key, (document, reused) in docs.items():
-        DossierComponent.objects.update_or_create(dossier=dossier, key=key,
-                                                  defaults={"document": document, "reused": reused})
-        documents.record_use(actor, document, reference=dossier.code,
-                             purpose=f"{dossier.procedure.name_vi} — {key}")
+        DossierComponent.objects.update_or_create(
+            dossier=dossier, key=key, defaults={"document": document, "reused": reused}
+        )
+        documents.record_use(
+            actor, document, reference=dossier.code, purpose=f"{dossier.procedure.name_vi} — {key}"
+        )
 
 
 # ---- Jurisdiction ------------------------------------------------------------------------------
+
 
 def _unit(qualified: Any, field: str) -> AdminUnit:
     unit = find_unit(qualified) if isinstance(qualified, str) else None
@@ -176,8 +206,9 @@ def _unit(qualified: Any, field: str) -> AdminUnit:
     return unit
 
 
-def competent_commune(procedure: Procedure, applicant: Citizen, subject: Citizen | None,
-                      data: Mapping[str, Any]) -> AdminUnit:
+def competent_commune(
+    procedure: Procedure, applicant: Citizen, subject: Citizen | None, data: Mapping[str, Any]
+) -> AdminUnit:
     """The commune whose agency decides: where one registers (residence, stay), the commune of
     permanent residence (absence), of the registration (renewal), the parent's (birth); else
     where the person lives now."""
@@ -194,12 +225,16 @@ def competent_commune(procedure: Procedure, applicant: Citizen, subject: Citizen
     if registration is not None:
         return registration.commune
     if person.current_commune_id is None:
-        raise DomainError("E_NO_RESIDENCE", _("Người này chưa có nơi cư trú trong cơ sở dữ liệu."),
-                          "subject_personal_id" if subject is not None else "applicant_personal_id")
+        raise DomainError(
+            "E_NO_RESIDENCE",
+            _("Người này chưa có nơi cư trú trong cơ sở dữ liệu."),
+            "subject_personal_id" if subject is not None else "applicant_personal_id",
+        )
     return AdminUnit.objects.get(pk=person.current_commune_id)
 
 
 # ---- Codes and events --------------------------------------------------------------------------
+
 
 def next_code(day: dt.date) -> str:
     """'DC-YYYYMMDD-NNNNNN' from the day's counter row, locked to the end of the transaction
@@ -217,39 +252,70 @@ def next_code(day: dt.date) -> str:
     return f"DC-{day:%Y%m%d}-{counter.last_number:06d}"
 
 
-def record_event(actor: Actor, dossier: Dossier, action: str, from_status: str, note: str = "") -> DossierEvent:
+def record_event(
+    actor: Actor, dossier: Dossier, action: str, from_status: str, note: str = ""
+) -> DossierEvent:
     return DossierEvent.objects.create(
-        dossier=dossier, at=timezone.now(), actor_label=actor.label[:150],
-        actor_user_id=actor.user_id if actor.source != "citizen" else None, action=action,
-        from_status=from_status, to_status=dossier.status, note=nfc(note or "")[:MAX_TEXT])
+        dossier=dossier,
+        at=timezone.now(),
+        actor_label=actor.label[:150],
+        actor_user_id=actor.user_id if actor.source != "citizen" else None,
+        action=action,
+        from_status=from_status,
+        to_status=dossier.status,
+        note=nfc(note or "")[:MAX_TEXT],
+    )
 
 
 def _existing(applicant: Citizen, key: str | None, procedure: Procedure) -> Dossier | None:
     if key is None:
         return None
-    found = Dossier.objects.select_related("procedure").filter(applicant=applicant, idempotency_key=key).first()
+    found = (
+        Dossier.objects.select_related("procedure").filter(applicant=applicant, idempotency_key=key).first()
+    )
     if found is not None and found.procedure_id != procedure.pk:
-        raise Conflict("E_IDEMPOTENCY_KEY_REUSED",
-                       _("Khóa chống gửi trùng đã dùng cho một hồ sơ khác."), "idempotency_key")
+        raise Conflict(
+            "E_IDEMPOTENCY_KEY_REUSED",
+            _("Khóa chống gửi trùng đã dùng cho một hồ sơ khác."),
+            "idempotency_key",
+        )
     return found
 
 
 # ---- Submit ------------------------------------------------------------------------------------
 
-def submit(actor: Actor, *, procedure_code: str, applicant_personal_id: str,
-           subject_personal_id: str | None = None, relation: str = Relation.SELF,
-           data: Mapping[str, Any] | None = None, components: Mapping[str, Any] | None = None,
-           channel: str = Channel.ONLINE, idempotency_key: str | None = None,
-           loa: int | None = None) -> Dossier:
+
+def submit(
+    actor: Actor,
+    *,
+    procedure_code: str,
+    applicant_personal_id: str,
+    subject_personal_id: str | None = None,
+    relation: str = Relation.SELF,
+    data: Mapping[str, Any] | None = None,
+    components: Mapping[str, Any] | None = None,
+    channel: str = Channel.ONLINE,
+    idempotency_key: str | None = None,
+    loa: int | None = None,
+) -> Dossier:
     """A new dossier (see the module docstring). Online: the actor is the applicant (a citizen
     signed in with e-ID of at least the procedure's level ``loa``). At the counter: an officer
     of the competent commune's one-stop counter (or of the deciding agency) enters it for the
     applicant, who is present. The same ``idempotency_key`` of the same applicant returns the
     dossier already made, never a second one. Refusals are audited."""
     try:
-        return _submit(actor, procedure_code=procedure_code, applicant_personal_id=applicant_personal_id,
-                       subject_personal_id=subject_personal_id, relation=relation, data=data,
-                       components=components, channel=channel, idempotency_key=idempotency_key, loa=loa)
+        return _submit(
+            actor,
+            procedure_code=procedure_code,
+            applicant_personal_id=applicant_personal_id,
+            subject_personal_id=subject_personal_id,
+            relation=relation,
+            data=data,
+            components=components,
+            channel=channel,
+            idempotency_key=idempotency_key,
+            loa=loa,
+        )
     except IntegrityError:  # the same key submitted concurrently: the other one won
         applicant = _citizen(applicant_personal_id, "applicant_personal_id")
         found = _existing(applicant, idempotency_key, procedure_by_code(procedure_code))
@@ -258,33 +324,53 @@ def submit(actor: Actor, *, procedure_code: str, applicant_personal_id: str,
         return found
     except OutOfJurisdiction as exc:
         if not audit.was_recorded(exc):
-            audit.record_refusal(actor, "dossier.submit", exc, subject_type="dossier",
-                                 personal_id=subject_personal_id or applicant_personal_id or "",
-                                 details={"procedure": str(procedure_code)[:20], "relation": str(relation)[:16]})
+            audit.record_refusal(
+                actor,
+                "dossier.submit",
+                exc,
+                subject_type="dossier",
+                personal_id=subject_personal_id or applicant_personal_id or "",
+                details={"procedure": str(procedure_code)[:20], "relation": str(relation)[:16]},
+            )
         raise
 
 
 @transaction.atomic
-def _submit(actor: Actor, *, procedure_code: str, applicant_personal_id: str,
-            subject_personal_id: str | None, relation: str, data: Mapping[str, Any] | None,
-            components: Mapping[str, Any] | None, channel: str, idempotency_key: str | None,
-            loa: int | None) -> Dossier:
+def _submit(
+    actor: Actor,
+    *,
+    procedure_code: str,
+    applicant_personal_id: str,
+    subject_personal_id: str | None,
+    relation: str,
+    data: Mapping[str, Any] | None,
+    components: Mapping[str, Any] | None,
+    channel: str,
+    idempotency_key: str | None,
+    loa: int | None,
+) -> Dossier:
     procedure = procedure_by_code(procedure_code)
     if channel not in Channel.values:
         raise DomainError("E_CHOICE_INVALID", _("Kênh nộp không hợp lệ."), "channel")
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(str(idempotency_key)):
-        raise DomainError("E_IDEMPOTENCY_KEY", _("Khóa chống gửi trùng: 8–80 ký tự chữ, số, . _ : -"),
-                          "idempotency_key")
+        raise DomainError(
+            "E_IDEMPOTENCY_KEY", _("Khóa chống gửi trùng: 8–80 ký tự chữ, số, . _ : -"), "idempotency_key"
+        )
     applicant = _citizen(applicant_personal_id, "applicant_personal_id")
     own = citizen_of(actor)
     if channel == Channel.ONLINE:
         if own != applicant.personal_id:
-            raise OutOfJurisdiction("E_NOT_ENTITLED", _("Nộp trực tuyến: người nộp là người đã đăng nhập."),
-                                    "applicant_personal_id")
+            raise OutOfJurisdiction(
+                "E_NOT_ENTITLED",
+                _("Nộp trực tuyến: người nộp là người đã đăng nhập."),
+                "applicant_personal_id",
+            )
         if loa is not None and loa < procedure.min_loa:
-            raise OutOfJurisdiction("E_LOA_TOO_LOW",
-                                    _("Thủ tục này cần tài khoản định danh điện tử mức %(n)s.")
-                                    % {"n": procedure.min_loa}, "loa")
+            raise OutOfJurisdiction(
+                "E_LOA_TOO_LOW",
+                _("Thủ tục này cần tài khoản định danh điện tử mức %(n)s.") % {"n": procedure.min_loa},
+                "loa",
+            )
     elif own is not None:
         raise OutOfJurisdiction("E_NOT_ENTITLED", _("Chỉ cán bộ một cửa nhận hồ sơ tại quầy."), "channel")
     existing = _existing(applicant, idempotency_key, procedure)
@@ -301,24 +387,43 @@ def _submit(actor: Actor, *, procedure_code: str, applicant_personal_id: str,
     rules.check_law(procedure, applicant, subject, entered, set(docs))
     commune = competent_commune(procedure, applicant, subject, entered)
     if channel == Channel.COUNTER and not (
-            (actor.role in INTAKE_ROLES or may_process(actor, procedure))
-            and actor.covers(commune.pk, commune.province_id)):
-        raise OutOfJurisdiction("E_JURISDICTION", _("Hồ sơ thuộc xã/phường ngoài địa bàn của bạn."),
-                                "commune")
+        (actor.role in INTAKE_ROLES or may_process(actor, procedure))
+        and actor.covers(commune.pk, commune.province_id)
+    ):
+        raise OutOfJurisdiction(
+            "E_JURISDICTION", _("Hồ sơ thuộc xã/phường ngoài địa bàn của bạn."), "commune"
+        )
     now = timezone.now()
     today = timezone.localdate(now)
     dossier = Dossier.objects.create(
-        code=next_code(today), procedure=procedure, applicant=applicant, subject=subject,
-        relation=relation, channel=channel, status=Status.SUBMITTED, commune=commune,
-        province_id=commune.province_id, data=entered,
-        registry_data=prefill(procedure, subject or applicant), submitted_at=now,
-        due_on=workdays.add_working_days(today, procedure.time_limit_days), fee_vnd=procedure.fee_vnd,
-        paid=procedure.fee_vnd == 0, idempotency_key=idempotency_key)
+        code=next_code(today),
+        procedure=procedure,
+        applicant=applicant,
+        subject=subject,
+        relation=relation,
+        channel=channel,
+        status=Status.SUBMITTED,
+        commune=commune,
+        province_id=commune.province_id,
+        data=entered,
+        registry_data=prefill(procedure, subject or applicant),
+        submitted_at=now,
+        due_on=workdays.add_working_days(today, procedure.time_limit_days),
+        fee_vnd=procedure.fee_vnd,
+        paid=procedure.fee_vnd == 0,
+        idempotency_key=idempotency_key,
+    )
     _attach(actor, dossier, docs)
     record_event(actor, dossier, "submitted", "", note=channel)
-    audit.record(actor, "dossier.submit", subject_type="dossier", subject_id=dossier.code,
-                 personal_id=(subject or applicant).personal_id, reason=procedure.name_vi,
-                 details={"procedure": procedure.code, "relation": relation, "channel": channel})
+    audit.record(
+        actor,
+        "dossier.submit",
+        subject_type="dossier",
+        subject_id=dossier.code,
+        personal_id=(subject or applicant).personal_id,
+        reason=procedure.name_vi,
+        details={"procedure": procedure.code, "relation": relation, "channel": channel},
+    )
     notify(dossier, "submitted")
     return dossier
 
@@ -327,17 +432,26 @@ def _own_dossier(actor: Actor, code: str) -> Dossier:
     own = citizen_of(actor)
     dossier = None
     if own is not None and isinstance(code, str) and 0 < len(code) <= 20:
-        dossier = (Dossier.objects.select_for_update(of=("self",))
-                   .select_related("procedure", "applicant", "subject")
-                   .filter(code=code, applicant__personal_id=own).first())
+        dossier = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("procedure", "applicant", "subject")
+            .filter(code=code, applicant__personal_id=own)
+            .first()
+        )
     if dossier is None:
         raise NotFound("E_DOSSIER_NOT_FOUND", _("Không tìm thấy hồ sơ."), "code")
     return dossier
 
 
 @transaction.atomic
-def answer_supplement(actor: Actor, code: str, *, data: Mapping[str, Any] | None = None,
-                      components: Mapping[str, Any] | None = None, note: str = "") -> Dossier:
+def answer_supplement(
+    actor: Actor,
+    code: str,
+    *,
+    data: Mapping[str, Any] | None = None,
+    components: Mapping[str, Any] | None = None,
+    note: str = "",
+) -> Dossier:
     """The applicant's answer to a request for supplement: changed fields (the whole data is
     checked again, schema and law), added or replaced components. The clock runs again, the
     deadline moved by the working days it stood still."""
@@ -347,13 +461,16 @@ def answer_supplement(actor: Actor, code: str, *, data: Mapping[str, Any] | None
     procedure = dossier.procedure
     merged = {**dossier.data, **dict(data or {})} if isinstance(data or {}, Mapping) else data
     entered = clean_data(procedure, merged)
-    docs = _documents(dossier.applicant, dossier.subject, procedure, dossier.relation, components)
-    keys = set(docs) | set(dossier.component_rows.values_list("key", flat=True))
+    attached = frozenset(dossier.component_rows.values_list("key", flat=True))
+    docs = _documents(dossier.applicant, dossier.subject, procedure, dossier.relation, components, attached)
+    keys = set(docs) | attached
     rules.check_law(procedure, dossier.applicant, dossier.subject, entered, keys)
     _attach(actor, dossier, docs)
     paused = 0
     if dossier.clock_paused_at is not None:
-        paused = workdays.working_days_between(timezone.localdate(dossier.clock_paused_at), timezone.localdate())
+        paused = workdays.working_days_between(
+            timezone.localdate(dossier.clock_paused_at), timezone.localdate()
+        )
     dossier.paused_days += paused
     dossier.due_on = workdays.add_working_days(dossier.due_on, paused) if paused else dossier.due_on
     dossier.clock_paused_at = None
@@ -403,8 +520,9 @@ def give_feedback(actor: Actor, *, kind: str, text: str, dossier_code: str | Non
     if len(text) > MAX_TEXT:
         raise DomainError("E_TOO_LONG", _("Chuỗi quá dài."), "text")
     dossier = _own_dossier(actor, dossier_code) if dossier_code else None
-    feedback = Feedback.objects.create(dossier=dossier, citizen=citizen, kind=kind, text=text,
-                                       created_at=timezone.now())
+    feedback = Feedback.objects.create(
+        dossier=dossier, citizen=citizen, kind=kind, text=text, created_at=timezone.now()
+    )
     if dossier is not None:
         record_event(actor, dossier, kind, dossier.status, note=text[:200])
     return feedback

@@ -1,0 +1,676 @@
+"""Public services JSON API (``/api/v1/publicservices/``) for mobile clients and back offices.
+
+- The catalog is public.
+- A citizen's operations take an OpenID Connect access token of this provider with the scope
+  ``publicservices``, issued on the citizen's e-ID login (``Authorization: Bearer …``); the
+  applicant is always the person signed in, at the level of their e-ID account.
+- Officers' operations (``/officer/…``) take an officer's API token (``dancu officer token
+  create``), as the rest of the API; the role and area rules are the services'.
+
+Errors are ``{"code", "field", "message"}``: 400 a rule of the procedure or of the law (the
+field named: ``data.<name>`` for a form field, ``components.<key>`` for an attachment), 401 no
+or a bad token, 403 not entitled (acting for someone without the right, outside the officer's
+area or role), 404 unknown procedure or dossier (someone else's dossier is unknown), 409 a
+status that does not allow the operation or an idempotency key used for another procedure,
+422 a malformed parameter or body.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, File, Form, Header, Query, Router, Schema, Status, UploadedFile
+
+from dancu.audit import services as audit
+from dancu.core.errors import NotFound, OutOfJurisdiction
+from dancu.core.net import client_ip
+from dancu.documents import services as documents
+from dancu.documents.selectors import upload_max_bytes
+from dancu.eid.models import EidAccount
+from dancu.eid.services import citizen_actor
+from dancu.oidc.auth import OAuthBearer
+from dancu.population.api import ErrorOut
+from dancu.population.models import Citizen
+from dancu.publicservices import selectors, services
+from dancu.publicservices.models import Dossier, Procedure
+from dancu.publicservices.services import rules
+
+router = Router(tags=["publicservices"])
+citizen_auth = OAuthBearer(["publicservices"])
+SCOPE = "publicservices"
+
+_CITIZEN_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+_OFFICER_ERRORS = _CITIZEN_ERRORS
+
+PersonalIdParam = Annotated[str, Field(pattern=r"^[0-9]{12}$", description="12-digit personal ID")]
+DossierCode = Annotated[str, Field(max_length=20, description="DC-YYYYMMDD-NNNNNN")]
+NoteText = Annotated[str, Field(max_length=2000)]
+
+
+# ---- Schemas -------------------------------------------------------------------------------
+
+
+class ComponentSpec(Schema):
+    key: str
+    name_vi: str
+    name_en: str
+    required: bool
+
+
+class ProcedureOut(Schema):
+    code: str
+    slug: str
+    name_vi: str
+    name_en: str
+    legal_basis: str
+    agency: str = Field(description="competent agency: commune_police, commune_justice, province_police, …")
+    level: str = Field(description="commune | province | ministry")
+    time_limit_days: int = Field(description="working days (weekends and public holidays excluded)")
+    fee_vnd: int
+    fee_exemptions: str
+    components: list[ComponentSpec]
+    form_schema: dict[str, Any] = Field(description="JSON Schema of the data the applicant enters")
+    registry_fields: list[str] = Field(
+        description="filled from the registry; never sent by the client "
+        "(a request that sends one is refused, E_REGISTRY_FIELD)"
+    )
+    online_level: str = Field(description="full | partial")
+    essential: bool
+    essential_number: int | None
+    min_loa: int = Field(description="e-ID level required (1 or 2)")
+    has_effect: bool = Field(description="approval changes the registry (end-to-end procedure)")
+
+
+class PrefillOut(Schema):
+    procedure: str
+    subject_personal_id: str
+    values: dict[str, Any]
+
+
+class SubmitIn(Schema):
+    procedure_code: str = Field(max_length=60, description="procedure code or slug")
+    subject_personal_id: PersonalIdParam | None = Field(
+        None, description="the person the dossier is about, if not the applicant (none for a birth)"
+    )
+    relation: str = Field(
+        "self",
+        description="self | parent (of a minor) | household_head (of a member) "
+        "| representative (with an 'authorisation' component)",
+    )
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the fields of the procedure's form_schema; never its registry_fields",
+    )
+    components: dict[str, Annotated[str, Field(max_length=16)]] = Field(
+        default_factory=dict,
+        description="component key → code of a document in the applicant's store "
+        "(upload with POST /publicservices/uploads)",
+    )
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    action: str
+    from_status: str
+    to_status: str
+    actor: str
+    note: str
+
+
+class ComponentOut(Schema):
+    key: str
+    document_code: str
+    reused: bool
+
+
+class DossierOut(Schema):
+    code: str
+    procedure_code: str
+    procedure_name: str
+    status: str = Field(description="submitted | accepted | supplement | approved | refused | withdrawn")
+    channel: str
+    relation: str
+    applicant_personal_id: str
+    subject_personal_id: str | None
+    submitted_at: dt.datetime
+    due_on: dt.date
+    overdue: bool
+    fee_vnd: int
+    paid: bool
+    rating: int | None
+    decided_at: dt.datetime | None
+    decision_note: str
+    result_document_code: str | None
+
+
+class DossierDetailOut(DossierOut):
+    data: dict[str, Any]
+    registry_data: dict[str, Any]
+    components: list[ComponentOut]
+    events: list[EventOut]
+
+
+class DossierPageOut(Schema):
+    items: list[DossierOut]
+    page: int
+    has_next: bool
+
+
+class SupplementIn(Schema):
+    data: dict[str, Any] = Field(default_factory=dict, description="changed form fields")
+    components: dict[str, Annotated[str, Field(max_length=16)]] = Field(default_factory=dict)
+    note: NoteText = ""
+
+
+class RatingIn(Schema):
+    rating: int = Field(ge=1, le=5, description="satisfaction, 1 (very unsatisfied) to 5 (very satisfied)")
+
+
+class WithdrawIn(Schema):
+    reason: NoteText = ""
+
+
+class FeedbackIn(Schema):
+    kind: str = Field(description="feedback | complaint")
+    text: str = Field(min_length=1, max_length=4000)
+    dossier_code: DossierCode | None = None
+
+
+class FeedbackOut(Schema):
+    id: int
+    kind: str
+    created_at: dt.datetime
+
+
+class UploadOut(Schema):
+    code: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    title: str
+    body: str
+    dossier_code: str | None
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class NoteIn(Schema):
+    note: NoteText = ""
+
+
+class SupplementRequestIn(Schema):
+    note: str = Field(min_length=1, max_length=2000, description="what the applicant must add")
+
+
+class RefuseIn(Schema):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AssignIn(Schema):
+    to_username: str | None = Field(None, max_length=150, description="default: the caller")
+
+
+class QueueItemOut(DossierOut):
+    commune: str
+    assigned_to: str | None
+    due_soon: bool
+
+
+class QueuePageOut(Schema):
+    items: list[QueueItemOut]
+    page: int
+    has_next: bool
+
+
+# ---- Rendering -----------------------------------------------------------------------------
+
+
+def _procedure(p: Procedure) -> dict[str, Any]:
+    return {
+        **{
+            f: getattr(p, f)
+            for f in (
+                "code",
+                "slug",
+                "name_vi",
+                "name_en",
+                "legal_basis",
+                "agency",
+                "level",
+                "time_limit_days",
+                "fee_vnd",
+                "fee_exemptions",
+                "components",
+                "form_schema",
+                "registry_fields",
+                "online_level",
+                "essential",
+                "essential_number",
+                "min_loa",
+            )
+        },
+        "has_effect": bool(p.effect),
+    }
+
+
+def _dossier(d: Dossier) -> dict[str, Any]:
+    return {
+        "code": d.code,
+        "procedure_code": d.procedure.code,
+        "procedure_name": d.procedure.name_vi,
+        "status": d.status,
+        "channel": d.channel,
+        "relation": d.relation,
+        "applicant_personal_id": d.applicant.personal_id,
+        "subject_personal_id": d.subject.personal_id if d.subject_id else None,
+        "submitted_at": d.submitted_at,
+        "due_on": d.due_on,
+        "overdue": selectors.is_overdue(d),
+        "fee_vnd": d.fee_vnd,
+        "paid": d.paid,
+        "rating": d.rating,
+        "decided_at": d.decided_at,
+        "decision_note": d.decision_note,
+        "result_document_code": d.result_document.code if d.result_document_id else None,
+    }
+
+
+def _detail(d: Dossier) -> dict[str, Any]:
+    return {
+        **_dossier(d),
+        "data": d.data,
+        "registry_data": d.registry_data,
+        "components": [
+            {"key": c.key, "document_code": c.document.code, "reused": c.reused}
+            for c in d.component_rows.select_related("document").order_by("key")
+        ],
+        "events": [
+            {
+                "at": e.at,
+                "action": e.action,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "actor": e.actor_label if e.actor_label.startswith("citizen:") else "cán bộ",
+                "note": e.note,
+            }
+            for e in selectors.events_of(d)
+        ],
+    }
+
+
+# ---- Who is calling ------------------------------------------------------------------------
+
+
+def _account(request: HttpRequest) -> EidAccount:
+    user_id = getattr(getattr(request.auth, "user", None), "pk", None)
+    account = (
+        EidAccount.objects.select_related("citizen").filter(user_id=user_id).first()
+        if user_id is not None
+        else None
+    )
+    if account is None:
+        raise OutOfJurisdiction("E_NOT_CITIZEN_TOKEN", _("Mã truy cập không gắn với tài khoản công dân."))
+    return account
+
+
+def _citizen(request: HttpRequest) -> tuple[Any, EidAccount]:
+    account = _account(request)
+    actor = citizen_actor(account.personal_id, user_id=account.user_id, channel="app", ip=client_ip(request))
+    return actor, account
+
+
+# ---- Catalog (public) ----------------------------------------------------------------------
+
+
+@router.get(
+    "/catalog",
+    auth=None,
+    response={200: list[ProcedureOut], 422: ErrorOut},
+    operation_id="publicservices_catalog",
+    summary="The procedure catalog",
+)
+def catalog(request: HttpRequest, essential: bool = False) -> list[dict[str, Any]]:
+    return [_procedure(p) for p in selectors.catalog(essential_only=essential)]
+
+
+@router.get(
+    "/catalog/{code}",
+    auth=None,
+    response={200: ProcedureOut, 404: ErrorOut, 422: ErrorOut},
+    operation_id="publicservices_procedure",
+    summary="One procedure, by code or slug",
+)
+def procedure(request: HttpRequest, code: str) -> dict[str, Any]:
+    return _procedure(selectors.procedure_by_code(code, field_name="code"))
+
+
+# ---- Citizen -------------------------------------------------------------------------------
+
+
+@router.get(
+    "/prefill/{code}",
+    auth=citizen_auth,
+    response={200: PrefillOut, **_CITIZEN_ERRORS},
+    operation_id="publicservices_prefill",
+    summary="The registry's values of a procedure's registry_fields, for me or someone I may act for",
+)
+def prefill(
+    request: HttpRequest,
+    code: str,
+    subject_personal_id: PersonalIdParam | None = None,
+    relation: str = "self",
+) -> dict[str, Any]:
+    account = _citizen(request)[1]
+    proc = selectors.procedure_by_code(code, field_name="code")
+    subject: Citizen = account.citizen
+    if subject_personal_id and subject_personal_id != account.personal_id:
+        found = Citizen.objects.filter(personal_id=subject_personal_id).first()
+        if found is None:
+            raise NotFound("E_CITIZEN_NOT_FOUND", _("Không tìm thấy công dân."), "subject_personal_id")
+        if relation == "representative":  # the authorisation is checked with the dossier, not here
+            raise OutOfJurisdiction(
+                "E_NOT_ENTITLED",
+                _("Người được ủy quyền không xem trước dữ liệu của người ủy quyền."),
+                "relation",
+            )
+        rules.check_entitlement(proc, account.citizen, found, relation, set())
+        subject = found
+    return {
+        "procedure": proc.code,
+        "subject_personal_id": subject.personal_id,
+        "values": selectors.prefill(proc, subject),
+    }
+
+
+@router.post(
+    "/dossiers",
+    auth=citizen_auth,
+    response={200: DossierOut, 201: DossierOut, **_CITIZEN_ERRORS},
+    operation_id="publicservices_submit",
+    summary="Submit a dossier (201; the same Idempotency-Key again returns the same dossier, 200)",
+)
+def submit(
+    request: HttpRequest,
+    body: SubmitIn,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="8–80 characters [A-Za-z0-9._:-]; a retry with the same key "
+            "returns the dossier already made",
+        ),
+    ] = None,
+) -> Status:
+    actor, account = _citizen(request)
+    existed = (
+        bool(idempotency_key)
+        and Dossier.objects.filter(applicant_id=account.citizen_id, idempotency_key=idempotency_key).exists()
+    )
+    dossier = services.submit(
+        actor,
+        procedure_code=body.procedure_code,
+        applicant_personal_id=account.personal_id,
+        subject_personal_id=body.subject_personal_id,
+        relation=body.relation,
+        data=body.data,
+        components=body.components,
+        channel="online",
+        idempotency_key=idempotency_key,
+        loa=account.level,
+    )
+    return Status(200 if existed else 201, _dossier(dossier))
+
+
+@router.get(
+    "/dossiers",
+    auth=citizen_auth,
+    response={200: DossierPageOut, **_CITIZEN_ERRORS},
+    operation_id="publicservices_my_dossiers",
+    summary="My dossiers, newest first",
+)
+def my_dossiers(request: HttpRequest, page: Annotated[int, Query(ge=1, le=1000)] = 1) -> dict[str, Any]:
+    _actor, account = _citizen(request)
+    size = 20
+    rows = list(
+        selectors.dossiers_of(account.citizen).select_related("applicant", "subject", "result_document")[
+            (page - 1) * size : page * size + 1
+        ]
+    )
+    return {"items": [_dossier(d) for d in rows[:size]], "page": page, "has_next": len(rows) > size}
+
+
+@router.get(
+    "/dossiers/{code}",
+    auth=citizen_auth,
+    response={200: DossierDetailOut, **_CITIZEN_ERRORS},
+    operation_id="publicservices_dossier",
+    summary="A dossier of mine: status, data, every step's time",
+)
+def dossier(request: HttpRequest, code: str) -> dict[str, Any]:
+    _actor, account = _citizen(request)
+    return _detail(selectors.dossier_for_citizen(account.citizen, code))
+
+
+@router.post(
+    "/dossiers/{code}/supplement",
+    auth=citizen_auth,
+    response={200: DossierDetailOut, **_CITIZEN_ERRORS},
+    operation_id="publicservices_answer_supplement",
+    summary="Answer a request for supplement (the deadline's clock runs again)",
+)
+def answer_supplement(request: HttpRequest, code: str, body: SupplementIn) -> dict[str, Any]:
+    actor = _citizen(request)[0]
+    return _detail(
+        services.answer_supplement(actor, code, data=body.data, components=body.components, note=body.note)
+    )
+
+
+@router.post(
+    "/dossiers/{code}/rating",
+    auth=citizen_auth,
+    response={200: DossierOut, **_CITIZEN_ERRORS},
+    operation_id="publicservices_rate",
+    summary="Rate my satisfaction with a decided dossier (1–5)",
+)
+def rate(request: HttpRequest, code: str, body: RatingIn) -> dict[str, Any]:
+    actor = _citizen(request)[0]
+    return _dossier(services.rate(actor, code, body.rating))
+
+
+@router.post(
+    "/dossiers/{code}/withdraw",
+    auth=citizen_auth,
+    response={200: DossierOut, **_CITIZEN_ERRORS},
+    operation_id="publicservices_withdraw",
+    summary="Withdraw an open dossier of mine",
+)
+def withdraw(request: HttpRequest, code: str, body: WithdrawIn) -> dict[str, Any]:
+    actor = _citizen(request)[0]
+    return _dossier(services.withdraw(actor, code, reason=body.reason))
+
+
+@router.post(
+    "/feedback",
+    auth=citizen_auth,
+    response={201: FeedbackOut, **_CITIZEN_ERRORS},
+    operation_id="publicservices_feedback",
+    summary="Give feedback or file a complaint",
+)
+def feedback(request: HttpRequest, body: FeedbackIn) -> Status:
+    actor = _citizen(request)[0]
+    row = services.give_feedback(actor, kind=body.kind, text=body.text, dossier_code=body.dossier_code)
+    return Status(201, {"id": row.pk, "kind": row.kind, "created_at": row.created_at})
+
+
+@router.post(
+    "/uploads",
+    auth=citizen_auth,
+    response={201: UploadOut, **_CITIZEN_ERRORS},
+    operation_id="publicservices_upload",
+    summary="Store an attachment (PDF, JPEG or PNG, by content; size-limited) in my document store",
+)
+def upload(
+    request: HttpRequest, file: File[UploadedFile], field: Form[Annotated[str, Field(max_length=60)]] = "file"
+) -> Status:
+    actor, account = _citizen(request)
+    content = file.read(upload_max_bytes() + 1)  # one byte over the limit is enough to refuse it
+    doc = documents.store_upload(
+        actor,
+        owner=account.citizen,
+        filename=file.name or "upload",
+        content=content,
+        field=field,
+        declared_type=file.content_type,
+    )
+    return Status(
+        201, {"code": doc.code, "media_type": doc.media_type, "size": doc.size, "sha256": doc.sha256}
+    )
+
+
+@router.get(
+    "/inbox",
+    auth=citizen_auth,
+    response={200: list[NotificationOut], **_CITIZEN_ERRORS},
+    operation_id="publicservices_inbox",
+    summary="My notifications, newest first (50)",
+)
+def inbox(request: HttpRequest) -> list[dict[str, Any]]:
+    _actor, account = _citizen(request)
+    return [
+        {
+            "id": n.pk,
+            "kind": n.kind,
+            "title": n.title,
+            "body": n.body,
+            "dossier_code": n.dossier.code if n.dossier_id else None,
+            "created_at": n.created_at,
+            "read_at": n.read_at,
+        }
+        for n in selectors.inbox(account.citizen).select_related("dossier")[:50]
+    ]
+
+
+# ---- Officers ------------------------------------------------------------------------------
+
+
+def _queue_item(d: Dossier) -> dict[str, Any]:
+    return {
+        **_dossier(d),
+        "commune": d.commune.name,
+        "due_soon": selectors.is_due_soon(d),
+        "assigned_to": d.assigned_to.get_username() if d.assigned_to_id else None,
+    }
+
+
+@router.get(
+    "/officer/queue",
+    response={200: QueuePageOut, **_OFFICER_ERRORS},
+    operation_id="publicservices_queue",
+    summary="The queue of my agency in my area (open dossiers by deadline by default)",
+)
+def queue(
+    request: HttpRequest,
+    status: Annotated[str, Query(max_length=12, description="open | all | a status")] = "open",
+    flag: Annotated[str, Query(max_length=10, description="'' | overdue | due_soon")] = "",
+    procedure: Annotated[str, Query(max_length=20)] = "",
+    assigned: Annotated[str, Query(max_length=4, description="'' | me | none")] = "",
+    sort: Annotated[
+        str, Query(max_length=14, description="due_on | -due_on | submitted_at | -submitted_at")
+    ] = "due_on",
+    page: Annotated[int, Query(ge=1, le=10000)] = 1,
+) -> dict[str, Any]:
+    result = selectors.queue(
+        request.auth,
+        {"status": status, "flag": flag, "procedure": procedure, "assigned": assigned},
+        sort=sort,
+        page=page,
+    )
+    items = Dossier.objects.filter(pk__in=[d.pk for d in result.items])
+    by_pk = {
+        d.pk: d
+        for d in items.select_related(
+            "procedure", "applicant", "subject", "commune", "assigned_to", "result_document"
+        )
+    }
+    return {
+        "items": [_queue_item(by_pk[d.pk]) for d in result.items],
+        "page": result.page,
+        "has_next": result.has_next,
+    }
+
+
+@router.get(
+    "/officer/dossiers/{code}",
+    response={200: DossierDetailOut, **_OFFICER_ERRORS},
+    operation_id="publicservices_officer_dossier",
+    summary="A dossier in my area",
+)
+def officer_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
+    d = selectors.dossier_for_officer(request.auth, code)
+    audit.record(
+        request.auth,
+        "dossier.view",
+        subject_type="dossier",
+        subject_id=d.code,
+        personal_id=(d.subject or d.applicant).personal_id,
+        reason="xử lý hồ sơ",
+    )
+    return _detail(d)
+
+
+@router.post(
+    "/officer/dossiers/{code}/assign",
+    response={200: DossierOut, **_OFFICER_ERRORS},
+    operation_id="publicservices_assign",
+    summary="Assign a dossier (to me by default)",
+)
+def assign(request: HttpRequest, code: str, body: AssignIn) -> dict[str, Any]:
+    return _dossier(services.assign(request.auth, code, to_username=body.to_username))
+
+
+@router.post(
+    "/officer/dossiers/{code}/accept",
+    response={200: DossierOut, **_OFFICER_ERRORS},
+    operation_id="publicservices_accept",
+    summary="Accept a submitted dossier for processing",
+)
+def accept(request: HttpRequest, code: str, body: NoteIn) -> dict[str, Any]:
+    return _dossier(services.accept(request.auth, code, note=body.note))
+
+
+@router.post(
+    "/officer/dossiers/{code}/request-supplement",
+    response={200: DossierOut, **_OFFICER_ERRORS},
+    operation_id="publicservices_request_supplement",
+    summary="Ask the applicant for a supplement (the deadline's clock stops)",
+)
+def request_supplement(request: HttpRequest, code: str, body: SupplementRequestIn) -> dict[str, Any]:
+    return _dossier(services.request_supplement(request.auth, code, note=body.note))
+
+
+@router.post(
+    "/officer/dossiers/{code}/refuse",
+    response={200: DossierOut, **_OFFICER_ERRORS},
+    operation_id="publicservices_refuse",
+    summary="Refuse, with the reason",
+)
+def refuse(request: HttpRequest, code: str, body: RefuseIn) -> dict[str, Any]:
+    return _dossier(services.refuse(request.auth, code, reason=body.reason))
+
+
+@router.post(
+    "/officer/dossiers/{code}/approve",
+    response={200: DossierOut, **_OFFICER_ERRORS},
+    operation_id="publicservices_approve",
+    summary="Approve: the effect on the registry and the signed result, in one transaction",
+)
+def approve(request: HttpRequest, code: str, body: NoteIn) -> dict[str, Any]:
+    return _dossier(services.approve(request.auth, code, note=body.note))
