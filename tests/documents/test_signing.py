@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import stat
@@ -47,7 +46,7 @@ def test_a_result_is_a_signed_pdf_that_pyhanko_validates(result, owner) -> None:
     assert result.sha256 == hashlib.sha256(content).hexdigest()
     check = signing.check_pdf(content)
     assert check.valid and check.intact and check.trusted, check
-    assert pki.AGENCY_NAME in check.signer
+    assert check.signer == pki.AGENCY_NAME
     verdict = selectors.verify(result.code)
     assert verdict.verdict == "genuine" and verdict.signature_valid
     assert selectors.verify(result.code, content).genuine
@@ -94,6 +93,21 @@ def test_pdfsig_a_standard_validator_accepts_the_signature_and_refuses_one_byte_
     assert "Total document signed" in out and "ETSI.CAdES.detached" in out
     out_bad = run("pdfsig", str(bad)).stdout.decode()
     assert "Signature is Valid." not in out_bad, out_bad
+
+
+@pytest.mark.skipif(not (have("pdfsig") and have("certutil")), reason="poppler-utils/libnss3-tools absent")
+def test_pdfsig_trusts_the_signer_once_the_development_root_is_installed(result, tmp_path) -> None:
+    """As on an agency's machine where the root is installed: the whole chain validates."""
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    assert run("certutil", "-N", "-d", f"sql:{nss}", "--empty-password").returncode == 0
+    added = run("certutil", "-A", "-d", f"sql:{nss}", "-n", "dancu-dev-root", "-t", "C,C,C",
+                "-i", str(pki.pki_dir() / pki.ROOT_CERT))
+    assert added.returncode == 0, added.stderr
+    good = tmp_path / "good.pdf"
+    good.write_bytes(bytes(result.content))
+    out = run("pdfsig", "-nssdir", f"sql:{nss}", str(good)).stdout.decode()
+    assert "Signature is Valid." in out and "Certificate Validation: Certificate is Trusted." in out, out
 
 
 @pytest.mark.skipif(not (have("pdftoppm") and have("zbarimg")), reason="poppler-utils/zbar-tools absent")
@@ -167,4 +181,19 @@ def test_production_signs_with_the_agencys_pkcs12_and_trusts_the_configured_root
     check = signing.check_pdf(bytes(document.content))
     assert check.intact and not check.trusted and not check.valid
     assert selectors.verify(document.code).verdict == "altered"
-    assert dt.datetime.now(dt.UTC)  # (time-independent: the agency certificate is valid for 5 years)
+
+
+def test_two_processes_starting_together_make_one_development_ca(tmp_path) -> None:
+    """The CA is made under a file lock: two callers at once (threads here; flock is per open
+    file, so processes behave the same) end with one root and one agency certificate."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    directory = tmp_path / "pki"
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        made = list(pool.map(lambda _: pki.ensure_dev_ca(directory), range(2)))
+    assert made == [directory, directory]
+    agency = load_pem_x509_certificate((directory / pki.AGENCY_CERT).read_bytes())
+    root = load_pem_x509_certificate((directory / pki.ROOT_CERT).read_bytes())
+    agency.verify_directly_issued_by(root)  # the agency certificate is the root's, not another run's
+    assert sorted(p.name for p in directory.iterdir() if not p.name.startswith(".")) == sorted(
+        [pki.ROOT_CERT, pki.ROOT_KEY, pki.AGENCY_CERT, pki.AGENCY_KEY])

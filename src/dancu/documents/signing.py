@@ -64,6 +64,8 @@ def check_pdf(content: bytes) -> SignatureCheck:
     valid = bool(status.bottom_line) and whole
     reason = "" if valid else ("altered" if not status.intact or not status.valid
                                else "untrusted" if not status.trusted else "not the whole file")
+    subject = status.signing_cert.subject
+    signer = str(subject.native.get("common_name") or subject.human_friendly)
     return SignatureCheck(valid=valid, intact=bool(status.intact and status.valid),
-                          trusted=bool(status.trusted), signer=status.signing_cert.subject.human_friendly,
+                          trusted=bool(status.trusted), signer=signer,
                           signed_at=status.signer_reported_dt, reason=reason)
