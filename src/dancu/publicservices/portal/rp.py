@@ -159,11 +159,11 @@ class SignedIn:
 
 def _verify(meta: dict[str, Any], id_token: str, creds: Credentials, nonce: str) -> dict[str, Any]:
     try:
-        keys = KeySet.import_key_set(_cached_json(meta["jwks_uri"]))
+        keys = KeySet.import_key_set(_cached_json(meta["jwks_uri"]))  # type: ignore[arg-type]
         try:
             token = jwt.decode(id_token, keys, algorithms=["RS256"])
         except JoseError:  # a key rotated since the JWKS was cached: fetch it once more
-            keys = KeySet.import_key_set(_cached_json(meta["jwks_uri"], refresh=True))
+            keys = KeySet.import_key_set(_cached_json(meta["jwks_uri"], refresh=True))  # type: ignore[arg-type]
             token = jwt.decode(id_token, keys, algorithms=["RS256"])
         jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": meta["issuer"]},

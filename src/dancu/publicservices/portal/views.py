@@ -40,7 +40,7 @@ def _ctx(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 
 
 def _user(request: HttpRequest) -> auth.PortalUser:
-    return request.portal_user  # type: ignore[attr-defined, no-any-return]
+    return request.portal_user  # type: ignore[attr-defined]
 
 
 def _citizen(request: HttpRequest) -> Any:
