@@ -76,7 +76,7 @@ def events_of(dossier: Dossier) -> list[Any]:
 
 
 def notifications_of(citizen: Any) -> list[Any]:
-    return list(selectors.inbox(citizen)[:100])
+    return list(selectors.inbox(citizen).select_related("dossier")[:100])
 
 
 def result_of(dossier: Dossier) -> Document | None:
