@@ -200,6 +200,7 @@ def test_temporary_residence_online_end_to_end(browser, journey, gateway):  # no
     page.get_by_test_id("gw-success").click()
     page.wait_for_url(re.compile(rf".*/dich-vu-cong/ho-so/{code}/da-thanh-toan/.*"))
     assert page.get_by_test_id("paid-page").get_attribute("data-paid") == "1"
+    assert "/payments/" in page.get_by_test_id("payment-receipt").get_attribute("href")
     _shot(page, "paid-desktop")
     assert Dossier.objects.get(code=code).paid
 

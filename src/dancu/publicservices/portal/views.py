@@ -215,7 +215,9 @@ def pay(request: HttpRequest, code: str) -> HttpResponse:
 def paid(request: HttpRequest, code: str) -> HttpResponse:
     """Where the payment flow brings the citizen back: the dossier's payment state."""
     dossier = _own_dossier(request, code)
-    return render(request, "publicservices/portal/paid.html", _ctx(request, dossier=dossier))
+    txn = request.GET.get("payment", "")
+    txn = txn if txn.isalnum() and len(txn) <= 40 else ""  # the payment's receipt (payments' own page)
+    return render(request, "publicservices/portal/paid.html", _ctx(request, dossier=dossier, txn=txn))
 
 
 @auth.citizen_required
