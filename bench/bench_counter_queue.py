@@ -34,9 +34,11 @@ import argparse
 import datetime as dt
 import json
 import random
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -217,11 +219,87 @@ print("FIXTURES " + json.dumps(out))
 '''
 
 
+STATUS_FIXTURES = r'''
+import datetime as dt, json, secrets
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model
+from dancu.eid.models import EidAccount
+from dancu.population.models import Citizen
+from tests.eid_helpers import level1_account
+from tests.oidc_helpers import make_client
+
+# Citizens as the e-ID app signs them in: level-1 accounts (bench only: the OTP read from the
+# SMS outbox) and an access token of scope publicservices each, minted directly (the code flow
+# is bench_auth's subject, not this one's).
+settings.DANCU_OTP_RESEND_SECONDS = 0
+app = make_client("openid publicservices").application
+with connection.cursor() as cur:
+    cur.execute("SELECT applicant_id FROM publicservices_dossier TABLESAMPLE SYSTEM (1) GROUP BY 1 LIMIT 300")
+    ids = [r[0] for r in cur.fetchall()]
+lines = []
+for n, citizen in enumerate(Citizen.objects.filter(pk__in=ids, life_status="living")):
+    if len(lines) >= N * 20:
+        break
+    account = EidAccount.objects.filter(citizen=citizen).first()
+    if account is None:
+        try:
+            account = level1_account(citizen, phone=f"09{n:08d}")
+        except AssertionError:
+            continue  # refused (a minor, …): another one
+    raw = secrets.token_urlsafe(32)
+    get_access_token_model().objects.create(
+        user=account.user, application=app, token=raw, scope="openid publicservices",
+        expires=timezone.now() + dt.timedelta(hours=2))
+    with connection.cursor() as cur:
+        cur.execute("SELECT code FROM publicservices_dossier WHERE applicant_id = %s LIMIT 20", [citizen.pk])
+        lines += [f"{raw} {r[0]}" for r in cur.fetchall()]
+print("STATUSFX " + json.dumps(lines))
+'''
+
+STATUS_LUA = r"""
+local pairs_ = {}
+for line in io.lines("%(pairs)s") do
+  local token, code = line:match("(%%S+) (%%S+)")
+  pairs_[#pairs_ + 1] = {token, code}
+end
+local i = 0
+request = function()
+  i = i + 1
+  local p = pairs_[(i %% #pairs_) + 1]
+  return wrk.format("GET", "/api/v1/publicservices/dossiers/" .. p[2],
+                    {["Authorization"] = "Bearer " .. p[1]})
+end
+""" + LUA[LUA.index("done = function"):]
+
+
+def _status_fixtures(env: dict[str, str], accounts: int) -> list[str]:
+    out = common._dancu(env, "shell", "-c", STATUS_FIXTURES.replace("N * 20", str(accounts * 20)),
+                        capture=True, check=False)
+    line = next((x for x in out.stdout.splitlines() if x.startswith("STATUSFX ")), None)
+    if line is None:
+        print("status fixtures failed:\n" + out.stderr[-3000:], flush=True)
+        return []
+    return json.loads(line[len("STATUSFX "):])
+
+
 def _fixtures(env: dict[str, str]) -> dict:
     out = common._dancu(env, "shell", "-c", FIXTURES, capture=True)
     line = next(x for x in out.stdout.splitlines() if x.startswith("FIXTURES "))
     return json.loads(line[len("FIXTURES "):])
 
+
+# Indexes the queue's rarer variants need at this size (suggested to pscore, not in its
+# models yet); --suggested-indexes creates them in the bench database only, to measure them.
+SUGGESTED_INDEXES = [
+    "CREATE INDEX IF NOT EXISTS bench_dossier_submitted ON publicservices_dossier "
+    "(submitted_at DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS bench_dossier_open_code ON publicservices_dossier (code) "
+    "WHERE status IN ('submitted', 'accepted', 'supplement')",
+    "CREATE INDEX IF NOT EXISTS bench_dossier_open_assignee ON publicservices_dossier "
+    "(assigned_to_id, due_on, id) WHERE status IN ('submitted', 'accepted', 'supplement')",
+]
 
 QUEUE_PATHS = [
     "/mot-cua/", "/mot-cua/?page=2", "/mot-cua/?page=5", "/mot-cua/?sort=submitted",
@@ -237,11 +315,26 @@ def _run(base: str, pgid: int, work: Path, name: str, paths: list[str], cookie: 
     paths_file.write_text("\n".join(paths) + "\n")
     script = work / f"{name}.lua"
     script.write_text(LUA % {"paths": paths_file, "cookie": cookie, "auth": auth})
-    common._wrk(base + "/", script, 1, connections, 2)  # warm-up
+    common._wrk(base + "/", script, 1, connections, 1)  # warm-up
     cpu0, pg0 = common._group_cpu_seconds(pgid), common._command_cpu_seconds("postgres")
-    out = __import__("subprocess").run(
+    out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "-s", str(script), base + "/"],
         check=True, text=True, capture_output=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("JSON "))
+    r = json.loads(line[5:])
+    n = max(r["requests"], 1)
+    return {"rps": r["requests"] / (r["duration_us"] / 1e6), "p50": r["p50_us"] / 1000,
+            "p95": r["p95_us"] / 1000, "p99": r["p99_us"] / 1000,
+            "errors": r["non2xx"] + r["socket_errors"], "requests": r["requests"],
+            "cpu_ms": (common._group_cpu_seconds(pgid) - cpu0) * 1000 / n,
+            "pg_cpu_ms": (common._command_cpu_seconds("postgres") - pg0) * 1000 / n}
+
+
+def _run_script(base: str, pgid: int, script: Path, connections: int, duration: int) -> dict:
+    common._wrk(base + "/", script, 1, connections, 1)  # warm-up
+    cpu0, pg0 = common._group_cpu_seconds(pgid), common._command_cpu_seconds("postgres")
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "-s", str(script),
+                          base + "/"], check=True, text=True, capture_output=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("JSON "))
     r = json.loads(line[5:])
     n = max(r["requests"], 1)
@@ -272,6 +365,12 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=2,
                    help="concurrent connections (default 2: one per server worker on 2 CPUs)")
     p.add_argument("--port", type=int, default=18131)
+    p.add_argument("--status-accounts", type=int, default=30,
+                   help="citizens with an e-ID account and a token for the status API run (0: none)")
+    p.add_argument("--per-path", type=int, default=3,
+                   help="seconds of a separate run for each queue variant (0: none)")
+    p.add_argument("--suggested-indexes", action="store_true",
+                   help="create the indexes suggested to pscore (bench database only) first")
     common.add_server_arguments(p)
     args = p.parse_args()
 
@@ -282,6 +381,11 @@ def main() -> None:
     common._dancu(env, "migrate", "--noinput", "-v0")
     print(f"registry ready: {time.perf_counter() - t0:.0f} s", flush=True)
     seed(args.database_url, args.dossiers)
+    if args.suggested_indexes:
+        with common._connect(args.database_url) as conn:
+            for sql in SUGGESTED_INDEXES:
+                conn.execute(sql)
+            conn.execute("ANALYZE publicservices_dossier")
     fx = _fixtures(env)
     print(f"busiest commune: {fx['commune']} ({fx['commune_open']} open dossiers); "
           f"province {fx['province']}", flush=True)
@@ -291,6 +395,7 @@ def main() -> None:
     server = common._start_server(env, "dancu.wsgi:application", args.workers, port, work,
                                   args.server_threads, args.server)
     results: list[tuple[str, dict]] = []
+    per_path: list[tuple[str, str, dict]] = []
     cookie_name = "sessionid"
     try:
         base = f"http://127.0.0.1:{port}"
@@ -311,6 +416,28 @@ def main() -> None:
             print(f"running: {label}", flush=True)
             results.append((label, _run(base, server.pid, work, f"r{len(results)}", paths, cookie, "",
                                         args.connections, args.duration)))
+        status_pairs = _status_fixtures(env, args.status_accounts) if args.status_accounts else []
+        if status_pairs:
+            pairs_file = work / "status.pairs"
+            pairs_file.write_text("\n".join(status_pairs) + "\n")
+            script = work / "status.lua"
+            script.write_text(STATUS_LUA % {"pairs": pairs_file})
+            with urllib.request.urlopen(urllib.request.Request(  # noqa: S310 (local URL)
+                    f"{base}/api/v1/publicservices/dossiers/{status_pairs[0].split()[1]}",
+                    headers={"Authorization": f"Bearer {status_pairs[0].split()[0]}"}), timeout=30) as resp:
+                assert resp.status == 200, resp.status
+            print("running: citizen status API", flush=True)
+            results.append((f"citizen status `GET /api/v1/publicservices/dossiers/{{code}}` "
+                            f"({len(status_pairs)} dossiers of {len({p.split()[0] for p in status_pairs})} "
+                            f"citizens)", _run_script(base, server.pid, script, args.connections,
+                                                       args.duration)))
+        if args.per_path:
+            for role in ("commune_police", "province_police", "ministry_admin"):
+                cookie = f"{cookie_name}={sessions[role]}"
+                for path in QUEUE_PATHS:
+                    r = _run(base, server.pid, work, "one", [path], cookie, "", args.connections,
+                             args.per_path)
+                    per_path.append((role, path, r))
     finally:
         common._stop(server)
 
@@ -326,6 +453,13 @@ def main() -> None:
     for label, r in results:
         print(f"| {label} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} "
               f"| {r['errors']} | {r['cpu_ms']:.1f} | {r['pg_cpu_ms']:.1f} |")
+    if per_path:
+        print(f"\nEach queue variant alone ({args.per_path} s each):\n")
+        print("| officer | path | p50 ms | p95 ms | errors | server CPU ms/req | PostgreSQL CPU ms/req |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        for role, path, r in per_path:
+            print(f"| {role} | `{path}` | {r['p50']:.1f} | {r['p95']:.1f} | {r['errors']} "
+                  f"| {r['cpu_ms']:.1f} | {r['pg_cpu_ms']:.1f} |")
     status = status_in_process(env)
     print("\nCitizen status look-up, in one process (no HTTP), random dossiers:\n")
     print("| read | n | p50 ms | p95 ms | p99 ms |")

@@ -3,7 +3,7 @@
 Each operation of ``/api/v1/openapi.json`` gets generated requests — valid and invalid
 parameters, bodies, paths — sent through the real WSGI stack (the fast lane, Django's middleware,
 ninja) to the real database, as an officer, without a token, as a citizen (an access token of
-scope ``eid.self``) and as a relying party (client credentials, scope ``ekyc``). Every response
+scope ``eid.self publicservices``) and as a relying party (client credentials, scope ``ekyc``). Every response
 must be no server error (no 5xx) and conform to the document: its status declared, its body
 matching the declared schema, its content type the declared one. So the OpenAPI document tells
 the truth, and bad input is a 4xx.
@@ -66,10 +66,10 @@ def _authorization(kind: str, geo, commune_officer) -> dict[str, str]:
         token = accounts.issue_api_token(profile, "fuzz")
     elif kind == "citizen":
         account = level1_account(person(commune_officer, geo.hac_thanh, full_name="Trần Văn Bình"))
-        app = make_client("openid eid.self", public=True)
+        app = make_client("openid eid.self publicservices", public=True)
         sign_in(client, account)
         verifier, challenge = pkce_pair()
-        code = get_code(client, app.client_id, challenge, scope="openid eid.self")
+        code = get_code(client, app.client_id, challenge, scope="openid eid.self publicservices")
         token = exchange(client, app, code, verifier).json()["access_token"]
     elif kind == "relying_party":
         app = make_client("ekyc", grant="client-credentials")

@@ -212,3 +212,25 @@ def _renamed(name):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, PDF, content_type="image/png")
+
+
+def test_prefill_for_someone_one_may_act_for(http, world):
+    alice, bob = world.alice, world.bob
+    headers = _citizen_token(alice)
+    r = http.get(
+        f"{BASE}/prefill/xac-nhan-thong-tin-cu-tru/household_head/{bob.personal_id}", headers=headers
+    )
+    assert r.status_code == 200 and r.json()["values"]["full_name"] == bob.full_name
+    from dancu.audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="citizen.view.prefill", personal_id=bob.personal_id).count() == 1
+    stranger = resident(world.geo.hac_thanh, name="Đinh Văn Tú")
+    r = http.get(
+        f"{BASE}/prefill/xac-nhan-thong-tin-cu-tru/household_head/{stranger.personal_id}", headers=headers
+    )
+    assert r.status_code == 403 and r.json()["code"] == "E_NOT_ENTITLED"
+    r = http.get(
+        f"{BASE}/prefill/xac-nhan-thong-tin-cu-tru/representative/{stranger.personal_id}", headers=headers
+    )
+    assert r.status_code == 403
+    assert "full_name" not in r.content.decode()

@@ -298,7 +298,7 @@ def test_a_fee_is_paid_at_the_counter_before_approval(client, w) -> None:
     services.accept(w.police, d.code)
     client = as_(client, w.police)
     page = client.get(reverse("counter:dossier", args=[d.code])).content.decode()
-    assert 'data-testid="approve"' not in page and 'data-testid="paid"' not in page
+    assert 'data-testid="approve"' not in page and 'data-testid="paid"' in page  # not paid yet
     assert client.post(reverse("counter:act", args=[d.code, "approve"])).status_code == 409
     client = as_(client, w.counter)
     assert 'data-testid="paid"' in client.get(reverse("counter:dossier", args=[d.code])).content.decode()
@@ -373,3 +373,10 @@ def test_english_is_selectable(client, w) -> None:
     client.cookies["django_language"] = "en"
     html = client.get(reverse("counter:queue")).content.decode()
     assert "Residence information confirmation" in html or "confirmation" in html.lower()
+
+
+def test_huge_component_ids_are_404(client, w) -> None:
+    d = counter_dossier(w.counter, w.alice)
+    client = as_(client, w.police)
+    for huge in ("99999999999999999999", "9223372036854775808", "2147483648"):
+        assert client.get(f"/mot-cua/ho-so/{d.code}/tai-lieu/{huge}/").status_code == 404

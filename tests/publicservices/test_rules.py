@@ -66,6 +66,7 @@ def test_schema_errors_name_the_field(world):
         ({"housing": "castle"}, "data.housing"),
         ({"commune": "hanoi"}, "data.commune"),
         ({"colour": "blue"}, "data.colour"),
+        ({"started_on": "9999-12-31"}, "data.started_on"),
     ]
     for change, field in cases:
         with pytest.raises(DomainError) as err:

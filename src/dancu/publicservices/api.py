@@ -32,7 +32,7 @@ from dancu.documents.selectors import upload_max_bytes
 from dancu.eid.models import EidAccount
 from dancu.eid.services import citizen_actor
 from dancu.oidc.auth import OAuthBearer
-from dancu.population.api import ErrorOut
+from dancu.population.api import ErrorOut, InvalidParameter
 from dancu.population.models import Citizen
 from dancu.publicservices import selectors, services
 from dancu.publicservices.models import Dossier, Procedure
@@ -41,6 +41,7 @@ from dancu.publicservices.services import rules
 router = Router(tags=["publicservices"])
 citizen_auth = OAuthBearer(["publicservices"])
 SCOPE = "publicservices"
+MY_DOSSIERS = 100  # the newest; older ones on the portal's pages
 
 _CITIZEN_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 _OFFICER_ERRORS = _CITIZEN_ERRORS
@@ -309,6 +310,14 @@ def _detail(d: Dossier) -> dict[str, Any]:
 # ---- Who is calling ------------------------------------------------------------------------
 
 
+def _known_query(request: HttpRequest, *names: str) -> None:
+    """A query parameter the operation does not declare is refused (422, naming it): a typo in a
+    filter must not silently return an unfiltered list."""
+    for name in request.GET:
+        if name not in names:
+            raise InvalidParameter("E_INVALID_INPUT", _("Tham số không được hỗ trợ."), name[:60])
+
+
 def _account(request: HttpRequest) -> EidAccount:
     user_id = getattr(getattr(request.auth, "user", None), "pk", None)
     account = (
@@ -333,42 +342,35 @@ def _citizen(request: HttpRequest) -> tuple[Any, EidAccount]:
 @router.get(
     "/catalog",
     auth=None,
-    response={200: list[ProcedureOut], 422: ErrorOut},
+    response={200: list[ProcedureOut], 400: ErrorOut, 422: ErrorOut},
     operation_id="publicservices_catalog",
     summary="The procedure catalog",
 )
 def catalog(request: HttpRequest, essential: bool = False) -> list[dict[str, Any]]:
+    _known_query(request, "essential")
     return [_procedure(p) for p in selectors.catalog(essential_only=essential)]
 
 
 @router.get(
     "/catalog/{code}",
     auth=None,
-    response={200: ProcedureOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: ProcedureOut, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     operation_id="publicservices_procedure",
     summary="One procedure, by code or slug",
 )
 def procedure(request: HttpRequest, code: str) -> dict[str, Any]:
+    _known_query(request)
     return _procedure(selectors.procedure_by_code(code, field_name="code"))
 
 
 # ---- Citizen -------------------------------------------------------------------------------
 
 
-@router.get(
-    "/prefill/{code}",
-    auth=citizen_auth,
-    response={200: PrefillOut, **_CITIZEN_ERRORS},
-    operation_id="publicservices_prefill",
-    summary="The registry's values of a procedure's registry_fields, for me or someone I may act for",
-)
-def prefill(
-    request: HttpRequest,
-    code: str,
-    subject_personal_id: PersonalIdParam | None = None,
-    relation: str = "self",
+def _prefill(
+    request: HttpRequest, code: str, subject_personal_id: str | None, relation: str
 ) -> dict[str, Any]:
-    account = _citizen(request)[1]
+    _known_query(request)
+    actor, account = _citizen(request)
     proc = selectors.procedure_by_code(code, field_name="code")
     subject: Citizen = account.citizen
     if subject_personal_id and subject_personal_id != account.personal_id:
@@ -383,11 +385,45 @@ def prefill(
             )
         rules.check_entitlement(proc, account.citizen, found, relation, set())
         subject = found
+        audit.record(
+            actor,
+            "citizen.view.prefill",
+            subject_type="citizen",
+            subject_id=found.pk,
+            personal_id=found.personal_id,
+            reason=proc.name_vi,
+            details={"relation": relation},
+        )
     return {
         "procedure": proc.code,
         "subject_personal_id": subject.personal_id,
         "values": selectors.prefill(proc, subject),
     }
+
+
+@router.get(
+    "/prefill/{code}",
+    auth=citizen_auth,
+    response={200: PrefillOut, **_CITIZEN_ERRORS},
+    operation_id="publicservices_prefill",
+    summary="The registry's values of a procedure's registry_fields, for me",
+)
+def prefill(request: HttpRequest, code: str) -> dict[str, Any]:
+    return _prefill(request, code, None, "self")
+
+
+@router.get(
+    "/prefill/{code}/{relation}/{subject_personal_id}",
+    auth=citizen_auth,
+    response={200: PrefillOut, **_CITIZEN_ERRORS},
+    operation_id="publicservices_prefill_for",
+    summary="The registry's values for someone I may act for (relation: parent | household_head; "
+    "a representative sees them only in the dossier)",
+)
+def prefill_for(
+    request: HttpRequest, code: str, relation: str, subject_personal_id: PersonalIdParam
+) -> dict[str, Any]:
+    return _prefill(request, code, subject_personal_id, relation)
 
 
 @router.post(
@@ -436,15 +472,16 @@ def submit(
     operation_id="publicservices_my_dossiers",
     summary="My dossiers, newest first",
 )
-def my_dossiers(request: HttpRequest, page: Annotated[int, Query(ge=1, le=1000)] = 1) -> dict[str, Any]:
+def my_dossiers(request: HttpRequest) -> dict[str, Any]:
+    _known_query(request)
     _actor, account = _citizen(request)
-    size = 20
+    size = MY_DOSSIERS
     rows = list(
         selectors.dossiers_of(account.citizen).select_related("applicant", "subject", "result_document")[
-            (page - 1) * size : page * size + 1
+            : size + 1
         ]
     )
-    return {"items": [_dossier(d) for d in rows[:size]], "page": page, "has_next": len(rows) > size}
+    return {"items": [_dossier(d) for d in rows[:size]], "page": 1, "has_next": len(rows) > size}
 
 
 @router.get(
@@ -455,6 +492,7 @@ def my_dossiers(request: HttpRequest, page: Annotated[int, Query(ge=1, le=1000)]
     summary="A dossier of mine: status, data, every step's time",
 )
 def dossier(request: HttpRequest, code: str) -> dict[str, Any]:
+    _known_query(request)
     _actor, account = _citizen(request)
     return _detail(selectors.dossier_for_citizen(account.citizen, code))
 
@@ -467,6 +505,7 @@ def dossier(request: HttpRequest, code: str) -> dict[str, Any]:
     summary="Answer a request for supplement (the deadline's clock runs again)",
 )
 def answer_supplement(request: HttpRequest, code: str, body: SupplementIn) -> dict[str, Any]:
+    _known_query(request)
     actor = _citizen(request)[0]
     return _detail(
         services.answer_supplement(actor, code, data=body.data, components=body.components, note=body.note)
@@ -481,6 +520,7 @@ def answer_supplement(request: HttpRequest, code: str, body: SupplementIn) -> di
     summary="Rate my satisfaction with a decided dossier (1–5)",
 )
 def rate(request: HttpRequest, code: str, body: RatingIn) -> dict[str, Any]:
+    _known_query(request)
     actor = _citizen(request)[0]
     return _dossier(services.rate(actor, code, body.rating))
 
@@ -493,6 +533,7 @@ def rate(request: HttpRequest, code: str, body: RatingIn) -> dict[str, Any]:
     summary="Withdraw an open dossier of mine",
 )
 def withdraw(request: HttpRequest, code: str, body: WithdrawIn) -> dict[str, Any]:
+    _known_query(request)
     actor = _citizen(request)[0]
     return _dossier(services.withdraw(actor, code, reason=body.reason))
 
@@ -505,6 +546,7 @@ def withdraw(request: HttpRequest, code: str, body: WithdrawIn) -> dict[str, Any
     summary="Give feedback or file a complaint",
 )
 def feedback(request: HttpRequest, body: FeedbackIn) -> Status:
+    _known_query(request)
     actor = _citizen(request)[0]
     row = services.give_feedback(actor, kind=body.kind, text=body.text, dossier_code=body.dossier_code)
     return Status(201, {"id": row.pk, "kind": row.kind, "created_at": row.created_at})
@@ -520,6 +562,7 @@ def feedback(request: HttpRequest, body: FeedbackIn) -> Status:
 def upload(
     request: HttpRequest, file: File[UploadedFile], field: Form[Annotated[str, Field(max_length=60)]] = "file"
 ) -> Status:
+    _known_query(request)
     actor, account = _citizen(request)
     content = file.read(upload_max_bytes() + 1)  # one byte over the limit is enough to refuse it
     doc = documents.store_upload(
@@ -543,6 +586,7 @@ def upload(
     summary="My notifications, newest first (50)",
 )
 def inbox(request: HttpRequest) -> list[dict[str, Any]]:
+    _known_query(request)
     _actor, account = _citizen(request)
     return [
         {
@@ -587,6 +631,7 @@ def queue(
     ] = "due_on",
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
 ) -> dict[str, Any]:
+    _known_query(request, "status", "flag", "procedure", "assigned", "sort", "page")
     result = selectors.queue(
         request.auth,
         {"status": status, "flag": flag, "procedure": procedure, "assigned": assigned},
@@ -614,6 +659,7 @@ def queue(
     summary="A dossier in my area",
 )
 def officer_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
+    _known_query(request)
     d = selectors.dossier_for_officer(request.auth, code)
     audit.record(
         request.auth,
@@ -633,6 +679,7 @@ def officer_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
     summary="Assign a dossier (to me by default)",
 )
 def assign(request: HttpRequest, code: str, body: AssignIn) -> dict[str, Any]:
+    _known_query(request)
     return _dossier(services.assign(request.auth, code, to_username=body.to_username))
 
 
@@ -643,6 +690,7 @@ def assign(request: HttpRequest, code: str, body: AssignIn) -> dict[str, Any]:
     summary="Accept a submitted dossier for processing",
 )
 def accept(request: HttpRequest, code: str, body: NoteIn) -> dict[str, Any]:
+    _known_query(request)
     return _dossier(services.accept(request.auth, code, note=body.note))
 
 
@@ -653,6 +701,7 @@ def accept(request: HttpRequest, code: str, body: NoteIn) -> dict[str, Any]:
     summary="Ask the applicant for a supplement (the deadline's clock stops)",
 )
 def request_supplement(request: HttpRequest, code: str, body: SupplementRequestIn) -> dict[str, Any]:
+    _known_query(request)
     return _dossier(services.request_supplement(request.auth, code, note=body.note))
 
 
@@ -663,6 +712,7 @@ def request_supplement(request: HttpRequest, code: str, body: SupplementRequestI
     summary="Refuse, with the reason",
 )
 def refuse(request: HttpRequest, code: str, body: RefuseIn) -> dict[str, Any]:
+    _known_query(request)
     return _dossier(services.refuse(request.auth, code, reason=body.reason))
 
 
@@ -673,4 +723,5 @@ def refuse(request: HttpRequest, code: str, body: RefuseIn) -> dict[str, Any]:
     summary="Approve: the effect on the registry and the signed result, in one transaction",
 )
 def approve(request: HttpRequest, code: str, body: NoteIn) -> dict[str, Any]:
+    _known_query(request)
     return _dossier(services.approve(request.auth, code, note=body.note))

@@ -4,7 +4,7 @@ procedure's JSON Schema, its components from the procedure's list)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -30,10 +30,10 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args: Any, statuses: list[tuple[str, Any]], procedures: list[tuple[str, str]],
                  channels: list[tuple[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [(STATUS_OPEN, _("Đang giải quyết")), *statuses,
-                                         (STATUS_ALL, _("Tất cả"))]
-        self.fields["procedure"].choices = [("", _("Tất cả thủ tục")), *procedures]
-        self.fields["channel"].choices = [("", _("Tất cả")), *channels]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
+            (STATUS_OPEN, _("Đang giải quyết")), *statuses, (STATUS_ALL, _("Tất cả"))]
+        cast(forms.ChoiceField, self.fields["procedure"]).choices = [("", _("Tất cả thủ tục")), *procedures]
+        cast(forms.ChoiceField, self.fields["channel"]).choices = [("", _("Tất cả")), *channels]
 
 
 class NoteForm(forms.Form):
@@ -58,7 +58,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, officers: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["officer"].choices = officers
+        cast(forms.ChoiceField, self.fields["officer"]).choices = officers
 
 
 class IntakeStartForm(forms.Form):
@@ -72,7 +72,7 @@ class IntakeStartForm(forms.Form):
 
     def __init__(self, *args: Any, procedures: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["procedure"].choices = [("", "—"), *procedures]
+        cast(forms.ChoiceField, self.fields["procedure"]).choices = [("", "—"), *procedures]
 
 
 def _schema_field(name: str, spec: dict, required: bool, lang_en: bool) -> forms.Field:
@@ -112,7 +112,7 @@ class IntakeForm(forms.Form):
     def __init__(self, *args: Any, procedure: Any, relations: list[tuple[str, Any]],
                  lang_en: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["relation"].choices = relations
+        cast(forms.ChoiceField, self.fields["relation"]).choices = relations
         schema = procedure.form_schema or {}
         required = set(schema.get("required") or [])
         skip = set(procedure.registry_fields or [])

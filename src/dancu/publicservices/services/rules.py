@@ -223,7 +223,7 @@ def check_law(
     elif effect == "birth":
         born = parse_day(data, "child_birth_date")
         assert born is not None
-        if born > today or born < today.replace(year=today.year - 120):
+        if born > today or born.year < today.year - 120:
             raise DomainError("E_DATE_INVALID", _("Ngày sinh không hợp lệ."), "child_birth_date")
         _living(applicant, "applicant_personal_id")
         if applicant.current_commune_id is None:

@@ -59,6 +59,7 @@ from dancu.residence.models import ResidenceKind
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{8,80}$")
 MAX_COMPONENTS = 20
 MAX_TEXT = 4000
+MIN_YEAR, MAX_YEAR = 1900, 2100  # dates outside are typing errors (and overflow date arithmetic)
 
 
 # ---- Who is acting ---------------------------------------------------------------------------
@@ -129,6 +130,12 @@ def clean_data(procedure: Procedure, data: Any) -> dict[str, Any]:
         raise DomainError.many(
             [FieldError("E_FORM_INVALID", _message(e), f"data.{_field_of(e)}") for e in errors]
         )
+    for name, spec in procedure.form_schema.get("properties", {}).items():
+        if spec.get("format") == "date" and name in cleaned:
+            day = dt.date.fromisoformat(cleaned[name])  # the schema's format check passed
+            if not MIN_YEAR <= day.year <= MAX_YEAR:
+                raise DomainError("E_FORM_INVALID", _("Ngày ngoài khoảng cho phép."), f"data.{name}")
+            cleaned[name] = day.isoformat()  # one spelling (the format also admits 20260101)
     return cleaned
 
 

@@ -1,0 +1,166 @@
+"""The counter pages in headless Chromium (Debian's /usr/bin/chromium) against a live server:
+an officer signs in (password + TOTP), opens the queue, sees the deadline flags in words,
+opens a dossier, accepts it and approves it; the queue and the dossier page are usable on a
+390 px phone (nothing scrolls sideways). Screenshots go to /tmp/shots-counter/ (or
+DANCU_SCREENSHOT_DIR) for a human to look at. See tests/population/test_browser.py for why
+DJANGO_ALLOW_ASYNC_UNSAFE is set while this module runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pyotp
+import pytest
+
+_NO_CHROMIUM = shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists()
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(_NO_CHROMIUM and os.environ.get("CI") != "true",
+                       reason="needs /usr/bin/chromium (apt-get install chromium)"),
+]
+PASSWORD = "mật-khẩu-thử-123"
+SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or "/tmp/shots-counter")  # noqa: S108
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _allow_orm_beside_playwright():
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def world(transactional_db, live_server, settings):
+    from django.utils import timezone
+
+    from dancu.accounts.actor import system_actor
+    from dancu.publicservices import services
+    from dancu.publicservices.catalog import sync_catalog
+    from dancu.publicservices.models import Dossier, Procedure
+    from dancu.residence import services as residence
+    from tests.factories import citizen_raw, mini_geo, officer_actor
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    sync_catalog(Procedure)  # a transactional test's flush removed the migration's rows
+    geo = mini_geo()
+    officer_actor("ca.hacthanh", "commune_police", geo.hac_thanh)
+    counter = officer_actor("mc.hacthanh", "counter", geo.hac_thanh)
+    seed = system_actor("test:seed")
+    names = ["Trần Thị Lan", "Lê Văn Bình", "Nguyễn Thị Hoà", "Phạm Minh Đức", "Vũ Thị Ngọc Ánh"]
+    people = [residence.register_new_resident(
+        seed, citizen_raw(full_name=n), commune=geo.hac_thanh, address=f"Số {i + 3} Lê Lợi",
+        started_on=dt.date(2020, 1, 1), reason="Dữ liệu thử").citizen for i, n in enumerate(names)]
+    codes = []
+    for i, person in enumerate(people):
+        d = services.submit(counter, procedure_code="1.010123" if i % 2 == 0 else "1.003666",
+                            applicant_personal_id=person.personal_id, relation="self",
+                            data={"purpose": "Bổ sung hồ sơ vay vốn ngân hàng"}, components={},
+                            channel="counter")
+        codes.append(d.code)
+    today = timezone.localdate()
+    Dossier.objects.filter(code=codes[1]).update(due_on=today - dt.timedelta(days=2))
+    Dossier.objects.filter(code=codes[2]).update(due_on=today)
+    return {"url": live_server.url, "codes": codes}
+
+
+def _sign_in(page, base: str, username: str) -> None:
+    page.goto(base + "/mot-cua/")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Tiếp tục").click()
+    page.wait_for_url(re.compile(r"/accounts/login/second-factor/"))
+    secret = page.get_by_test_id("totp-secret").inner_text().strip()
+    page.get_by_label("Mã từ ứng dụng xác thực").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(re.compile(r"/mot-cua/$"))
+
+
+def _no_sideways_scroll(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+
+
+def test_queue_and_dossier_on_desktop_and_phone(browser, world) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base, codes = world["url"], world["codes"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    _sign_in(page, base, "ca.hacthanh")
+    rows = page.get_by_test_id("queue-row")
+    assert rows.count() == 5
+    assert rows.first.get_attribute("data-code") == codes[1]  # the overdue one first (by deadline)
+    assert "Quá hạn" in rows.first.inner_text()
+    assert "Sắp đến hạn" in rows.nth(1).inner_text()
+    assert page.get_by_test_id("nav-counter").is_visible()
+    page.screenshot(path=str(SHOTS / "queue-desktop.png"), full_page=True)
+
+    page.get_by_role("link", name=codes[0]).click()
+    page.wait_for_url(re.compile(rf"/mot-cua/ho-so/{codes[0]}/$"))
+    assert page.get_by_test_id("dossier-status").inner_text() == "Đã nộp"
+    page.get_by_test_id("accept").click()
+    page.wait_for_url(re.compile(rf"/mot-cua/ho-so/{codes[0]}/$"))
+    assert page.get_by_test_id("dossier-status").inner_text() == "Đã tiếp nhận"
+    page.screenshot(path=str(SHOTS / "dossier-desktop.png"), full_page=True)
+    page.get_by_test_id("approve").click()
+    page.wait_for_url(re.compile(rf"/mot-cua/ho-so/{codes[0]}/$"))
+    assert page.get_by_test_id("dossier-status").inner_text() == "Đã giải quyết"
+    assert page.get_by_test_id("result-link").is_visible()
+    page.screenshot(path=str(SHOTS / "dossier-approved-desktop.png"), full_page=True)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(base + "/mot-cua/")
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(SHOTS / "queue-phone.png"), full_page=True)
+    page.goto(base + f"/mot-cua/ho-so/{codes[1]}/")
+    _no_sideways_scroll(page)
+    assert page.get_by_test_id("accept").is_visible()
+    page.screenshot(path=str(SHOTS / "dossier-phone.png"), full_page=True)
+    context.close()
+
+
+def test_intake_at_the_counter_prints_a_receipt(browser, world) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    from dancu.population.models import Citizen
+
+    person = Citizen.objects.order_by("pk").first()
+    base = world["url"]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    _sign_in(page, base, "mc.hacthanh")
+    page.get_by_test_id("intake-link").click()
+    page.get_by_label("Thủ tục").select_option("1.010123")
+    page.get_by_label("Số định danh của người nộp").fill(person.personal_id)
+    page.get_by_role("button", name="Tìm công dân").click()
+    page.get_by_test_id("intake-applicant").wait_for()
+    page.locator("[name=data__purpose]").fill("Xin việc làm")
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(SHOTS / "intake-phone.png"), full_page=True)
+    page.get_by_test_id("intake-submit").click()
+    page.wait_for_url(re.compile(r"/bien-nhan/$"))
+    code = page.get_by_test_id("receipt-code").inner_text().strip()
+    assert re.fullmatch(r"DC-\d{8}-\d{6}", code)
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(SHOTS / "receipt-phone.png"), full_page=True)
+    context.close()
