@@ -94,8 +94,12 @@ def journey(transactional_db, live_server, otp_without_waits, settings, tmp_path
     from tests.eid_helpers import level1_account, person
     from tests.factories import mini_geo, officer_actor
 
+    from dancu.publicservices.catalog import sync_catalog
+    from dancu.publicservices.models import Procedure
+
     settings.DATA_DIR = tmp_path
     monkeypatch.delenv("DANCU_PORTAL_CLIENT_ID", raising=False)
+    sync_catalog(Procedure)  # an earlier transactional test's flush emptied the seeded catalog
     geo = mini_geo()
     hac = officer_actor("ca.hacthanh", "commune_police", geo.hac_thanh)
     officer_actor("ca.dongson", "commune_police", geo.dong_son)
