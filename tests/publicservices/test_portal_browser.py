@@ -89,13 +89,12 @@ def gateway(tmp_path, settings):
 def journey(transactional_db, live_server, otp_without_waits, settings, tmp_path, monkeypatch):
     from dancu.accounts.actor import system_actor
     from dancu.eid import services as eid
+    from dancu.publicservices.catalog import sync_catalog
+    from dancu.publicservices.models import Procedure
     from dancu.publicservices.portal import rp
     from dancu.publicservices.portal.client import setup_portal
     from tests.eid_helpers import level1_account, person
     from tests.factories import mini_geo, officer_actor
-
-    from dancu.publicservices.catalog import sync_catalog
-    from dancu.publicservices.models import Procedure
 
     settings.DATA_DIR = tmp_path
     monkeypatch.delenv("DANCU_PORTAL_CLIENT_ID", raising=False)
