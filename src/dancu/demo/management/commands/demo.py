@@ -102,6 +102,13 @@ class Command(BaseCommand):
                 % {"n": number(existing), "province": province.name})
         logins = self._officers(province)
         citizen_login = self._eid_account(province)
+        # #12: the citizen portal (/dich-vu-cong/) as a relying party of dancu's OIDC provider.
+        from dancu.accounts.actor import system_actor
+        from dancu.publicservices.portal.client import setup_portal
+
+        port = opts["bind"].rsplit(":", 1)[-1]
+        setup_portal(system_actor("demo"), base_urls=[f"http://{opts['bind']}", f"http://localhost:{port}"])
+        console.print(_("✓ Cổng Dịch vụ công: http://%(bind)s/dich-vu-cong/") % {"bind": opts["bind"]})
         self._print(console, province, logins, citizen_login, opts)
 
     def _officers(self, province: AdminUnit) -> list[tuple[str, str, str]]:
