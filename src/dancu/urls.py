@@ -19,6 +19,7 @@ urlpatterns = [
     path("mot-cua/", include("dancu.publicservices.counter_urls")),  # one-stop counter (#12)
     path("payments/", include("dancu.payments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("dich-vu-cong/", include("dancu.publicservices.portal.urls")),  # #12: the citizen portal
     path("", include("dancu.documents.urls")),  # /verify/<code>/ (public), /documents/ (citizen)
     path("api/v1/", api.urls),
     # Browsers ask for /favicon.ico on pages without an icon link (the API docs, the admin).

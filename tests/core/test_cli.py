@@ -172,7 +172,7 @@ def test_demo_sets_up_a_province_and_prints_logins_in_one_language(tmp_path: Pat
                           env=_env(tmp_path), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = " ".join(proc.stdout.split())
-    for login in ("demo.xa", "demo.tinh", "demo.bo", "demo.kiemtra"):
+    for login in ("demo.xa", "demo.tinh", "demo.bo", "demo.kiemtra", "demo.tuphap", "demo.motcua"):
         assert login in out
     assert "Công dân (e-ID mức 2): số định danh" in out  # a demo citizen with a level-2 e-ID account
     assert "ứng dụng xác thực (TOTP)" in out  # officers enrol their second factor at the first sign-in

@@ -335,7 +335,8 @@ def _wait_for_http(port: int, proc: subprocess.Popen, seconds: float = 120) -> N
 
 
 def _children(pid: int) -> dict[int, str]:
-    out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True)
+    out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(pid)],
+                         capture_output=True, text=True)
     return {int(line.split(None, 1)[0]): line.split(None, 1)[1] for line in out.stdout.splitlines()}
 
 
@@ -359,22 +360,27 @@ def test_serve_warns_when_no_worker_has_been_seen() -> None:
 
 
 @pytest.mark.slow
-def test_demo_runs_a_worker_beside_the_server_and_stops_it(tmp_path) -> None:
+def test_demo_runs_a_worker_and_the_sandbox_gateway_beside_the_server_and_stops_them(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DANCU_ENV")}
-    env.update(DANCU_DATA_DIR=str(tmp_path), PYTHONPATH=_env()["PYTHONPATH"])
+    env.update(DANCU_DATA_DIR=str(tmp_path), PYTHONPATH=_env()["PYTHONPATH"],
+               DANCU_PAYMENT_GATEWAY_URL="http://127.0.0.1:18155")
     demo = subprocess.Popen([*DANCU, "demo", "--size", "200", "--workers", "1", "--bind", "127.0.0.1:18154"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         _wait_for_http(18154, demo, 300)
-        workers = [pid for pid, args in _children(demo.pid).items() if "worker" in args.split()]
-        assert len(workers) == 1, _children(demo.pid)
+        _wait_for_http(18155, demo, 60)  # the sandbox gateway answers on its own port
+        children = _children(demo.pid)
+        workers = [pid for pid, args in children.items() if "worker" in args.split()]
+        gateways = [pid for pid, args in children.items() if "gateway" in args.split()]
+        assert len(workers) == 1 and len(gateways) == 1, children
+        assert "--ipn-url http://127.0.0.1:18154/payments/ipn" in children[gateways[0]]
     finally:
         demo.send_signal(signal.SIGINT)
         _out, err = demo.communicate(timeout=60)
     deadline = time.monotonic() + 30
-    while Path(f"/proc/{workers[0]}").exists() and time.monotonic() < deadline:
+    while any(Path(f"/proc/{pid}").exists() for pid in workers + gateways) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not Path(f"/proc/{workers[0]}").exists(), err
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers + gateways), err
 
 
 @pytest.mark.django_db

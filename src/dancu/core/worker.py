@@ -341,7 +341,16 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 def worker_beside(*args: str) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``dancu worker *args`` in a child process for the duration of the block (``dancu
     demo``): stopped with SIGTERM (its current task finishes first) when the block ends."""
-    child = subprocess.Popen([sys.executable, "-m", "dancu.cli", "worker", *args],
+    with command_beside("worker", *args) as child:
+        yield child
+
+
+@contextlib.contextmanager
+def command_beside(*argv: str) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``dancu *argv`` in a child process for the duration of the block (the demo's worker
+    and sandbox payment gateway): SIGTERM when the block ends (SIGKILL after 30 s), and on Linux
+    SIGTERM too if this process dies."""
+    child = subprocess.Popen([sys.executable, "-m", "dancu.cli", *argv],
                              preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     try:
         yield child

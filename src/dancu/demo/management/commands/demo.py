@@ -9,8 +9,12 @@ already there. It speaks one language: Vietnamese, or English with ``DANCU_LANGU
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -27,7 +31,7 @@ from dancu.accounts import services as accounts
 from dancu.accounts.models import OfficerProfile, Role
 from dancu.core.language import command_language
 from dancu.core.management.commands.serve import default_workers, ensure_free, run_server
-from dancu.core.worker import worker_beside
+from dancu.core.worker import command_beside, worker_beside
 from dancu.geo.models import AdminUnit, CodeSystem, Level
 from dancu.population.models import Citizen
 
@@ -62,8 +66,33 @@ class Command(BaseCommand):
         with translation.override(command_language()):
             self._set_up(opts)
         if not opts["no_serve"]:
-            with worker_beside():  # background tasks and periodic jobs (docs/tasks.md)
+            # background tasks and periodic jobs (docs/tasks.md); the sandbox payment gateway
+            # (docs/payments.md) so the portal's online payment works in the demo
+            with worker_beside(), self._gateway(opts["bind"]):
                 run_server(opts["bind"], opts["workers"], 4)
+
+    @contextlib.contextmanager
+    def _gateway(self, bind: str) -> Iterator[None]:
+        """``dancu gateway serve`` beside the server when the payment gateway is the sandbox on
+        this machine and its port is free; otherwise say why payments go elsewhere or wait."""
+        url = urlsplit(settings.DANCU_PAYMENT_GATEWAY_URL)
+        console = Console(highlight=False)
+        if url.hostname not in ("127.0.0.1", "localhost") or not url.port:
+            yield
+            return
+        with socket.socket() as probe:
+            try:
+                probe.bind((url.hostname, url.port))
+            except OSError:
+                console.print(_("Cổng thanh toán thử nghiệm: cổng %(port)s đã có tiến trình khác dùng; "
+                                "không chạy thêm.") % {"port": url.port})
+                yield
+                return
+        with command_beside("gateway", "serve", "--host", url.hostname, "--port", str(url.port),
+                            "--ipn-url", f"http://{bind}/payments/ipn", "--quiet"):
+            console.print(_("✓ Cổng thanh toán thử nghiệm: %(url)s")
+                          % {"url": settings.DANCU_PAYMENT_GATEWAY_URL})
+            yield
 
     def _set_up(self, opts: dict[str, Any]) -> None:
         if settings.PRODUCTION:
@@ -102,6 +131,13 @@ class Command(BaseCommand):
                 % {"n": number(existing), "province": province.name})
         logins = self._officers(province)
         citizen_login = self._eid_account(province)
+        # #12: the citizen portal (/dich-vu-cong/) as a relying party of dancu's OIDC provider.
+        from dancu.accounts.actor import system_actor
+        from dancu.publicservices.portal.client import setup_portal
+
+        port = opts["bind"].rsplit(":", 1)[-1]
+        setup_portal(system_actor("demo"), base_urls=[f"http://{opts['bind']}", f"http://localhost:{port}"])
+        console.print(_("✓ Cổng Dịch vụ công: http://%(bind)s/dich-vu-cong/") % {"bind": opts["bind"]})
         self._print(console, province, logins, citizen_login, opts)
 
     def _officers(self, province: AdminUnit) -> list[tuple[str, str, str]]:
@@ -114,6 +150,8 @@ class Command(BaseCommand):
             ("demo.tinh", Role.PROVINCE_POLICE, province),
             ("demo.bo", Role.MINISTRY_ADMIN, None),  # a ministry officer, not a Django superuser
             ("demo.kiemtra", Role.AUDITOR, None),
+            ("demo.tuphap", Role.COMMUNE_JUSTICE, commune),  # births, deaths, marriages (#12)
+            ("demo.motcua", Role.COUNTER, commune),  # the one-stop counter: intake, hand-over (#12)
         ]
         out = []
         User = get_user_model()

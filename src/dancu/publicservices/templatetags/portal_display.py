@@ -1,0 +1,16 @@
+"""Display filters of the citizen portal."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def vnd(value: object) -> str:
+    """Whole đồng with dots between thousands, as Vietnamese writes money: 7000 → "7.000"."""
+    try:
+        return f"{int(value):,}".replace(",", ".")  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return ""
