@@ -18,12 +18,39 @@ from dancu.core.errors import NotFound, OutOfJurisdiction
 from dancu.population.models import Citizen
 from dancu.publicservices.models import CorrectionRequest, CorrectionStatus
 from dancu.publicservices.selectors import registry_values
-from dancu.publicservices.services.corrections import display_value
 
 # Who sees the requests: the police (who handle them) and the auditors (read only).
 READ_ROLES = WRITE_ROLES | {Role.AUDITOR}
 LIST_PURPOSE = "danh sách đề nghị điều chỉnh thông tin"
 VIEW_PURPOSE = "xử lý đề nghị điều chỉnh thông tin #{id}"
+# The registry fields' names (the same words as the portal's form), for the pages and the notice.
+FIELD_LABELS: dict[str, Any] = {
+    "full_name": _("Họ, chữ đệm và tên"),
+    "personal_id": _("Số định danh cá nhân"),
+    "birth_date": _("Ngày sinh"),
+    "sex": _("Giới tính"),
+    "permanent_address": _("Nơi thường trú"),
+    "current_address": _("Nơi ở hiện tại"),
+    "marital_status": _("Tình trạng hôn nhân"),
+    "old_id_number": _("Số CMND cũ"),
+    "temporary_residence": _("Nơi tạm trú"),
+}
+# Where the officer corrects each field: the person's correction page (population) for the
+# identity fields; the person's page (its residence actions) for the places of residence.
+RESIDENCE_FIELDS = frozenset({"permanent_address", "current_address", "temporary_residence"})
+
+
+def label_of(field: str) -> Any:
+    return FIELD_LABELS.get(field, field)
+
+
+def display_value(value: Any) -> str:
+    """A registry value as one line of text (an address dict by its address)."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return str(value.get("address") or ", ".join(str(v) for v in value.values() if v))
+    return str(value)
 
 
 @dataclass

@@ -28,6 +28,7 @@ from dancu.audit import services as audit
 from dancu.core.errors import Conflict, DomainError, NotFound, OutOfJurisdiction
 from dancu.core.text import nfc
 from dancu.population.models import Citizen
+from dancu.publicservices.correction_selectors import display_value, label_of
 from dancu.publicservices.models import (
     CorrectionRequest,
     CorrectionStatus,
@@ -44,27 +45,6 @@ MAX_NOTE = 2000
 OUTCOMES = (CorrectionStatus.HANDLED, CorrectionStatus.REJECTED)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 PURPOSE = "xử lý đề nghị điều chỉnh thông tin #{id}"
-# The registry fields' names (the same words as the portal's form), for the pages and the notice.
-FIELD_LABELS: dict[str, Any] = {
-    "full_name": _("Họ, chữ đệm và tên"),
-    "personal_id": _("Số định danh cá nhân"),
-    "birth_date": _("Ngày sinh"),
-    "sex": _("Giới tính"),
-    "permanent_address": _("Nơi thường trú"),
-    "current_address": _("Nơi ở hiện tại"),
-    "marital_status": _("Tình trạng hôn nhân"),
-    "old_id_number": _("Số CMND cũ"),
-    "temporary_residence": _("Nơi tạm trú"),
-}
-# Where the officer corrects each field: the person's correction page (population) for the
-# identity fields; the person's page (its residence actions) for the places of residence.
-RESIDENCE_FIELDS = frozenset({"permanent_address", "current_address", "temporary_residence"})
-
-
-def label_of(field: str) -> Any:
-    return FIELD_LABELS.get(field, field)
-
-
 def clean_text(value: Any, field: str, *, limit: int, required: bool) -> str:
     """NFC, stripped; refuses a non-string, a NUL or control character, an empty required value
     and one over ``limit`` characters — each naming ``field``."""
@@ -91,15 +71,6 @@ def allowed_fields(procedure: Procedure | None) -> set[str]:
     for fields in Procedure.objects.filter(active=True).values_list("registry_fields", flat=True):
         names.update(fields or [])
     return names
-
-
-def display_value(value: Any) -> str:
-    """A registry value as one line of text (an address dict by its address)."""
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return str(value.get("address") or ", ".join(str(v) for v in value.values() if v))
-    return str(value)
 
 
 def _own_citizen(actor: Actor, citizen: Citizen) -> Citizen:

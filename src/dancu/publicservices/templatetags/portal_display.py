@@ -19,6 +19,6 @@ def vnd(value: object) -> str:
 @register.filter
 def registry_label(name: object) -> object:
     """A registry field's name in the reader's language ("birth_date" → "Ngày sinh")."""
-    from dancu.publicservices.services.corrections import label_of
+    from dancu.publicservices.correction_selectors import label_of
 
     return label_of(str(name))

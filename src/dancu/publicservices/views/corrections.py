@@ -43,7 +43,7 @@ def _shown(field: str, value: str) -> Any:
 
 def _row(row: selectors.Row) -> dict[str, Any]:
     r = row.request
-    return {"id": r.pk, "r": r, "citizen": r.citizen, "field": corrections.label_of(r.field),
+    return {"id": r.pk, "r": r, "citizen": r.citizen, "field": selectors.label_of(r.field),
             "registry_value": _shown(r.field, row.registry_value),
             "filed_value": _shown(r.field, r.current_value),
             "proposed": r.proposed_value}
@@ -94,7 +94,7 @@ def correction(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as err:
         return _refused(request, err)
     r = row.request
-    target = "population:detail" if r.field in corrections.RESIDENCE_FIELDS else "population:correct"
+    target = "population:detail" if r.field in selectors.RESIDENCE_FIELDS else "population:correct"
     ctx = {"row": _row(row), "r": r, "form": form, "may_handle": actor.role in WRITE_ROLES,
            "registry_url": reverse(target, args=[r.citizen.personal_id])}
     return render(request, "publicservices/counter/correction.html", ctx, status=status)
