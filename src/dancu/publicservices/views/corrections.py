@@ -30,7 +30,7 @@ CHOICES: dict[str, dict[str, Any]] = {"sex": dict(Sex.choices), "marital_status"
 
 class HandleForm(forms.Form):
     outcome = forms.ChoiceField(
-        label=_("Kết quả"), widget=forms.RadioSelect,
+        label=_("Kết quả xử lý"), widget=forms.RadioSelect,
         choices=[(CorrectionStatus.HANDLED, _("Đã điều chỉnh trong cơ sở dữ liệu")),
                  (CorrectionStatus.REJECTED, _("Không điều chỉnh (nêu lý do)"))])
     note = forms.CharField(label=_("Ghi chú gửi công dân"), max_length=corrections.MAX_NOTE, required=False,
