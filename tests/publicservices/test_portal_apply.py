@@ -184,6 +184,11 @@ def test_report_an_error_becomes_a_correction_request(signed_in, world):
     assert response.status_code == 400
     assert 'data-field-error="field"' in response.content.decode()
     assert CorrectionRequest.objects.count() == 1
+    # The form shows the field as reported (no second "báo sai" button for it).
+    page = signed_in.get(APPLY).content.decode()
+    assert 'data-testid="correction-open-birth_date"' in page
+    assert 'data-testid="report-birth_date"' not in page
+    assert 'data-testid="report-full_name"' in page
     # The citizen sees their request and its state in the inbox.
     inbox = signed_in.get("/dich-vu-cong/thong-bao/").content.decode()
     assert 'data-testid="correction" data-field="birth_date" data-status="open"' in inbox

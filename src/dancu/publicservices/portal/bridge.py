@@ -127,6 +127,11 @@ def report_error(actor: Actor, proc: Procedure, citizen: Any, field: str, propos
     return corrections.request_correction(actor, citizen, field, proposed_value, note, procedure=proc)
 
 
+def open_correction_fields(citizen: Any) -> set[str]:
+    """The registry fields the citizen has an open correction request for."""
+    return set(correction_selectors.of_citizen(citizen).filter(status="open").values_list("field", flat=True))
+
+
 def corrections_of(citizen: Any) -> list[Any]:
     return list(correction_selectors.of_citizen(citizen)[:50])
 

@@ -140,6 +140,7 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
                      for name in (proc.registry_fields or [])]
     return render(request, "publicservices/portal/apply.html", _ctx(
         request, proc=proc, data_form=data_form, acting=acting, registry_rows=registry_rows,
+        open_corrections=bridge.open_correction_fields(citizen),
         components=[{**c, "error": file_errors.get(c["key"], "")} for c in components], reusable=reusable,
         errors=errors,
         idempotency_key=key), status=status)
