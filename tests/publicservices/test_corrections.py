@@ -154,6 +154,8 @@ def test_a_citizen_files_only_for_themself(world):
     with pytest.raises(OutOfJurisdiction):
         corrections.request_correction(world.police, world.alice, "birth_date", "1990",
                                        procedure=Procedure.objects.get(slug=PROC))
+    denied = AuditEvent.objects.filter(action="correction.request.denied", actor_label=world.police.label)
+    assert denied.exists()
     assert not CorrectionRequest.objects.exists()
 
 

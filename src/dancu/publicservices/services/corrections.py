@@ -81,7 +81,6 @@ def _own_citizen(actor: Actor, citizen: Citizen) -> Citizen:
     return citizen
 
 
-@transaction.atomic
 def request_correction(
     actor: Actor,
     citizen: Citizen,
@@ -94,7 +93,19 @@ def request_correction(
 ) -> CorrectionRequest:
     """The citizen (``actor`` is their own e-ID actor) asks that a registry ``field`` be corrected
     to ``proposed_value``. ``procedure`` (or the dossier's) names the form the value was shown
-    on; the field must be one of its registry fields."""
+    on; the field must be one of its registry fields. Anyone else is refused (403, audited)."""
+    try:
+        return _request(actor, citizen, field, proposed_value, note, dossier, procedure)
+    except OutOfJurisdiction as exc:  # recorded once the transaction has rolled back
+        if not audit.was_recorded(exc):
+            audit.record_refusal(actor, "correction.request", exc, subject_type="citizen",
+                                 personal_id=getattr(citizen, "personal_id", "") or "")
+        raise
+
+
+@transaction.atomic
+def _request(actor: Actor, citizen: Citizen, field: str, proposed_value: str, note: str,
+             dossier: Dossier | None, procedure: Procedure | None) -> CorrectionRequest:
     _own_citizen(actor, citizen)
     if dossier is not None:
         if citizen.pk not in (dossier.applicant_id, dossier.subject_id):
