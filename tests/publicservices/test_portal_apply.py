@@ -14,7 +14,7 @@ from dancu.documents import services as documents
 from dancu.documents.models import Document
 from dancu.eid import services as eid
 from dancu.publicservices import services as ps
-from dancu.publicservices.models import Dossier, Feedback, Notification
+from dancu.publicservices.models import CorrectionRequest, Dossier, Feedback, Notification
 from tests.eid_helpers import level1_account, person
 from tests.factories import officer_actor
 from tests.publicservices.portal_helpers import (  # noqa: F401 (fixture)
@@ -173,14 +173,25 @@ def test_acting_for_needs_the_person(signed_in, world):
 
 def test_report_an_error_becomes_a_correction_request(signed_in, world):
     response = signed_in.post("/dich-vu-cong/thu-tuc/dang-ky-tam-tru/bao-sai/",
-                              {"field": "birth_date", "note": "Tôi sinh ngày 18/05/1990"})
+                              {"field": "birth_date", "proposed_value": "18/05/1990"})
     assert response.status_code == 302
-    feedback = Feedback.objects.get()
-    assert feedback.citizen == world["citizen"]
-    assert "birth_date" in feedback.text and "18/05/1990" in feedback.text
-    # A field that is not a registry field of the procedure is not taken.
-    signed_in.post("/dich-vu-cong/thu-tuc/dang-ky-tam-tru/bao-sai/", {"field": "address", "note": "x"})
-    assert Feedback.objects.count() == 1
+    request = CorrectionRequest.objects.get()
+    assert request.citizen == world["citizen"] and request.field == "birth_date"
+    assert request.proposed_value == "18/05/1990" and request.status == "open"
+    # A field that is not a registry field of the procedure is not taken (named in the refusal).
+    response = signed_in.post("/dich-vu-cong/thu-tuc/dang-ky-tam-tru/bao-sai/",
+                              {"field": "address", "proposed_value": "x"})
+    assert response.status_code == 400
+    assert 'data-field-error="field"' in response.content.decode()
+    assert CorrectionRequest.objects.count() == 1
+    # The form shows the field as reported (no second "báo sai" button for it).
+    page = signed_in.get(APPLY).content.decode()
+    assert 'data-testid="correction-open-birth_date"' in page
+    assert 'data-testid="report-birth_date"' not in page
+    assert 'data-testid="report-full_name"' in page
+    # The citizen sees their request and its state in the inbox.
+    inbox = signed_in.get("/dich-vu-cong/thong-bao/").content.decode()
+    assert 'data-testid="correction" data-field="birth_date" data-status="open"' in inbox
 
 
 def test_csrf_is_enforced(signed_in, world):

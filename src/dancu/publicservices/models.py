@@ -281,3 +281,56 @@ class Notification(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["citizen", "-created_at"], name="notification_inbox")]
+
+
+class CorrectionStatus(models.TextChoices):
+    OPEN = "open", _("Đang chờ xử lý")
+    HANDLED = "handled", _("Đã điều chỉnh")
+    REJECTED = "rejected", _("Không điều chỉnh")
+
+
+class CorrectionRequest(models.Model):
+    """"Báo sai": the citizen says a value pre-filled from the registry is wrong. A police
+    officer of the person's area checks it and corrects the registry through the registry's own
+    pages and services (this row never rewrites it), then closes the request as handled or
+    rejected; the citizen is told. One open request per person and field."""
+
+    citizen = models.ForeignKey("population.Citizen", on_delete=models.PROTECT, related_name="+")
+    procedure = models.ForeignKey(
+        Procedure, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    dossier = models.ForeignKey(
+        Dossier, null=True, blank=True, on_delete=models.PROTECT, related_name="corrections", db_index=False
+    )
+    field = models.CharField(max_length=40, help_text="the registry field (a procedure's registry_fields)")
+    current_value = models.TextField(blank=True, default="", help_text="the registry's value when filed")
+    proposed_value = models.TextField(help_text="what the citizen says is right")
+    note = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=10, choices=CorrectionStatus.choices, default=CorrectionStatus.OPEN)
+    created_at = models.DateTimeField()
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )
+    handled_by_label = models.CharField(max_length=150, blank=True, default="")
+    handled_at = models.DateTimeField(null=True, blank=True)
+    officer_note = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citizen", "field"], condition=Q(status="open"), name="correction_one_open_per_field"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", handled_at__isnull=True)
+                | (~Q(status="open") & Q(handled_at__isnull=False)),
+                name="correction_handled_at",
+            ),
+        ]
+        indexes = [
+            # The counter's list: open requests, oldest first.
+            models.Index(fields=["created_at", "id"], name="correction_open", condition=Q(status="open")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.citizen_id}:{self.field} ({self.status})"

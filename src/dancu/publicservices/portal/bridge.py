@@ -17,8 +17,9 @@ from dancu.documents import selectors as documents_selectors
 from dancu.documents import services as documents
 from dancu.documents.models import Document
 from dancu.payments import services as payments
-from dancu.publicservices import selectors, services
+from dancu.publicservices import correction_selectors, selectors, services
 from dancu.publicservices.models import Dossier, Notification, Procedure
+from dancu.publicservices.services import corrections
 
 
 class FilesRefused(Exception):
@@ -119,11 +120,20 @@ def feedback(actor: Actor, dossier: Dossier | None, kind: str, text: str) -> Any
     return services.give_feedback(actor, kind=kind, text=text, dossier_code=dossier.code if dossier else None)
 
 
-def report_error(actor: Actor, proc: Procedure, field: str, label: str, note: str) -> Any:
-    """"Báo sai": the citizen says a registry value is wrong. Recorded as feedback marked as a
-    correction request (field, procedure), which the police's data-quality work picks up."""
-    text = f"[Đề nghị điều chỉnh thông tin / correction request] {label} ({field}) — {proc.code}: {note}"
-    return services.give_feedback(actor, kind="feedback", text=text)
+def report_error(actor: Actor, proc: Procedure, citizen: Any, field: str, proposed_value: str,
+                 note: str = "") -> Any:
+    """"Báo sai": the citizen says a registry value is wrong → a correction request, which a
+    police officer of their area handles (``services.corrections``)."""
+    return corrections.request_correction(actor, citizen, field, proposed_value, note, procedure=proc)
+
+
+def open_correction_fields(citizen: Any) -> set[str]:
+    """The registry fields the citizen has an open correction request for."""
+    return set(correction_selectors.of_citizen(citizen).filter(status="open").values_list("field", flat=True))
+
+
+def corrections_of(citizen: Any) -> list[Any]:
+    return list(correction_selectors.of_citizen(citizen)[:50])
 
 
 @transaction.atomic

@@ -168,7 +168,9 @@ class ActingForm(forms.Form):
 
 class CorrectionForm(forms.Form):
     field = forms.CharField(max_length=40)
-    note = forms.CharField(label=_("Thông tin đúng là"), max_length=500,
+    proposed_value = forms.CharField(label=_("Thông tin đúng là"), max_length=500,
+                                     widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("Ghi chú (giấy tờ chứng minh)"), max_length=2000, required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
 

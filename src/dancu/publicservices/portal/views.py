@@ -22,7 +22,6 @@ from dancu.publicservices.portal import auth, bridge, queries
 from dancu.publicservices.portal.forms import (
     ACTION_LABELS,
     CHOICE_LABELS,
-    LABELS,
     ActingForm,
     CorrectionForm,
     FeedbackForm,
@@ -141,6 +140,7 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
                      for name in (proc.registry_fields or [])]
     return render(request, "publicservices/portal/apply.html", _ctx(
         request, proc=proc, data_form=data_form, acting=acting, registry_rows=registry_rows,
+        open_corrections=bridge.open_correction_fields(citizen),
         components=[{**c, "error": file_errors.get(c["key"], "")} for c in components], reusable=reusable,
         errors=errors,
         idempotency_key=key), status=status)
@@ -160,24 +160,29 @@ def _display(value: Any, name: str = "") -> str:
 @require_POST
 @auth.citizen_required
 def report_error(request: HttpRequest, slug: str) -> HttpResponse:
-    """"Báo sai": a registry field the citizen says is wrong becomes a correction request."""
+    """"Báo sai": a registry field the citizen says is wrong becomes a correction request
+    (``services.corrections``); a refusal is a 4xx page naming the field, nothing written."""
     proc = queries.procedure(slug)
     if proc is None:
         raise Http404
     form = CorrectionForm(request.POST)
-    if not form.is_valid() or form.cleaned_data["field"] not in (proc.registry_fields or []):
-        messages.error(request, _("Cần ghi rõ thông tin đúng."))
-        return HttpResponseRedirect(reverse("portal:apply", args=[slug]))
-    field = form.cleaned_data["field"]
+    back = reverse("portal:apply", args=[slug])
+    if not form.is_valid():
+        errors = [{"field": name, "code": "E_INVALID", "message": str(msgs[0])}
+                  for name, msgs in form.errors.items()]
+        return render(request, "publicservices/portal/correction_refused.html",
+                      _ctx(request, errors=errors, back=back), status=400)
     try:
-        bridge.report_error(_user(request).actor(request), proc, field, str(LABELS.get(field, field)),
+        bridge.report_error(_user(request).actor(request), proc, _citizen(request),
+                            form.cleaned_data["field"], form.cleaned_data["proposed_value"],
                             form.cleaned_data["note"])
     except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return HttpResponseRedirect(reverse("portal:apply", args=[slug]))
+        errors = [{"field": e.field or "", "code": e.code, "message": str(e.message)} for e in exc.errors]
+        return render(request, "publicservices/portal/correction_refused.html",
+                      _ctx(request, errors=errors, back=back), status=exc.status)
     messages.success(request, _("Đã gửi đề nghị điều chỉnh thông tin. Cơ quan công an sẽ kiểm tra và "
                                 "cập nhật; bạn nhận được thông báo khi có kết quả."))
-    return HttpResponseRedirect(reverse("portal:apply", args=[slug]))
+    return HttpResponseRedirect(back)
 
 
 # ---- after submission ------------------------------------------------------------------------
@@ -294,6 +299,7 @@ def result(request: HttpRequest, code: str) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     citizen = _citizen(request)
     items = list(bridge.notifications_of(citizen))
-    response = render(request, "publicservices/portal/inbox.html", _ctx(request, notifications=items))
+    response = render(request, "publicservices/portal/inbox.html", _ctx(
+        request, notifications=items, corrections=bridge.corrections_of(citizen)))
     bridge.mark_read(citizen)
     return response

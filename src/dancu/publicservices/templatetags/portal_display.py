@@ -14,3 +14,11 @@ def vnd(value: object) -> str:
         return f"{int(value):,}".replace(",", ".")  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def registry_label(name: object) -> object:
+    """A registry field's name in the reader's language ("birth_date" → "Ngày sinh")."""
+    from dancu.publicservices.correction_selectors import label_of
+
+    return label_of(str(name))
