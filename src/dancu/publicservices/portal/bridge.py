@@ -101,14 +101,9 @@ def submit(actor: Actor, proc: Procedure, citizen: Any, acting: dict[str, Any], 
 
 
 def answer_supplement(actor: Actor, dossier: Dossier, note: str, chosen: dict[str, Any]) -> Dossier:
-    """The answer adds or replaces components. The service checks the required components among
-    the ones it is given, so the ones already attached are passed again as they are (a Document
-    for an upload, its code for a reuse: their ``reused`` flag unchanged)."""
-    kept: dict[str, Any] = {}
-    for row in dossier.component_rows.select_related("document"):
-        if row.key not in chosen:
-            kept[row.key] = row.document.code if row.reused else row.document
-    return services.answer_supplement(actor, dossier.code, components={**kept, **chosen}, note=note)
+    """The answer adds or replaces components; those already on the dossier and not chosen again
+    stay (the service counts them among the required ones)."""
+    return services.answer_supplement(actor, dossier.code, components=chosen, note=note)
 
 
 def rate(actor: Actor, dossier: Dossier, rating: int) -> Dossier:
