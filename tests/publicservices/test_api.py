@@ -234,3 +234,5 @@ def test_prefill_for_someone_one_may_act_for(http, world):
     )
     assert r.status_code == 403
     assert "full_name" not in r.content.decode()
+    refused = AuditEvent.objects.filter(action="citizen.view.prefill.denied", personal_id=stranger.personal_id)
+    assert refused.count() == 2  # both refusals to read the stranger's data

@@ -101,19 +101,23 @@ def procedure_by_code(code: str) -> Procedure:
     return found
 
 
+QUEUE_PURPOSE = "hàng đợi xử lý hồ sơ"  # the API's queue records the same purpose
 SORT_KEYS = {"due": "due_on", "submitted": "-submitted_at", "code": "code"}
 
 
 def queue(actor: Actor, filters: QueueFilters, *, sort: str = "due", page: int = 1,
           page_size: int = 25) -> QueuePage:
     """One page of the queue (``selectors.queue``: area, agency, the partial indexes, no COUNT)
-    with each row's deadline flag and names for the page."""
+    with each row's deadline flag and names for the page. The applicants' names are personal
+    data: one ``dossier.queue`` audit event per person shown, as the API's queue records."""
     today = timezone.localdate()
     soon = add_working_days(today, 1)
     result = ps.queue(actor, {"status": filters.status, "procedure": filters.procedure,
                               "channel": filters.channel, "flag": filters.flag,
                               "assigned": "me" if filters.mine else ""},
                       sort=SORT_KEYS.get(sort, "due_on"), page=page, page_size=page_size, today=today)
+    audit.record_many(actor, "dossier.queue", [d.applicant.personal_id for d in result.items],
+                      reason=QUEUE_PURPOSE)
     out = []
     for d in result.items:
         unit = unit_by_pk(d.commune_id)

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dancu.accounts.actor import Actor
@@ -18,7 +16,7 @@ from dancu.documents import services as documents
 from dancu.documents.models import Document
 from dancu.payments import services as payments
 from dancu.publicservices import selectors, services
-from dancu.publicservices.models import Dossier, Notification, Procedure
+from dancu.publicservices.models import Dossier, Procedure
 
 
 class FilesRefused(Exception):
@@ -121,7 +119,6 @@ def report_error(actor: Actor, proc: Procedure, field: str, label: str, note: st
     return services.give_feedback(actor, kind="feedback", text=text)
 
 
-@transaction.atomic
-def mark_read(citizen: Any) -> int:
+def mark_read(actor: Actor) -> int:
     """The inbox was shown: its unread notifications are read now."""
-    return Notification.objects.filter(citizen=citizen, read_at__isnull=True).update(read_at=timezone.now())
+    return services.mark_inbox_read(actor)

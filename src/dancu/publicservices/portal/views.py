@@ -295,5 +295,5 @@ def inbox(request: HttpRequest) -> HttpResponse:
     citizen = _citizen(request)
     items = list(bridge.notifications_of(citizen))
     response = render(request, "publicservices/portal/inbox.html", _ctx(request, notifications=items))
-    bridge.mark_read(citizen)
+    bridge.mark_read(_user(request).actor(request))
     return response
