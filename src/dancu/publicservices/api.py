@@ -651,7 +651,7 @@ def queue(
     audit.record_many(
         actor,
         "dossier.queue",
-        [(d.subject or d.applicant).personal_id for d in result.items],
+        [person.personal_id for d in result.items for person in selectors.people_of(d)],
         reason="hàng đợi xử lý hồ sơ",
     )
     codes = _result_codes(result.items)
@@ -677,14 +677,15 @@ def queue(
 def officer_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
     _known_query(request)
     d = selectors.dossier_for_officer(_officer(request), code)
-    audit.record(
-        _officer(request),
-        "dossier.view",
-        subject_type="dossier",
-        subject_id=d.code,
-        personal_id=(d.subject or d.applicant).personal_id,
-        reason="xử lý hồ sơ",
-    )
+    for person in selectors.people_of(d):  # the applicant, and the subject the dossier is about
+        audit.record(
+            _officer(request),
+            "dossier.view",
+            subject_type="dossier",
+            subject_id=d.code,
+            personal_id=person.personal_id,
+            reason="xử lý hồ sơ",
+        )
     return _detail(d)
 
 

@@ -175,9 +175,10 @@ def dossier_for_officer(actor: Actor, code: str) -> DossierView:
             assigned = (profile.display_name if profile else "") or user.get_username()
     today = timezone.localdate()
     unit = unit_by_pk(d.commune_id)
-    audit.record(actor, "dossier.view", subject_type="dossier", subject_id=d.code,
-                 personal_id=d.applicant.personal_id,
-                 reason=str(_("Giải quyết hồ sơ %(code)s") % {"code": d.code}))
+    for person in ps.people_of(d):  # the applicant, and the subject the dossier is about
+        audit.record(actor, "dossier.view", subject_type="dossier", subject_id=d.code,
+                     personal_id=person.personal_id,
+                     reason=str(_("Giải quyết hồ sơ %(code)s") % {"code": d.code}))
     return DossierView(d, d.applicant, d.subject, components,
                        list(DossierEvent.objects.filter(dossier=d).order_by("at", "id")),
                        assigned, flag_of(d, today, add_working_days(today, 1)),
