@@ -3,26 +3,13 @@ subprocess (``dancu gateway serve``) on a free port, for the tests whose callbac
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from dancu.accounts.actor import Actor
 from dancu.payments.signals import payment_succeeded
-
-DANCU = [sys.executable, "-m", "dancu.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.payments.helpers import running_gateway
 
 
 @pytest.fixture
@@ -54,39 +41,9 @@ def successes() -> Iterator[list[tuple[int, bool]]]:
 
 @pytest.fixture(scope="session")
 def sandbox_gateway(tmp_path_factory) -> Iterator[str]:
-    """``dancu gateway serve`` in its own process; its base URL. The process reads the same
-    merchant code and secret as the tests (the development defaults)."""
-    port = free_port()
-    data = tmp_path_factory.mktemp("gateway")
-    env = {k: v for k, v in os.environ.items() if k not in ("DANCU_ENV",)}
-    env.update(
-        DANCU_DATA_DIR=str(data),
-        PYTHONPATH=os.pathsep.join(
-            filter(None, [str(Path(__file__).resolve().parents[2] / "src"), env.get("PYTHONPATH", "")])
-        ),
-    )
-    log = (data / "gateway.log").open("wb")
-    proc = subprocess.Popen(
-        [*DANCU, "gateway", "serve", "--port", str(port), "--quiet", "--db", str(data / "gw.sqlite3")],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert proc.poll() is None, (data / "gateway.log").read_text()
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the sandbox gateway did not start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+    """``dancu gateway serve`` in its own process; its base URL."""
+    with running_gateway(tmp_path_factory.mktemp("gateway")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ from django.utils import timezone
 from dancu.audit.models import AuditEvent
 from dancu.payments import protocol, services
 from dancu.payments.models import GatewayMessage, Payment, Status
-from tests.payments.conftest import free_port
-from tests.payments.helpers import answer
+from tests.payments.helpers import answer, free_port
 
 pytestmark = pytest.mark.slow
 

@@ -234,3 +234,37 @@ def test_prefill_for_someone_one_may_act_for(http, world):
     )
     assert r.status_code == 403
     assert "full_name" not in r.content.decode()
+    refused = AuditEvent.objects.filter(action="citizen.view.prefill.denied")
+    # both refusals to read the stranger's data
+    assert list(refused.values_list("personal_id", flat=True)) == [stranger.personal_id] * 2
+
+
+def test_an_officer_reading_a_dossier_for_someone_audits_both_people(http, world):
+    """A household head's dossier about a member shows both: the read of each is recorded."""
+    from dancu.audit.models import AuditEvent
+    from dancu.publicservices import services
+    from tests.publicservices.conftest import as_citizen
+
+    alice, bob = world.alice, world.bob
+    d = services.submit(
+        as_citizen(alice),
+        procedure_code="xac-nhan-thong-tin-cu-tru",
+        applicant_personal_id=alice.personal_id,
+        subject_personal_id=bob.personal_id,
+        relation="household_head",
+        data={"purpose": "Xin việc"},
+    )
+    officer = _officer_token(world.police)
+    assert http.get(f"{BASE}/officer/dossiers/{d.code}", headers=officer).status_code == 200
+    viewed = AuditEvent.objects.filter(action="dossier.view", subject_id=d.code)
+    both = sorted([alice.personal_id, bob.personal_id])
+    assert sorted(viewed.values_list("personal_id", flat=True)) == both
+    assert http.get(f"{BASE}/officer/queue", headers=officer).status_code == 200
+    listed = AuditEvent.objects.filter(action="dossier.queue")
+    assert sorted(listed.values_list("personal_id", flat=True)) == both
+    page = Client()
+    from tests.factories import officer_login
+
+    officer_login(page, world.police)
+    assert page.get(f"/mot-cua/ho-so/{d.code}/").status_code == 200
+    assert viewed.count() == 4  # the counter page too: applicant and subject

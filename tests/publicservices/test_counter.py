@@ -94,6 +94,15 @@ def test_the_queue_shows_the_area_and_agency_of_the_officer(client, w) -> None:
     assert set(codes(as_(client, w.auditor).get(reverse("counter:queue")))) == {mine.code, other.code}
 
 
+def test_the_queue_page_audits_the_people_it_shows(client, w) -> None:
+    mine = counter_dossier(w.counter, w.alice)
+    counter_dossier(officer_actor("mc.hongha", "counter", w.geo.hong_ha), w.carol)
+    assert codes(as_(client, w.police).get(reverse("counter:queue"))) == [mine.code]
+    shown = AuditEvent.objects.filter(action="dossier.queue", actor_id=w.police.user_id)
+    assert list(shown.values_list("personal_id", flat=True)) == [w.alice.personal_id]
+    assert shown.get().reason == "hàng đợi xử lý hồ sơ"
+
+
 def test_filters_and_sorts(client, w) -> None:
     a = counter_dossier(w.counter, w.alice)
     b = counter_dossier(w.counter, w.bob, code=ID_CONFIRM)

@@ -10,43 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 from pathlib import Path
 
-import pyotp
 import pytest
 
-_NO_CHROMIUM = shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists()
+from tests.population.test_browser import (  # noqa: F401  (fixtures)
+    _NO_CHROMIUM,
+    _allow_orm_beside_playwright,
+    browser,
+)
+from tests.publicservices.browser_helpers import officer_sign_in
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(_NO_CHROMIUM and os.environ.get("CI") != "true",
                        reason="needs /usr/bin/chromium (apt-get install chromium)"),
 ]
-PASSWORD = "mật-khẩu-thử-123"
 SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or "/tmp/shots-counter")  # noqa: S108
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _allow_orm_beside_playwright():
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -84,15 +64,7 @@ def world(transactional_db, live_server, settings):
 
 
 def _sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/mot-cua/")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Tiếp tục").click()
-    page.wait_for_url(re.compile(r"/accounts/login/second-factor/"))
-    secret = page.get_by_test_id("totp-secret").inner_text().strip()
-    page.get_by_label("Mã từ ứng dụng xác thực").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(re.compile(r"/mot-cua/$"))
+    officer_sign_in(page, base + "/mot-cua/", username, landing=r"/mot-cua/$")
 
 
 def _no_sideways_scroll(page) -> None:
@@ -100,7 +72,7 @@ def _no_sideways_scroll(page) -> None:
     assert width <= 390, f"the page is {width}px wide on a 390px phone"
 
 
-def test_queue_and_dossier_on_desktop_and_phone(browser, world) -> None:
+def test_queue_and_dossier_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
     SHOTS.mkdir(parents=True, exist_ok=True)
     base, codes = world["url"], world["codes"]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
@@ -139,7 +111,7 @@ def test_queue_and_dossier_on_desktop_and_phone(browser, world) -> None:
     context.close()
 
 
-def test_intake_at_the_counter_prints_a_receipt(browser, world) -> None:
+def test_intake_at_the_counter_prints_a_receipt(browser, world) -> None:  # noqa: F811
     SHOTS.mkdir(parents=True, exist_ok=True)
     from dancu.population.models import Citizen
 

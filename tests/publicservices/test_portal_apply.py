@@ -222,6 +222,7 @@ def test_dossier_life_supplement_result_rating_feedback_inbox(signed_in, world):
     dossier = Dossier.objects.get()
     ps.mark_paid(world["officer"], dossier.code, amount_vnd=7000)
     ps.request_supplement(world["officer"], dossier.code, note="Bổ sung hợp đồng thuê nhà")
+    legal_place = dossier.component_rows.get(key="legal_place").document_id
     page = signed_in.get(f"/dich-vu-cong/ho-so/{dossier.code}/")
     html = page.content.decode()
     assert 'data-testid="supplement"' in html and "Bổ sung hợp đồng thuê nhà" in html
@@ -232,6 +233,7 @@ def test_dossier_life_supplement_result_rating_feedback_inbox(signed_in, world):
     assert answer.status_code == 302, answer.content.decode().split('data-testid="supplement"')[-1][:3000]
     dossier.refresh_from_db()
     assert dossier.status == "accepted" and dossier.component_rows.count() == 2
+    assert dossier.component_rows.get(key="legal_place").document_id == legal_place  # kept, not re-sent
     ps.approve(world["officer"], dossier.code)
     page = signed_in.get(f"/dich-vu-cong/ho-so/{dossier.code}/")
     assert 'data-testid="result-download"' in page.content.decode()

@@ -14,21 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import pyotp
 import pytest
 
+from tests.payments.helpers import running_gateway
 from tests.population.test_browser import (  # noqa: F401  (fixtures)
     _NO_CHROMIUM,
     _allow_orm_beside_playwright,
     browser,
 )
+from tests.publicservices.browser_helpers import officer_sign_in
 from tests.publicservices.portal_helpers import PDF
 
 pytestmark = [
@@ -39,50 +36,17 @@ pytestmark = [
 
 SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or tempfile.gettempdir()) / "shots-portal"
 PASSWORD = "Hoa-sen-2024!"
-OFFICER_PASSWORD = "mật-khẩu-thử-123"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 GATEWAY_PORT = int(os.environ.get("DANCU_TEST_GATEWAY_PORT", "18121"))
 
 
-def _free(port: int) -> int:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def gateway(tmp_path, settings):
     """``dancu gateway serve`` as a subprocess (its own SQLite file); dancu points at it."""
-    port = _free(GATEWAY_PORT)
-    env = {k: v for k, v in os.environ.items() if k != "DANCU_ENV"}
-    src = str(Path(__file__).resolve().parents[2] / "src")
-    env.update(DANCU_DATA_DIR=str(tmp_path / "gw"),
-               PYTHONPATH=os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")])))
-    log = (tmp_path / "gateway.log").open("wb")
-    command = [sys.executable, "-m", "dancu.cli", "gateway", "serve", "--port", str(port), "--quiet",
-               "--db", str(tmp_path / "gw.sqlite3")]
-    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert proc.poll() is None, (tmp_path / "gateway.log").read_text()
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the sandbox gateway did not start")
-        settings.DANCU_PAYMENT_GATEWAY_URL = f"http://127.0.0.1:{port}"
-        yield settings.DANCU_PAYMENT_GATEWAY_URL
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+    with running_gateway(tmp_path / "gw", GATEWAY_PORT) as url:
+        settings.DANCU_PAYMENT_GATEWAY_URL = url
+        yield url
 
 
 @pytest.fixture
@@ -119,18 +83,6 @@ def _no_sideways_scroll(page, width: int) -> None:
 
 def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def _officer_sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/accounts/login/")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(OFFICER_PASSWORD)
-    page.get_by_role("button", name="Tiếp tục").click()
-    page.wait_for_url(re.compile(r"/accounts/login/second-factor/$"))
-    secret = page.get_by_test_id("totp-secret").inner_text().strip()
-    page.get_by_label("Mã từ ứng dụng xác thực").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(re.compile(r"/citizens/$"))
 
 
 def test_temporary_residence_online_end_to_end(browser, journey, gateway):  # noqa: F811
@@ -211,7 +163,7 @@ def test_temporary_residence_online_end_to_end(browser, journey, gateway):  # no
     officer_ctx = browser.new_context(viewport=DESKTOP, locale="vi-VN")
     officer_ctx.set_default_timeout(20_000)
     officer = officer_ctx.new_page()
-    _officer_sign_in(officer, base, "ca.dongson")
+    officer_sign_in(officer, base + "/accounts/login/", "ca.dongson", landing=r"/citizens/$")
     officer.goto(f"{base}/mot-cua/ho-so/{code}/")
     officer.locator("[data-testid=supplement-form] textarea").fill("Bổ sung tờ khai CT01")
     officer.get_by_test_id("supplement").click()

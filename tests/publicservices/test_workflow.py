@@ -217,3 +217,43 @@ def test_deadline_reminders_to_the_assigned_officer(world):
     assert (
         message.to == ["ca.hacthanh@example.vn"] and d.code in message.body and later.code not in message.body
     )
+
+
+def _temporary_residence(world):
+    from tests.publicservices.conftest import upload
+
+    return services.submit(
+        as_citizen(world.alice),
+        procedure_code="dang-ky-tam-tru",
+        applicant_personal_id=world.alice.personal_id,
+        relation="self",
+        data={
+            "commune": f"2025:{world.geo.dong_son.code}",
+            "address": "12 Trần Phú",
+            "started_on": today().isoformat(),
+            "expires_on": (today() + dt.timedelta(days=365)).isoformat(),
+            "housing": "rented",
+        },
+        components={"legal_place": upload(world.alice), "host_consent": upload(world.alice, "host_consent")},
+    )
+
+
+def test_a_supplement_keeps_the_components_already_attached(world):
+    """The answer need not send the required components again: those on the dossier count;
+    a component sent replaces the one with its key, the others stay as they were."""
+    from tests.factories import officer_actor
+    from tests.publicservices.conftest import upload
+
+    police = officer_actor("ca.dongson", "commune_police", world.geo.dong_son)
+    d = _temporary_residence(world)
+    before = dict(d.component_rows.values_list("key", "document_id"))
+    services.request_supplement(police, d.code, note="Giấy tờ chỗ ở mờ")
+    services.answer_supplement(as_citizen(world.alice), d.code, note="Không thay đổi")
+    d.refresh_from_db()
+    assert d.status == Status.ACCEPTED
+    assert dict(d.component_rows.values_list("key", "document_id")) == before
+    services.request_supplement(police, d.code, note="Giấy tờ chỗ ở mờ")
+    clearer = upload(world.alice)
+    services.answer_supplement(as_citizen(world.alice), d.code, components={"legal_place": clearer})
+    rows = dict(d.component_rows.values_list("key", "document_id"))
+    assert rows == {"legal_place": clearer.pk, "host_consent": before["host_consent"]}

@@ -20,7 +20,7 @@ from dancu.population.api import ErrorOut
 router = Router(tags=["documents"])
 
 
-class VerifyOut(Schema):
+class DocumentVerifyOut(Schema):
     code: str
     verdict: str                 # genuine | altered
     genuine: bool
@@ -36,7 +36,7 @@ class VerifyOut(Schema):
     signer: str
 
 
-@router.get("/verify/{code}", auth=None, response={200: VerifyOut, 404: ErrorOut, 422: ErrorOut},
+@router.get("/verify/{code}", auth=None, response={200: DocumentVerifyOut, 404: ErrorOut, 422: ErrorOut},
             summary="Is the document issued under this code genuine and unaltered?",
             operation_id="documents_verify")
 def verify(request: HttpRequest,

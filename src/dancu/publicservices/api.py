@@ -37,6 +37,7 @@ from dancu.eid.services import citizen_actor
 from dancu.oidc.auth import OAuthBearer
 from dancu.population.api import ErrorOut, InvalidParameter
 from dancu.population.models import Citizen
+from dancu.publicservices import catalog as catalog_file
 from dancu.publicservices import selectors, services
 from dancu.publicservices.models import Dossier, Procedure
 from dancu.publicservices.services import rules
@@ -238,29 +239,10 @@ class QueuePageOut(Schema):
 
 
 def _procedure(p: Procedure) -> dict[str, Any]:
+    """The catalog's fields as published (the effect handler's name only as ``has_effect``)."""
     return {
-        **{
-            f: getattr(p, f)
-            for f in (
-                "code",
-                "slug",
-                "name_vi",
-                "name_en",
-                "legal_basis",
-                "agency",
-                "level",
-                "time_limit_days",
-                "fee_vnd",
-                "fee_exemptions",
-                "components",
-                "form_schema",
-                "registry_fields",
-                "online_level",
-                "essential",
-                "essential_number",
-                "min_loa",
-            )
-        },
+        "code": p.code,
+        **{f: getattr(p, f) for f in catalog_file.FIELDS if f != "effect"},
         "has_effect": bool(p.effect),
     }
 
@@ -395,13 +377,25 @@ def _prefill(
         found = Citizen.objects.filter(personal_id=subject_personal_id).first()
         if found is None:
             raise NotFound("E_CITIZEN_NOT_FOUND", _("Không tìm thấy công dân."), "subject_personal_id")
-        if relation == "representative":  # the authorisation is checked with the dossier, not here
-            raise OutOfJurisdiction(
-                "E_NOT_ENTITLED",
-                _("Người được ủy quyền không xem trước dữ liệu của người ủy quyền."),
-                "relation",
+        try:
+            if relation == "representative":  # the authorisation is checked with the dossier, not here
+                raise OutOfJurisdiction(
+                    "E_NOT_ENTITLED",
+                    _("Người được ủy quyền không xem trước dữ liệu của người ủy quyền."),
+                    "relation",
+                )
+            rules.check_entitlement(proc, account.citizen, found, relation, set())
+        except OutOfJurisdiction as exc:  # a refusal to read someone's data: audited
+            audit.record_refusal(
+                actor,
+                "citizen.view.prefill",
+                exc,
+                subject_type="citizen",
+                subject_id=found.pk,
+                personal_id=found.personal_id,
+                details={"procedure": proc.code, "relation": relation[:16]},
             )
-        rules.check_entitlement(proc, account.citizen, found, relation, set())
+            raise
         subject = found
         audit.record(
             actor,
@@ -657,7 +651,7 @@ def queue(
     audit.record_many(
         actor,
         "dossier.queue",
-        [(d.subject or d.applicant).personal_id for d in result.items],
+        [person.personal_id for d in result.items for person in selectors.people_of(d)],
         reason="hàng đợi xử lý hồ sơ",
     )
     codes = _result_codes(result.items)
@@ -683,14 +677,15 @@ def queue(
 def officer_dossier(request: HttpRequest, code: str) -> dict[str, Any]:
     _known_query(request)
     d = selectors.dossier_for_officer(_officer(request), code)
-    audit.record(
-        _officer(request),
-        "dossier.view",
-        subject_type="dossier",
-        subject_id=d.code,
-        personal_id=(d.subject or d.applicant).personal_id,
-        reason="xử lý hồ sơ",
-    )
+    for person in selectors.people_of(d):  # the applicant, and the subject the dossier is about
+        audit.record(
+            _officer(request),
+            "dossier.view",
+            subject_type="dossier",
+            subject_id=d.code,
+            personal_id=person.personal_id,
+            reason="xử lý hồ sơ",
+        )
     return _detail(d)
 
 

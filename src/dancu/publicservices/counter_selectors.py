@@ -101,19 +101,23 @@ def procedure_by_code(code: str) -> Procedure:
     return found
 
 
+QUEUE_PURPOSE = "hàng đợi xử lý hồ sơ"  # the API's queue records the same purpose
 SORT_KEYS = {"due": "due_on", "submitted": "-submitted_at", "code": "code"}
 
 
 def queue(actor: Actor, filters: QueueFilters, *, sort: str = "due", page: int = 1,
           page_size: int = 25) -> QueuePage:
     """One page of the queue (``selectors.queue``: area, agency, the partial indexes, no COUNT)
-    with each row's deadline flag and names for the page."""
+    with each row's deadline flag and names for the page. The applicants' names are personal
+    data: one ``dossier.queue`` audit event per person shown, as the API's queue records."""
     today = timezone.localdate()
     soon = add_working_days(today, 1)
     result = ps.queue(actor, {"status": filters.status, "procedure": filters.procedure,
                               "channel": filters.channel, "flag": filters.flag,
                               "assigned": "me" if filters.mine else ""},
                       sort=SORT_KEYS.get(sort, "due_on"), page=page, page_size=page_size, today=today)
+    audit.record_many(actor, "dossier.queue", [d.applicant.personal_id for d in result.items],
+                      reason=QUEUE_PURPOSE)
     out = []
     for d in result.items:
         unit = unit_by_pk(d.commune_id)
@@ -171,9 +175,10 @@ def dossier_for_officer(actor: Actor, code: str) -> DossierView:
             assigned = (profile.display_name if profile else "") or user.get_username()
     today = timezone.localdate()
     unit = unit_by_pk(d.commune_id)
-    audit.record(actor, "dossier.view", subject_type="dossier", subject_id=d.code,
-                 personal_id=d.applicant.personal_id,
-                 reason=str(_("Giải quyết hồ sơ %(code)s") % {"code": d.code}))
+    for person in ps.people_of(d):  # the applicant, and the subject the dossier is about
+        audit.record(actor, "dossier.view", subject_type="dossier", subject_id=d.code,
+                     personal_id=person.personal_id,
+                     reason=str(_("Giải quyết hồ sơ %(code)s") % {"code": d.code}))
     return DossierView(d, d.applicant, d.subject, components,
                        list(DossierEvent.objects.filter(dossier=d).order_by("at", "id")),
                        assigned, flag_of(d, today, add_working_days(today, 1)),

@@ -160,6 +160,13 @@ def dossier_for_citizen(citizen: Citizen, code: str) -> Dossier:
     return dossier
 
 
+def people_of(dossier: Dossier) -> list[Citizen]:
+    """The people whose data a dossier shows: the applicant and, if another, the subject."""
+    subject = dossier.subject
+    others = [subject] if subject is not None and subject.pk != dossier.applicant_id else []
+    return [dossier.applicant, *others]
+
+
 def events_of(dossier: Dossier) -> QuerySet[DossierEvent]:
     return DossierEvent.objects.filter(dossier=dossier).order_by("at", "id")
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dancu.accounts.actor import Actor
@@ -18,7 +16,7 @@ from dancu.documents import services as documents
 from dancu.documents.models import Document
 from dancu.payments import services as payments
 from dancu.publicservices import correction_selectors, selectors, services
-from dancu.publicservices.models import Dossier, Notification, Procedure
+from dancu.publicservices.models import Dossier, Procedure
 from dancu.publicservices.services import corrections
 
 
@@ -102,14 +100,9 @@ def submit(actor: Actor, proc: Procedure, citizen: Any, acting: dict[str, Any], 
 
 
 def answer_supplement(actor: Actor, dossier: Dossier, note: str, chosen: dict[str, Any]) -> Dossier:
-    """The answer adds or replaces components. The service checks the required components among
-    the ones it is given, so the ones already attached are passed again as they are (a Document
-    for an upload, its code for a reuse: their ``reused`` flag unchanged)."""
-    kept: dict[str, Any] = {}
-    for row in dossier.component_rows.select_related("document"):
-        if row.key not in chosen:
-            kept[row.key] = row.document.code if row.reused else row.document
-    return services.answer_supplement(actor, dossier.code, components={**kept, **chosen}, note=note)
+    """The answer adds or replaces components; those already on the dossier and not chosen again
+    stay (the service counts them among the required ones)."""
+    return services.answer_supplement(actor, dossier.code, components=chosen, note=note)
 
 
 def rate(actor: Actor, dossier: Dossier, rating: int) -> Dossier:
@@ -136,7 +129,6 @@ def corrections_of(citizen: Any) -> list[Any]:
     return list(correction_selectors.of_citizen(citizen)[:50])
 
 
-@transaction.atomic
-def mark_read(citizen: Any) -> int:
+def mark_read(actor: Actor) -> int:
     """The inbox was shown: its unread notifications are read now."""
-    return Notification.objects.filter(citizen=citizen, read_at__isnull=True).update(read_at=timezone.now())
+    return services.mark_inbox_read(actor)

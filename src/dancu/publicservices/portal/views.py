@@ -301,5 +301,5 @@ def inbox(request: HttpRequest) -> HttpResponse:
     items = list(bridge.notifications_of(citizen))
     response = render(request, "publicservices/portal/inbox.html", _ctx(
         request, notifications=items, corrections=bridge.corrections_of(citizen)))
-    bridge.mark_read(citizen)
+    bridge.mark_read(_user(request).actor(request))
     return response

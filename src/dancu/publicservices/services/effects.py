@@ -63,44 +63,55 @@ def _identity(person: Citizen) -> Lines:
     ]
 
 
+def _where(dossier: Dossier) -> dict[str, Any]:
+    """The commune, address and first day the dossier registers the person at."""
+    data = dossier.data
+    return {
+        "commune": get_unit(data["commune"], field="commune"),
+        "address": data["address"],
+        "started_on": _day(dossier, "started_on"),
+    }
+
+
+def _place(reg: Any) -> str:
+    return f"{reg.address}, {reg.commune.name}"
+
+
+def _period(reg: Any) -> str:
+    return f"{reg.started_on.isoformat()} – {reg.expires_on.isoformat() if reg.expires_on else ''}"
+
+
 def permanent_residence(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     person, data = _person(dossier), dossier.data
     reg = residence.register_permanent(
         actor,
         person.personal_id,
-        commune=get_unit(data["commune"], field="commune"),
-        address=data["address"],
-        started_on=_day(dossier, "started_on"),
+        **_where(dossier),
         reason=_reason(dossier),
         household_number=data.get("household_number") or None,
         relationship=data.get("relationship") or Relationship.HEAD,
     )
     return "Xác nhận đăng ký thường trú", [
         *_identity(person),
-        ("Nơi thường trú", f"{reg.address}, {reg.commune.name}"),
+        ("Nơi thường trú", _place(reg)),
         ("Số hộ", reg.household.number if reg.household else ""),
         ("Ngày đăng ký", reg.started_on.isoformat()),
     ]
 
 
 def temporary_residence(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
-    person, data = _person(dossier), dossier.data
+    person = _person(dossier)
     reg = residence.register_temporary(
         actor,
         person.personal_id,
-        commune=get_unit(data["commune"], field="commune"),
-        address=data["address"],
-        started_on=_day(dossier, "started_on"),
+        **_where(dossier),
         expires_on=_day(dossier, "expires_on"),
         reason=_reason(dossier),
     )
     return "Xác nhận đăng ký tạm trú", [
         *_identity(person),
-        ("Nơi tạm trú", f"{reg.address}, {reg.commune.name}"),
-        (
-            "Thời hạn tạm trú",
-            f"{reg.started_on.isoformat()} – {reg.expires_on.isoformat() if reg.expires_on else ''}",
-        ),
+        ("Nơi tạm trú", _place(reg)),
+        ("Thời hạn tạm trú", _period(reg)),
     ]
 
 
@@ -116,7 +127,7 @@ def temporary_residence_renewal(actor: Actor, dossier: Dossier) -> tuple[str, Li
     )
     return "Xác nhận gia hạn tạm trú", [
         *_identity(person),
-        ("Nơi tạm trú", f"{reg.address}, {reg.commune.name}"),
+        ("Nơi tạm trú", _place(reg)),
         ("Tạm trú đến ngày", reg.expires_on.isoformat() if reg.expires_on else ""),
     ]
 
@@ -141,23 +152,18 @@ def temporary_absence(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
 
 
 def stay_notice(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
-    person, data = _person(dossier), dossier.data
+    person = _person(dossier)
     reg = residence.notify_stay(
         actor,
         person.personal_id,
-        commune=get_unit(data["commune"], field="commune"),
-        address=data["address"],
-        started_on=_day(dossier, "started_on"),
+        **_where(dossier),
         ends_on=_day(dossier, "ends_on"),
         reason=_reason(dossier),
     )
     return "Xác nhận thông báo lưu trú", [
         *_identity(person),
-        ("Nơi lưu trú", f"{reg.address}, {reg.commune.name}"),
-        (
-            "Thời gian",
-            f"{reg.started_on.isoformat()} – {reg.expires_on.isoformat() if reg.expires_on else ''}",
-        ),
+        ("Nơi lưu trú", _place(reg)),
+        ("Thời gian", _period(reg)),
     ]
 
 
@@ -226,7 +232,7 @@ def birth(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
         *_identity(child),
         ("Giới tính", child.get_sex_display()),
         ("Cha/mẹ khai", f"{parent.full_name} ({parent.personal_id})"),
-        ("Nơi thường trú", f"{reg.address}, {reg.commune.name}"),
+        ("Nơi thường trú", _place(reg)),
     ]
 
 

@@ -41,6 +41,7 @@ from dancu.publicservices.models import (
     DossierEvent,
     Feedback,
     FeedbackKind,
+    Notification,
     Procedure,
     Relation,
     Status,
@@ -534,3 +535,10 @@ def give_feedback(actor: Actor, *, kind: str, text: str, dossier_code: str | Non
     if dossier is not None:
         record_event(actor, dossier, kind, dossier.status, note=text[:200])
     return feedback
+
+
+@transaction.atomic
+def mark_inbox_read(actor: Actor) -> int:
+    """The citizen's inbox was shown to them: its unread notifications are read now."""
+    citizen = _citizen(citizen_of(actor), "citizen")
+    return Notification.objects.filter(citizen=citizen, read_at__isnull=True).update(read_at=timezone.now())
