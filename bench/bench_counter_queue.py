@@ -5,6 +5,7 @@
     python bench/bench_counter_queue.py \\
         [--database-url postgresql://postgres@127.0.0.1:5432/dancu_bench_queue] \\
         [--dossiers 1000000] [--citizens 20000] [--reuse] [--duration 10] [--connections 4]
+        [--only baseline,status-api,portal-status]
 
 1. Drops and re-creates the database (only the one named), migrates it and fills it with
    ``--citizens`` generated people (``bench/_common.prepare_registry``: `dancu population
@@ -252,6 +253,82 @@ end
 """ + LUA[LUA.index("done = function"):]
 
 
+PORTAL_FIXTURES = CITIZEN_TOKENS + r"""
+import time
+from importlib import import_module
+from django.test import RequestFactory
+from django.urls import reverse
+from dancu.publicservices.portal import auth as portal_auth
+from dancu.publicservices.portal.rp import SignedIn
+
+store = import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def portal_session(citizen, n):
+    # What the portal's sign-in callback does once the OIDC exchange verified the ID token:
+    # ``portal.auth.store`` (a new session key, the signed-in citizen under ``dancu_portal``),
+    # then the session middleware's save. The citizen has an e-ID account, as a real one must.
+    account = EidAccount.objects.filter(citizen=citizen).first()
+    if account is None:
+        try:
+            account = level1_account(citizen, phone=f"09{citizen.pk % 10**8:08d}")
+        except (AssertionError, DomainError):
+            return None
+    request = RequestFactory().get(reverse("portal:callback"))
+    request.session = store()
+    now = int(time.time())
+    portal_auth.store(request, SignedIn(
+        personal_id=citizen.personal_id, name=citizen.full_name, sub=f"bench-{account.pk}",
+        loa=account.level, auth_time=now, id_token="", next_url=reverse("portal:dossiers")))
+    request.session.save()
+    return request.session.session_key
+
+
+with connection.cursor() as cur:
+    cur.execute("SELECT applicant_id FROM publicservices_dossier TABLESAMPLE SYSTEM (1) GROUP BY 1 LIMIT 300")
+    ids = [r[0] for r in cur.fetchall()]
+lines = []
+citizens = 0
+for n, citizen in enumerate(Citizen.objects.filter(pk__in=ids, life_status="living")):
+    if citizens >= ACCOUNTS:
+        break
+    key = portal_session(citizen, n)
+    if key is None:
+        continue  # refused (a minor, …): another one
+    citizens += 1
+    with connection.cursor() as cur:
+        cur.execute("SELECT code FROM publicservices_dossier WHERE applicant_id = %s LIMIT 20", [citizen.pk])
+        lines += [f"{key} {r[0]}" for r in cur.fetchall()]
+print("PORTALFX " + json.dumps(lines))
+"""
+
+PORTAL_LUA = r"""
+local pairs_ = {}
+for line in io.lines("%(pairs)s") do
+  local key, code = line:match("(%%S+) (%%S+)")
+  pairs_[#pairs_ + 1] = {key, code}
+end
+local i = 0
+request = function()
+  i = i + 1
+  local p = pairs_[(i %% #pairs_) + 1]
+  return wrk.format("GET", "/dich-vu-cong/ho-so/" .. p[2] .. "/", {["Cookie"] = "%(cookie)s=" .. p[1]})
+end
+""" + LUA[LUA.index("done = function"):]
+
+
+def _portal_fixtures(env: dict[str, str], accounts: int) -> list[str]:
+    """``accounts`` citizens signed in to the portal (a session each, as the sign-in callback
+    stores it), with their dossiers: lines "session-key dossier-code"."""
+    out = common._dancu(env, "shell", "-c", PORTAL_FIXTURES.replace("ACCOUNTS", str(accounts)),
+                        capture=True, check=False)
+    line = next((x for x in out.stdout.splitlines() if x.startswith("PORTALFX ")), None)
+    if line is None:
+        print("portal fixtures failed:\n" + out.stderr[-3000:], flush=True)
+        return []
+    return json.loads(line[len("PORTALFX "):])
+
+
 def _status_fixtures(env: dict[str, str], accounts: int) -> list[str]:
     out = common._dancu(env, "shell", "-c", STATUS_FIXTURES.replace("N * 20", str(accounts * 20)),
                         capture=True, check=False)
@@ -278,6 +355,9 @@ SUGGESTED_INDEXES = [
     "CREATE INDEX IF NOT EXISTS bench_dossier_open_assignee ON publicservices_dossier "
     "(assigned_to_id, due_on, id) WHERE status IN ('submitted', 'accepted', 'supplement')",
 ]
+
+ROWS = ("baseline", "queue-commune", "queue-province", "queue-national", "dossier-page", "status-api",
+        "portal-status", "per-path", "in-process")
 
 QUEUE_PATHS = [
     "/mot-cua/", "/mot-cua/?page=2", "/mot-cua/?page=5", "/mot-cua/?sort=submitted",
@@ -329,6 +409,8 @@ def _check(base: str, path: str, cookie: str, expect: str) -> None:
     req = urllib.request.Request(base + path, headers={"Cookie": cookie})  # noqa: S310
     with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 (local URL)
         body = resp.read().decode()
+        if not resp.url.endswith(path):  # redirected (to a sign-in): not the page itself
+            sys.exit(f"{path}: redirected to {resp.url}")
     if expect not in body:
         sys.exit(f"{path}: the page does not show {expect!r}")
 
@@ -349,8 +431,13 @@ def main() -> None:
                    help="seconds of a separate run for each queue variant (0: none)")
     p.add_argument("--suggested-indexes", action="store_true",
                    help="create the indexes suggested to pscore (bench database only) first")
+    p.add_argument("--only", default="",
+                   help="comma-separated rows to run (default: all): " + ", ".join(ROWS))
     common.add_server_arguments(p)
     args = p.parse_args()
+    only = {x.strip() for x in args.only.split(",") if x.strip()} or set(ROWS)
+    if only - set(ROWS):
+        p.error(f"--only: unknown rows {sorted(only - set(ROWS))}; known: {', '.join(ROWS)}")
 
     t0 = time.perf_counter()
     prepare_registry(args.database_url, args.citizens, args.reuse)
@@ -382,19 +469,25 @@ def main() -> None:
         c_commune = f"{cookie_name}={sessions['commune_police']}"
         _check(base, "/mot-cua/", c_commune, 'data-testid="queue"')
         runs = [
-            ("baseline: console search page (commune officer, no query)", ["/citizens/"], c_commune),
-            ("queue, commune police (busiest commune)", QUEUE_PATHS, c_commune),
-            ("queue, province police", QUEUE_PATHS, f"{cookie_name}={sessions['province_police']}"),
-            ("queue, ministry (national)", QUEUE_PATHS, f"{cookie_name}={sessions['ministry_admin']}"),
-            ("dossier page (ministry, random dossiers)",
+            ("baseline", "baseline: console search page (commune officer, no query)", ["/citizens/"],
+             c_commune),
+            ("queue-commune", "queue, commune police (busiest commune)", QUEUE_PATHS, c_commune),
+            ("queue-province", "queue, province police", QUEUE_PATHS,
+             f"{cookie_name}={sessions['province_police']}"),
+            ("queue-national", "queue, ministry (national)", QUEUE_PATHS,
+             f"{cookie_name}={sessions['ministry_admin']}"),
+            ("dossier-page", "dossier page (ministry, random dossiers)",
              [f"/mot-cua/ho-so/{c}/" for c in fx["codes"][:500]],
              f"{cookie_name}={sessions['ministry_admin']}"),
         ]
-        for label, paths, cookie in runs:
+        for key, label, paths, cookie in runs:
+            if key not in only:
+                continue
             print(f"running: {label}", flush=True)
             results.append((label, _run(base, server.pid, work, f"r{len(results)}", paths, cookie, "",
                                         args.connections, args.duration)))
-        status_pairs = _status_fixtures(env, args.status_accounts) if args.status_accounts else []
+        status_pairs = (_status_fixtures(env, args.status_accounts)
+                        if args.status_accounts and "status-api" in only else [])
         if status_pairs:
             pairs_file = work / "status.pairs"
             pairs_file.write_text("\n".join(status_pairs) + "\n")
@@ -409,7 +502,22 @@ def main() -> None:
                             f"({len(status_pairs)} dossiers of {len({p.split()[0] for p in status_pairs})} "
                             f"citizens)", _run_script(base, server.pid, script, args.connections,
                                                        args.duration)))
-        if args.per_path:
+        portal_pairs = (_portal_fixtures(env, args.status_accounts)
+                        if args.status_accounts and "portal-status" in only else [])
+        if portal_pairs:
+            pairs_file = work / "portal.pairs"
+            pairs_file.write_text("\n".join(portal_pairs) + "\n")
+            script = work / "portal.lua"
+            script.write_text(PORTAL_LUA % {"pairs": pairs_file, "cookie": cookie_name})
+            for key in dict.fromkeys(line.split()[0] for line in portal_pairs):  # each citizen's first
+                code = next(line.split()[1] for line in portal_pairs if line.startswith(key + " "))
+                _check(base, f"/dich-vu-cong/ho-so/{code}/", f"{cookie_name}={key}", code)
+            print("running: citizen portal status page", flush=True)
+            results.append((f"citizen portal status page `/dich-vu-cong/ho-so/{{code}}/` "
+                            f"({len(portal_pairs)} dossiers of {len({p.split()[0] for p in portal_pairs})} "
+                            f"signed-in citizens)", _run_script(base, server.pid, script, args.connections,
+                                                                 args.duration)))
+        if args.per_path and "per-path" in only:
             for role in ("commune_police", "province_police", "ministry_admin"):
                 cookie = f"{cookie_name}={sessions[role]}"
                 for path in QUEUE_PATHS:
@@ -438,6 +546,8 @@ def main() -> None:
         for role, path, r in per_path:
             print(f"| {role} | `{path}` | {r['p50']:.1f} | {r['p95']:.1f} | {r['errors']} "
                   f"| {r['cpu_ms']:.1f} | {r['pg_cpu_ms']:.1f} |")
+    if "in-process" not in only:
+        return
     status = status_in_process(env)
     print("\nCitizen status look-up, in one process (no HTTP), random dossiers:\n")
     print("| read | n | p50 ms | p95 ms | p99 ms |")
