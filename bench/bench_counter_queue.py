@@ -19,12 +19,17 @@
 3. Creates three officers (commune police of the busiest commune, province police of its
    province, the ministry) and a signed-in session for each (the second-factor backend, as the
    console's sign-in leaves it), and a citizen API token for the status look-up when the
-   publicservices API offers one.
+   publicservices API offers one; and ``--status-accounts`` citizens signed in to the citizen
+   portal: a session each, written by ``portal.auth.store`` as the portal's sign-in callback
+   does once the OIDC exchange is verified, for the portal's HTML status page
+   (``/dich-vu-cong/ho-so/{code}/``, every check of the page kept).
 4. Starts granian with ``dancu serve``'s settings in production mode (bench_api's helpers) and
    drives each page with ``wrk`` (a Lua script cycling over a set of paths: pages 1–5, the
    filters, the three sorts), reporting p50/p95/p99, requests/s and the CPU the server's
    processes and PostgreSQL spent per request. Baseline: the console's search page without a
    query (officer guard, session, template — no registry read).
+
+``--only baseline,status-api,portal-status`` runs only those rows (names in ``ROWS``).
 
 Targets (issue #12): queue p95 < 200 ms, status p95 < 100 ms.
 """
