@@ -343,6 +343,10 @@ def test_intake_of_a_paper_dossier_with_scans(client, w) -> None:
     assert receipt.status_code == 200 and d.code in receipt.content.decode()
     scan = client.get(reverse("counter:component", args=[d.code, comp.pk]), {"download": "1"})
     assert scan.status_code == 200 and "attachment" in scan["Content-Disposition"]
+    # the read goes through the documents context's one rule: audited for the owner, with the
+    # dossier code as the purpose
+    read = AuditEvent.objects.filter(action="document.read", subject_id=comp.document.code).get()
+    assert read.personal_id == w.bob.personal_id and read.reason == d.code
 
 
 def test_intake_refusals_name_the_field_and_leave_nothing(client, w) -> None:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
 from dancu.core.errors import NotFound, OutOfJurisdiction
+from dancu.documents import selectors as document_selectors
 from dancu.documents.models import Document
 from dancu.geo.selectors import unit_by_pk
 from dancu.population import selectors as population
@@ -187,7 +188,9 @@ def dossier_for_officer(actor: Actor, code: str) -> DossierView:
 
 def component_document(actor: Actor, code: str, component_id: int) -> Any:
     """The document of one component (or the result, component_id 0), read by an officer who
-    handles the dossier; audited as ``dossier.document``."""
+    handles the dossier: the dossier's rule here, then the documents context's one rule for an
+    officer's read of a personal document (``documents.selectors.open_for_officer``: used in
+    this dossier, audited as ``document.read`` for its owner with the dossier code as purpose)."""
     d = _load(code)
     _check(actor, d, "dossier.document")
     if component_id == 0:
@@ -195,13 +198,10 @@ def component_document(actor: Actor, code: str, component_id: int) -> Any:
     else:
         row = DossierComponent.objects.filter(dossier=d, pk=component_id).first()
         doc_id = row.document_id if row else None
-    doc = Document.objects.filter(pk=doc_id).first() if doc_id else None
-    if doc is None:
+    doc_code = Document.objects.filter(pk=doc_id).values_list("code", flat=True).first() if doc_id else None
+    if doc_code is None:
         raise NotFound("E_DOCUMENT_NOT_FOUND", _("Không tìm thấy tài liệu."), "component")
-    audit.record(actor, "dossier.document", subject_type="dossier", subject_id=d.code,
-                 personal_id=d.applicant.personal_id, details={"document": doc.code},
-                 reason=str(_("Giải quyết hồ sơ %(code)s") % {"code": d.code}))
-    return doc
+    return document_selectors.open_for_officer(actor, doc_code, purpose=d.code)
 
 
 def download_name(doc: Any) -> str:
