@@ -268,3 +268,19 @@ def test_someone_elses_dossier_is_not_found(signed_in, world, geo, commune_offic
     assert client.get(f"/dich-vu-cong/ho-so/{code}/").status_code == 404
     assert client.get(f"/dich-vu-cong/ho-so/{code}/ket-qua/").status_code == 404
     assert client.post(f"/dich-vu-cong/ho-so/{code}/thanh-toan/").status_code == 404
+
+
+def test_status_page_reads_the_citizen_once(signed_in, world):
+    """The dossier page checks the dossier is the citizen's and then lists their documents:
+    one read of the citizen's record per request, not one per use."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _post(signed_in, temporary_residence_form())
+    code = Dossier.objects.get().code
+    with CaptureQueriesContext(connection) as queries:
+        page = signed_in.get(f"/dich-vu-cong/ho-so/{code}/")
+    assert page.status_code == 200 and code in page.content.decode()
+    citizen_reads = [q["sql"] for q in queries.captured_queries
+                     if 'FROM "population_citizen"' in q["sql"] and '"personal_id" =' in q["sql"]]
+    assert len(citizen_reads) == 1, citizen_reads

@@ -43,9 +43,14 @@ def _user(request: HttpRequest) -> auth.PortalUser:
 
 
 def _citizen(request: HttpRequest) -> Any:
-    citizen = queries.citizen(_user(request).personal_id)
+    """The signed-in citizen's registry record, read once per request (a page that checks the
+    dossier is theirs and then shows their documents asks twice)."""
+    citizen = getattr(request, "_portal_citizen", None)
     if citizen is None:
-        raise Http404
+        citizen = queries.citizen(_user(request).personal_id)
+        if citizen is None:
+            raise Http404
+        request._portal_citizen = citizen  # type: ignore[attr-defined]
     return citizen
 
 
