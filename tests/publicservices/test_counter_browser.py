@@ -60,7 +60,13 @@ def world(transactional_db, live_server, settings):
     today = timezone.localdate()
     Dossier.objects.filter(code=codes[1]).update(due_on=today - dt.timedelta(days=2))
     Dossier.objects.filter(code=codes[2]).update(due_on=today)
-    return {"url": live_server.url, "codes": codes}
+    from dancu.publicservices.services import corrections
+    from tests.publicservices.conftest import as_citizen
+
+    filed = corrections.request_correction(
+        as_citizen(people[0]), people[0], "birth_date", "18/05/1990", "giấy khai sinh",
+        procedure=Procedure.objects.get(slug="dang-ky-tam-tru"))
+    return {"url": live_server.url, "codes": codes, "correction": filed.pk}
 
 
 def _sign_in(page, base: str, username: str) -> None:
@@ -108,6 +114,24 @@ def test_queue_and_dossier_on_desktop_and_phone(browser, world) -> None:  # noqa
     _no_sideways_scroll(page)
     assert page.get_by_test_id("accept").is_visible()
     page.screenshot(path=str(SHOTS / "dossier-phone.png"), full_page=True)
+
+    # the correction requests of the area, and one of them (the "báo sai" of the portal)
+    for width, name in ((1280, "desktop"), (390, "phone")):
+        page.set_viewport_size({"width": width, "height": 844})
+        page.goto(base + "/mot-cua/dieu-chinh/")
+        assert page.get_by_test_id("correction-row").count() == 1
+        if width == 390:
+            _no_sideways_scroll(page)
+        page.screenshot(path=str(SHOTS / f"corrections-{name}.png"), full_page=True)
+        page.goto(base + f"/mot-cua/dieu-chinh/{world['correction']}/")
+        assert "18/05/1990" in page.content()
+        radio = page.locator("input[type=radio]").first.bounding_box()
+        label = page.get_by_text("Đã điều chỉnh trong cơ sở dữ liệu").bounding_box()
+        # each radio button beside its label, not stretched above it
+        assert radio and label and radio["width"] < 40 and abs(radio["y"] - label["y"]) < 20
+        if width == 390:
+            _no_sideways_scroll(page)
+        page.screenshot(path=str(SHOTS / f"correction-{name}.png"), full_page=True)
     context.close()
 
 
