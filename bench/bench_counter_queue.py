@@ -225,37 +225,50 @@ print("FIXTURES " + json.dumps(out))
 '''
 
 
-STATUS_FIXTURES = CITIZEN_TOKENS + r'''
+# The citizens whose dossiers a status row reads, each with a credential made by CREDENTIAL
+# (citizen, n) — a token, a portal session, or None when refused — printed as lines
+# "credential dossier-code" (up to 20 dossiers a citizen, ACCOUNTS citizens).
+CREDENTIAL_PAIRS = r'''
 with connection.cursor() as cur:
     cur.execute("SELECT applicant_id FROM publicservices_dossier TABLESAMPLE SYSTEM (1) GROUP BY 1 LIMIT 300")
     ids = [r[0] for r in cur.fetchall()]
 lines = []
+citizens = 0
 for n, citizen in enumerate(Citizen.objects.filter(pk__in=ids, life_status="living")):
-    if len(lines) >= N * 20:
+    if citizens >= ACCOUNTS:
         break
-    raw = citizen_token(citizen, n)
-    if raw is None:
+    credential = CREDENTIAL(citizen, n)
+    if credential is None:
         continue  # refused (a minor, …): another one
+    citizens += 1
     with connection.cursor() as cur:
         cur.execute("SELECT code FROM publicservices_dossier WHERE applicant_id = %s LIMIT 20", [citizen.pk])
-        lines += [f"{raw} {r[0]}" for r in cur.fetchall()]
-print("STATUSFX " + json.dumps(lines))
+        lines += [f"{credential} {r[0]}" for r in cur.fetchall()]
+print("PAIRS " + json.dumps(lines))
 '''
 
-STATUS_LUA = r"""
+STATUS_FIXTURES = CITIZEN_TOKENS + CREDENTIAL_PAIRS.replace("CREDENTIAL(", "citizen_token(")
+
+
+def _pairs_lua(request: str) -> str:
+    """A wrk script cycling over "credential code" lines (``p[1]``, ``p[2]``), one request each."""
+    return (r"""
 local pairs_ = {}
 for line in io.lines("%(pairs)s") do
-  local token, code = line:match("(%%S+) (%%S+)")
-  pairs_[#pairs_ + 1] = {token, code}
+  local credential, code = line:match("(%%S+) (%%S+)")
+  pairs_[#pairs_ + 1] = {credential, code}
 end
 local i = 0
 request = function()
   i = i + 1
   local p = pairs_[(i %% #pairs_) + 1]
-  return wrk.format("GET", "/api/v1/publicservices/dossiers/" .. p[2],
-                    {["Authorization"] = "Bearer " .. p[1]})
+  return """ + request + """
 end
-""" + LUA[LUA.index("done = function"):]
+""" + LUA[LUA.index("done = function"):])
+
+
+STATUS_LUA = _pairs_lua('wrk.format("GET", "/api/v1/publicservices/dossiers/" .. p[2], '
+                        '{["Authorization"] = "Bearer " .. p[1]})')
 
 
 PORTAL_FIXTURES = CITIZEN_TOKENS + r"""
@@ -289,59 +302,22 @@ def portal_session(citizen, n):
     return request.session.session_key
 
 
-with connection.cursor() as cur:
-    cur.execute("SELECT applicant_id FROM publicservices_dossier TABLESAMPLE SYSTEM (1) GROUP BY 1 LIMIT 300")
-    ids = [r[0] for r in cur.fetchall()]
-lines = []
-citizens = 0
-for n, citizen in enumerate(Citizen.objects.filter(pk__in=ids, life_status="living")):
-    if citizens >= ACCOUNTS:
-        break
-    key = portal_session(citizen, n)
-    if key is None:
-        continue  # refused (a minor, …): another one
-    citizens += 1
-    with connection.cursor() as cur:
-        cur.execute("SELECT code FROM publicservices_dossier WHERE applicant_id = %s LIMIT 20", [citizen.pk])
-        lines += [f"{key} {r[0]}" for r in cur.fetchall()]
-print("PORTALFX " + json.dumps(lines))
-"""
+""" + CREDENTIAL_PAIRS.replace("CREDENTIAL(", "portal_session(")
 
-PORTAL_LUA = r"""
-local pairs_ = {}
-for line in io.lines("%(pairs)s") do
-  local key, code = line:match("(%%S+) (%%S+)")
-  pairs_[#pairs_ + 1] = {key, code}
-end
-local i = 0
-request = function()
-  i = i + 1
-  local p = pairs_[(i %% #pairs_) + 1]
-  return wrk.format("GET", "/dich-vu-cong/ho-so/" .. p[2] .. "/", {["Cookie"] = "%(cookie)s=" .. p[1]})
-end
-""" + LUA[LUA.index("done = function"):]
+PORTAL_LUA = _pairs_lua('wrk.format("GET", "/dich-vu-cong/ho-so/" .. p[2] .. "/", '
+                        '{["Cookie"] = "%(cookie)s=" .. p[1]})')
 
 
-def _portal_fixtures(env: dict[str, str], accounts: int) -> list[str]:
-    """``accounts`` citizens signed in to the portal (a session each, as the sign-in callback
-    stores it), with their dossiers: lines "session-key dossier-code"."""
-    out = common._dancu(env, "shell", "-c", PORTAL_FIXTURES.replace("ACCOUNTS", str(accounts)),
+def _credential_pairs(env: dict[str, str], snippet: str, accounts: int) -> list[str]:
+    """Run a CREDENTIAL_PAIRS snippet for ``accounts`` citizens: lines "credential dossier-code"
+    (an access token for the status API, a portal session key for the status page)."""
+    out = common._dancu(env, "shell", "-c", snippet.replace("ACCOUNTS", str(accounts)),
                         capture=True, check=False)
-    line = next((x for x in out.stdout.splitlines() if x.startswith("PORTALFX ")), None)
-    if line is None:
-        print("portal fixtures failed:\n" + out.stderr[-3000:], flush=True)
-        return []
-    return json.loads(line[len("PORTALFX "):])
-
-
-def _status_fixtures(env: dict[str, str], accounts: int) -> list[str]:
-    out = common._dancu(env, "shell", "-c", STATUS_FIXTURES.replace("N * 20", str(accounts * 20)),
-                        capture=True, check=False)
-    line = next((x for x in out.stdout.splitlines() if x.startswith("STATUSFX ")), None)
+    line = next((x for x in out.stdout.splitlines() if x.startswith("PAIRS ")), None)
     if line is None:
         print("status fixtures failed:\n" + out.stderr[-3000:], flush=True)
         return []
-    return json.loads(line[len("STATUSFX "):])
+    return json.loads(line[len("PAIRS "):])
 
 
 def _fixtures(env: dict[str, str]) -> dict:
@@ -491,7 +467,7 @@ def main() -> None:
             print(f"running: {label}", flush=True)
             results.append((label, _run(base, server.pid, work, f"r{len(results)}", paths, cookie, "",
                                         args.connections, args.duration)))
-        status_pairs = (_status_fixtures(env, args.status_accounts)
+        status_pairs = (_credential_pairs(env, STATUS_FIXTURES, args.status_accounts)
                         if args.status_accounts and "status-api" in only else [])
         if status_pairs:
             pairs_file = work / "status.pairs"
@@ -507,7 +483,7 @@ def main() -> None:
                             f"({len(status_pairs)} dossiers of {len({p.split()[0] for p in status_pairs})} "
                             f"citizens)", _run_script(base, server.pid, script, args.connections,
                                                        args.duration)))
-        portal_pairs = (_portal_fixtures(env, args.status_accounts)
+        portal_pairs = (_credential_pairs(env, PORTAL_FIXTURES, args.status_accounts)
                         if args.status_accounts and "portal-status" in only else [])
         if portal_pairs:
             pairs_file = work / "portal.pairs"
