@@ -7,4 +7,4 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Online payment"
 
     def ready(self) -> None:
-        from dancu.payments import jobs  # noqa: F401  (registers the reconciliation job)
+        from dancu.payments import tasks  # noqa: F401  (registers the reconciliation job)
