@@ -268,3 +268,26 @@ def test_an_officer_reading_a_dossier_for_someone_audits_both_people(http, world
     officer_login(page, world.police)
     assert page.get(f"/mot-cua/ho-so/{d.code}/").status_code == 200
     assert viewed.count() == 4  # the counter page too: applicant and subject
+
+
+def test_an_officer_reads_only_the_dossiers_of_the_queue_rule(http, world):
+    """The API's dossier read and the counter page apply one rule (selectors.handles): in the
+    area AND of a procedure the role processes. The commune's justice officer, in the same
+    area, does not process residence: the API answers 404, the counter page 403."""
+    from dancu.publicservices import services
+    from tests.factories import officer_login
+    from tests.publicservices.conftest import as_citizen
+
+    d = services.submit(
+        as_citizen(world.alice),
+        procedure_code="xac-nhan-thong-tin-cu-tru",
+        applicant_personal_id=world.alice.personal_id,
+        relation="self",
+        data={"purpose": "Xin việc"},
+    )
+    police, justice = _officer_token(world.police), _officer_token(world.justice)
+    assert http.get(f"{BASE}/officer/dossiers/{d.code}", headers=police).status_code == 200
+    assert http.get(f"{BASE}/officer/dossiers/{d.code}", headers=justice).status_code == 404
+    page = Client()
+    officer_login(page, world.justice)
+    assert page.get(f"/mot-cua/ho-so/{d.code}/").status_code == 403

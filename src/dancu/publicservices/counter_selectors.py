@@ -71,12 +71,6 @@ class QueuePage:
     today: dt.date
 
 
-def handles(actor: Actor, dossier: Dossier) -> bool:
-    """Is this dossier in the actor's area, and of a procedure the actor's role processes (or
-    one the counter receives / the auditor reads)? The rule of ``selectors.may_process``."""
-    if not actor.covers(dossier.commune_id, dossier.province_id):
-        return False
-    return actor.role in ps.QUEUE_READ_ROLES or ps.may_process(actor, dossier.procedure)
 
 
 def flag_of(dossier: Dossier, today: dt.date, soon: dt.date) -> str:
@@ -150,7 +144,7 @@ def _load(code: str) -> Dossier:
 
 
 def _check(actor: Actor, d: Dossier, action: str) -> None:
-    if not handles(actor, d):
+    if not ps.handles(actor, d):
         denied = OutOfJurisdiction("E_JURISDICTION", NOT_HANDLED, "code")
         audit.record_refusal(actor, action, denied, subject_type="dossier", subject_id=d.code,
                              personal_id=d.applicant.personal_id)
@@ -247,7 +241,7 @@ def assignable_officers(d: Dossier) -> list[tuple[str, str]]:
 
 def assignable_officers_for(actor: Actor, code: str) -> list[tuple[str, str]]:
     d = Dossier.objects.select_related("procedure").filter(code=code[:20]).first()
-    return assignable_officers(d) if d is not None and handles(actor, d) else []
+    return assignable_officers(d) if d is not None and ps.handles(actor, d) else []
 
 
 def applicant_for_intake(actor: Actor, personal_id: str, *, reason: str) -> Citizen:

@@ -303,8 +303,18 @@ def queue(
     )
 
 
+def handles(actor: Actor, dossier: Dossier) -> bool:
+    """The queue's rule for one dossier: in the actor's area, and of a procedure the actor's role
+    processes (``may_process``) — or any procedure for the roles that read every queue (the
+    counter receives, the auditor reads). The API and the counter pages both apply it."""
+    if not actor.covers(dossier.commune_id, dossier.province_id):
+        return False
+    return actor.role in QUEUE_READ_ROLES or may_process(actor, dossier.procedure)
+
+
 def dossier_for_officer(actor: Actor, code: str) -> Dossier:
-    """A dossier in the actor's area (404 outside it: the queue's rule, not a second one)."""
+    """A dossier the actor handles (``handles``; 404 otherwise: the queue's rule, not a second
+    one)."""
     dossier = None
     if isinstance(code, str) and 0 < len(code) <= 20:
         dossier = (
@@ -313,6 +323,6 @@ def dossier_for_officer(actor: Actor, code: str) -> Dossier:
             .filter(code=code)
             .first()
         )
-    if dossier is None:
+    if dossier is None or not handles(actor, dossier):
         raise NotFound("E_DOSSIER_NOT_FOUND", _("Không tìm thấy hồ sơ."), "code")
     return dossier
