@@ -18,6 +18,8 @@ urlpatterns = [
     path("eid/consents/", include("dancu.oidc.selfservice")),
     path("mot-cua/", include("dancu.publicservices.counter_urls")),  # one-stop counter (#12)
     path("payments/", include("dancu.payments.urls")),
+    path("chi-so/", include("dancu.kpi.urls")),  # #14: figures, the index, dashboards
+    path("to-cong-tac/", include("dancu.workgroups.urls")),  # #14: working groups, tasks, reports
     path("i18n/", include("django.conf.urls.i18n")),
     path("dich-vu-cong/", include("dancu.publicservices.portal.urls")),  # #12: the citizen portal
     path("", include("dancu.documents.urls")),  # /verify/<code>/ (public), /documents/ (citizen)

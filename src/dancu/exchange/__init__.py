@@ -1,0 +1,1 @@
+"""Signed, logged, idempotent messages with other agencies' systems (issue #13; docs/exchange.md)."""
