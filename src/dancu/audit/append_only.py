@@ -67,6 +67,51 @@ SQLITE_FORWARD = [
 SQLITE_BACKWARD = ["DROP TRIGGER IF EXISTS audit_no_update", "DROP TRIGGER IF EXISTS audit_no_delete"]
 
 
+# The same guard for another table that must never change once written (e.g. the issued reports of
+# workgroups, migration workgroups.0002): one shared PostgreSQL function naming the table in its
+# refusal, the same flush exception as the audit trail's.
+POSTGRES_GENERIC_FUNCTION = """
+CREATE OR REPLACE FUNCTION dancu_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF coalesce(current_setting('dancu.audit_flush', true), '') = 'on'
+       AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+"""
+
+
+def append_only_sql(vendor: str, table: str) -> list[str]:
+    """The statements that make ``table`` append-only (UPDATE, DELETE and, on PostgreSQL,
+    TRUNCATE refused) on this database vendor, as for the audit trail."""
+    if vendor == "postgresql":
+        return [POSTGRES_GENERIC_FUNCTION,
+                f"CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION dancu_append_only()",
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION dancu_append_only()"]
+    if vendor == "sqlite":
+        return [f"""CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table}
+                    WHEN NOT {SQLITE_FUNCTION}() BEGIN
+                    SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"""
+                for op in ("UPDATE", "DELETE")]
+    return []
+
+
+def drop_append_only_sql(vendor: str, table: str) -> list[str]:
+    """The reverse of ``append_only_sql`` (the shared function stays)."""
+    if vendor == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+                f"DROP TRIGGER IF EXISTS {table}_no_update_delete ON {table}"]
+    if vendor == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {table}_no_{op}" for op in ("update", "delete")]
+    return []
+
+
 def _sqlite_flush_flag() -> int:
     return 1 if getattr(_flag, "on", False) else 0
 
