@@ -46,18 +46,25 @@ def qr_png(payload: str, scale: int = 8) -> bytes:
     return out.getvalue()
 
 
+def new_pdf(*, title: str, author: str, created_at: dt.datetime, orientation: str = "portrait") -> FPDF:
+    """An A4 document with DejaVu Sans (regular "DejaVu", bold "DejaVu" "B") registered, its
+    metadata set, automatic page breaks — the start of every PDF dancu renders."""
+    pdf = FPDF(orientation=orientation, format="A4", unit="mm")
+    pdf.set_creator("dancu")
+    pdf.set_title(nfc(title))
+    pdf.set_author(nfc(author))
+    pdf.set_creation_date(created_at)
+    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.set_auto_page_break(auto=True, margin=20)
+    return pdf
+
+
 def render_pdf(*, code: str, title: str, issuer: str, heading: str, lines: list[tuple[str, str]],
                reference: str, issued_at: dt.datetime, labels: dict[str, str]) -> bytes:
     """One A4 page: the national heading, the issuer, the title, the lines (label: value), the
     reference and date, and the QR code with the verification address under it."""
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.set_creator("dancu")
-    pdf.set_title(nfc(title))
-    pdf.set_author(nfc(issuer))
-    pdf.set_creation_date(issued_at)
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.set_auto_page_break(auto=True, margin=20)
+    pdf = new_pdf(title=title, author=issuer, created_at=issued_at)
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 

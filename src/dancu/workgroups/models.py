@@ -163,7 +163,8 @@ class Report(models.Model):
     class Meta:
         ordering = ["-period_start", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["group", "kind", "period_start"], name="workgroup_report_once_per_period"),
+            models.UniqueConstraint(fields=["group", "kind", "period_start"],
+                                    name="workgroup_report_once_per_period"),
             models.UniqueConstraint(fields=["group", "seq"], name="workgroup_report_seq_unique"),
             models.CheckConstraint(condition=models.Q(kind__in=["fifteen_day", "monthly"]),
                                    name="workgroup_report_kind_valid"),
