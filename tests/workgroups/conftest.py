@@ -12,7 +12,8 @@ import pytest
 def group(geo, province_officer):
     from dancu.workgroups import services
 
-    return services.create_group(province_officer, unit=geo.hac_thanh, name="Tổ công tác Đề án 06 phường Hạc Thành",
+    return services.create_group(province_officer, unit=geo.hac_thanh,
+                                 name="Tổ công tác Đề án 06 phường Hạc Thành",
                                  decision_ref="Quyết định 12/QĐ-UBND")
 
 

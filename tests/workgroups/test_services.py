@@ -88,7 +88,8 @@ def test_statuses_computed_with_the_target_figures(group, province_officer, fake
     status = {r.task.pk: r for pv in view.plans for r in pv.rows}
     assert status[tasks["late"].pk].status.code == "late" and status[tasks["late"].pk].status.late
     assert status[tasks["regular"].pk].status.code == "regular"
-    assert status[tasks["by_target"].pk].status.code == "done" and status[tasks["by_target"].pk].status.by_target
+    hit = status[tasks["by_target"].pk]
+    assert hit.status.code == "done" and hit.status.by_target
     assert status[tasks["by_target"].pk].target_actual == 90.0
     assert status[tasks["unmet"].pk].status.code == "in_progress"
     assert status[tasks["unmet"].pk].target_actual == 120.0
@@ -152,7 +153,8 @@ def test_an_issued_report_is_frozen_identical_after_the_data_moved_on(
     assert hashlib.sha256(xlsx).hexdigest() == report.xlsx_sha256
     snap = report.snapshot
     assert snap["figures"]["figures"][0]["code"] == "online_rate"
-    assert snap["manual"][0]["marker"].startswith("nhập tay — nguồn: Báo cáo của UBND phường số 45, người nhập:")
+    assert snap["manual"][0]["marker"].startswith(
+        "nhập tay — nguồn: Báo cáo của UBND phường số 45, người nhập:")
     assert {r["title"]: r["status"] for r in snap["tasks"]["rows"]}["Tỷ lệ hồ sơ trực tuyến ≥ 80%"] == "done"
     assert AuditEvent.objects.filter(action="workgroup.report.issue", subject_id=str(report.pk)).exists()
 
@@ -194,7 +196,8 @@ def test_one_report_per_period_numbered_in_sequence(group, province_officer, fak
     assert AuditEvent.objects.filter(action="workgroup.report.issue.denied").count() == 1
 
 
-def test_an_issued_report_cannot_be_updated_nor_deleted_in_the_database(group, province_officer, fake_figures):
+def test_an_issued_report_cannot_be_updated_nor_deleted_in_the_database(group, province_officer,
+                                                                        fake_figures):
     report = _issue(province_officer, group)
     with pytest.raises(DatabaseError), transaction.atomic():
         Report.objects.filter(pk=report.pk).update(pdf=b"%PDF-forged")
@@ -213,4 +216,5 @@ def test_concurrent_issues_of_the_same_period_make_one_report(fake_figures):
     group = services.create_group(officer, unit=geo.hac_thanh, name="Tổ công tác")
     errors = run_parallel(lambda i: _issue(officer, group, "monthly", "2026-11-0" + str(i + 1)), 4)
     assert Report.objects.filter(group=group).count() == 1
-    assert len(errors) == 3 and all(isinstance(e, Conflict) and e.code == "E_REPORT_EXISTS" for e in errors), errors
+    assert len(errors) == 3, errors
+    assert all(isinstance(e, Conflict) and e.code == "E_REPORT_EXISTS" for e in errors), errors

@@ -34,5 +34,8 @@ def test_the_deadline_day_itself_is_not_late():
 
 
 def test_recurring_without_deadline_is_regular_otherwise_in_progress():
-    assert compute(done_at=None, target_met=False, recurring=True, deadline=None, today=TODAY).code == "regular"
-    assert compute(done_at=None, target_met=False, recurring=False, deadline=None, today=TODAY).code == "in_progress"
+    def code(recurring: bool) -> str:
+        return compute(done_at=None, target_met=False, recurring=recurring, deadline=None, today=TODAY).code
+
+    assert code(True) == "regular"
+    assert code(False) == "in_progress"

@@ -124,6 +124,7 @@ class TaskRow:
     task: Task
     status: st.TaskStatus
     target_actual: float | None = None  # the figure's value now (percent or count), if any
+    label: Any = ""  # the status in words, set by the page
 
 
 @dataclass

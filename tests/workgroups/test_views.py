@@ -1,0 +1,136 @@
+"""The working-group pages through Django's request stack: jurisdiction, forms and their
+refusals, issuing a report and downloading the same bytes later."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.urls import reverse
+
+from dancu.audit.models import AuditEvent
+from dancu.workgroups import services
+from dancu.workgroups.models import ManualFigure, Member, Report, Task
+from tests.factories import officer_actor, officer_login
+from tests.workgroups.conftest import day
+
+
+@pytest.fixture
+def province_client(client, province_officer):
+    officer_login(client, province_officer)
+    return client
+
+
+def test_the_list_shows_the_groups_of_the_area_only(client, geo, group, province_officer):
+    services.create_group(officer_actor("ca.hanoi", "province_police", geo.ha_noi), unit=geo.hong_ha,
+                          name="Tổ công tác phường Hồng Hà")
+    officer_login(client, officer_actor("ca.hac", "commune_police", geo.hac_thanh))
+    body = client.get(reverse("workgroups:list")).content.decode()
+    assert group.name in body and "Hồng Hà" not in body
+    assert 'data-testid="create-group"' not in body  # a commune officer does not create groups
+
+
+def test_outside_the_area_the_group_page_is_refused_and_audited(client, geo, group):
+    officer_login(client, officer_actor("ca.dongson", "commune_police", geo.dong_son))
+    response = client.get(reverse("workgroups:group", args=[group.pk]))
+    assert response.status_code == 403
+    assert AuditEvent.objects.filter(action="workgroup.read.denied", actor_label="ca.dongson").count() == 1
+    assert client.get(reverse("workgroups:reports", args=[group.pk])).status_code == 403
+    assert client.get(reverse("workgroups:group", args=[group.pk + 999])).status_code == 404
+
+
+def test_a_reader_sees_the_group_but_no_forms(client, commune_officer, group):
+    officer_login(client, commune_officer)
+    page = client.get(reverse("workgroups:group", args=[group.pk]))
+    assert page.status_code == 200 and 'data-testid="add-plan"' not in page.content.decode()
+    assert client.get(reverse("workgroups:plan_add", args=[group.pk])).status_code == 403
+    reports = client.get(reverse("workgroups:reports", args=[group.pk]))
+    assert reports.status_code == 200 and 'data-testid="issue-form"' not in reports.content.decode()
+    forged = client.post(reverse("workgroups:reports", args=[group.pk]), {"kind": "monthly",
+                                                                          "day": "2026-11-01"})
+    assert forged.status_code == 403 and not Report.objects.exists()
+    assert AuditEvent.objects.filter(action="workgroup.report.issue.denied").count() == 1
+
+
+def test_create_a_group_and_fill_it_through_the_pages(province_client, geo, fake_figures):
+    c = province_client
+    form = c.get(reverse("workgroups:create"))
+    assert "Phường Đông Sơn" in form.content.decode()  # the province and its communes offered
+    r = c.post(reverse("workgroups:create"), {"unit": geo.dong_son.qualified_code,
+                                              "name": "Tổ công tác Đông Sơn",
+                                              "decision_ref": "QĐ 7/QĐ-UBND"})
+    assert r.status_code == 302
+    pk = int(r["Location"].rstrip("/").rsplit("/", 1)[-1])
+    refused = c.post(reverse("workgroups:create"), {"unit": geo.hong_ha.qualified_code, "name": "X"})
+    assert refused.status_code == 400  # not one of the choices offered
+    assert c.post(reverse("workgroups:member_add", args=[pk]), {
+        "full_name": "Nguyễn Văn Trưởng", "role": "head", "position": "Chủ tịch UBND",
+        "agency": "UBND phường",
+        "username": ""}).status_code == 302
+    bad = c.post(reverse("workgroups:member_add", args=[pk]), {"full_name": "A", "role": "head",
+                                                               "username": "khong.co"})
+    assert bad.status_code == 400 and "Không có tài khoản cán bộ này." in bad.content.decode()
+    assert Member.objects.filter(group_id=pk).count() == 1
+    assert c.post(reverse("workgroups:plan_add", args=[pk]), {"title": "Kế hoạch 2026",
+                                                              "year": "2026"}).status_code == 302
+    plan_id = c.get(reverse("workgroups:group", args=[pk])).context["v"].plans[0].plan.pk
+    assert c.post(reverse("workgroups:task_add", args=[pk, plan_id]), {
+        "kind": "specific", "title": "Rà soát dữ liệu", "owner_agency": "Công an phường",
+        "deadline": "2026-01-15"}).status_code == 302
+    too_big = c.post(reverse("workgroups:task_add", args=[pk, plan_id]), {
+        "kind": "specific", "title": "T", "owner_agency": "CA", "target_code": "online_rate",
+        "target_value": "1" + "0" * 30})
+    assert too_big.status_code == 400 and Task.objects.count() == 1
+    page = c.get(reverse("workgroups:group", args=[pk])).content.decode()
+    assert 'data-late="1"' in page and "⚠" in page
+    task = Task.objects.get()
+    assert c.post(reverse("workgroups:task_done", args=[pk, task.pk]), {"evidence": ""}).status_code == 400
+    assert c.post(reverse("workgroups:task_done", args=[pk, task.pk]),
+                  {"evidence": "Biên bản rà soát số 3"}).status_code == 302
+    assert 'data-status="done"' in c.get(reverse("workgroups:group", args=[pk])).content.decode()
+    no_source = c.post(reverse("workgroups:manual_add", args=[pk]), {
+        "code": "pilot_models", "label": "Mô hình điểm", "period_start": "2026-11-01",
+        "period_end": "2026-11-30", "value": "2", "source": ""})
+    assert no_source.status_code == 400 and not ManualFigure.objects.exists()
+    assert c.post(reverse("workgroups:manual_add", args=[pk]), {
+        "code": "pilot_models", "label": "Mô hình điểm", "period_start": "2026-11-01",
+        "period_end": "2026-11-30", "value": "2", "source": "Báo cáo UBND phường"}).status_code == 302
+    assert "nhập tay — nguồn: Báo cáo UBND phường, người nhập: ca.thanhhoa" in \
+        c.get(reverse("workgroups:group", args=[pk])).content.decode()
+
+
+def test_issue_and_download_the_same_bytes_after_the_data_moved_on(province_client, group, province_officer,
+                                                                   fake_figures):
+    c = province_client
+    r = c.post(reverse("workgroups:reports", args=[group.pk]), {"kind": "fifteen_day", "day": "2026-11-20"})
+    assert r.status_code == 302
+    report = Report.objects.get()
+    assert (report.period_start, report.period_end) == (day("2026-11-16"), day("2026-11-30"))
+    again = c.post(reverse("workgroups:reports", args=[group.pk]), {"kind": "fifteen_day",
+                                                                    "day": "2026-11-30"})
+    assert again.status_code == 409 and "đã được ban hành" in again.content.decode()
+    first = c.get(reverse("workgroups:report_download", args=[group.pk, report.pk, "pdf"]))
+    assert first["Content-Type"] == "application/pdf" and first.content.startswith(b"%PDF-")
+
+    plan = services.save_plan(province_officer, group, title="Kế hoạch", year=2026)
+    services.save_task(province_officer, plan, kind="general", title="Nhiệm vụ mới", owner_agency="CA",
+                       recurring=True)
+    fake_figures["figures"][0]["ratio"] = 0.1
+    for fmt in ("pdf", "xlsx"):
+        later = c.get(reverse("workgroups:report_download", args=[group.pk, report.pk, fmt]))
+        assert later.status_code == 200
+        assert hashlib.sha256(later.content).hexdigest() == getattr(report, f"{fmt}_sha256")
+        assert later["X-Content-SHA256"] == getattr(report, f"{fmt}_sha256")
+    assert later.content == bytes(report.xlsx)
+    assert c.get(reverse("workgroups:report_download", args=[group.pk, report.pk, "docx"])).status_code == 404
+    assert AuditEvent.objects.filter(action="workgroup.report.download").count() == 3
+
+
+def test_bad_dates_and_kinds_are_a_400(province_client, group):
+    r = province_client.post(reverse("workgroups:reports", args=[group.pk]), {"kind": "weekly",
+                                                                              "day": "2026-13-01"})
+    assert r.status_code == 400
+    r = province_client.post(reverse("workgroups:manual_add", args=[group.pk]), {
+        "code": "x y", "label": "L", "period_start": "2026-11-30", "period_end": "2026-11-01",
+        "value": "1e999", "source": "S"})
+    assert r.status_code == 400
