@@ -24,15 +24,15 @@ def fake_figures(monkeypatch):
     from dancu.workgroups import figures
 
     state: dict[str, Any] = {"figures": [
-        {"code": "online_rate", "label": "Tỷ lệ hồ sơ trực tuyến", "numerator": 45, "denominator": 50,
+        {"code": "online_dossiers", "label": "Tỷ lệ hồ sơ trực tuyến", "numerator": 45, "denominator": 50,
          "ratio": 0.9, "source": "events", "freshness": "2026-11-30T23:59:00+07:00"},
-        {"code": "eid_applications", "label": "Số hồ sơ định danh điện tử", "numerator": 120,
+        {"code": "submitted", "label": "Hồ sơ tiếp nhận", "numerator": 120,
          "denominator": None, "ratio": None, "source": "snapshot", "freshness": "2026-11-30T02:00:00+07:00"},
     ], "index": {"total": 82.5, "grade": "good", "grade_label": "Tốt", "groups": [
         {"code": "progress", "label": "Tiến độ, kết quả giải quyết", "points": 18.0, "max_points": 20}]},
         "calls": []}
 
-    def live(actor, *, unit, start, end, procedure=None, with_index=True):
+    def live(actor, *, unit, start, end, procedure=None, with_index=True, language=None):
         state["calls"].append((unit.pk, start, end, procedure))
         return {"available": True, "figures": [dict(f) for f in state["figures"]],
                 "index": dict(state["index"]) if with_index else None}

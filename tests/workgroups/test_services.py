@@ -75,10 +75,10 @@ def _plan_with_tasks(actor, group):
                                  owner_agency="UBND phường", recurring=True)
     by_target = services.save_task(actor, plan, kind="specific", title="Tỷ lệ hồ sơ trực tuyến ≥ 80%",
                                    owner_agency="Bộ phận một cửa", deadline=day("2026-12-31"),
-                                   target_code="online_rate", target_value="80")
+                                   target_code="online_dossiers", target_value="80")
     unmet = services.save_task(actor, plan, kind="specific", title="200 hồ sơ định danh điện tử",
                                owner_agency="Công an phường", deadline=day("2026-12-31"),
-                               target_code="eid_applications", target_value="200")
+                               target_code="submitted", target_value="200")
     return plan, {"late": late, "regular": regular, "by_target": by_target, "unmet": unmet}
 
 
@@ -109,12 +109,12 @@ def test_a_task_target_needs_both_code_and_value_and_bad_numbers_are_refused(gro
     plan = services.save_plan(province_officer, group, title="KH", year=2026)
     with pytest.raises(DomainError) as err:
         services.save_task(province_officer, plan, kind="specific", title="T", owner_agency="CA",
-                           target_code="online_rate")
+                           target_code="online_dossiers")
     assert err.value.field == "target_value"
     for bad in ("1e400", "nan", "abc", "99999999999999999999"):
         with pytest.raises(DomainError) as err:
             services.save_task(province_officer, plan, kind="specific", title="T", owner_agency="CA",
-                               target_code="online_rate", target_value=bad)
+                               target_code="online_dossiers", target_value=bad)
         assert err.value.field == "target_value"
     with pytest.raises(DomainError) as err:
         services.save_task(province_officer, plan, kind="other", title="T", owner_agency="CA")
@@ -152,7 +152,7 @@ def test_an_issued_report_is_frozen_identical_after_the_data_moved_on(
     assert hashlib.sha256(pdf).hexdigest() == report.pdf_sha256
     assert hashlib.sha256(xlsx).hexdigest() == report.xlsx_sha256
     snap = report.snapshot
-    assert snap["figures"]["figures"][0]["code"] == "online_rate"
+    assert snap["figures"]["figures"][0]["code"] == "online_dossiers"
     assert snap["manual"][0]["marker"].startswith(
         "nhập tay — nguồn: Báo cáo của UBND phường số 45, người nhập:")
     assert {r["title"]: r["status"] for r in snap["tasks"]["rows"]}["Tỷ lệ hồ sơ trực tuyến ≥ 80%"] == "done"

@@ -78,7 +78,7 @@ def test_create_a_group_and_fill_it_through_the_pages(province_client, geo, fake
         "kind": "specific", "title": "Rà soát dữ liệu", "owner_agency": "Công an phường",
         "deadline": "2026-01-15"}).status_code == 302
     too_big = c.post(reverse("workgroups:task_add", args=[pk, plan_id]), {
-        "kind": "specific", "title": "T", "owner_agency": "CA", "target_code": "online_rate",
+        "kind": "specific", "title": "T", "owner_agency": "CA", "target_code": "online_dossiers",
         "target_value": "1" + "0" * 30})
     assert too_big.status_code == 400 and Task.objects.count() == 1
     page = c.get(reverse("workgroups:group", args=[pk])).content.decode()

@@ -163,7 +163,8 @@ def task_rows(actor: Actor, group: WorkingGroup, tasks: list[Task], *, today: dt
     for year, year_tasks in by_year.items():
         s = start or dt.date(year, 1, 1)
         e = end or min(today, dt.date(year, 12, 31))
-        if s <= e:
+        # a member whose area does not cover the unit reads no figures of it (kpi would refuse)
+        if s <= e and covers_unit(actor, group.unit):
             values.update(target_values(actor, group, year_tasks, start=s, end=e))
     for t in tasks:
         actual = values.get(t.pk)

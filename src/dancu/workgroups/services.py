@@ -28,6 +28,7 @@ from dancu.core.errors import Conflict, DomainError, OutOfJurisdiction
 from dancu.core.text import nfc
 from dancu.documents import services as documents
 from dancu.geo.models import AdminUnit, CodeSystem, Level
+from dancu.publicservices.selectors import procedure_by_code
 from dancu.workgroups import figures as kpi_figures
 from dancu.workgroups import render, selectors
 from dancu.workgroups.models import (
@@ -248,6 +249,13 @@ def save_task(actor: Actor, plan: Plan, *, task: Task | None = None, kind: str, 
         "target_value": _decimal(target_value, "target_value", required=False),
         "target_procedure": _code(target_procedure, "target_procedure", required=False)[:20],
         "notes": _text(notes, "notes", max_length=4000, required=False)}
+    if values["target_code"] and values["target_code"] not in kpi_figures.figure_codes():
+        raise DomainError("E_FIGURE_UNKNOWN", _("Không có số liệu với mã này."), "target_code")
+    if values["target_procedure"]:
+        try:
+            procedure_by_code(values["target_procedure"], field_name="target_procedure")
+        except DomainError as err:
+            raise DomainError(err.code, err.message, "target_procedure") from None
     if bool(values["target_code"]) != (values["target_value"] is not None):
         field = "target_value" if values["target_code"] else "target_code"
         raise DomainError("E_TARGET_INCOMPLETE", _("Chỉ tiêu cần cả mã số liệu và giá trị cần đạt."), field)
@@ -342,7 +350,7 @@ def build_snapshot(actor: Actor, group: WorkingGroup, *, kind: str, start: dt.da
     """What the report says, as JSON: the live figures and index of the group's unit over the
     period, the tasks of the plans of those years with their status as of ``today`` (targets
     read over the period), and the figures entered by hand that overlap the period."""
-    live = kpi_figures.live_figures(actor, unit=group.unit, start=start, end=end)
+    live = kpi_figures.live_figures(actor, unit=group.unit, start=start, end=end, language="vi")
     tasks = list(Task.objects.filter(plan__group=group, plan__year__in={start.year, end.year})
                  .select_related("plan").order_by("plan__year", "plan_id", "kind", "deadline", "id"))
     rows = selectors.task_rows(actor, group, tasks, today=today, start=start, end=end)
@@ -388,7 +396,8 @@ def issue_report(actor: Actor, group: WorkingGroup, *, kind: str, day: dt.date) 
     are written once and never change."""
     _require_manage(actor, group, "workgroup.report.issue")
     kind = _choice(kind, ReportKind, "kind")
-    start, end = kpi_figures.report_period(kind, day)
+    period = kpi_figures.report_period(kind, day)
+    start, end = period.start, period.end
     now = timezone.now()
     today = timezone.localdate(now)
     if start > today:

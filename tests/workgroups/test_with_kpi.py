@@ -1,0 +1,69 @@
+"""The working groups with the real kpi context (no stand-in): a report's figures and index are
+kpi's for the group's unit and period, a target is met from a real figure, and the issued files
+stay the same after more dossiers come in."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.utils import timezone
+
+from dancu.publicservices import services as publicservices
+from dancu.workgroups import selectors, services
+from tests.factories import officer_actor
+from tests.publicservices.conftest import resident
+
+
+def _submit(counter, person) -> None:
+    publicservices.submit(counter, procedure_code="1.010123", applicant_personal_id=person.personal_id,
+                          relation="self", data={"purpose": "Bổ sung hồ sơ vay vốn"}, components={},
+                          channel="counter")
+
+
+def test_a_report_freezes_kpi_figures_of_the_unit_and_period(geo, group, province_officer, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    counter = officer_actor("mc.hacthanh", "counter", geo.hac_thanh)
+    people = [resident(geo.hac_thanh) for _ in range(3)]
+    _submit(counter, people[0])
+    today = timezone.localdate()
+    plan = services.save_plan(province_officer, group, title="Kế hoạch", year=today.year)
+    task = services.save_task(province_officer, plan, kind="specific", title="Tiếp nhận ít nhất 1 hồ sơ",
+                              owner_agency="Bộ phận một cửa", target_code="submitted", target_value="1",
+                              target_procedure="1.010123")
+    row = selectors.task_rows(province_officer, group, [task], today=today)[0]
+    assert row.status.code == "done" and row.status.by_target and row.target_actual == 1.0
+
+    report = services.issue_report(province_officer, group, kind="fifteen_day", day=today)
+    snap = report.snapshot
+    assert snap["figures"]["available"] is True
+    figures = {f["code"]: f for f in snap["figures"]["figures"]}
+    assert figures["submitted"]["numerator"] == 1 and figures["submitted"]["source"] == "events"
+    assert figures["submitted"]["label"] == "Hồ sơ tiếp nhận"  # Vietnamese, whatever the language
+    assert snap["figures"]["index"]["grade_label"] and len(snap["figures"]["index"]["groups"]) == 5
+    assert snap["tasks"]["rows"][0]["status"] == "done"
+
+    _submit(counter, people[1])
+    _submit(counter, people[2])
+    live = services.build_snapshot(province_officer, group, kind="fifteen_day", start=report.period_start,
+                                   end=report.period_end, today=today)
+    assert {f["code"]: f for f in live["figures"]["figures"]}["submitted"]["numerator"] == 3
+    for fmt in ("pdf", "xlsx"):
+        _r, content = selectors.report_file(province_officer, group, report.pk, fmt)
+        assert hashlib.sha256(content).hexdigest() == getattr(report, f"{fmt}_sha256")
+        assert content == bytes(getattr(report, fmt))
+
+
+def test_a_task_target_names_a_known_figure_and_procedure(group, province_officer):
+    import pytest
+
+    from dancu.core.errors import DomainError
+
+    plan = services.save_plan(province_officer, group, title="Kế hoạch", year=2026)
+    with pytest.raises(DomainError) as err:
+        services.save_task(province_officer, plan, kind="specific", title="T", owner_agency="CA",
+                           target_code="no_such_figure", target_value="1")
+    assert err.value.field == "target_code"
+    with pytest.raises(DomainError) as err:
+        services.save_task(province_officer, plan, kind="specific", title="T", owner_agency="CA",
+                           target_code="submitted", target_value="1", target_procedure="9.999999")
+    assert err.value.field == "target_procedure" and err.value.status == 404
