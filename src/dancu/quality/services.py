@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Max, Min
@@ -98,8 +99,8 @@ def due_provinces(now: dt.datetime | None = None) -> list[int | None]:
     duplicates) catch up at the daily recount after midnight."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    state: dict[int | None, dict] = {
-        r["province_id"]: r for r in QualityTally.objects.filter(commune__isnull=False)
+    state: dict[int | None, dict[str, Any]] = {
+        r["province_id"]: dict(r) for r in QualityTally.objects.filter(commune__isnull=False)
         .values("province_id").annotate(at=Min("computed_at"), as_of=Min("as_of")).order_by()}
     unplaced = QualityTally.objects.filter(commune__isnull=True).aggregate(
         at=Min("computed_at"), as_of=Min("as_of"))
@@ -124,13 +125,15 @@ def _changed_since(since: dt.datetime) -> dict[int | None, dt.datetime]:
         if province_id not in last or at > last[province_id]:
             last[province_id] = at
 
-    for r in (Citizen.objects.filter(updated_at__gt=since).values("current_province_id")
-              .annotate(at=Max("updated_at")).order_by()):
-        note(r["current_province_id"], r["at"])
+    citizens = (Citizen.objects.filter(updated_at__gt=since).values("current_province_id")
+                .annotate(at=Max("updated_at")).order_by())
+    for province_id, at in citizens.values_list("current_province_id", "at"):
+        note(province_id, at)
     for model in (Household, Registration):
-        for r in (model.objects.filter(created_at__gt=since).values("commune__province_id")
-                  .annotate(at=Max("created_at")).order_by()):
-            note(r["commune__province_id"], r["at"])
+        for place, at in (model.objects.filter(created_at__gt=since).values("commune__province_id")
+                          .annotate(at=Max("created_at")).order_by()
+                          .values_list("commune__province_id", "at")):
+            note(place, at)
     return last
 
 

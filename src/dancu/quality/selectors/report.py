@@ -271,15 +271,15 @@ def differences(province_ids: list[int | None] | None = None,
     targets: list[int | None] = list(province_ids) if province_ids is not None else [*provinces(), UNPLACED]
     for province_id in targets:
         live = scan(province_id, today)
-        stored: dict[tuple[int | None, str], int] = {}
+        stored: dict[tuple[int | None, str], int | None] = {}
         rows = (QualityTally.objects.filter(commune__isnull=True) if province_id is UNPLACED
                 else QualityTally.objects.filter(province_id=province_id, commune__isnull=False))
         for commune_id, code, count in rows.values_list("commune_id", "code", "count"):
             stored[(commune_id, code)] = count
         units = AdminUnit.objects.in_bulk([pk for pk in live if pk is not None])
-        for commune_id, counts in live.items():
+        for place, counts in live.items():
             for code in TALLY_CODES:
-                tally = stored.get((commune_id, code))
+                tally = stored.get((place, code))
                 if tally != counts[code]:
-                    yield Difference(units.get(commune_id) if commune_id else None, code, tally,
+                    yield Difference(units.get(place) if place else None, code, tally,
                                      counts[code])
