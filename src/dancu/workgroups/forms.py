@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from dancu.workgroups.figures import figure_choices
 from dancu.workgroups.models import MemberRole, ReportKind, TaskKind
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -53,14 +54,20 @@ class TaskForm(forms.Form):
     owner_agency = forms.CharField(label=_("Cơ quan chủ trì"), max_length=160)
     deadline = forms.DateField(label=_("Thời hạn"), required=False, widget=DATE)
     recurring = forms.BooleanField(label=_("Nhiệm vụ thường xuyên"), required=False)
-    target_code = forms.CharField(label=_("Chỉ tiêu: mã số liệu"), max_length=60, required=False,
-                                  help_text=_("Mã số liệu của trang chỉ số, ví dụ online_rate."))
+    target_code = forms.ChoiceField(label=_("Chỉ tiêu: số liệu"), required=False,
+                                    help_text=_("Số liệu tính từ dữ liệu nghiệp vụ (trang chỉ số)."))
     target_value = forms.CharField(label=_("Chỉ tiêu: giá trị cần đạt (% với tỷ lệ)"), max_length=30,
                                    required=False)
     target_procedure = forms.CharField(label=_("Chỉ tiêu: mã thủ tục (nếu có)"), max_length=20,
                                        required=False)
     notes = forms.CharField(label=_("Ghi chú"), max_length=4000, required=False,
                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["target_code"]).choices = [
+            ("", _("— không có —")), *[(code, f"{label} ({code})") for code, label in figure_choices()]]
 
 
 class DoneForm(forms.Form):
