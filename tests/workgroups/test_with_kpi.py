@@ -66,4 +66,4 @@ def test_a_task_target_names_a_known_figure_and_procedure(group, province_office
     with pytest.raises(DomainError) as err:
         services.save_task(province_officer, plan, kind="specific", title="T", owner_agency="CA",
                            target_code="submitted", target_value="1", target_procedure="9.999999")
-    assert err.value.field == "target_procedure" and err.value.status == 404
+    assert err.value.field == "target_procedure" and err.value.status == 400

@@ -67,6 +67,8 @@ def _no_sideways_scroll(page) -> None:
 
 
 def test_group_tasks_manual_figure_and_report_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
+    from django.utils import timezone
+
     from dancu.workgroups.models import Plan, Report
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -105,8 +107,9 @@ def test_group_tasks_manual_figure_and_report_on_desktop_and_phone(browser, worl
     page.get_by_test_id("add-manual").click()
     page.get_by_label("Mã số liệu").fill("pilot_models")
     page.get_by_label("Tên số liệu").fill("Mô hình điểm “Tổ dân phố số”")
-    page.get_by_label("Từ ngày").fill("2026-11-01")
-    page.get_by_label("Đến ngày").fill("2026-11-30")
+    today = timezone.localdate()
+    page.get_by_label("Từ ngày").fill(today.replace(day=1).isoformat())
+    page.get_by_label("Đến ngày").fill(today.isoformat())
     page.get_by_label("Giá trị").fill("2")
     page.get_by_label("Đơn vị tính").fill("mô hình")
     page.get_by_test_id("save").click()  # no source: refused beside the field

@@ -57,8 +57,11 @@ def live_figures(actor: Actor, *, unit: AdminUnit, start: dt.date, end: dt.date,
         index = None
         if with_index:
             result = kpi.index(actor, unit=unit, period=period, procedure=proc)
-            index = {"total": round(result.total, 2), "grade": result.grade.code,
-                     "grade_label": str(result.grade.label), "rule_version": result.rule_version,
+            measured = result.total is not None and result.grade is not None
+            index = {"total": round(result.total, 2) if result.total is not None else None,
+                     "grade": result.grade.code if result.grade is not None else None,
+                     "grade_label": str(result.grade.label) if result.grade is not None else "",
+                     "measured": measured, "rule_version": result.rule_version,
                      "decision": result.decision,
                      "groups": [{"code": g.code, "label": str(g.label), "points": round(g.points, 2),
                                  "max_points": g.max} for g in result.groups]}

@@ -50,8 +50,10 @@ def index_lines(snapshot: dict[str, Any]) -> list[str]:
     index = snapshot["figures"].get("index")
     if not index:
         return []
-    lines = [f"Chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766/QĐ-TTg): {index['total']} điểm "
-             f"— {index.get('grade_label', '')}"]
+    head = "Chỉ số phục vụ người dân, doanh nghiệp (Quyết định 766/QĐ-TTg)"
+    if index.get("total") is None:
+        return [f"{head}: chưa có số liệu để tính trong kỳ."]
+    lines = [f"{head}: {index['total']} điểm — {index.get('grade_label', '')}"]
     lines += [f"  {g['label']}: {g['points']}/{g['max_points']}" for g in index.get("groups", [])]
     return lines
 
@@ -122,7 +124,7 @@ def render_pdf(snapshot: dict[str, Any]) -> bytes:
     text("I. CÁC CHỈ TIÊU TÍNH TỪ DỮ LIỆU NGHIỆP VỤ", 11, bold=True)
     rows = figure_rows(snapshot)
     if rows:
-        table(FIGURE_HEAD, rows, (18, 80, 20, 20, 18, 40, 30))
+        table(FIGURE_HEAD, rows, (32, 88, 18, 18, 16, 36, 30))
     else:
         text(NO_FIGURES, 9)
     for line in index_lines(snapshot):
@@ -163,7 +165,7 @@ def render_xlsx(snapshot: dict[str, Any]) -> bytes:
     wb.properties.created = wb.properties.modified = issued_at.replace(tzinfo=None)
     bold = Font(bold=True)
 
-    def sheet(ws: Any, head: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple[int, ...]) -> None:
+    def sheet(ws: Any, head: tuple[str, ...], rows: list[tuple[Any, ...]], widths: tuple[int, ...]) -> None:
         for line in _heading_lines(snapshot):
             ws.append([line])
         ws["A1"].font = Font(bold=True, size=13)
@@ -181,8 +183,15 @@ def render_xlsx(snapshot: dict[str, Any]) -> bytes:
 
     ws = wb.active
     ws.title = "Chỉ tiêu"
-    figure_data = figure_rows(snapshot) or [("", NO_FIGURES, "", "", "", "", "")]
-    sheet(ws, FIGURE_HEAD, figure_data, (12, 50, 12, 12, 10, 24, 18))
+    # numbers as numbers (the ratio as a percentage) for whoever computes with the sheet
+    figure_data: list[tuple[Any, ...]] = [
+        (f["code"], f["label"], f.get("numerator"), f.get("denominator"), f.get("ratio"),
+         SOURCE_LABELS.get(f.get("source", ""), f.get("source", "")), _d(f.get("freshness")))
+        for f in snapshot["figures"].get("figures", [])] or [("", NO_FIGURES, None, None, None, "", "")]
+    sheet(ws, FIGURE_HEAD, figure_data, (18, 50, 12, 12, 10, 24, 18))
+    for row in ws.iter_rows(min_row=6, min_col=5, max_col=5):
+        for cell in row:
+            cell.number_format = "0.00%"
     for line in index_lines(snapshot):
         ws.append([line])
     sheet(wb.create_sheet("Nhiệm vụ"), TASK_HEAD, task_rows(snapshot), (24, 14, 50, 24, 14, 24, 24, 40))

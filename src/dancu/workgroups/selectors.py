@@ -25,6 +25,8 @@ from dancu.workgroups.models import ManualFigure, Member, MemberRole, Plan, Repo
 # Roles that manage every group of their area; the group's head and secretary manage their own.
 MANAGER_ROLES = frozenset({Role.PROVINCE_POLICE, Role.MINISTRY_ADMIN})
 MANAGING_MEMBERS = frozenset({MemberRole.HEAD, MemberRole.SECRETARY})
+ROLE_ORDER: list[str] = [MemberRole.HEAD, MemberRole.DEPUTY, MemberRole.STANDING, MemberRole.SECRETARY,
+                         MemberRole.MEMBER]
 
 
 def _unit_place(unit: AdminUnit) -> tuple[int | None, int | None]:
@@ -198,8 +200,8 @@ def group_view(actor: Actor, group: WorkingGroup, *, today: dt.date | None = Non
         counts[r.status.code] += 1
     return GroupView(
         group=group,
-        members=list(Member.objects.filter(group=group).select_related("user")
-                     .order_by("-active", "role", "full_name")),
+        members=sorted(Member.objects.filter(group=group).select_related("user"),
+                       key=lambda m: (not m.active, ROLE_ORDER.index(m.role), m.full_name)),
         plans=views,
         manual=list(ManualFigure.objects.filter(group=group)[:200]),
         reports=list(reports_of(group)[:50]),
