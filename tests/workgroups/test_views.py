@@ -134,3 +134,23 @@ def test_bad_dates_and_kinds_are_a_400(province_client, group):
         "code": "x y", "label": "L", "period_start": "2026-11-30", "period_end": "2026-11-01",
         "value": "1e999", "source": "S"})
     assert r.status_code == 400
+
+
+def test_evidence_file_kept_in_the_document_store_and_read_audited(province_client, group, province_officer,
+                                                                   commune_officer, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    plan = services.save_plan(province_officer, group, title="Kế hoạch", year=2026)
+    task = services.save_task(province_officer, plan, kind="specific", title="Rà soát", owner_agency="CA")
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    not_pdf = SimpleUploadedFile("bien-ban.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    r = province_client.post(reverse("workgroups:task_done", args=[group.pk, task.pk]),
+                             {"evidence": "Biên bản", "attachment": not_pdf})
+    assert r.status_code == 400 and Task.objects.get().done_at is None  # refused with its field
+    r = province_client.post(reverse("workgroups:task_done", args=[group.pk, task.pk]), {
+        "evidence": "Biên bản", "attachment": SimpleUploadedFile("bien-ban.pdf", pdf, "application/pdf")})
+    assert r.status_code == 302
+    officer_login(client, commune_officer)  # a reader of the group reads the evidence too
+    got = client.get(reverse("workgroups:task_evidence", args=[group.pk, task.pk]))
+    assert got.status_code == 200 and got.content == pdf
+    assert AuditEvent.objects.filter(action="document.read", reason=f"TCT-NV-{task.pk}").count() == 1
