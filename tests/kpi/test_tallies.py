@@ -73,8 +73,9 @@ def mixed_workload(world) -> dict[str, Dossier]:
     from dancu.documents import services as documents
     from tests.publicservices.conftest import PDF
 
-    scan = documents.store_upload(world.counter, owner=world.alice, filename="photo.pdf", content=PDF,
-                                  field="components.photo")
+    scan = documents.store_upload(
+        world.counter, owner=world.alice, filename="photo.pdf", content=PDF, field="components.photo"
+    )
     d3 = _id_card(world, {"photo": scan}, channel=Channel.COUNTER)
     services.paid_at_counter(world.counter, d3.code)
     services.accept(world.counter, d3.code)
@@ -94,10 +95,22 @@ def test_a_mixed_workload_is_counted_exactly(world):
     mixed_workload(world)
     t = totals()
     assert t == {
-        "submitted": 5, "accepted": 3, "supplement_requests": 1, "approved": 3, "refused": 1,
-        "withdrawn": 1, "closed_on_time": 3, "closed_late": 1, "results_digital": 3,
-        "components": 2, "components_reused": 1, "paid_online": 1, "paid_at_counter": 1,
-        "rated": 2, "rating_sum": 3 + 4, "satisfied": 1,
+        "submitted": 5,
+        "accepted": 3,
+        "supplement_requests": 1,
+        "approved": 3,
+        "refused": 1,
+        "withdrawn": 1,
+        "closed_on_time": 3,
+        "closed_late": 1,
+        "results_digital": 3,
+        "components": 2,
+        "components_reused": 1,
+        "paid_online": 1,
+        "paid_at_counter": 1,
+        "rated": 2,
+        "rating_sum": 3 + 4,
+        "satisfied": 1,
     }
     assert DossierTally.objects.filter(channel="counter").aggregate(n=Sum("submitted"))["n"] == 1
     assert set(DossierTally.objects.values_list("day", flat=True)) == {today()}
@@ -137,8 +150,7 @@ def test_events_on_another_day_go_to_that_day(world, monkeypatch):
     d = _confirmation(world)
     services.accept(world.police, d.code)
     target = today() + dt.timedelta(days=3)
-    late = dt.datetime.combine(target, dt.time(23, 30),
-                               tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    late = dt.datetime.combine(target, dt.time(23, 30), tzinfo=dt.timezone(dt.timedelta(hours=7)))
     monkeypatch.setattr("django.utils.timezone.now", lambda: late.astimezone(dt.UTC))
     services.approve(world.police, d.code)
     rows = dict(DossierTally.objects.values_list("day", "approved"))
