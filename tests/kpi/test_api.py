@@ -39,15 +39,21 @@ def test_figures_and_index_by_api(world, client):
     assert (figures["online_dossiers"]["numerator"], figures["online_dossiers"]["denominator"]) == (4, 5)
     assert figures["online_dossiers"]["source"] == "events" and body["period"]["kind"] == "month"
     resp = client.get("/api/v1/kpi/index", {"unit": "2025:14758", "period": month}, headers=commune)
-    assert resp.status_code == 200 and resp.json()["total"] == 79.83 and resp.json()["grade"]["code"] == "good"
+    assert (
+        resp.status_code == 200 and resp.json()["total"] == 79.83 and resp.json()["grade"]["code"] == "good"
+    )
     # Beyond the area, bad input, no token.
     resp = client.get("/api/v1/kpi/figures", {"unit": "2025:38", "period": month}, headers=commune)
     assert resp.status_code == 403 and resp.json()["field"] == "unit"
     resp = client.get("/api/v1/kpi/figures", {"period": month}, headers=commune)
     assert resp.status_code == 403
-    for params, field in (({"period": "2026-13"}, "period"), ({"period": month, "unit": "2025:9"}, "unit"),
-                          ({"period": month, "unit": "2025:14758", "procedure": "x"}, "procedure"),
-                          ({}, "period"), ({"period": "9" * 40}, "period")):
+    for params, field in (
+        ({"period": "2026-13"}, "period"),
+        ({"period": month, "unit": "2025:9"}, "unit"),
+        ({"period": month, "unit": "2025:14758", "procedure": "x"}, "procedure"),
+        ({}, "period"),
+        ({"period": "9" * 40}, "period"),
+    ):
         resp = client.get("/api/v1/kpi/index", {"unit": "2025:14758", **params}, headers=commune)
         assert 400 <= resp.status_code < 500 and resp.json()["field"] == field, (params, resp.content)
     assert client.get("/api/v1/kpi/figures", {"period": month}).status_code == 401
