@@ -154,3 +154,13 @@ def test_evidence_file_kept_in_the_document_store_and_read_audited(province_clie
     got = client.get(reverse("workgroups:task_evidence", args=[group.pk, task.pk]))
     assert got.status_code == 200 and got.content == pdf
     assert AuditEvent.objects.filter(action="document.read", reason=f"TCT-NV-{task.pk}").count() == 1
+
+
+def test_huge_or_unknown_ids_are_a_404_never_a_500(province_client, group):
+    huge = 10**22
+    for url in (reverse("workgroups:group", args=[huge]), reverse("workgroups:reports", args=[huge]),
+                reverse("workgroups:task_edit", args=[group.pk, huge]),
+                reverse("workgroups:plan_edit", args=[group.pk, huge]),
+                reverse("workgroups:member_edit", args=[group.pk, huge]),
+                reverse("workgroups:report_download", args=[group.pk, huge, "pdf"])):
+        assert province_client.get(url).status_code == 404, url

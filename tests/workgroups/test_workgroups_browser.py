@@ -146,4 +146,14 @@ def test_group_tasks_manual_figure_and_report_on_desktop_and_phone(browser, worl
     page.goto(base + f"/to-cong-tac/{pk}/ke-hoach/{Plan.objects.get().pk}/nhiem-vu/them/")
     _no_sideways_scroll(page)
     page.screenshot(path=str(SHOTS / "task-form-phone.png"), full_page=True)
+
+    # English, selectable (the language menu of every page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(base + f"/to-cong-tac/{pk}/")
+    with page.expect_navigation():
+        page.get_by_test_id("language").select_option("en")
+    assert page.get_by_role("heading", name="Plans and tasks").is_visible()
+    assert "Regular" in page.locator('[data-testid=task-row][data-status="regular"]').inner_text()
+    assert "entered by hand — source:" in page.get_by_test_id("manual").inner_text()
+    page.screenshot(path=str(SHOTS / "group-desktop-en.png"), full_page=True)
     context.close()
