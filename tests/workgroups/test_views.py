@@ -164,3 +164,24 @@ def test_huge_or_unknown_ids_are_a_404_never_a_500(province_client, group):
                 reverse("workgroups:member_edit", args=[group.pk, huge]),
                 reverse("workgroups:report_download", args=[group.pk, huge, "pdf"])):
         assert province_client.get(url).status_code == 404, url
+
+
+def test_edit_the_group_and_a_member_who_leaves_loses_the_rights(province_client, group, province_officer,
+                                                                 commune_officer, client):
+    member = services.save_member(province_officer, group, full_name="Lê Văn Tổ", role="secretary",
+                                  username="ca.hacthanh")
+    from dancu.workgroups.selectors import can_manage
+
+    assert can_manage(commune_officer, group)  # the secretary manages, until they leave
+    r = province_client.post(reverse("workgroups:edit", args=[group.pk]),
+                             {"name": "Tổ công tác phường Hạc Thành", "decision_ref": "QĐ 9"})
+    assert r.status_code == 302
+    r = province_client.post(reverse("workgroups:member_edit", args=[group.pk, member.pk]), {
+        "full_name": "Lê Văn Tổ", "role": "secretary", "username": "ca.hacthanh", "active": ""})
+    assert r.status_code == 302 and not Member.objects.get().active
+    officer_login(client, commune_officer)
+    assert client.get(reverse("workgroups:edit", args=[group.pk])).status_code == 403
+    page = client.get(reverse("workgroups:group", args=[group.pk])).content.decode()
+    assert "Tổ công tác phường Hạc Thành" in page and 'data-testid="add-plan"' not in page
+    events = AuditEvent.objects.filter(action__in=["workgroup.update", "workgroup.member.update"])
+    assert {e.action for e in events} == {"workgroup.update", "workgroup.member.update"}
