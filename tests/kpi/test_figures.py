@@ -199,6 +199,9 @@ def test_grade_bands_and_a_new_rule_set_from_a_date(world):
     )
     assert selectors.rule_for(selectors.parse_period("2026-12")).version == "766-2022"
     assert selectors.rule_for(selectors.parse_period("2027-01")).version == "test-2027"
+    assert selectors.rule_for(selectors.parse_period("2020")).version == "766-2022"  # before all: the first
+    ScoringRule.objects.all().delete()  # no row at all (a flushed database): the bundled files
+    assert selectors.rule_for(selectors.parse_period("2027-01")).version == "766-2022"
 
 
 def test_breakdown_ranks_communes_and_procedures(world, province_officer, ministry_admin):
