@@ -176,6 +176,7 @@ def test_demo_sets_up_a_province_and_prints_logins_in_one_language(tmp_path: Pat
         assert login in out
     assert "Công dân (e-ID mức 2): số định danh" in out  # a demo citizen with a level-2 e-ID account
     assert "ứng dụng xác thực (TOTP)" in out  # officers enrol their second factor at the first sign-in
+    assert "✓ Tổ công tác Đề án 06: http://127.0.0.1:8000/to-cong-tac/" in out  # #14: a working group
     counts = re.search(r"Cơ sở dữ liệu có ([\d.]+) công dân: ([\d.]+) đang sống ở .+, ([\d.]+) đã mất", out)
     assert counts, out
     total, living, deceased = (int(g.replace(".", "")) for g in counts.groups())
@@ -192,6 +193,7 @@ def test_demo_sets_up_a_province_and_prints_logins_in_one_language(tmp_path: Pat
     assert "citizens already in" in out and "not generating again" in out
     assert "Officer accounts — password: demo-dancu-2026" in out and "Nationwide" in out
     assert "authenticator app (TOTP)" in out
+    assert "Project 06 working group: http://127.0.0.1:8471/to-cong-tac/" in out  # set up once, shown again
     assert "run dancu serve --bind 127.0.0.1:8471 and go to http://127.0.0.1:8471/" in out
     # English only: the Vietnamese left are the names of places and people
     assert not re.search(r"công dân|mật khẩu|máy chủ|Toàn quốc|Công an", out), out

@@ -138,6 +138,7 @@ class Command(BaseCommand):
         port = opts["bind"].rsplit(":", 1)[-1]
         setup_portal(system_actor("demo"), base_urls=[f"http://{opts['bind']}", f"http://localhost:{port}"])
         console.print(_("✓ Cổng Dịch vụ công: http://%(bind)s/dich-vu-cong/") % {"bind": opts["bind"]})
+        self._working_group(console, opts["bind"])
         self._print(console, province, logins, citizen_login, opts)
 
     def _officers(self, province: AdminUnit) -> list[tuple[str, str, str]]:
@@ -166,6 +167,42 @@ class Command(BaseCommand):
             out.append((username, str(profile.get_role_display()),
                         profile.jurisdiction.name if profile.jurisdiction else _("Toàn quốc")))
         return out
+
+    def _working_group(self, console: Console, bind: str) -> None:
+        """#14: the working group of the demo commune (demo.xa its secretary), a plan and tasks in
+        each status — once."""
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from dancu.accounts.actor import system_actor
+        from dancu.workgroups import services as workgroups
+        from dancu.workgroups.models import WorkingGroup
+
+        commune = OfficerProfile.objects.get(user__username="demo.xa").jurisdiction
+        group = WorkingGroup.objects.filter(unit=commune).first()
+        if group is None:
+            actor, today = system_actor("demo"), timezone.localdate()
+            group = workgroups.create_group(actor, unit=commune, name=f"Tổ công tác Đề án 06 {commune.name}",
+                                            decision_ref="Quyết định 125/QĐ-UBND")
+            workgroups.save_member(actor, group, full_name="Nguyễn Văn An", role="head",
+                                   position="Chủ tịch UBND", agency=commune.name)
+            workgroups.save_member(actor, group, full_name="demo.xa", role="secretary",
+                                   position="Cán bộ Công an", agency=commune.name, username="demo.xa")
+            plan = workgroups.save_plan(actor, group, title=f"Kế hoạch triển khai Đề án 06 năm {today.year}",
+                                        year=today.year)
+            workgroups.save_task(actor, plan, kind="general", owner_agency="UBND", recurring=True,
+                                 title="Tuyên truyền, hướng dẫn kích hoạt tài khoản định danh điện tử")
+            workgroups.save_task(actor, plan, kind="specific", owner_agency="Bộ phận một cửa",
+                                 title="Tỷ lệ hồ sơ nộp trực tuyến đạt 80%", target_code="online_dossiers",
+                                 target_value="80", deadline=dt.date(today.year, 12, 31))
+            workgroups.save_task(actor, plan, kind="specific", owner_agency="Công an xã",  # left late
+                                 title="Làm sạch dữ liệu dân cư", deadline=today - dt.timedelta(days=5))
+            workgroups.mark_done(actor, workgroups.save_task(
+                actor, plan, kind="specific", owner_agency="Công an xã", title="Rà soát người từ 14 tuổi",
+                deadline=today + dt.timedelta(days=20)), evidence="Biên bản rà soát số 1")
+        console.print(_("✓ Tổ công tác Đề án 06: http://%(bind)s/to-cong-tac/%(pk)s/")
+                      % {"bind": bind, "pk": group.pk})
 
     def _eid_account(self, province: AdminUnit) -> str | None:
         """A living adult of the busiest commune with a level-2 e-ID account (made through the
