@@ -180,6 +180,7 @@ class Command(BaseCommand):
         from dancu.workgroups.models import WorkingGroup
 
         commune = OfficerProfile.objects.get(user__username="demo.xa").jurisdiction
+        assert commune is not None  # demo.xa is a commune officer (_officers)
         group = WorkingGroup.objects.filter(unit=commune).first()
         if group is None:
             actor, today = system_actor("demo"), timezone.localdate()
