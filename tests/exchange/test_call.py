@@ -139,3 +139,24 @@ def test_concurrent_calls_of_one_message_store_one_answer_and_the_agency_one_car
     assert social_insurance.state()["cards"] == before + 1
     assert AuditEvent.objects.filter(action="exchange.send", subject_id=message_id).count() == 1
     assert AuditEvent.objects.filter(action="exchange.answer", subject_id=message_id).count() == 1
+
+
+def test_the_log_shows_a_message_as_proof(social_insurance, flow_actor) -> None:
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    answer = issue(flow_actor, child(unique_pid()))
+    out = io.StringIO()
+    call_command("exchange", "show", answer.message_id, stdout=out)
+    shown = json.loads(out.getvalue())
+    assert shown["answer_jws"] == answer.answer_jws and shown["tries"][0]["http_status"] == 200
+    assert shown["request_sha256"] == protocol.sha256(shown["request_jws"])
+
+
+def test_a_key_is_made_once_without_django(tmp_path) -> None:
+    assert protocol.main(["key", str(tmp_path / "k.jwk")]) == 0
+    assert (tmp_path / "k.public.jwk").exists()
+    assert protocol.main(["key", str(tmp_path / "k.jwk")]) == 1
+    assert protocol.main(["nonsense"]) == 2
