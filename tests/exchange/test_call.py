@@ -111,7 +111,10 @@ def test_a_message_id_cannot_be_reused_for_another_request(social_insurance, flo
     with pytest.raises(Conflict) as reused:
         issue(flow_actor, child(unique_pid()), first.message_id)
     assert reused.value.code == "E_MESSAGE_ID_REUSED"
-    for bad in ({"message_id": "not-a-uuid"}, {"agency": "tax"}, {"service": "../x"}):
+    for bad in ({"message_id": "not-a-uuid"}, {"agency": "tax"}, {"service": "../x"},
+                {"personal_id": "1" * 13},
+                {"personal_id": "00122600012\x00"}, {"personal_id": 1}, {"purpose": ""}, {"purpose": "a\x00"},
+                {"body": []}, {"body": {"x": "a\x00"}}, {"body": {"x": object()}}):
         with pytest.raises(DomainError):
             call(flow_actor, **{"agency": "social_insurance", "service": "health_card.issue",
                                 "message_id": str(uuid.uuid4()), "body": {}, "purpose": "x", **bad})
