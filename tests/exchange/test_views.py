@@ -21,6 +21,7 @@ def test_an_auditor_reads_the_log_and_a_message_the_read_audited(client, auditor
     officer_login(client, auditor)
     page = client.get("/trao-doi/")
     assert page.status_code == 200 and answer.message_id in page.content.decode()
+    assert 'data-testid="nav-exchange"' in page.content.decode()
     assert pid not in page.content.decode()  # the list shows no personal data
     assert client.get("/trao-doi/?status=answered").status_code == 200
     assert client.get("/trao-doi/?status=%00x").status_code in (200, 400)
@@ -37,5 +38,6 @@ def test_an_auditor_reads_the_log_and_a_message_the_read_audited(client, auditor
 def test_other_officers_are_refused(client, commune_officer) -> None:
     officer_login(client, commune_officer)
     assert client.get("/trao-doi/").status_code == 403
+    assert 'data-testid="nav-exchange"' not in client.get("/citizens/").content.decode()
     client.logout()
     assert client.get("/trao-doi/").status_code == 302  # to the sign-in page
