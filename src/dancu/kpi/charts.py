@@ -71,6 +71,12 @@ class Chart:
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def head(self) -> list[tuple[str, bool]]:
+        """The column titles, each with whether its cells are numbers (right-aligned)."""
+        first = self.rows[0] if self.rows else []
+        return [(title, i < len(first) and first[i].numeric) for i, title in enumerate(self.columns)]
+
 
 def _config(**kwargs: Any) -> dict[str, Any]:
     return {"js": [], "style": STYLE, "disable_xml_declaration": True, "explicit_size": False,
