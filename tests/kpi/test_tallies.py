@@ -12,7 +12,8 @@ from django.db import transaction
 from django.db.models import F, Sum
 
 from dancu.core.errors import DomainError
-from dancu.kpi import selectors, services as kpi
+from dancu.kpi import selectors
+from dancu.kpi import services as kpi
 from dancu.kpi.models import COUNTERS, DossierTally
 from dancu.payments.models import Payment
 from dancu.payments.signals import payment_succeeded
@@ -63,7 +64,8 @@ def mixed_workload(world) -> dict[str, Dossier]:
 
     stored = upload(world.alice, "photo")
     d2 = _id_card(world, {"photo": stored.code})  # a reuse of a stored document
-    payment_succeeded.send(sender=Payment, payment=Payment(reference=d2.code, amount_vnd=d2.fee_vnd, txn_ref="T1"))
+    paid = Payment(reference=d2.code, amount_vnd=d2.fee_vnd, txn_ref="T1")
+    payment_succeeded.send(sender=Payment, payment=paid)  # the gateway's success
     services.accept(world.police, d2.code)
     services.approve(world.police, d2.code)
     services.rate(alice, d2.code, 4)
@@ -124,10 +126,9 @@ def test_a_corrupted_tally_is_found_and_rebuilt(world, capsys):
 def test_a_rolled_back_transition_counts_nothing(world):
     d = _confirmation(world)
     before = totals()
-    with pytest.raises(DomainError):
-        with transaction.atomic():
-            services.accept(world.police, d.code)
-            raise DomainError("E_TEST", "rolled back")
+    with pytest.raises(DomainError), transaction.atomic():
+        services.accept(world.police, d.code)
+        raise DomainError("E_TEST", "rolled back")
     assert totals() == before
     assert selectors.check() == []
 

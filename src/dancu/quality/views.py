@@ -1,7 +1,8 @@
 """Console pages of the data-quality report. Thin: parse the request, call a selector, render.
 
-Reading the report is reading aggregated data (one audit event); the drill-down and its
-CSV show people, and the selectors audit every person shown or exported.
+Reading the report is reading aggregated data (one audit event) from the tallies, with their
+freshness; "recompute now" enqueues a recount (``services.request_recompute``). The drill-down
+and its CSV show people, live, and the selectors audit every person shown or exported.
 """
 
 from __future__ import annotations
@@ -9,14 +10,19 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from dancu.accounts.views import forbidden, not_found, officer_required
 from dancu.core.errors import DomainError, NotFound, OutOfJurisdiction
-from dancu.quality import selectors
+from dancu.quality import selectors, services
 
 BOM = "\ufeff"  # lets Excel open the UTF-8 file with its Vietnamese letters
 
@@ -69,6 +75,19 @@ def report(request: HttpRequest) -> HttpResponse:
     except DomainError as err:
         return _refused(request, err)
     return render(request, "quality/report.html", {"report": result})
+
+
+@officer_required
+@require_POST
+def recompute(request: HttpRequest) -> HttpResponse:
+    province = request.POST.get("province") or None
+    try:
+        services.request_recompute(request.actor, province)  # type: ignore[attr-defined]
+    except DomainError as err:
+        return _refused(request, err)
+    messages.success(request, _("Đã đưa việc tính lại vào hàng đợi; số liệu sẽ được cập nhật sau ít phút."))
+    query = f"?{urlencode({'province': province})}" if province else ""
+    return redirect(reverse("quality:report") + query)
 
 
 @officer_required

@@ -1,0 +1,154 @@
+"""Keeping the data-quality tallies (``QualityTally``): the only writes of the quality context.
+
+- ``recompute(province_id)``: one grouped scan of the province (``selectors.scan``) and an
+  upsert of its communes' tallies in one transaction. Idempotent; several at once are safe (the
+  rows are upserted on their unique key). ``province_id`` None: the people with no current place.
+- ``request_recompute(actor, province)``: "recompute now" from the console — enqueues
+  ``tasks.recompute_province`` for the officer's province (audited). A request whose tallies were
+  already recomputed after it was made does nothing when it runs, so repeated clicks cost one scan.
+- ``due_provinces(now)``: what the periodic job recomputes (docs/data-quality.md): provinces never
+  computed, computed for an earlier local date (the date-dependent checks — minors, over 120,
+  expired temporary residence — change at midnight), or whose citizens, households or
+  registrations changed since.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from dancu.accounts.actor import Actor
+from dancu.audit import services as audit
+from dancu.geo.models import AdminUnit
+from dancu.population.models import Citizen
+from dancu.quality.models import QualityTally
+from dancu.quality.selectors.scan import UNPLACED, provinces, scan
+from dancu.quality.selectors.scope import report_scope
+from dancu.residence.models import Household, Registration
+
+_UPDATED = ["province", "count", "as_of", "computed_at"]
+
+
+def oldest_tally(province_id: int | None) -> dt.datetime | None:
+    """When the oldest tally of the province (None: of the people with no place) was computed."""
+    qs = (QualityTally.objects.filter(commune__isnull=True) if province_id is UNPLACED
+          else QualityTally.objects.filter(province_id=province_id))
+    return qs.aggregate(at=Min("computed_at"))["at"]
+
+
+def recompute(province_id: int | None, *, today: dt.date | None = None,
+              requested_at: dt.datetime | None = None) -> int:
+    """Recount the tallies of one province (None: the people with no place) now and store them.
+    With ``requested_at``, does nothing if they were all recomputed after it (a duplicate
+    request). Returns the number of tally rows written."""
+    if requested_at is not None:
+        oldest = oldest_tally(province_id)
+        if oldest is not None and oldest >= requested_at:
+            return 0
+    started = timezone.now()
+    today = today or timezone.localdate()
+    counts = scan(province_id, today)
+    with transaction.atomic():
+        if province_id is UNPLACED:
+            for code, n in counts[None].items():
+                QualityTally.objects.update_or_create(
+                    commune=None, code=code,
+                    defaults={"province": None, "count": n, "as_of": today, "computed_at": started})
+            return len(counts[None])
+        rows = [QualityTally(commune_id=commune_id, province_id=province_id, code=code, count=n,
+                             as_of=today, computed_at=started)
+                for commune_id, by_code in counts.items() for code, n in by_code.items()]
+        QualityTally.objects.bulk_create(rows, batch_size=2000, update_conflicts=True,
+                                         unique_fields=["commune", "code"], update_fields=_UPDATED)
+    return len(rows)
+
+
+def recompute_all(today: dt.date | None = None) -> int:
+    """Every province, then the people with no place (``dancu quality recompute``)."""
+    return sum(recompute(p, today=today) for p in [*provinces(), UNPLACED])
+
+
+def request_recompute(actor: Actor, province: str | None = None) -> list[int | None]:
+    """Enqueue a recount of the report's scope for the officer: their province (a commune
+    officer's too — the scan is per province), the province asked by a national officer, or
+    every province and the people with no place for the national report. Audited."""
+    from dancu.quality.tasks import recompute_province
+
+    scope = report_scope(actor, province, "quality.recompute.request")
+    if scope.unit is None:
+        targets: list[int | None] = [*provinces(), UNPLACED]
+    else:
+        targets = [province_of(scope.unit)]
+    now = timezone.now()
+    with transaction.atomic():
+        for province_id in targets:
+            recompute_province.enqueue(province_id, now.isoformat())
+        audit.record(actor, "quality.recompute.request", subject_type="quality_report",
+                     subject_id=scope.code, details={"scope": scope.code, "provinces": len(targets)})
+    return targets
+
+
+def due_provinces(now: dt.datetime | None = None) -> list[int | None]:
+    """Provinces (and ``UNPLACED``) whose tallies are missing, computed for an earlier local date,
+    or older than a change of their citizens, households or registrations. A person who moves
+    out of a province changes only their new province here: the old one (and cross-province
+    duplicates) catch up at the daily recount after midnight."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    state: dict[int | None, dict[str, Any]] = {
+        r["province_id"]: dict(r) for r in QualityTally.objects.filter(commune__isnull=False)
+        .values("province_id").annotate(at=Min("computed_at"), as_of=Min("as_of")).order_by()}
+    unplaced = QualityTally.objects.filter(commune__isnull=True).aggregate(
+        at=Min("computed_at"), as_of=Min("as_of"))
+    if unplaced["at"] is not None:
+        state[UNPLACED] = unplaced
+    due: list[int | None] = []
+    oldest = min((r["at"] for r in state.values()), default=None)
+    changed = _changed_since(oldest) if oldest is not None else {}
+    for province_id in [*provinces(), UNPLACED]:
+        s = state.get(province_id)
+        if s is None or s["as_of"] < today or (changed.get(province_id) or s["at"]) > s["at"]:
+            due.append(province_id)
+    return due
+
+
+def _changed_since(since: dt.datetime) -> dict[int | None, dt.datetime]:
+    """The last change after ``since`` per province: citizens by ``updated_at`` (their current
+    province; None for no place), households and registrations by ``created_at``."""
+    last: dict[int | None, dt.datetime] = {}
+
+    def note(province_id: int | None, at: dt.datetime) -> None:
+        if province_id not in last or at > last[province_id]:
+            last[province_id] = at
+
+    citizens = (Citizen.objects.filter(updated_at__gt=since).values("current_province_id")
+                .annotate(at=Max("updated_at")).order_by())
+    for province_id, at in citizens.values_list("current_province_id", "at"):
+        note(province_id, at)
+    for model in (Household, Registration):
+        for place, at in (model.objects.filter(created_at__gt=since).values("commune__province_id")
+                          .annotate(at=Max("created_at")).order_by()
+                          .values_list("commune__province_id", "at")):
+            note(place, at)
+    return last
+
+
+def refresh_due(now: dt.datetime | None = None) -> list[int | None]:
+    """The periodic job: enqueue a recount of every due province (``due_provinces``)."""
+    from dancu.quality.tasks import recompute_province
+
+    now = now or timezone.now()
+    due = due_provinces(now)
+    with transaction.atomic():
+        for province_id in due:
+            recompute_province.enqueue(province_id, now.isoformat())
+    return due
+
+
+def province_of(unit: AdminUnit) -> int:
+    """The province a unit's tallies are recounted with."""
+    return unit.pk if unit.province_id is None else unit.province_id
