@@ -2,8 +2,8 @@
 
 Why server-side SVG: the console works offline and on a phone, with no JavaScript and nothing
 fetched from a CDN at run time. pygal links its tooltip script from a CDN unless told otherwise,
-so every chart is built with ``js=[]``; the comments pygal writes (its home page) are removed,
-so the only URLs left in the markup are the SVG and XLink namespace names, which are never
+so every chart is built with ``js=[]``; the inline script pygal still writes (its configuration
+for that tooltip script) and its comments (its home page) are removed, so the only URLs left in the markup are the SVG and XLink namespace names, which are never
 fetched. The SVG is inlined in the page (``viewBox`` only, no fixed size: the CSS makes it 100%
 wide), labelled for assistive technology (``role="img"`` and ``aria-label``), and the same
 numbers are in a ``<table>`` beside it (``Chart.columns``/``rows``), which is what a screen
@@ -54,6 +54,7 @@ WIDTH = 460  # the viewBox: on a 390 px phone it is drawn at ~340 px, so 14 px t
 BAR_HEIGHT = 30      # per bar of a horizontal ranking
 MAX_RANKED_BARS = 20  # more rows than this: the chart shows the first and last ten, the table all
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)  # pygal's config for its tooltip script
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _config(**kwargs: Any) -> dict[str, Any]:
 
 def _finish(chart: Any, title: str) -> SafeString:
     """The rendered SVG without pygal's comments, labelled for assistive technology."""
-    svg = _COMMENT.sub("", chart.render(is_unicode=True))
+    svg = _SCRIPT.sub("", _COMMENT.sub("", chart.render(is_unicode=True)))
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
     return mark_safe(svg)  # noqa: S308 - pygal's XML writer escaped every label and value
 
