@@ -43,18 +43,20 @@ STYLE = Style(
     font_family=FONT, label_font_family=FONT, major_label_font_family=FONT,
     value_font_family=FONT, value_label_font_family=FONT, title_font_family=FONT,
     legend_font_family=FONT, tooltip_font_family=FONT,
-    label_font_size=14, major_label_font_size=14, value_font_size=13, legend_font_size=14,
-    title_font_size=16, value_label_font_size=13,
+    label_font_size=15, major_label_font_size=15, value_font_size=14, legend_font_size=15,
+    title_font_size=16, value_label_font_size=14,
     opacity=".9", opacity_hover=".9", transition="none", stroke_width="3", stroke_width_hover="3",
     guide_stroke_color=LINE, major_guide_stroke_color=LINE,
     guide_stroke_dasharray="0", major_guide_stroke_dasharray="0",
     value_colors=("#fff", INK),  # numbers printed inside the bars: white on the accent, ink on grey
 )
-WIDTH = 460  # the viewBox: on a 390 px phone it is drawn at ~340 px, so 14 px text stays legible
-BAR_HEIGHT = 30      # per bar of a horizontal ranking
+WIDTH = 400  # the viewBox: on a 390 px phone it is drawn at ~340 px, so 15 px text stays legible
+LINE_CHARS = 20  # a longer axis label (unit, group, procedure names) is set on two lines
+BAR_HEIGHT = 38  # per bar of a horizontal ranking (room for a label on two lines)
 MAX_RANKED_BARS = 20  # more rows than this: the chart shows the first and last ten, the table all
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)  # pygal's config for its tooltip script
+_TWO_LINES = re.compile(r'<text x="([^"]+)" y="([^"]+)"([^>]*)>([^<\n]*)\n([^<]*)</text>')
 
 
 @dataclass(frozen=True)
@@ -87,15 +89,32 @@ class Chart:
 
 def _config(**kwargs: Any) -> dict[str, Any]:
     return {"js": [], "style": STYLE, "disable_xml_declaration": True, "explicit_size": False,
-            "width": WIDTH, "show_legend": False, "print_values": False, "margin": 8,
-            "spacing": 10, "truncate_label": 24, "no_data_text": "—", **kwargs}
+            "width": WIDTH, "show_legend": False, "print_values": False, "margin": 8, "margin_right": 18,
+            "truncate_legend": -1,
+            "spacing": 10, "truncate_label": -1, "no_data_text": "—", **kwargs}
 
 
 def _finish(chart: Any, title: str) -> SafeString:
     """The rendered SVG without pygal's comments, labelled for assistive technology."""
     svg = _SCRIPT.sub("", _COMMENT.sub("", chart.render(is_unicode=True)))
+    svg = _TWO_LINES.sub(r'<text x="\1" y="\2"\3><tspan x="\1" dy="-0.45em">\4</tspan>'
+                         r'<tspan x="\1" dy="1.15em">\5</tspan></text>', svg)
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
     return mark_safe(svg)  # noqa: S308 - pygal's XML writer escaped every label and value
+
+
+def two_lines(label: str) -> str:
+    """A long label split at the space nearest its middle (pygal draws "\\n" as a tspan pair
+    once ``_finish`` has rewritten it), a short one as it is; at most two lines, the second
+    shortened with "…"."""
+    if len(label) <= LINE_CHARS or " " not in label:
+        return label
+    middle = len(label) // 2
+    cut = min((i for i, ch in enumerate(label) if ch == " "), key=lambda i: abs(i - middle))
+    first, second = label[:cut], label[cut + 1:]
+    if len(second) > LINE_CHARS + 4:
+        second = second[:LINE_CHARS + 3].rstrip() + "…"
+    return f"{first}\n{second}"
 
 
 def percent(ratio: float | None) -> float | None:
@@ -115,7 +134,7 @@ def trend_chart(title: str, points: Sequence[tuple[str, float | None]], *, perce
     values = [percent(v) if percent_axis else v for _, v in points]
     chart = pygal.Line(**_config(height=300, x_label_rotation=0, show_dots=True, dots_size=4,
                                  allow_interruptions=True, show_minor_x_labels=False,
-                                 x_labels_major_every=max(1, len(points) // 6),
+                                 x_labels_major_every=max(1, -(-len(points) // 4)),
                                  range=(0, 100) if percent_axis else ((0, maximum) if maximum else None),
                                  show_y_guides=True,
                                  stroke_style={"width": 3}))
@@ -140,7 +159,7 @@ def ranking_chart(title: str, items: Sequence[tuple[str, float | None]], *, perc
                                           range=(0, top) if top else None, show_y_guides=False,
                                           y_labels=_ticks(top),
                                           formatter=_value_format(percent_axis)))
-    chart.x_labels = [label for label, _ in reversed(shown)]
+    chart.x_labels = [two_lines(label) for label, _ in reversed(shown)]
     chart.add(title, list(reversed(values)))
     return Chart("ranking", title, _finish(chart, title), columns, rows, note)
 
@@ -149,13 +168,13 @@ def groups_chart(title: str, groups: Sequence[tuple[str, float, float]], *, seri
                  columns: list[str], rows: list[list[Cell]], note: str = "") -> Chart:
     """The index's groups: points earned (accent) over the group's maximum (grey), one pair of
     bars per group, labels on the left."""
-    chart = pygal.HorizontalBar(**_config(height=70 + 52 * len(groups), show_legend=True,
+    chart = pygal.HorizontalBar(**_config(height=70 + 64 * len(groups), show_legend=True,
                                           legend_at_bottom=True, legend_at_bottom_columns=2,
                                           print_values=True, formatter=_value_format(False),
                                           show_y_guides=False,
                                           y_labels=_ticks(max((m for _, _, m in groups), default=0))))
     shown = list(reversed(groups))
-    chart.x_labels = [label for label, _, _ in shown]
+    chart.x_labels = [two_lines(label) for label, _, _ in shown]
     chart.add(series[0], [points for _, points, _ in shown])
     chart.add(series[1], [maximum for _, _, maximum in shown])
     return Chart("groups", title, _finish(chart, title), columns, rows, note)
