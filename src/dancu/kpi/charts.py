@@ -56,7 +56,6 @@ BAR_HEIGHT = 38  # per bar of a horizontal ranking (room for a label on two line
 MAX_RANKED_BARS = 20  # more rows than this: the chart shows the first and last ten, the table all
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)  # pygal's config for its tooltip script
-_TWO_LINES = re.compile(r'<text x="([^"]+)" y="([^"]+)"([^>]*)>([^<\n]*)\n([^<]*)</text>')
 
 
 @dataclass(frozen=True)
@@ -94,26 +93,50 @@ def _config(**kwargs: Any) -> dict[str, Any]:
             "spacing": 10, "truncate_label": -1, "no_data_text": "—", **kwargs}
 
 
-def _finish(chart: Any, title: str) -> SafeString:
-    """The rendered SVG without pygal's comments, labelled for assistive technology."""
+def _finish(chart: Any, title: str, labels: dict[str, str] | None = None) -> SafeString:
+    """The rendered SVG without pygal's script and comments, labelled for assistive technology,
+    with the axis labels keyed by ``_keyed`` put back (on two lines where they are long)."""
     svg = _SCRIPT.sub("", _COMMENT.sub("", chart.render(is_unicode=True)))
-    svg = _TWO_LINES.sub(r'<text x="\1" y="\2"\3><tspan x="\1" dy="-0.45em">\4</tspan>'
-                         r'<tspan x="\1" dy="1.15em">\5</tspan></text>', svg)
+    for key, label in (labels or {}).items():
+        lines = [escape(line) for line in two_lines(label).split("\n")]
+        axis = re.compile(rf'<text x="([^"]+)" y="([^"]+)"([^>]*)>{re.escape(key)}</text>')
+        if len(lines) == 2:
+            svg = axis.sub(lambda m, a=lines[0], b=lines[1]: (
+                f'<text x="{m[1]}" y="{m[2]}"{m[3]}><tspan x="{m[1]}" dy="-0.45em">{a}</tspan>'
+                f'<tspan x="{m[1]}" dy="1.15em">{b}</tspan></text>'), svg)
+        svg = svg.replace(key, escape(label))  # the axis text of one line, and pygal's <desc>
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
-    return mark_safe(svg)  # noqa: S308 - pygal's XML writer escaped every label and value
+    return mark_safe(svg)  # noqa: S308 - labels and title escaped here, the rest by pygal's XML writer
+
+
+def _keyed(labels: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Stand-ins for axis labels, each as long as the label's longest line: pygal sizes its
+    margin from a label's length (0.6 × font size a character) and draws no second line, so a
+    two-line label is given to it as a key of that width and written by ``_finish``."""
+    keys, mapping = [], {}
+    for i, label in enumerate(labels):
+        width = max(len(line) for line in two_lines(label).split("\n"))
+        key = f"@@{i}@@".ljust(width, "_")
+        keys.append(key)
+        mapping[key] = label
+    return keys, mapping
 
 
 def two_lines(label: str) -> str:
-    """A long label split at the space nearest its middle (pygal draws "\\n" as a tspan pair
-    once ``_finish`` has rewritten it), a short one as it is; at most two lines, the second
-    shortened with "…"."""
+    """A label on at most two lines of about ``LINE_CHARS``: a short one as it is, one of up to
+    two lines split at the space nearest its middle, a longer one filled word by word and its
+    second line shortened with "…" (the table beside the chart has the whole name)."""
     if len(label) <= LINE_CHARS or " " not in label:
         return label
+    limit = LINE_CHARS + 4
+    spaces = [i for i, ch in enumerate(label) if ch == " "]
     middle = len(label) // 2
-    cut = min((i for i, ch in enumerate(label) if ch == " "), key=lambda i: abs(i - middle))
+    cut = min(spaces, key=lambda i: abs(i - middle))
+    if cut > limit or len(label) - cut - 1 > limit:  # too long for two balanced lines
+        cut = max((i for i in spaces if i <= limit), default=spaces[0])
     first, second = label[:cut], label[cut + 1:]
-    if len(second) > LINE_CHARS + 4:
-        second = second[:LINE_CHARS + 3].rstrip() + "…"
+    if len(second) > limit:
+        second = second[:limit - 1].rstrip() + "…"
     return f"{first}\n{second}"
 
 
@@ -159,9 +182,9 @@ def ranking_chart(title: str, items: Sequence[tuple[str, float | None]], *, perc
                                           range=(0, top) if top else None, show_y_guides=False,
                                           y_labels=_ticks(top),
                                           formatter=_value_format(percent_axis)))
-    chart.x_labels = [two_lines(label) for label, _ in reversed(shown)]
+    chart.x_labels, labels = _keyed([label for label, _ in reversed(shown)])
     chart.add(title, list(reversed(values)))
-    return Chart("ranking", title, _finish(chart, title), columns, rows, note)
+    return Chart("ranking", title, _finish(chart, title, labels), columns, rows, note)
 
 
 def groups_chart(title: str, groups: Sequence[tuple[str, float, float]], *, series: tuple[str, str],
@@ -174,10 +197,10 @@ def groups_chart(title: str, groups: Sequence[tuple[str, float, float]], *, seri
                                           show_y_guides=False,
                                           y_labels=_ticks(max((m for _, _, m in groups), default=0))))
     shown = list(reversed(groups))
-    chart.x_labels = [two_lines(label) for label, _, _ in shown]
+    chart.x_labels, labels = _keyed([label for label, _, _ in shown])
     chart.add(series[0], [points for _, points, _ in shown])
     chart.add(series[1], [maximum for _, _, maximum in shown])
-    return Chart("groups", title, _finish(chart, title), columns, rows, note)
+    return Chart("groups", title, _finish(chart, title, labels), columns, rows, note)
 
 
 def _ticks(top: float | None) -> list[float] | None:

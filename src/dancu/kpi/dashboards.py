@@ -334,7 +334,7 @@ def _ranking_chart(actor: Actor, unit: AdminUnit | None, period_obj: Any,
         note = _("Biểu đồ: %(half)s đơn vị đầu và %(half)s đơn vị cuối; bảng: cả %(n)s.") % {
             "half": half, "n": len(rows)}
     chart = charts.ranking_chart(titles[by], [(r.label, r.index_total) for r in rows], maximum=100,
-                                 columns=[_("Hạng"), _("Tên"), _("Điểm"), _("Hồ sơ"), _("Trực tuyến"),
+                                 columns=[_("Hạng"), _("Tên"), _("Điểm"), _("Số hồ sơ nộp"), _("Trực tuyến"),
                                           _("Đúng hạn")], rows=table, note=note)
     return by, chart
 
