@@ -26,6 +26,11 @@ def w(geo: Any, settings: Any) -> Any:
     return build(geo)
 
 
+@pytest.fixture
+def officers(geo: Any) -> Any:
+    return build(geo, with_dossiers=False)
+
+
 def get(client: Any, who: Any, url: str, **params: str) -> Any:
     officer_login(client, who)
     return client.get(url, params)
@@ -35,7 +40,8 @@ def html(response: Any) -> str:
     return response.content.decode()
 
 
-def test_the_console_links_to_the_dashboards(client, w) -> None:
+def test_the_console_links_to_the_dashboards(client, officers) -> None:
+    w = officers
     response = get(client, w.commune, reverse("counter:queue"))
     assert 'data-testid="nav-kpi"' in html(response) and f'href="{URL}"' in html(response)
 
@@ -60,7 +66,8 @@ def test_each_officer_lands_on_their_own_unit(client, w) -> None:
     ("province", "2025:00097"),    # a commune of another province
     ("elsewhere", "2025:14758"),
 ])
-def test_beyond_the_area_is_403_and_audited(client, w, who: str, unit: str) -> None:
+def test_beyond_the_area_is_403_and_audited(client, officers, who: str, unit: str) -> None:
+    w = officers
     before = AuditEvent.objects.filter(action__endswith=".denied").count()
     response = get(client, getattr(w, who), URL, unit=unit)
     assert response.status_code == 403
@@ -71,7 +78,8 @@ def test_beyond_the_area_is_403_and_audited(client, w, who: str, unit: str) -> N
         assert response.status_code == 403
 
 
-def test_no_dashboard_for_service_accounts_citizens_or_visitors(client, w) -> None:
+def test_no_dashboard_for_service_accounts_citizens_or_visitors(client, officers) -> None:
+    w = officers
     assert get(client, w.service, URL).status_code == 403
     client.logout()
     response = client.get(URL)
@@ -85,12 +93,14 @@ def test_no_dashboard_for_service_accounts_citizens_or_visitors(client, w) -> No
     ({"unit": "2025:99999"}, 404),
     ({"unit": "nonsense\u00e9"}, 404),
 ])
-def test_bad_input_is_a_4xx_naming_it(client, w, params: dict, status: int) -> None:
+def test_bad_input_is_a_4xx_naming_it(client, officers, params: dict, status: int) -> None:
+    w = officers
     response = get(client, w.ministry, URL, **params)
     assert response.status_code == status
 
 
-def test_bad_page_or_procedure_on_the_dossier_list(client, w) -> None:
+def test_bad_page_or_procedure_on_the_dossier_list(client, officers) -> None:
+    w = officers
     for page in ("0", "-1", "abc", "10001", "9" * 40):
         assert get(client, w.ministry, reverse("kpi:dossiers"), metric="submitted",
                    page=page).status_code == 400
