@@ -73,8 +73,9 @@ def mixed_workload(world) -> dict[str, Dossier]:
     from dancu.documents import services as documents
     from tests.publicservices.conftest import PDF
 
-    scan = documents.store_upload(world.counter, owner=world.alice, filename="photo.pdf", content=PDF,
-                                  field="components.photo")
+    scan = documents.store_upload(
+        world.counter, owner=world.alice, filename="photo.pdf", content=PDF, field="components.photo"
+    )
     d3 = _id_card(world, {"photo": scan}, channel=Channel.COUNTER)
     services.paid_at_counter(world.counter, d3.code)
     services.accept(world.counter, d3.code)
@@ -94,10 +95,22 @@ def test_a_mixed_workload_is_counted_exactly(world):
     mixed_workload(world)
     t = totals()
     assert t == {
-        "submitted": 5, "accepted": 3, "supplement_requests": 1, "approved": 3, "refused": 1,
-        "withdrawn": 1, "closed_on_time": 3, "closed_late": 1, "results_digital": 3,
-        "components": 2, "components_reused": 1, "paid_online": 1, "paid_at_counter": 1,
-        "rated": 2, "rating_sum": 3 + 4, "satisfied": 1,
+        "submitted": 5,
+        "accepted": 3,
+        "supplement_requests": 1,
+        "approved": 3,
+        "refused": 1,
+        "withdrawn": 1,
+        "closed_on_time": 3,
+        "closed_late": 1,
+        "results_digital": 3,
+        "components": 2,
+        "components_reused": 1,
+        "paid_online": 1,
+        "paid_at_counter": 1,
+        "rated": 2,
+        "rating_sum": 3 + 4,
+        "satisfied": 1,
     }
     assert DossierTally.objects.filter(channel="counter").aggregate(n=Sum("submitted"))["n"] == 1
     assert set(DossierTally.objects.values_list("day", flat=True)) == {today()}
@@ -137,8 +150,7 @@ def test_events_on_another_day_go_to_that_day(world, monkeypatch):
     d = _confirmation(world)
     services.accept(world.police, d.code)
     target = today() + dt.timedelta(days=3)
-    late = dt.datetime.combine(target, dt.time(23, 30),
-                               tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    late = dt.datetime.combine(target, dt.time(23, 30), tzinfo=dt.timezone(dt.timedelta(hours=7)))
     monkeypatch.setattr("django.utils.timezone.now", lambda: late.astimezone(dt.UTC))
     services.approve(world.police, d.code)
     rows = dict(DossierTally.objects.values_list("day", "approved"))
@@ -147,11 +159,19 @@ def test_events_on_another_day_go_to_that_day(world, monkeypatch):
     assert selectors.check() == []
 
 
+def _catalog() -> None:
+    from dancu.publicservices.catalog import sync_catalog
+    from dancu.publicservices.models import Procedure
+
+    sync_catalog(Procedure)  # an earlier transactional test's flush emptied the seeded catalog
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_add_up():
     from dancu.publicservices.models import Procedure
     from tests.factories import mini_geo
 
+    _catalog()
     geo = mini_geo()
     procedure = Procedure.objects.get(slug="xac-nhan-thong-tin-cu-tru")
     key = (today(), procedure.pk, geo.hac_thanh.pk, geo.hac_thanh.province_id or geo.thanh_hoa.pk, "online")
@@ -166,3 +186,49 @@ def test_concurrent_writers_add_up():
     row = DossierTally.objects.get()
     assert row.submitted == writers * each
     assert row.rating_sum == each * sum(range(writers))
+
+
+@pytest.fixture
+def synced_catalog(transactional_db) -> None:
+    _catalog()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_transitions_through_the_services_agree(synced_catalog, world):
+    dossiers = [_confirmation(world, who) for who in (world.alice, world.bob) for _ in range(3)]
+
+    def work(i: int) -> None:
+        services.accept(world.police, dossiers[i].code)
+        # (refused rather than approved: the result's signing is not the subject here)
+        services.refuse(world.police, dossiers[i].code, reason="Thử song song")
+
+    assert run_parallel(work, len(dossiers)) == []
+    t = totals()
+    assert (t["submitted"], t["accepted"], t["refused"], t["closed_on_time"]) == (6, 6, 6, 6)
+    assert selectors.check() == []
+
+
+def test_the_cost_of_counting_is_one_statement_per_event(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dancu.publicservices.signals import dossier_event
+
+    def statements(action) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            action()
+        return len(ctx.captured_queries)
+
+    a, b = _confirmation(world), _confirmation(world)
+    with_receiver = statements(lambda: services.accept(world.police, a.code))
+    assert dossier_event.disconnect(dispatch_uid="kpi.count_dossier_event")
+    try:
+        without = statements(lambda: services.accept(world.police, b.code))
+    finally:
+        from dancu.kpi.receivers import count_dossier_event
+
+        dossier_event.connect(count_dossier_event, dispatch_uid="kpi.count_dossier_event")
+    assert with_receiver - without == 1  # the upsert
+    assert selectors.check() != []  # b's acceptance was not counted: the check sees it
+    kpi.rebuild()
+    assert selectors.check() == []

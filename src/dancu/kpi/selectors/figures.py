@@ -4,8 +4,10 @@ the dashboards and the working groups' reports read (docs/kpi.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.utils.translation import get_language
@@ -220,14 +222,34 @@ def _name(item: dict[str, Any]) -> str:
     return str(item.get(f"name_{lang}") or item.get("name_vi") or item.get("code", ""))
 
 
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+
+def bundled_rules() -> list[ScoringRule]:
+    """The rule sets shipped in ``kpi/rules/*.json`` as unsaved rows (what migration 0002 seeds)."""
+    out = []
+    for path in sorted(RULES_DIR.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        out.append(
+            ScoringRule(
+                version=data["version"],
+                decision=data["decision"],
+                effective_from=dt.date.fromisoformat(data["effective_from"]),
+                rules=data,
+            )
+        )
+    return out
+
+
 def rule_for(period: Period) -> ScoringRule:
-    """The rule set in force at the period's end (the latest effective on or before it)."""
-    rule = ScoringRule.objects.filter(effective_from__lte=period.end).order_by("-effective_from").first()
-    if rule is None:
-        rule = ScoringRule.objects.order_by("effective_from").first()
-    if rule is None:
+    """The rule set in force at the period's end: the latest effective on or before it (the
+    earliest one for a period before every rule set). The ``ScoringRule`` rows decide; with no
+    row at all (a database emptied by hand or by a test's flush) the bundled files do."""
+    rules = list(ScoringRule.objects.order_by("effective_from")) or bundled_rules()
+    if not rules:
         raise DomainError("E_NO_SCORING_RULE", _("Chưa có bộ quy tắc chấm điểm."), "period")
-    return rule
+    in_force = [r for r in rules if r.effective_from <= period.end]
+    return in_force[-1] if in_force else rules[0]
 
 
 def points(value: float | None, target: float, max_points: float) -> float:
