@@ -87,6 +87,12 @@ class Chart:
         first = self.rows[0] if self.rows else []
         return [(title, i < len(first) and first[i].numeric) for i, title in enumerate(self.columns)]
 
+    @property
+    def labelled_rows(self) -> list[list[tuple[Cell, str]]]:
+        """Each cell with its column's title (shown beside the number when a phone stacks
+        the table's rows)."""
+        return [list(zip(row, self.columns, strict=False)) for row in self.rows]
+
 
 def _config(**kwargs: Any) -> dict[str, Any]:
     return {"js": [], "style": STYLE, "disable_xml_declaration": True, "explicit_size": False,
@@ -152,7 +158,7 @@ def percent(ratio: float | None) -> float | None:
 
 def format_percent(ratio: float | None) -> str:
     value = percent(ratio)
-    return "—" if value is None else f"{value:.1f} %"
+    return "—" if value is None else f"{value:.1f}\u00a0%"  # never "100,0" and "%" on two lines
 
 
 def trend_chart(title: str, points: Sequence[tuple[str, float | None]], *, percent_axis: bool = True,
