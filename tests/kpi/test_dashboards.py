@@ -54,8 +54,12 @@ def test_each_officer_lands_on_their_own_unit(client, w) -> None:
     assert "Phường Hạc Thành" in page and "Phường Đông Sơn" in page and "Phường Hồng Hà" not in page
     page = html(get(client, w.commune, URL))
     assert 'data-testid="kpi-title">Phường Hạc Thành' in page
+    # no way up: no link to the province or the nation (the crumb trail is the commune alone)
+    assert "unit=2025%3A38" not in page and 'href="/chi-so/?period=' not in page
+    assert 'data-testid="crumbs"' not in page
+    page = html(get(client, w.ministry, URL, unit="2025:14758"))
     crumbs = re.search(r'data-testid="crumbs">(.*?)</nav>', page, re.S)
-    assert crumbs and "Toàn quốc" not in crumbs.group(1) and "Thanh Hóa" not in crumbs.group(1)
+    assert crumbs and "Toàn quốc" in crumbs.group(1) and "Tỉnh Thanh Hóa" in crumbs.group(1)
 
 
 @pytest.mark.parametrize("who, unit", [
