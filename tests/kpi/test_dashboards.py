@@ -175,3 +175,21 @@ def test_english_labels_from_the_rule_data(client, w) -> None:
     page = html(client.get(URL))
     assert "Dossier digitisation" in page and "Số hóa hồ sơ" not in page
     assert 'lang="en"' in page
+
+
+def test_numerator_and_denominator_lists(client, w) -> None:
+    """Hạc Thành received five dossiers, three online: the online rate's numerator lists the
+    three online ones, its denominator all five; a bad part is a 400."""
+    officer_login(client, w.commune)
+    page = html(client.get(URL))
+    assert re.search(r'data-testid="value-online_dossiers"><strong>60,0\xa0%', page)
+
+    def listed(part: str) -> set[str]:
+        response = client.get(reverse("kpi:dossiers"), {"metric": "online_dossiers", "part": part})
+        assert response.status_code == 200
+        return set(re.findall(r'data-testid="dossier-row" data-code="([^"]+)"', html(response)))
+
+    assert listed("numerator") == set(w.codes[:3])
+    assert listed("denominator") == set(w.codes[:5])
+    response = client.get(reverse("kpi:dossiers"), {"metric": "online_dossiers", "part": "all"})
+    assert response.status_code == 400 and 'data-field="part"' in html(response)
