@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -406,7 +407,7 @@ def breakdown(
             q_values, q_fresh = quality.get(u.pk, ({}, None))
             values = m.Values(
                 {**empty, **events.get(u.pk, {}), **catalog, **registry.get(u.pk, {}), **q_values},
-                {"events": _now(), "catalog": _now(), "snapshot": fresh, "quality": q_fresh},
+                {"events": timezone.now(), "catalog": timezone.now(), "snapshot": fresh, "quality": q_fresh},
             )
             rows.append((u.pk, u.name, u.qualified_code, u, None, None, values))
     elif by == "procedure":
@@ -415,7 +416,7 @@ def breakdown(
         for p in Procedure.objects.filter(active=True):
             values = m.Values(
                 {**empty, **events.get(p.pk, {}), **m.catalog_metrics(procedure=p)},
-                {"events": _now(), "catalog": _now()},
+                {"events": timezone.now(), "catalog": timezone.now()},
             )
             rows.append(
                 (p.pk, _name({"name_vi": p.name_vi, "name_en": p.name_en}), p.code, unit, p, None, values)
@@ -426,7 +427,7 @@ def breakdown(
         for value, agency_label in Agency.choices:
             values = m.Values(
                 {**empty, **events.get(value, {}), **m.catalog_metrics(agency=value)},
-                {"events": _now(), "catalog": _now()},
+                {"events": timezone.now(), "catalog": timezone.now()},
             )
             rows.append((value, str(agency_label), value, unit, None, value, values))
     out = []
@@ -444,12 +445,6 @@ def breakdown(
         )
     out.sort(key=lambda r: (r.index_total is None, -(r.index_total or 0), r.label))
     return out
-
-
-def _now() -> dt.datetime:
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 # ---- trends -------------------------------------------------------------------------------------
