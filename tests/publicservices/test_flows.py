@@ -12,7 +12,7 @@ from dancu.core.errors import Conflict, OutOfJurisdiction
 from dancu.eid.models import EidAccount
 from dancu.population.models import Citizen
 from dancu.publicservices import selectors, services
-from dancu.publicservices.models import DossierEvent, DossierStep, Notification, Status, StepStatus
+from dancu.publicservices.models import DossierEvent, DossierStep, Notification, Status
 from dancu.residence.models import Registration
 from tests.eid_helpers import level1_account
 from tests.publicservices.conftest import as_citizen, today, upload
@@ -139,7 +139,9 @@ def test_a_refused_birth_step_cancels_the_rest_and_refuses_the_dossier(world):
 def test_a_refused_residence_step_keeps_the_birth_and_the_card_goes_on(world):
     d = submit_birth(world)
     services.decide_step(world.justice, d.code, "birth_registration", approve=True)
-    services.decide_step(world.police, d.code, "permanent_residence", approve=False, reason="Chỗ ở không hợp pháp")
+    services.decide_step(
+        world.police, d.code, "permanent_residence", approve=False, reason="Chỗ ở không hợp pháp"
+    )
     assert statuses(d)["permanent_residence"] == "refused"
     assert statuses(d)["health_card"] == "sending"  # depends on the birth only
     assert Citizen.objects.filter(full_name="Lê Minh An").exists()

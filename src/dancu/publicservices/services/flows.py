@@ -40,6 +40,7 @@ from dancu.accounts.actor import Actor, system_actor
 from dancu.audit import services as audit
 from dancu.core.errors import Conflict, NotFound, OutOfJurisdiction
 from dancu.core.tasks import task
+from dancu.exchange.services import AgencyUnavailable, call
 from dancu.publicservices import workdays
 from dancu.publicservices.models import (
     FINAL_STEP_STATUSES,
@@ -223,8 +224,6 @@ def advance(dossier_id: int, now: dt.datetime | None = None) -> dict[str, int]:
 
 def _exchange(dossier: Dossier, step: DossierStep, results: dict[str, dict[str, Any]]) -> str:
     """One exchange for an automatic step, no transaction open during the call."""
-    from dancu.exchange.services import AgencyUnavailable, call
-
     spec = AGENCY_STEPS[step.key]
     personal_id, body = spec.body(dossier, results)
     try:
@@ -312,8 +311,9 @@ def step_summary(step: DossierStep) -> str:
     if step.key == "residence_deletion":
         return f"đã xóa thường trú tại {r.get('address', '')}"
     if step.key == "funeral_allowance":
-        amount = r.get("amount_vnd", r.get("total_vnd", ""))
-        return f"quyết định {r.get('decision_number', '')}: {amount} đồng, người nhận {_payee(r)}"
+        amount = r.get("total_vnd")
+        money = f"{amount:,}".replace(",", ".") if isinstance(amount, int) else str(amount or "")
+        return f"quyết định {r.get('decision_number', '')}: {money} đồng, người nhận {_payee(r)}"
     return ""
 
 
