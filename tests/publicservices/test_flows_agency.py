@@ -30,7 +30,7 @@ BASE = "/api/v1/publicservices"
 
 @pytest.fixture(scope="module")
 def agency_process(tmp_path_factory):
-    with running_agency(tmp_path_factory.mktemp("si-flows")) as agency:
+    with running_agency(tmp_path_factory.mktemp("si-flows"), port=18240) as agency:
         yield agency
 
 
@@ -201,7 +201,7 @@ def test_a_refused_death_registration_does_nothing_else(world, agency):
 
 def test_agency_down_then_up_retries_with_the_same_message_and_issues_one_card(world, agency, settings):
     d = submit_birth(world, name="Trần Gia Khang")
-    settings.DANCU_AGENCY_SOCIAL_INSURANCE_URL = f"http://127.0.0.1:{free_port()}"  # nobody there
+    settings.DANCU_AGENCY_SOCIAL_INSURANCE_URL = f"http://127.0.0.1:{free_port(18249)}"  # nobody there
     services.decide_step(world.justice, d.code, "birth_registration", approve=True)
     run_until_idle(periodic=False)
     card = DossierStep.objects.get(dossier=d, key="health_card")

@@ -32,7 +32,7 @@ def catalog(transactional_db):
 
 @pytest.fixture(scope="module")
 def agency_process(tmp_path_factory):
-    with running_agency(tmp_path_factory.mktemp("si-concurrency")) as agency:
+    with running_agency(tmp_path_factory.mktemp("si-concurrency"), port=18241) as agency:
         yield agency
 
 

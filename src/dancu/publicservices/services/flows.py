@@ -304,7 +304,7 @@ def step_summary(step: DossierStep) -> str:
     if step.key == "permanent_residence":
         return f"thường trú tại {r.get('address', '')}"
     if step.key == "health_card":
-        valid = f"{r.get('valid_from', '')} – {r.get('valid_to', '')}"
+        valid = f"{_day(r.get('valid_from'))} – {_day(r.get('valid_to'))}"
         return f"thẻ BHYT số {r.get('card_number', '')}, giá trị {valid}"
     if step.key == "death_registration":
         return "đã ghi nhận khai tử"
@@ -315,6 +315,14 @@ def step_summary(step: DossierStep) -> str:
         money = f"{amount:,}".replace(",", ".") if isinstance(amount, int) else str(amount or "")
         return f"quyết định {r.get('decision_number', '')}: {money} đồng, người nhận {_payee(r)}"
     return ""
+
+
+def _day(value: Any) -> str:
+    """An ISO date as the citizen reads it (dd/mm/yyyy)."""
+    try:
+        return dt.date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value or "")
 
 
 def _payee(result: dict[str, Any]) -> str:
