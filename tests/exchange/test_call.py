@@ -83,3 +83,83 @@ def test_agency_down_raises_agency_unavailable_and_logs_the_attempt(social_insur
     message.refresh_from_db()
     assert message.request_jws == sent and message.attempts == 3 and message.status == "answered"
     assert AuditEvent.objects.filter(action="exchange.send", subject_id=message_id).count() == 1
+
+
+def test_an_answer_signed_by_another_key_is_refused_and_logged(social_insurance, flow_actor, settings,
+                                                              tmp_path) -> None:
+    other = tmp_path / "other.public.jwk"
+    protocol.load_or_create_key(tmp_path / "other.jwk", other)
+    settings.DANCU_AGENCY_SOCIAL_INSURANCE_KEY = other
+    body, message_id = child(unique_pid()), str(uuid.uuid4())
+    with pytest.raises(AgencyUnavailable) as forged:
+        issue(flow_actor, body, message_id)
+    assert forged.value.http_status == 200 and "E_SIGNATURE" in forged.value.reason
+    message = ExchangeMessage.objects.get(message_id=message_id)
+    assert message.status == "failed" and message.answer_jws == ""
+    attempt = ExchangeAttempt.objects.get(message=message)
+    assert attempt.http_status == 200 and attempt.answer_sha256 and "E_SIGNATURE" in attempt.error
+    assert not AuditEvent.objects.filter(action="exchange.answer", subject_id=message_id).exists()
+    settings.DANCU_AGENCY_SOCIAL_INSURANCE_KEY = social_insurance.public_key
+    first = issue(flow_actor, body, message_id)  # the agency replays its stored answer: now it verifies
+    assert first.ok and protocol.sha256(first.answer_jws) == attempt.answer_sha256
+
+
+def test_a_message_id_cannot_be_reused_for_another_request(social_insurance, flow_actor) -> None:
+    from dancu.core.errors import Conflict, DomainError
+
+    first = issue(flow_actor, child(unique_pid()))
+    with pytest.raises(Conflict) as reused:
+        issue(flow_actor, child(unique_pid()), first.message_id)
+    assert reused.value.code == "E_MESSAGE_ID_REUSED"
+    for bad in ({"message_id": "not-a-uuid"}, {"agency": "tax"}, {"service": "../x"},
+                {"personal_id": "1" * 13},
+                {"personal_id": "00122600012\x00"}, {"personal_id": 1}, {"purpose": ""}, {"purpose": "a\x00"},
+                {"body": []}, {"body": {"x": "a\x00"}}, {"body": {"x": object()}}):
+        with pytest.raises(DomainError):
+            call(flow_actor, **{"agency": "social_insurance", "service": "health_card.issue",
+                                "message_id": str(uuid.uuid4()), "body": {}, "purpose": "x", **bad})
+
+
+def test_call_refuses_to_run_inside_a_transaction(social_insurance, flow_actor) -> None:
+    from django.db import transaction
+
+    with transaction.atomic(), pytest.raises(RuntimeError):
+        issue(flow_actor, child(unique_pid()))
+    assert not ExchangeMessage.objects.exists()
+
+
+def test_concurrent_calls_of_one_message_store_one_answer_and_the_agency_one_card(
+        social_insurance, flow_actor) -> None:
+    from tests.parallel import run_parallel
+
+    body, message_id = child(unique_pid()), str(uuid.uuid4())
+    before = social_insurance.state()["cards"]
+    answers = []
+    assert run_parallel(lambda i: answers.append(issue(flow_actor, body, message_id)), 4) == []
+    assert len({a.answer_jws for a in answers}) == 1 and len(answers) == 4
+    message = ExchangeMessage.objects.get(message_id=message_id)
+    assert message.status == "answered" and message.answer_jws == answers[0].answer_jws
+    assert social_insurance.state()["cards"] == before + 1
+    assert AuditEvent.objects.filter(action="exchange.send", subject_id=message_id).count() == 1
+    assert AuditEvent.objects.filter(action="exchange.answer", subject_id=message_id).count() == 1
+
+
+def test_the_log_shows_a_message_as_proof(social_insurance, flow_actor) -> None:
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    answer = issue(flow_actor, child(unique_pid()))
+    out = io.StringIO()
+    call_command("exchange", "show", answer.message_id, stdout=out)
+    shown = json.loads(out.getvalue())
+    assert shown["answer_jws"] == answer.answer_jws and shown["tries"][0]["http_status"] == 200
+    assert shown["request_sha256"] == protocol.sha256(shown["request_jws"])
+
+
+def test_a_key_is_made_once_without_django(tmp_path) -> None:
+    assert protocol.main(["key", str(tmp_path / "k.jwk")]) == 0
+    assert (tmp_path / "k.public.jwk").exists()
+    assert protocol.main(["key", str(tmp_path / "k.jwk")]) == 1
+    assert protocol.main(["nonsense"]) == 2

@@ -225,3 +225,27 @@ def check_answer(payload: dict[str, Any], *, message_id: str, request_sha256: st
         raise ProtocolError("E_ECHO", "the answer is from another agency")
     if payload.get("status") not in (OK, REFUSED) or not isinstance(payload.get("body"), dict):
         raise ProtocolError("E_FORMAT", "the answer has no status or body")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m dancu.exchange.protocol key PATH``: make a signing key (refused if the file
+    exists) and its public half beside it — without Django, so production can run it before its
+    settings are complete."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or args[0] != "key":
+        print("usage: python -m dancu.exchange.protocol key PATH", file=sys.stderr)
+        return 2
+    path = Path(args[1])
+    if path.exists():
+        print(f"{path} exists: a key is made once (rotation: docs/exchange.md)", file=sys.stderr)
+        return 1
+    public = public_path_for(path)
+    load_or_create_key(path, public)
+    print(f"key {path} (keep it secret); public key {public} (give it to every agency)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -126,6 +126,17 @@ def call(actor: Actor, *, agency: str, service: str, message_id: str, body: dict
         message_id = protocol.normalise_message_id(message_id)
     except protocol.ProtocolError:
         raise DomainError("E_MESSAGE_ID", _("Mã thông điệp phải là UUID."), "message_id") from None
+    if not isinstance(personal_id, str) or not (personal_id == "" or (len(personal_id) == 12
+                                                                        and personal_id.isascii()
+                                                                        and personal_id.isdigit())):
+        raise DomainError("E_PERSONAL_ID", _("Số định danh cá nhân gồm 12 chữ số."), "personal_id")
+    if not isinstance(purpose, str) or not purpose.strip() or "\x00" in purpose:
+        raise DomainError("E_PURPOSE", _("Cần nêu mục đích trao đổi thông tin."), "purpose")
+    try:
+        if not isinstance(body, dict) or "\\u0000" in protocol.canonical(body).decode():  # NUL: as JSON
+            raise TypeError
+    except (TypeError, ValueError):
+        raise DomainError("E_BODY", _("Nội dung yêu cầu phải là một đối tượng JSON."), "body") from None
     message = _message(actor, target, service, message_id, body, personal_id, purpose)
     if message.status == MessageStatus.ANSWERED:
         return _answer_of(message)
@@ -196,6 +207,8 @@ def _send(actor: Actor, target: Agency, message: ExchangeMessage) -> Answer:
             payload = protocol.verify(answer_jws, _key_at(target.public_key_file))
             protocol.check_answer(payload, message_id=message_id, request_sha256=message.request_sha256,
                                   agency=target.member)
+            if "\\u0000" in protocol.canonical(payload["body"]).decode():  # PostgreSQL's JSON refuses NUL
+                raise protocol.ProtocolError("E_FORMAT", "a NUL character in the answer")
         except (protocol.ProtocolError, UnicodeDecodeError) as exc:
             payload = None
             error = f"{getattr(exc, 'code', 'E_FORMAT')}: {exc}"
