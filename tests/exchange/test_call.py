@@ -107,10 +107,16 @@ def test_an_answer_signed_by_another_key_is_refused_and_logged(social_insurance,
 def test_a_message_id_cannot_be_reused_for_another_request(social_insurance, flow_actor) -> None:
     from dancu.core.errors import Conflict, DomainError
 
-    first = issue(flow_actor, child(unique_pid()))
-    with pytest.raises(Conflict) as reused:
+    body = child(unique_pid())
+    first = issue(flow_actor, body)
+    with pytest.raises(Conflict) as reused:  # another person
         issue(flow_actor, child(unique_pid()), first.message_id)
     assert reused.value.code == "E_MESSAGE_ID_REUSED"
+    with pytest.raises(Conflict):  # another service
+        call(flow_actor, agency="social_insurance", service="funeral_allowance.decide",
+             message_id=first.message_id, body=body, personal_id=body["personal_id"], purpose="x")
+    # the same person's data corrected between two tries: the first request stands
+    assert issue(flow_actor, {**body, "full_name": "Nguyễn Văn Ân"}, first.message_id) == first
     for bad in ({"message_id": "not-a-uuid"}, {"agency": "tax"}, {"service": "../x"},
                 {"personal_id": "1" * 13},
                 {"personal_id": "00122600012\x00"}, {"personal_id": 1}, {"purpose": ""}, {"purpose": "a\x00"},

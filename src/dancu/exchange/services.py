@@ -116,7 +116,9 @@ def call(actor: Actor, *, agency: str, service: str, message_id: str, body: dict
     """Send ``body`` to ``agency``'s ``service`` as message ``message_id`` (a UUID the caller
     keeps for every retry) and return its verified answer, from the log if it already came.
     Raises ``AgencyUnavailable`` (retry later, same id), or a DomainError for a call that can
-    never succeed (unknown agency or service, a message id already used for another request)."""
+    never succeed (unknown agency or service, a message id already used for another agency,
+    service or person). A retry whose body differs from the first (data corrected meanwhile)
+    resends the first request unchanged: a message id is one request."""
     if any(not getattr(b, "_from_testcase", False) for b in connection.atomic_blocks):
         raise RuntimeError("exchange.call must not run inside a transaction (it waits for HTTP)")
     target = agency_named(agency)
@@ -162,10 +164,14 @@ def _message(actor: Actor, target: Agency, service: str, message_id: str, body: 
                              subject_id=message_id, personal_id=personal_id, reason=str(purpose)[:200],
                              details={"agency": target.code, "service": service, "message_id": message_id})
                 return existing
-    sent = protocol.unverified_payload(existing.request_jws)
-    if (existing.agency, existing.service) != (target.code, service) \
-            or protocol.canonical(sent["body"]) != protocol.canonical(body):
+    if (existing.agency, existing.service, existing.personal_id) != (target.code, service, personal_id):
         raise Conflict("E_MESSAGE_ID_REUSED", _("Mã thông điệp đã dùng cho một yêu cầu khác."), "message_id")
+    first_body = protocol.unverified_payload(existing.request_jws)["body"]
+    if protocol.canonical(first_body) != protocol.canonical(body):
+        # The data changed between two tries (a name corrected meanwhile): the message sent stands,
+        # resent as it was — a message id is one request, whatever the caller rebuilds.
+        log.warning("exchange %s: the body differs from the one first sent; resending the first",
+                    existing.message_id)
     return existing
 
 
