@@ -211,6 +211,9 @@ def test_agency_down_then_up_retries_with_the_same_message_and_issues_one_card(w
     assert flows.advance(d.pk, now=card.next_attempt_at) == {"done": 0, "refused": 0, "retried": 1}
     card.refresh_from_db()
     assert card.attempts == 2
+    sent = ExchangeMessage.objects.get(message_id=card.message_id).request_jws
+    # The police's step ends between two tries: the retry is still the same request.
+    services.decide_step(world.police, d.code, "permanent_residence", approve=True)
     settings.DANCU_AGENCY_SOCIAL_INSURANCE_URL = agency.url
     before = agency.state()["cards"]
     assert flows.advance(d.pk, now=card.next_attempt_at)["done"] == 1
@@ -222,8 +225,10 @@ def test_agency_down_then_up_retries_with_the_same_message_and_issues_one_card(w
     card.refresh_from_db()
     assert card.status == "done"
     message = ExchangeMessage.objects.get(message_id=card.message_id)
-    assert message.attempts == 3 and message.status == "answered"
+    assert message.attempts == 3 and message.status == "answered" and message.request_jws == sent
     assert agency.state()["cards"] == before + 1
+    d.refresh_from_db()
+    assert d.status == "approved"
 
 
 def test_the_safety_net_resumes_a_flow_whose_retry_was_lost(world, agency):
