@@ -18,7 +18,6 @@ from dancu.exchange.models import ExchangeMessage
 from dancu.publicservices import services
 from dancu.publicservices.models import Dossier, DossierStep, Status
 from dancu.publicservices.services import flows
-from tests.exchange.helpers import point_dancu_at, running_agency
 from tests.payments.helpers import free_port
 from tests.publicservices.conftest import PDF, today
 from tests.publicservices.test_api import _citizen_token, _officer_token
@@ -26,18 +25,6 @@ from tests.publicservices.test_flows import BIRTH, DEATH, statuses, submit_birth
 
 pytestmark = pytest.mark.django_db(transaction=False)
 BASE = "/api/v1/publicservices"
-
-
-@pytest.fixture(scope="module")
-def agency_process(tmp_path_factory):
-    with running_agency(tmp_path_factory.mktemp("si-flows"), port=18240) as agency:
-        yield agency
-
-
-@pytest.fixture
-def agency(agency_process, settings):
-    point_dancu_at(agency_process, settings)
-    return agency_process
 
 
 @pytest.fixture

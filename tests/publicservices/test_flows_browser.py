@@ -17,13 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.exchange.helpers import point_dancu_at, running_agency
 from tests.population.test_browser import (  # noqa: F401  (fixtures)
     _NO_CHROMIUM,
     _allow_orm_beside_playwright,
     browser,
 )
-from tests.publicservices.browser_helpers import officer_sign_in
+from tests.publicservices.browser_helpers import citizen_sign_in, live_portal, officer_sign_in
 from tests.publicservices.portal_helpers import PDF
 
 pytestmark = [
@@ -42,20 +41,14 @@ BIRTH = "lien-thong-khai-sinh-thuong-tru-bhyt"
 
 
 @pytest.fixture
-def journey(transactional_db, live_server, otp_without_waits, settings, tmp_path, monkeypatch):
-    from dancu.accounts.actor import system_actor
+def journey(transactional_db, live_server, otp_without_waits, agency, settings, tmp_path, monkeypatch):
     from dancu.eid import services as eid
-    from dancu.publicservices.catalog import sync_catalog
-    from dancu.publicservices.models import Procedure
     from dancu.publicservices.portal import rp
-    from dancu.publicservices.portal.client import setup_portal
     from tests.eid_helpers import level1_account
     from tests.factories import mini_geo, officer_actor
     from tests.publicservices.conftest import resident
 
-    settings.DATA_DIR = tmp_path
-    monkeypatch.delenv("DANCU_PORTAL_CLIENT_ID", raising=False)
-    sync_catalog(Procedure)  # an earlier transactional test's flush emptied the seeded catalog
+    live_portal(live_server.url, settings, tmp_path, monkeypatch)
     geo = mini_geo()
     police = officer_actor("ca.hacthanh", "commune_police", geo.hac_thanh)
     officer_actor("tp.hacthanh", "commune_justice", geo.hac_thanh)
@@ -64,12 +57,8 @@ def journey(transactional_db, live_server, otp_without_waits, settings, tmp_path
     eid.enrol_level2(
         police, parent.personal_id, card_checked=True, device_reference="d", capture_reference="c"
     )
-    setup_portal(system_actor("test"), base_urls=[live_server.url])
-    rp.clear_cache()
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with running_agency(tmp_path / "si", port=18242) as agency:
-        point_dancu_at(agency, settings)
-        yield {"url": live_server.url, "parent": parent, "phone": account.phone}
+    yield {"url": live_server.url, "parent": parent, "phone": account.phone}
     rp.clear_cache()
 
 
@@ -80,22 +69,6 @@ def _shot(page, name: str) -> None:
 def _no_sideways_scroll(page, width: int) -> None:
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{page.url}: {scroll} px wide in a {width} px window"
-
-
-def _sign_in_citizen(page, journey) -> None:
-    from tests.eid_helpers import last_code
-
-    page.wait_for_url(re.compile(r".*/eid/login/.*"))
-    page.fill("input[name=personal_id]", journey["parent"].personal_id)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("[data-testid=login-form] button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/eid/step-up/.*"))
-    page.locator("[data-testid=step-up-sms] button[type=submit]").click()
-    page.wait_for_selector("#id_sms_code")
-    page.fill("#id_sms_code", last_code(journey["phone"]))
-    page.locator("#id_sms_code").press("Enter")
-    page.wait_for_selector("[data-testid=consent-form]")
-    page.locator("[data-testid=consent-allow]").click()
 
 
 def test_the_birth_bundle_in_the_browser(browser, journey):  # noqa: F811
@@ -110,7 +83,8 @@ def test_the_birth_bundle_in_the_browser(browser, journey):  # noqa: F811
     # One submission, on the portal.
     page.goto(f"{base}/dich-vu-cong/thu-tuc/{BIRTH}/")
     page.get_by_test_id("apply").click()
-    _sign_in_citizen(page, journey)
+    citizen_sign_in(page, journey["parent"].personal_id, PASSWORD, journey["phone"])
+    page.locator("[data-testid=consent-allow]").click()
     page.wait_for_url(re.compile(rf".*/dich-vu-cong/thu-tuc/{BIRTH}/nop/$"))
     born = (dt.date.today() - dt.timedelta(days=2)).isoformat()
     page.fill("#id_data-child_full_name", "Nguyễn Minh Khôi")
