@@ -187,3 +187,45 @@ def test_a_withdrawn_bundle_cancels_its_steps_but_not_once_a_step_is_done(world)
     services.decide_step(world.justice, d2.code, "birth_registration", approve=True)
     with pytest.raises(Conflict):
         services.withdraw(as_citizen(world.alice), d2.code)
+
+
+def _console(actor):
+    from django.test import Client
+
+    from tests.factories import officer_login
+
+    client = Client()
+    officer_login(client, actor)
+    return client
+
+
+def test_the_counter_pages_show_and_decide_only_the_officers_own_step(world):
+    d = submit_birth(world)
+    assert selectors.handles(world.police, d) and not selectors.handles(world.police_elsewhere, d)
+    police, justice = _console(world.police), _console(world.justice)
+    page = police.get(f"/mot-cua/ho-so/{d.code}/").content.decode()
+    assert 'data-testid="steps"' in page and 'data-testid="step-approve"' not in page
+    queue = justice.get("/mot-cua/").content.decode()
+    assert f'data-code="{d.code}" data-key="birth_registration"' in queue
+    # A forged POST by the police meets the service's rule (403); the justice officer's refusal
+    # without a reason comes back with the form (400); then with one.
+    url = f"/mot-cua/ho-so/{d.code}/buoc/birth_registration/"
+    assert police.post(url, {"decision": "approve"}).status_code == 403
+    assert justice.post(url, {"decision": "refuse", "step-note": ""}).status_code == 400
+    response = justice.post(url, {"decision": "refuse", "step-note": "Giấy chứng sinh giả"})
+    assert response.status_code == 302
+    assert statuses(d)["birth_registration"] == "refused"
+    assert justice.post(url, {"decision": "approve"}).status_code == 409
+
+
+def test_the_counter_sees_agency_steps_that_wait(world):
+    from dancu.publicservices import counter_selectors
+
+    d = submit_birth(world)
+    services.decide_step(world.justice, d.code, "birth_registration", approve=True)
+    assert counter_selectors.step_queue(world.counter) == []  # sent, nothing failed yet
+    DossierStep.objects.filter(dossier=d, key="health_card").update(attempts=3, last_error="down")
+    rows = counter_selectors.step_queue(world.counter)
+    assert [(r.step.dossier_id, r.step.key) for r in rows] == [(d.pk, "health_card")]
+    page = _console(world.counter).get("/mot-cua/").content.decode()
+    assert 'data-key="health_card"' in page
