@@ -11,7 +11,7 @@ import pytest
 from dancu.core.errors import Conflict, OutOfJurisdiction
 from dancu.eid.models import EidAccount
 from dancu.population.models import Citizen
-from dancu.publicservices import selectors, services
+from dancu.publicservices import selectors, services, workdays
 from dancu.publicservices.models import DossierEvent, DossierStep, Notification, Status
 from dancu.residence.models import Registration
 from tests.eid_helpers import level1_account
@@ -69,7 +69,9 @@ def test_a_birth_bundle_is_three_steps_the_first_ready_for_the_justice_officer(w
         ("permanent_residence", "waiting", "commune_police"),
         ("health_card", "waiting", ""),
     ]
-    assert steps[0].due_on == today() or steps[0].due_on > today()  # the same working day
+    assert steps[0].due_on == workdays.add_working_days(today(), 0)  # the same working day
+    # The dossier's deadline: its longest chain (birth 0 + residence or card 3 working days).
+    assert d.due_on == workdays.add_working_days(today(), 3)
     assert len({s.message_id for s in steps}) == 3
     # The justice officer's queue has it; the police's has nothing yet.
     assert [s.key for s in selectors.step_queue(world.justice)[0]] == ["birth_registration"]

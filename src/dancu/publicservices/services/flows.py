@@ -94,9 +94,31 @@ def create_steps(dossier: Dossier) -> list[DossierStep]:
         for i, spec in enumerate(dossier.procedure.steps)
     ]
     DossierStep.objects.bulk_create(steps)
+    # The dossier's own deadline: its longest chain of steps (each step's clock starts when the
+    # steps it waits for are done, so this is the latest an on-time flow ends).
+    total = workdays.add_working_days(timezone.localdate(dossier.submitted_at), chain_days(steps))
+    if total > dossier.due_on:
+        dossier.due_on = total
+        dossier.save(update_fields=["due_on"])
     _promote(dossier, list(dossier.steps.order_by("position")))
     advance_flow.enqueue(dossier.pk)
     return steps
+
+
+def chain_days(steps: list[DossierStep]) -> int:
+    """The working days of the longest chain of steps (``after`` links; the catalog's are
+    acyclic, a key unknown is ignored)."""
+    by_key = {s.key: s for s in steps}
+    memo: dict[str, int] = {}
+
+    def longest(key: str, seen: frozenset[str]) -> int:
+        if key not in memo:
+            step = by_key[key]
+            before = [k for k in step.after if k in by_key and k not in seen]
+            memo[key] = step.days + max((longest(k, seen | {key}) for k in before), default=0)
+        return memo[key]
+
+    return max((longest(s.key, frozenset()) for s in steps), default=0)
 
 
 # ---- Promotion and closing (under the dossier's lock) ------------------------------------------
