@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.actor import Actor, system_actor
 from dancu.audit import services as audit
-from dancu.core.errors import Conflict, NotFound, OutOfJurisdiction
+from dancu.core.errors import Conflict, DomainError, NotFound, OutOfJurisdiction
 from dancu.core.tasks import task
 from dancu.exchange.services import AgencyUnavailable, call
 from dancu.publicservices import workdays
@@ -261,6 +261,10 @@ def _exchange(dossier: Dossier, step: DossierStep, results: dict[str, dict[str, 
     except AgencyUnavailable as exc:
         _retry_later(dossier, step, str(exc))
         return "retried"
+    except DomainError as exc:  # refused by the exchange itself (configuration): kept visible
+        log.error("dossier %s step %s: exchange refused the call: %s", dossier.code, step.key, exc)
+        _retry_later(dossier, step, f"{exc.code}: {exc.message}")
+        return "retried"
     return _record_answer(dossier.pk, step.pk, answer.status, dict(answer.body or {}))
 
 
@@ -439,8 +443,8 @@ def decide_step(actor: Actor, code: str, key: str, *, approve: bool, reason: str
 
 def resume_due(now: dt.datetime | None = None) -> int:
     """Enqueue ``advance`` for dossiers with an automatic step overdue for its exchange (its
-    retry task lost) or a step left waiting whose prerequisites are done (a worker killed
-    between two commits cannot leave that, but the check is cheap). Returns how many."""
+    retry task lost, or failed). A step is promoted in the transaction that finishes the step it
+    waits for, so no other state needs resuming. Returns how many."""
     now = now or timezone.now()
     ids = set(
         DossierStep.objects.filter(status=StepStatus.SENDING)
