@@ -169,3 +169,35 @@ def test_a_key_is_made_once_without_django(tmp_path) -> None:
     assert (tmp_path / "k.public.jwk").exists()
     assert protocol.main(["key", str(tmp_path / "k.jwk")]) == 1
     assert protocol.main(["nonsense"]) == 2
+
+
+def test_an_answer_that_is_not_http_is_unavailable_not_a_crash(social_insurance, flow_actor,
+                                                               settings) -> None:
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def garbage() -> None:
+        for reply in (b"garbage\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", b""):
+            conn, _ = server.accept()
+            conn.recv(65536)
+            conn.sendall(reply)
+            conn.close()
+
+    thread = threading.Thread(target=garbage, daemon=True)
+    thread.start()
+    settings.DANCU_AGENCY_SOCIAL_INSURANCE_URL = f"http://127.0.0.1:{server.getsockname()[1]}"
+    body, message_id = child(unique_pid()), str(uuid.uuid4())
+    errors = []
+    for _ in range(3):
+        with pytest.raises(AgencyUnavailable) as bad:
+            issue(flow_actor, body, message_id)
+        errors.append(bad.value.reason)
+    thread.join(timeout=10)
+    server.close()
+    assert "BadStatusLine" in errors[0] and "IncompleteRead" in errors[1]
+    assert "RemoteDisconnected" in errors[2]
+    assert ExchangeMessage.objects.get(message_id=message_id).attempts == 3

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import functools
+import http.client
 import logging
 import urllib.error
 import urllib.request
@@ -189,15 +190,18 @@ def _post(target: Agency, message: ExchangeMessage) -> tuple[int | None, bytes, 
                  "X-Message-Id": str(message.message_id)})
     try:
         with urllib.request.urlopen(request, timeout=settings.DANCU_EXCHANGE_HTTP_TIMEOUT) as resp:  # noqa: S310
-            return resp.status, resp.read(protocol.MAX_MESSAGE_BYTES + 1), ""
+            data = resp.read(protocol.MAX_MESSAGE_BYTES + 1)
+            if resp.length:  # announced but never received (http.client does not raise on a bounded read)
+                return resp.status, data, f"IncompleteRead: {len(data)} bytes, {resp.length} more announced"
+            return resp.status, data, ""
     except urllib.error.HTTPError as err:
         try:
             data = err.read(2000)
         except OSError:
             data = b""
         return err.code, data, f"HTTP {err.code}: {data[:120].decode('utf-8', 'replace')}"
-    except (OSError, ValueError) as exc:  # refused, reset, timeout, a malformed HTTP answer
-        return None, b"", f"{type(exc).__name__}: {exc}"
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, reset, timeout, cut short,
+        return None, b"", f"{type(exc).__name__}: {exc}"  # not HTTP at all
 
 
 def _send(actor: Actor, target: Agency, message: ExchangeMessage) -> Answer:
