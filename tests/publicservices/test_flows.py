@@ -231,3 +231,25 @@ def test_the_counter_sees_agency_steps_that_wait(world):
     assert [(r.step.dossier_id, r.step.key) for r in rows] == [(d.pk, "health_card")]
     page = _console(world.counter).get("/mot-cua/").content.decode()
     assert 'data-key="health_card"' in page
+
+
+def test_a_call_the_exchange_refuses_is_kept_visible_and_retried(world):
+    from dancu.exchange.models import ExchangeMessage
+    from dancu.publicservices.services import flows
+
+    d = submit_birth(world)
+    services.decide_step(world.justice, d.code, "birth_registration", approve=True)
+    card = DossierStep.objects.get(dossier=d, key="health_card")
+    # The step's message id already names another request (say a bad restore of the log).
+    ExchangeMessage.objects.create(
+        message_id=card.message_id,
+        agency="social_insurance",
+        service="funeral_allowance.decide",
+        purpose="x",
+        request_jws="x",
+        request_sha256="x",
+    )
+    assert flows.advance(d.pk) == {"done": 0, "refused": 0, "retried": 1}
+    card.refresh_from_db()
+    assert card.status == "sending" and card.attempts == 1 and card.last_error.startswith("E_")
+    assert card.next_attempt_at is not None
