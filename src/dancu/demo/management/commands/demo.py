@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -150,6 +151,7 @@ class Command(BaseCommand):
         setup_portal(system_actor("demo"), base_urls=[f"http://{opts['bind']}", f"http://localhost:{port}"])
         console.print(_("✓ Cổng Dịch vụ công: http://%(bind)s/dich-vu-cong/") % {"bind": opts["bind"]})
         self._working_group(console, opts["bind"])
+        self._dossiers(console, province, opts["bind"])
         self._print(console, province, logins, citizen_login, opts)
 
     def _officers(self, province: AdminUnit) -> list[tuple[str, str, str]]:
@@ -215,6 +217,30 @@ class Command(BaseCommand):
                 deadline=today + dt.timedelta(days=20)), evidence="Biên bản rà soát số 1")
         console.print(_("✓ Tổ công tác Đề án 06: http://%(bind)s/to-cong-tac/%(pk)s/")
                       % {"bind": bind, "pk": group.pk})
+
+    def _dossiers(self, console: Console, province: AdminUnit, bind: str) -> None:
+        """Public-service dossiers in every state, made once through the real services
+        (``dancu.demo.seed``), and the registry snapshot of the KPIs (``kpi.snapshot_registry``),
+        so that the queues and the dashboards are not empty."""
+        from dancu.demo.seed import seed_dossiers
+        from dancu.kpi.services import snapshot_registry
+
+        started = time.monotonic()
+        seeded = seed_dossiers(province)
+        snapshot_registry()
+        by_status = seeded.by_status
+        decided = {name: by_status.get(name, 0) for name in ("approved", "refused", "withdrawn")}
+        counts = {"total": number(seeded.dossiers), "online": number(seeded.online),
+                  "counter": number(seeded.counter), "open": number(seeded.dossiers - sum(decided.values())),
+                  "bundles": number(seeded.bundles), "seconds": f"{time.monotonic() - started:.0f}",
+                  **{name: number(n) for name, n in decided.items()}}
+        if seeded.made:
+            console.print(_("✓ Đã tạo %(total)s hồ sơ dịch vụ công mẫu (%(seconds)s giây).") % counts)
+        console.print(_("✓ Hồ sơ dịch vụ công: %(total)s (%(online)s trực tuyến, %(counter)s tại quầy) — "
+                        "%(approved)s đã duyệt, %(refused)s từ chối, %(withdrawn)s đã rút, "
+                        "%(open)s đang xử lý; %(bundles)s hồ sơ liên thông khai sinh, khai tử.") % counts)
+        console.print(_("✓ Chỉ số Đề án 06: http://%(bind)s/chi-so/   Một cửa: http://%(bind)s/mot-cua/")
+                      % {"bind": bind})
 
     def _eid_account(self, province: AdminUnit) -> str | None:
         """A living adult of the busiest commune with a level-2 e-ID account (made through the
