@@ -193,10 +193,26 @@ def test_demo_sets_up_a_province_and_prints_logins_in_one_language(tmp_path: Pat
     counts = re.search(r"Cơ sở dữ liệu có ([\d.]+) công dân: ([\d.]+) đang sống ở .+, ([\d.]+) đã mất", out)
     assert counts, out
     total, living, deceased = (int(g.replace(".", "")) for g in counts.groups())
-    assert total == 300 and living > 0 and living + deceased <= total
+    born = _demo_dossiers(tmp_path)["born"]  # a demo birth bundle's first step registered the child
+    assert total == 300 + born and born >= 1 and living > 0 and living + deceased <= total
     # Vietnamese only: no raw Python data, no English sentence; and how to serve, since it does not
     assert "{" not in out and not re.search(r"\b(citizens|database|living|deceased|Console)\b", out), out
     assert "Chưa có máy chủ (--no-serve)" in out and "chạy: dancu serve rồi vào http://127.0.0.1:8000/" in out
+    # public-service dossiers made once through the services, in the summary and in the KPI tallies
+    made = re.search(r"✓ Đã tạo (\d+) hồ sơ dịch vụ công mẫu", out)
+    assert made, out
+    assert "✓ Chỉ số Đề án 06: http://127.0.0.1:8000/chi-so/" in out
+    seed = _demo_dossiers(tmp_path)
+    assert seed["dossiers"] == int(made.group(1)) >= 20
+    assert {"approved", "refused", "withdrawn", "submitted", "accepted"} <= set(seed["statuses"]), seed
+    assert seed["channels"] == ["counter", "online"] and seed["bundles"] >= 2 and seed["rated"] >= 1
+    assert seed["steps_done"] >= 1  # a bundle's first step decided: the worker carries it on
+    assert seed["results_signed"] == seed["statuses"]["approved"] + seed["steps_done"]
+    # the KPI tallies counted every transition (the dossier_event signal), the registry snapshot ran
+    assert seed["tally"] == {"submitted": seed["dossiers"], "approved": seed["statuses"]["approved"],
+                             "refused": seed["statuses"]["refused"],
+                             "withdrawn": seed["statuses"]["withdrawn"]}, seed
+    assert seed["registry_rows"] > 0
 
     again = subprocess.run([*DANCU, "demo", "--no-serve", "--bind", "127.0.0.1:8471"],
                            env=_env(tmp_path, DANCU_LANGUAGE="en"), capture_output=True, text=True,
@@ -208,6 +224,10 @@ def test_demo_sets_up_a_province_and_prints_logins_in_one_language(tmp_path: Pat
     assert "authenticator app (TOTP)" in out
     assert "Project 06 working group: http://127.0.0.1:8471/to-cong-tac/" in out  # set up once, shown again
     assert "run dancu serve --bind 127.0.0.1:8471 and go to http://127.0.0.1:8471/" in out
+    # the dossiers are not made twice: the same counts, shown again
+    assert "sample public-service dossiers" not in out, out
+    assert f"Public-service dossiers: {seed['dossiers']} (" in out, out
+    assert _demo_dossiers(tmp_path) == seed
     # English only: the Vietnamese left are the names of places and people
     assert not re.search(r"công dân|mật khẩu|máy chủ|Toàn quốc|Công an", out), out
     # the ministry's demo account is a ministry officer, not a Django superuser
@@ -216,6 +236,39 @@ def test_demo_sets_up_a_province_and_prints_logins_in_one_language(tmp_path: Pat
     who = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          env=_env(tmp_path, DJANGO_SETTINGS_MODULE="dancu.settings"))
     assert who.stdout.split() == ["False", "ministry_admin"], who.stderr
+
+
+def _demo_dossiers(tmp_path: Path) -> dict:
+    """What the demo's database holds of dossiers, results and KPI tallies (read in a subprocess)."""
+    code = """
+import json, django
+django.setup()
+from django.db.models import Count, Sum
+from dancu.documents.models import Document
+from dancu.kpi.models import DossierTally, RegistryTally
+from dancu.publicservices.models import Dossier, DossierStep
+
+dossiers = Dossier.objects.all()
+tally = DossierTally.objects.aggregate(*(Sum(f) for f in ("submitted", "approved", "refused", "withdrawn")))
+print(json.dumps({
+    "dossiers": dossiers.count(),
+    "statuses": dict(dossiers.values_list("status").annotate(n=Count("id")).order_by()),
+    "channels": sorted(set(dossiers.values_list("channel", flat=True))),
+    "bundles": dossiers.exclude(procedure__steps=[]).count(),
+    "rated": dossiers.filter(rating__isnull=False).count(),
+    "steps_done": DossierStep.objects.filter(status="done", result_document__isnull=False).count(),
+    "results_signed": Document.objects.filter(kind="result").count(),
+    "tally": {k.removesuffix("__sum"): v for k, v in tally.items()},
+    "registry_rows": RegistryTally.objects.count(),
+    "born": DossierStep.objects.filter(key="birth_registration", status="done").count(),
+}))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=_env(tmp_path, DJANGO_SETTINGS_MODULE="dancu.settings"))
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    return json.loads(proc.stdout)
 
 
 @pytest.mark.slow

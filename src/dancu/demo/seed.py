@@ -212,6 +212,17 @@ def seed_dossiers(province: AdminUnit) -> Seeded:
         return None
 
     n = 0
+    for i in range(COUNTER):
+        person = next_person(home)
+        if person is None:
+            break
+        slug, _level, data, keys = COUNTER_PROCEDURES[i % len(COUNTER_PROCEDURES)]
+        files = {key: ContentFile(PDF, name=f"{key}.pdf") for key in keys}
+        dossier = submit_at_counter(counter, procedure_code=slug, applicant_personal_id=person.personal_id,
+                                    subject_personal_id=None, relation="self", data=data(i), files=files)
+        citizen = citizen_actor(person.personal_id, channel="web")
+        _carry_on(PATTERN[n % len(PATTERN)], n, dossier, local, counter, citizen)
+        n += 1
     for i in range(ONLINE):
         unit = communes[i % len(communes)]
         person = next_person(unit)
@@ -225,17 +236,6 @@ def seed_dossiers(province: AdminUnit) -> Seeded:
         # the demo commune's own police decide its commune-level dossiers; the province's the rest
         officer = local if level == "commune" and dossier.commune_id == home.pk else officers["province"]
         _carry_on(PATTERN[n % len(PATTERN)], n, dossier, officer, officer, citizen)
-        n += 1
-    for i in range(COUNTER):
-        person = next_person(home)
-        if person is None:
-            break
-        slug, _level, data, keys = COUNTER_PROCEDURES[i % len(COUNTER_PROCEDURES)]
-        files = {key: ContentFile(PDF, name=f"{key}.pdf") for key in keys}
-        dossier = submit_at_counter(counter, procedure_code=slug, applicant_personal_id=person.personal_id,
-                                    subject_personal_id=None, relation="self", data=data(i), files=files)
-        citizen = citizen_actor(person.personal_id, channel="web")
-        _carry_on(PATTERN[n % len(PATTERN)], n, dossier, local, counter, citizen)
         n += 1
     return Seeded(**{**seeded(province).__dict__, "made": True})
 
