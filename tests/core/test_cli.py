@@ -213,6 +213,8 @@ def test_demo_sets_up_a_province_and_prints_logins_in_one_language(tmp_path: Pat
                              "refused": seed["statuses"]["refused"],
                              "withdrawn": seed["statuses"]["withdrawn"]}, seed
     assert seed["registry_rows"] > 0
+    # the demo's e-ID citizen is alive (no death bundle about them) and has dossiers to see online
+    assert seed["eid_active"] == 1 and seed["eid_holder_dossiers"] == ["accepted", "approved"], seed
 
     again = subprocess.run([*DANCU, "demo", "--no-serve", "--bind", "127.0.0.1:8471"],
                            env=_env(tmp_path, DANCU_LANGUAGE="en"), capture_output=True, text=True,
@@ -245,6 +247,7 @@ import json, django
 django.setup()
 from django.db.models import Count, Sum
 from dancu.documents.models import Document
+from dancu.eid.models import EidAccount
 from dancu.kpi.models import DossierTally, RegistryTally
 from dancu.publicservices.models import Dossier, DossierStep
 
@@ -261,6 +264,9 @@ print(json.dumps({
     "tally": {k.removesuffix("__sum"): v for k, v in tally.items()},
     "registry_rows": RegistryTally.objects.count(),
     "born": DossierStep.objects.filter(key="birth_registration", status="done").count(),
+    "eid_active": EidAccount.objects.filter(status="active").count(),
+    "eid_holder_dossiers": sorted(dossiers.filter(applicant__in=EidAccount.objects.values("citizen"))
+                                  .values_list("status", flat=True)),
 }))
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,

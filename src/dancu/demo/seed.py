@@ -18,6 +18,7 @@ Every dossier is made today (the services stamp the present): all decisions are 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ from dancu.accounts.actor import Actor
 from dancu.accounts.models import OfficerProfile
 from dancu.accounts.services import actor_for_profile
 from dancu.documents import services as documents
+from dancu.eid.models import EidAccount
 from dancu.eid.services import citizen_actor
 from dancu.geo.models import AdminUnit
 from dancu.population.models import Citizen
@@ -144,17 +146,26 @@ def _scans(person: Citizen, keys: tuple[str, ...]) -> dict[str, Any]:
 # ---- What happens next ------------------------------------------------------------------------
 
 
+class _Texts:
+    """The reasons, notes and ratings, each taken in turn (not by the dossier's number, which
+    would give every refusal the same reason)."""
+
+    def __init__(self) -> None:
+        self.refusals, self.supplements = itertools.cycle(REFUSALS), itertools.cycle(SUPPLEMENTS)
+        self.withdrawals, self.ratings = itertools.cycle(WITHDRAWALS), itertools.cycle(RATINGS)
+
+
 def _carry_on(outcome: str, n: int, dossier: Dossier, officer: Actor, cashier: Actor,
-              citizen: Actor) -> None:
+              citizen: Actor, texts: _Texts) -> None:
     """Take the dossier as far as ``outcome`` through the officers' and the citizen's services."""
     code = dossier.code
     if outcome == "submit":
         return
     if outcome == "withdraw":
-        services.withdraw(citizen, code, reason=WITHDRAWALS[n % len(WITHDRAWALS)])
+        services.withdraw(citizen, code, reason=next(texts.withdrawals))
         return
     if outcome in ("supplement", "supplement_answered"):
-        services.request_supplement(officer, code, note=SUPPLEMENTS[n % len(SUPPLEMENTS)])
+        services.request_supplement(officer, code, note=next(texts.supplements))
         if outcome == "supplement":
             return
         services.answer_supplement(citizen, code, note="Đã bổ sung theo yêu cầu.")
@@ -163,12 +174,12 @@ def _carry_on(outcome: str, n: int, dossier: Dossier, officer: Actor, cashier: A
     if outcome == "accept":
         return
     if outcome == "refuse":
-        services.refuse(officer, code, reason=REFUSALS[n % len(REFUSALS)])
+        services.refuse(officer, code, reason=next(texts.refusals))
     else:
         if not dossier.paid:
             services.paid_at_counter(cashier, code, receipt=f"BL-DEMO-{n:04d}")
         services.approve(officer, code)
-    rating = RATINGS[n % len(RATINGS)]
+    rating = next(texts.ratings)
     if rating is not None:
         services.rate(citizen, code, rating)
 
@@ -200,7 +211,9 @@ def seed_dossiers(province: AdminUnit) -> Seeded:
     assert home is not None  # demo.xa is a commune officer (demo._officers)
     officers = {"commune": local, "province": _officer("demo.tinh")}
     counter, justice = _officer("demo.motcua"), _officer("demo.tuphap")
-    today, used = _today(), set[int]()
+    # the demo's e-ID citizen (``demo._eid_account``) is nobody's death and nobody's mother: their
+    # own dossiers are made below, to be seen on the portal
+    today, used = _today(), set(EidAccount.objects.values_list("citizen_id", flat=True))
     communes = _busiest(province, home)
     _bundles(home, justice, today, used)  # first: the young mothers and the elderly are few
     people = {unit.pk: _adults(unit, today, used) for unit in communes}
@@ -211,7 +224,7 @@ def seed_dossiers(province: AdminUnit) -> Seeded:
             return person
         return None
 
-    n = 0
+    n, texts = 0, _Texts()
     for i in range(COUNTER):
         person = next_person(home)
         if person is None:
@@ -221,7 +234,7 @@ def seed_dossiers(province: AdminUnit) -> Seeded:
         dossier = submit_at_counter(counter, procedure_code=slug, applicant_personal_id=person.personal_id,
                                     subject_personal_id=None, relation="self", data=data(i), files=files)
         citizen = citizen_actor(person.personal_id, channel="web")
-        _carry_on(PATTERN[n % len(PATTERN)], n, dossier, local, counter, citizen)
+        _carry_on(PATTERN[n % len(PATTERN)], n, dossier, local, counter, citizen, texts)
         n += 1
     for i in range(ONLINE):
         unit = communes[i % len(communes)]
@@ -235,9 +248,30 @@ def seed_dossiers(province: AdminUnit) -> Seeded:
                                   idempotency_key=f"{KEY_PREFIX}{i:04d}", loa=2)
         # the demo commune's own police decide its commune-level dossiers; the province's the rest
         officer = local if level == "commune" and dossier.commune_id == home.pk else officers["province"]
-        _carry_on(PATTERN[n % len(PATTERN)], n, dossier, officer, officer, citizen)
+        _carry_on(PATTERN[n % len(PATTERN)], n, dossier, officer, officer, citizen, texts)
         n += 1
+    _eid_citizen(province, home, officers)
     return Seeded(**{**seeded(province).__dict__, "made": True})
+
+
+def _eid_citizen(province: AdminUnit, home: AdminUnit, officers: dict[str, Actor]) -> None:
+    """The demo's e-ID citizen finds on the portal a residence confirmation approved (and rates
+    it) and an ID-card reissue accepted, its fee left for them to pay online (the sandbox
+    gateway)."""
+    account = (EidAccount.objects.select_related("citizen")
+               .filter(citizen__current_province=province, status="active").order_by("pk").first())
+    if account is None:
+        return
+    person, citizen = account.citizen, citizen_actor(account.personal_id, channel="web")
+    for key, slug, data in (("eid-0", "xac-nhan-thong-tin-cu-tru", {"purpose": "Bổ sung hồ sơ xin việc"}),
+                            ("eid-1", "cap-lai-the-can-cuoc", {"reason": "damaged"})):
+        dossier = services.submit(citizen, procedure_code=slug, applicant_personal_id=person.personal_id,
+                                  data=data, idempotency_key=f"{KEY_PREFIX}{key}", loa=2)
+        officer = officers["commune" if dossier.commune_id == home.pk else "province"]
+        services.accept(officer, dossier.code)
+        if dossier.paid:
+            services.approve(officer, dossier.code)
+            services.rate(citizen, dossier.code, 5)
 
 
 def _bundles(home: AdminUnit, justice: Actor, today: dt.date, used: set[int]) -> None:
