@@ -137,10 +137,15 @@ def _busiest(province: AdminUnit, first: AdminUnit) -> list[AdminUnit]:
     return [units[pk] for pk in ids[:COMMUNES] if pk in units]
 
 
-def _scans(person: Citizen, keys: tuple[str, ...]) -> dict[str, Any]:
-    return {key: documents.store_upload(citizen_actor(person.personal_id, channel="web"), owner=person,
-                                        filename=f"{key}.pdf", content=PDF, field=f"components.{key}")
-            for key in keys}
+def _scans(person: Citizen, keys: tuple[str, ...], *, from_store: bool = False) -> dict[str, Any]:
+    """The scans of the components, stored in the person's document store; ``from_store``: as the
+    portal's "choose from my documents" sends them (by code: counted as reused)."""
+    out: dict[str, Any] = {}
+    for key in keys:
+        document = documents.store_upload(citizen_actor(person.personal_id, channel="web"), owner=person,
+                                          filename=f"{key}.pdf", content=PDF, field=f"components.{key}")
+        out[key] = document.code if from_store else document
+    return out
 
 
 # ---- What happens next ------------------------------------------------------------------------
@@ -244,7 +249,8 @@ def seed_dossiers(province: AdminUnit) -> Seeded:
         slug, level, data, keys = ONLINE_PROCEDURES[i % len(ONLINE_PROCEDURES)]
         citizen = citizen_actor(person.personal_id, channel="web")
         dossier = services.submit(citizen, procedure_code=slug, applicant_personal_id=person.personal_id,
-                                  data=data(i), components=_scans(person, keys), channel=Channel.ONLINE,
+                                  data=data(i), components=_scans(person, keys, from_store=i % 3 != 0),
+                                  channel=Channel.ONLINE,
                                   idempotency_key=f"{KEY_PREFIX}{i:04d}", loa=2)
         # the demo commune's own police decide its commune-level dossiers; the province's the rest
         officer = local if level == "commune" and dossier.commune_id == home.pk else officers["province"]
