@@ -8,7 +8,8 @@ paper dossiers with their scans. The officers then accept, ask for a supplement 
 approve (a signed result each, the costly part: a few dozen at most), refuse with a reason;
 some fees are paid at the counter, some applicants withdraw, some rate the result. A few
 interconnected birth and death bundles get their first step decided by ``demo.tuphap``; the
-worker and the social-insurance stand-in carry them on once the demo serves.
+worker and the social-insurance stand-in carry them on once the demo serves. The demo's e-ID
+citizen is left out of all that and gets two dossiers of their own to see on the portal.
 
 Once: the online dossiers carry the idempotency key ``demo-seed-<n>``; if one exists the seed
 has run and nothing is made again. Everything is made in one transaction (all or nothing).
