@@ -354,3 +354,26 @@ def check_identity(personal_id: str, full_name: str, birth_date: dt.date) -> Ide
     if citizen.life_status != "living":
         return IdentityCheck(citizen.life_status, citizen)
     return IdentityCheck("match", citizen)
+
+
+# ---- Counts for the figures (kpi) ---------------------------------------------------------------
+
+
+def aged_at_least(years: int, on: dt.date) -> Q:
+    """Citizens who are ``years`` old or more on ``on``; a partial birth date counts from the
+    first day it may be (a year alone: 1 January)."""
+    y = on.year - years
+    same_month = Q(birth_month=on.month) & (Q(birth_day__isnull=True) | Q(birth_day__lte=on.day))
+    return Q(birth_year__lt=y) | Q(birth_year=y) & (
+        Q(birth_month__isnull=True) | Q(birth_month__lt=on.month) | same_month)
+
+
+def living_by_commune(on: dt.date, *, eligible_age: int) -> dict[tuple[int, int], dict[str, int]]:
+    """(current commune, province) → {"alive": living citizens, "eligible": of them aged
+    ``eligible_age`` or more on ``on``}: one grouped query (people with no place are left out).
+    Counts only, no personal data: not audited."""
+    rows = (Citizen.objects.filter(life_status="living", current_commune__isnull=False)
+            .values("current_commune_id", "current_province_id").order_by()
+            .annotate(alive=Count("id"), eligible=Count("id", filter=aged_at_least(eligible_age, on)))
+            .values_list("current_commune_id", "current_province_id", "alive", "eligible"))
+    return {(c, p): {"alive": a, "eligible": e} for c, p, a, e in rows}

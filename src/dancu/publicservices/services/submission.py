@@ -55,6 +55,7 @@ from dancu.publicservices.selectors import (
 )
 from dancu.publicservices.services import rules
 from dancu.publicservices.services.notifications import notify
+from dancu.publicservices.signals import dossier_event
 from dancu.residence.models import ResidenceKind
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:\-]{8,80}$")
@@ -263,7 +264,9 @@ def next_code(day: dt.date) -> str:
 def record_event(
     actor: Actor, dossier: Dossier, action: str, from_status: str, note: str = ""
 ) -> DossierEvent:
-    return DossierEvent.objects.create(
+    """The one place a ``DossierEvent`` is written; ``signals.dossier_event`` is sent with it,
+    in the caller's transaction (the kpi tallies are counted there)."""
+    event = DossierEvent.objects.create(
         dossier=dossier,
         at=timezone.now(),
         actor_label=actor.label[:150],
@@ -273,6 +276,8 @@ def record_event(
         to_status=dossier.status,
         note=nfc(note or "")[:MAX_TEXT],
     )
+    dossier_event.send(sender=DossierEvent, dossier=dossier, event=event)
+    return event
 
 
 def _existing(applicant: Citizen, key: str | None, procedure: Procedure) -> Dossier | None:

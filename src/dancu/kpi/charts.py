@@ -1,0 +1,175 @@
+"""The dashboards' charts: server-side SVG drawn by pygal, each with the table of its data.
+
+Why server-side SVG: the console works offline and on a phone, with no JavaScript and nothing
+fetched from a CDN at run time. pygal links its tooltip script from a CDN unless told otherwise,
+so every chart is built with ``js=[]``; the comments pygal writes (its home page) are removed,
+so the only URLs left in the markup are the SVG and XLink namespace names, which are never
+fetched. The SVG is inlined in the page (``viewBox`` only, no fixed size: the CSS makes it 100%
+wide), labelled for assistive technology (``role="img"`` and ``aria-label``), and the same
+numbers are in a ``<table>`` beside it (``Chart.columns``/``rows``), which is what a screen
+reader, a printout or a copy into a spreadsheet uses.
+
+Colours come from the console's palette (``static/dancu/console.css``: ``--accent``, ``--ink``,
+``--muted``, ``--line``). Labels come from the database (unit and procedure names) and are
+escaped by pygal's XML writer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pygal
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from pygal.style import Style
+
+ACCENT, INK, MUTED, LINE = "#b3261e", "#1d2433", "#5b6577", "#d9dee7"
+SECOND = "#9aa3b2"  # the "maximum" bars behind the points: a grey of the palette
+FONT = 'system-ui, "Segoe UI", Roboto, "Noto Sans", sans-serif'
+
+STYLE = Style(
+    background="transparent", plot_background="transparent",
+    foreground=INK, foreground_strong=INK, foreground_subtle=LINE,
+    colors=(ACCENT, SECOND, "#1b6b2b", "#7a5a00"),
+    font_family=FONT, label_font_family=FONT, major_label_font_family=FONT,
+    value_font_family=FONT, value_label_font_family=FONT, title_font_family=FONT,
+    legend_font_family=FONT, tooltip_font_family=FONT,
+    label_font_size=14, major_label_font_size=14, value_font_size=13, legend_font_size=14,
+    title_font_size=16, value_label_font_size=13,
+    opacity=".9", opacity_hover=".9", transition="none", stroke_width="3", stroke_width_hover="3",
+    guide_stroke_color=LINE, major_guide_stroke_color=LINE,
+    guide_stroke_dasharray="0", major_guide_stroke_dasharray="0",
+    value_colors=("#fff", INK),  # numbers printed inside the bars: white on the accent, ink on grey
+)
+WIDTH = 460  # the viewBox: on a 390 px phone it is drawn at ~340 px, so 14 px text stays legible
+BAR_HEIGHT = 30      # per bar of a horizontal ranking
+MAX_RANKED_BARS = 20  # more rows than this: the chart shows the first and last ten, the table all
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a chart's table: text, an optional link (drill-down), numbers right-aligned."""
+
+    text: str
+    href: str = ""
+    numeric: bool = False
+
+
+@dataclass
+class Chart:
+    """An SVG chart and the table of the same numbers, rendered by ``kpi/chart.html``."""
+
+    key: str  # for tests and anchors: "trend", "ranking", "groups"
+    title: str
+    svg: SafeString
+    columns: list[str]
+    rows: list[list[Cell]]
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def head(self) -> list[tuple[str, bool]]:
+        """The column titles, each with whether its cells are numbers (right-aligned)."""
+        first = self.rows[0] if self.rows else []
+        return [(title, i < len(first) and first[i].numeric) for i, title in enumerate(self.columns)]
+
+
+def _config(**kwargs: Any) -> dict[str, Any]:
+    return {"js": [], "style": STYLE, "disable_xml_declaration": True, "explicit_size": False,
+            "width": WIDTH, "show_legend": False, "print_values": False, "margin": 8,
+            "spacing": 10, "truncate_label": 24, "no_data_text": "—", **kwargs}
+
+
+def _finish(chart: Any, title: str) -> SafeString:
+    """The rendered SVG without pygal's comments, labelled for assistive technology."""
+    svg = _COMMENT.sub("", chart.render(is_unicode=True))
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
+    return mark_safe(svg)  # noqa: S308 - pygal's XML writer escaped every label and value
+
+
+def percent(ratio: float | None) -> float | None:
+    """A ratio (0..1) as a percentage rounded to one decimal, None stays None (no denominator)."""
+    return None if ratio is None else round(ratio * 100, 1)
+
+
+def format_percent(ratio: float | None) -> str:
+    value = percent(ratio)
+    return "—" if value is None else f"{value:.1f} %"
+
+
+def trend_chart(title: str, points: Sequence[tuple[str, float | None]], *, percent_axis: bool = True,
+                columns: list[str], rows: list[list[Cell]], note: str = "") -> Chart:
+    """A line over the periods (oldest first); a period with no denominator is a gap."""
+    values = [percent(v) if percent_axis else v for _, v in points]
+    chart = pygal.Line(**_config(height=300, x_label_rotation=0, show_dots=True, dots_size=4,
+                                 allow_interruptions=True, show_minor_x_labels=False,
+                                 x_labels_major_every=max(1, len(points) // 6),
+                                 range=(0, 100) if percent_axis else None, show_y_guides=True,
+                                 stroke_style={"width": 3}))
+    chart.x_labels = [label for label, _ in points]
+    chart.add(title, values)
+    return Chart("trend", title, _finish(chart, title), columns, rows, note)
+
+
+def ranking_chart(title: str, items: Sequence[tuple[str, float | None]], *, percent_axis: bool = False,
+                  maximum: float | None = None, columns: list[str], rows: list[list[Cell]],
+                  note: str = "") -> Chart:
+    """Horizontal bars, best first (``items`` already sorted). Over ``MAX_RANKED_BARS`` rows the
+    chart draws the first and last ten (the table has every row and ``note`` says so)."""
+    shown = list(items)
+    if len(shown) > MAX_RANKED_BARS:
+        half = MAX_RANKED_BARS // 2
+        shown = shown[:half] + shown[-half:]
+    values = [(percent(v) if percent_axis else v) for _, v in shown]
+    top = 100.0 if percent_axis else maximum
+    # pygal draws the first value at the bottom: reversed, the best is on top
+    chart = pygal.HorizontalBar(**_config(height=max(140, 50 + BAR_HEIGHT * len(shown)),
+                                          range=(0, top) if top else None, show_y_guides=False,
+                                          y_labels=_ticks(top),
+                                          formatter=_value_format(percent_axis)))
+    chart.x_labels = [label for label, _ in reversed(shown)]
+    chart.add(title, list(reversed(values)))
+    return Chart("ranking", title, _finish(chart, title), columns, rows, note)
+
+
+def groups_chart(title: str, groups: Sequence[tuple[str, float, float]], *, series: tuple[str, str],
+                 columns: list[str], rows: list[list[Cell]], note: str = "") -> Chart:
+    """The index's groups: points earned (accent) over the group's maximum (grey), one pair of
+    bars per group, labels on the left."""
+    chart = pygal.HorizontalBar(**_config(height=70 + 52 * len(groups), show_legend=True,
+                                          legend_at_bottom=True, legend_at_bottom_columns=2,
+                                          print_values=True, formatter=_value_format(False),
+                                          show_y_guides=False,
+                                          y_labels=_ticks(max((m for _, _, m in groups), default=0))))
+    shown = list(reversed(groups))
+    chart.x_labels = [label for label, _, _ in shown]
+    chart.add(series[0], [points for _, points, _ in shown])
+    chart.add(series[1], [maximum for _, _, maximum in shown])
+    return Chart("groups", title, _finish(chart, title), columns, rows, note)
+
+
+def _ticks(top: float | None) -> list[float] | None:
+    """Four or five round ticks on a value axis (pygal's own crowd a 390 px phone)."""
+    if not top:
+        return None
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000) if top / s <= 5) \
+        if top <= 5000 else top / 4
+    ticks, value = [], 0.0
+    while value <= top + 1e-9:
+        ticks.append(value)
+        value += step
+    return ticks
+
+
+def _value_format(percent_axis: bool) -> Any:
+    def fmt(value: float | None) -> str:
+        if value is None:
+            return "—"
+        if percent_axis:
+            return f"{value:.1f}%"
+        return f"{value:.1f}".rstrip("0").rstrip(".") if value % 1 else f"{int(value)}"
+    return fmt

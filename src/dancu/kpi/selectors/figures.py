@@ -1,0 +1,467 @@
+"""The figures, Decision 766's index, breakdowns for rankings and trends over time — the API
+the dashboards and the working groups' reports read (docs/kpi.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from dancu.accounts.actor import Actor
+from dancu.core.errors import DomainError
+from dancu.geo.models import AdminUnit, CodeSystem, Level
+from dancu.kpi.models import ScoringRule
+from dancu.kpi.periods import Period, last_periods
+from dancu.kpi.selectors import metrics as m
+from dancu.kpi.selectors.scope import guard
+from dancu.publicservices.models import Agency, Procedure
+
+
+@dataclass(frozen=True)
+class FigureDef:
+    code: str
+    label: Any  # lazy gettext
+    numerator: str
+    denominator: str | None  # None: a count
+    source: str  # events | catalog | snapshot | quality
+    drill: bool = False  # dossiers_behind can list the records
+
+
+FIGURES: tuple[FigureDef, ...] = (
+    FigureDef("submitted", _("Hồ sơ tiếp nhận"), "submitted", None, "events", True),
+    FigureDef(
+        "online_dossiers", _("Tỷ lệ hồ sơ nộp trực tuyến"), "submitted_online", "submitted", "events", True
+    ),
+    FigureDef("decided", _("Hồ sơ đã giải quyết"), "decided", None, "events", True),
+    FigureDef("on_time", _("Tỷ lệ hồ sơ giải quyết đúng hạn"), "closed_on_time", "decided", "events", True),
+    FigureDef("supplement_requests", _("Yêu cầu bổ sung hồ sơ"), "supplement_requests", None, "events", True),
+    FigureDef("withdrawn", _("Hồ sơ rút"), "withdrawn", None, "events", True),
+    FigureDef(
+        "dossier_digitisation", _("Tỷ lệ số hóa hồ sơ"), "decided_digitised", "decided", "events", True
+    ),
+    FigureDef("results_digital", _("Tỷ lệ kết quả điện tử"), "results_digital", "approved", "events", True),
+    FigureDef(
+        "reuse", _("Tỷ lệ tái sử dụng giấy tờ đã số hóa"), "components_reused", "components", "events", True
+    ),
+    FigureDef("online_payment", _("Tỷ lệ thanh toán trực tuyến"), "paid_online", "paid", "events", True),
+    FigureDef("satisfaction", _("Tỷ lệ hài lòng (4–5 sao)"), "satisfied", "rated", "events", True),
+    FigureDef("rating_average", _("Điểm đánh giá trung bình (1–5)"), "rating_sum", "rated", "events", True),
+    FigureDef(
+        "catalog_published", _("Thủ tục công khai đầy đủ"), "catalog_complete", "catalog_active", "catalog"
+    ),
+    FigureDef(
+        "essential_online",
+        _("Dịch vụ thiết yếu trực tuyến toàn trình"),
+        "essential_online",
+        "essential_active",
+        "catalog",
+    ),
+    FigureDef("population", _("Dân số (còn sống)"), "alive", None, "snapshot"),
+    FigureDef(
+        "eid_applications",
+        _("Đăng ký định danh điện tử / dân số từ 14 tuổi"),
+        "eid_applicants",
+        "eligible",
+        "snapshot",
+    ),
+    FigureDef(
+        "eid_activated",
+        _("Tài khoản định danh điện tử kích hoạt / dân số từ 14 tuổi"),
+        "eid_active",
+        "eligible",
+        "snapshot",
+    ),
+    FigureDef(
+        "eid_level2", _("Tài khoản định danh mức 2 / dân số từ 14 tuổi"), "eid_level2", "eligible", "snapshot"
+    ),
+    FigureDef(
+        "data_quality", _("Dữ liệu dân cư đúng, đủ, sạch, sống"), "quality_clean", "quality_total", "quality"
+    ),
+)
+BY_CODE = {f.code: f for f in FIGURES}
+SOURCE_OF = {"catalog": "snapshot"}  # the catalog is read live: reported as a snapshot of now
+
+
+@dataclass(frozen=True)
+class Figure:
+    code: str
+    label: str
+    numerator: int | None
+    denominator: int | None
+    ratio: float | None  # None: a count, or nothing to divide by (denominator 0 / no data)
+    source: str  # events | snapshot | quality
+    freshness: dt.datetime | None  # None: never computed (no snapshot yet)
+
+
+@dataclass(frozen=True)
+class Figures:
+    unit: AdminUnit | None
+    period: Period
+    procedure: Procedure | None
+    agency: str | None
+    items: list[Figure]
+    metrics: dict[str, int | None] = field(repr=False, default_factory=dict)
+
+    def __iter__(self) -> Iterator[Figure]:
+        return iter(self.items)
+
+    def __getitem__(self, code: str) -> Figure:
+        for f in self.items:
+            if f.code == code:
+                return f
+        raise KeyError(code)
+
+    def __contains__(self, code: object) -> bool:
+        return any(f.code == code for f in self.items)
+
+
+def _ratio(num: int | None, den: int | None) -> float | None:
+    if num is None or den is None or den == 0:
+        return None
+    return num / den
+
+
+def _figure(d: FigureDef, values: m.Values) -> Figure | None:
+    source = SOURCE_OF.get(d.source, d.source)
+    if d.source not in values.freshness:
+        return None  # the source does not apply (the registry for one procedure)
+    num = values.metrics.get(d.numerator)
+    den = values.metrics.get(d.denominator) if d.denominator else None
+    return Figure(
+        d.code,
+        str(d.label),
+        num,
+        den,
+        _ratio(num, den) if d.denominator else None,
+        source,
+        values.freshness[d.source],
+    )
+
+
+def _figures(
+    unit: AdminUnit | None, period: Period, procedure: Procedure | None, agency: str | None, values: m.Values
+) -> Figures:
+    items = [f for f in (_figure(d, values) for d in FIGURES) if f is not None]
+    return Figures(unit, period, procedure, agency, items, values.metrics)
+
+
+def _check_agency(agency: str | None) -> None:
+    if agency and agency not in Agency.values:
+        raise DomainError("E_CHOICE_INVALID", _("Cơ quan không hợp lệ."), "agency")
+
+
+def figures(
+    actor: Actor,
+    *,
+    unit: AdminUnit | None,
+    period: Period,
+    procedure: Procedure | None = None,
+    agency: str | None = None,
+) -> Figures:
+    """Every figure of the unit (None = the nation) over the period, optionally for one
+    procedure or one agency (then without the registry and data-quality figures)."""
+    guard(actor, unit)
+    _check_agency(agency)
+    values = m.values_for(actor, unit, period, procedure=procedure, agency=agency)
+    return _figures(unit, period, procedure, agency, values)
+
+
+# ---- the index --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grade:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    code: str
+    label: str
+    value: float | None  # the ratio; None: not measured or nothing to measure
+    target: float
+    points: float
+    max: float
+    numerator: int | None
+    denominator: int | None
+    measured: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    code: str
+    label: str
+    points: float
+    max: float
+    measured_max: float
+    indicators: list[IndicatorResult]
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    rule_version: str
+    decision: str
+    total: float  # on the rule's scale (100), over the indicators measured
+    points: float  # points earned
+    measured_max: float  # the points of the indicators measured
+    max: float
+    grade: Grade
+    groups: list[GroupResult]
+
+
+def _name(item: dict[str, Any]) -> str:
+    lang = (get_language() or "vi")[:2]
+    return str(item.get(f"name_{lang}") or item.get("name_vi") or item.get("code", ""))
+
+
+def rule_for(period: Period) -> ScoringRule:
+    """The rule set in force at the period's end (the latest effective on or before it)."""
+    rule = ScoringRule.objects.filter(effective_from__lte=period.end).order_by("-effective_from").first()
+    if rule is None:
+        rule = ScoringRule.objects.order_by("effective_from").first()
+    if rule is None:
+        raise DomainError("E_NO_SCORING_RULE", _("Chưa có bộ quy tắc chấm điểm."), "period")
+    return rule
+
+
+def points(value: float | None, target: float, max_points: float) -> float:
+    """Decision 766: full points when the ratio meets its target, else ratio × max / target."""
+    if value is None:
+        return 0.0
+    if value >= target:
+        return float(max_points)
+    return round(value * max_points / target, 2)
+
+
+def score(rule: ScoringRule, metrics: dict[str, int | None]) -> IndexResult:
+    data = rule.rules
+    groups: list[GroupResult] = []
+    for g in data["groups"]:
+        indicators: list[IndicatorResult] = []
+        for i in g["indicators"]:
+            num_name, den_name = i.get("numerator"), i.get("denominator")
+            num = metrics.get(num_name) if num_name else None
+            den = metrics.get(den_name) if den_name else None
+            value = _ratio(num, den)
+            measured = value is not None
+            note = (
+                ""
+                if measured
+                else (
+                    str(_("Chưa đo được trong dancu"))
+                    if not num_name
+                    else str(_("Không có dữ liệu trong kỳ"))
+                )
+            )
+            indicators.append(
+                IndicatorResult(
+                    i["code"],
+                    _name(i),
+                    value,
+                    float(i["target"]),
+                    points(value, float(i["target"]), float(i["max_points"])),
+                    float(i["max_points"]),
+                    num,
+                    den,
+                    measured,
+                    note,
+                )
+            )
+        groups.append(
+            GroupResult(
+                g["code"],
+                _name(g),
+                round(sum(x.points for x in indicators), 2),
+                float(g["max_points"]),
+                float(sum(x.max for x in indicators if x.measured)),
+                indicators,
+            )
+        )
+    earned = round(sum(g.points for g in groups), 2)
+    measured_max = sum(g.measured_max for g in groups)
+    scale = float(data.get("scale", 100))
+    if data.get("unmeasured", "excluded") == "excluded":
+        total = round(earned * scale / measured_max, 2) if measured_max else 0.0
+    else:
+        total = earned
+    band = next(b for b in sorted(data["grades"], key=lambda b: -b["min"]) if total >= b["min"])
+    return IndexResult(
+        rule.version,
+        rule.decision,
+        total,
+        earned,
+        measured_max,
+        scale,
+        Grade(band["code"], _name(band)),
+        groups,
+    )
+
+
+def index(
+    actor: Actor,
+    *,
+    unit: AdminUnit | None,
+    period: Period,
+    procedure: Procedure | None = None,
+    agency: str | None = None,
+) -> IndexResult:
+    """Decision 766's index of the unit over the period (rules: the ``ScoringRule`` in force)."""
+    guard(actor, unit)
+    _check_agency(agency)
+    values = m.values_for(
+        actor, unit, period, procedure=procedure, agency=agency, sources=("events", "catalog")
+    )
+    return score(rule_for(period), values.metrics)
+
+
+# ---- breakdowns (rankings) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    key: int | str  # unit pk, procedure pk or agency value
+    label: str
+    code: str  # what a link names: the unit's qualified code, the procedure code, the agency
+    figures: Figures
+    index_total: float | None
+    grade: Grade | None
+
+
+BY = ("province", "commune", "procedure", "agency")
+
+
+def _row_units(unit: AdminUnit | None, by: str) -> list[AdminUnit]:
+    if by == "province":
+        if unit is not None:
+            raise DomainError("E_BREAKDOWN", _("Xếp hạng theo tỉnh chỉ ở cấp toàn quốc."), "by")
+        return list(
+            AdminUnit.objects.filter(code_system=CodeSystem.V2025, level=Level.PROVINCE).order_by("code")
+        )
+    if unit is None or unit.level == Level.PROVINCE:
+        qs = AdminUnit.objects.filter(code_system=CodeSystem.V2025, level=Level.COMMUNE)
+        if unit is not None:
+            qs = qs.filter(province_id=unit.pk)
+        return list(qs.order_by("code"))
+    return [unit]
+
+
+def breakdown(
+    actor: Actor, *, unit: AdminUnit | None, period: Period, by: str = "province"
+) -> list[BreakdownRow]:
+    """One row per province (of the nation), commune (of the unit), procedure or agency, with
+    its figures and index total, best index first — the rankings. One grouped query per source."""
+    guard(actor, unit)
+    if by not in BY:
+        raise DomainError("E_CHOICE_INVALID", _("Phân tổ: province, commune, procedure hoặc agency."), "by")
+    rule = rule_for(period)
+    qs = m.tallies(unit, period)
+    catalog = m.catalog_metrics()
+    rows: list[tuple[int | str, str, str, AdminUnit | None, Procedure | None, str | None, m.Values]] = []
+    if by in ("province", "commune"):
+        column = "province_id" if by == "province" else "commune_id"
+        events = m.event_metrics(qs, by=column)
+        registry, fresh = m.registry_metrics(unit, period, by=column)
+        quality = m.quality_breakdown(actor, unit if by == "commune" else None)
+        empty = m.event_metrics(qs.none())[None]
+        for u in _row_units(unit, by):
+            q_values, q_fresh = quality.get(u.pk, ({}, None))
+            values = m.Values(
+                {**empty, **events.get(u.pk, {}), **catalog, **registry.get(u.pk, {}), **q_values},
+                {"events": _now(), "catalog": _now(), "snapshot": fresh, "quality": q_fresh},
+            )
+            rows.append((u.pk, u.name, u.qualified_code, u, None, None, values))
+    elif by == "procedure":
+        events = m.event_metrics(qs, by="procedure_id")
+        empty = m.event_metrics(qs.none())[None]
+        for p in Procedure.objects.filter(active=True):
+            values = m.Values(
+                {**empty, **events.get(p.pk, {}), **m.catalog_metrics(procedure=p)},
+                {"events": _now(), "catalog": _now()},
+            )
+            rows.append(
+                (p.pk, _name({"name_vi": p.name_vi, "name_en": p.name_en}), p.code, unit, p, None, values)
+            )
+    else:
+        events = m.event_metrics(qs, by="procedure__agency")
+        empty = m.event_metrics(qs.none())[None]
+        for value, agency_label in Agency.choices:
+            values = m.Values(
+                {**empty, **events.get(value, {}), **m.catalog_metrics(agency=value)},
+                {"events": _now(), "catalog": _now()},
+            )
+            rows.append((value, str(agency_label), value, unit, None, value, values))
+    out = []
+    for key, label, code, row_unit, procedure, agency, values in rows:
+        result = score(rule, values.metrics)
+        measured = result.measured_max > 0
+        out.append(
+            BreakdownRow(
+                key,
+                label,
+                code,
+                _figures(row_unit, period, procedure, agency, values),
+                result.total if measured else None,
+                result.grade if measured else None,
+            )
+        )
+    out.sort(key=lambda r: (r.index_total is None, -(r.index_total or 0), r.label))
+    return out
+
+
+def _now() -> dt.datetime:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+# ---- trends -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    label: str
+    start: dt.date
+    end: dt.date
+    value: float | None
+    numerator: int | None
+    denominator: int | None
+
+
+def trend(
+    actor: Actor,
+    *,
+    unit: AdminUnit | None,
+    metric: str,
+    kind: str = "month",
+    count: int = 12,
+    procedure: Procedure | None = None,
+) -> list[TrendPoint]:
+    """The figure ``metric`` (a figure code, or ``index``) over the last ``count`` periods of
+    ``kind`` (month | quarter | year | fifteen_day), oldest first. A count's value is the count;
+    a ratio's, the ratio; the index's, its total."""
+    guard(actor, unit)
+    if metric != "index" and metric not in BY_CODE:
+        raise DomainError("E_METRIC", _("Chỉ tiêu không có."), "metric")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 60:
+        raise DomainError("E_COUNT", _("Số kỳ từ 1 đến 60."), "count")
+    out: list[TrendPoint] = []
+    for period in last_periods(kind, count):
+        if metric == "index":
+            result = index(actor, unit=unit, period=period, procedure=procedure)
+            out.append(TrendPoint(period.label, period.start, period.end, result.total, None, None))
+            continue
+        d = BY_CODE[metric]
+        values = m.values_for(actor, unit, period, procedure=procedure, sources=(d.source,))
+        f = _figure(d, values)
+        if f is None:
+            out.append(TrendPoint(period.label, period.start, period.end, None, None, None))
+            continue
+        value = f.ratio if d.denominator else (float(f.numerator) if f.numerator is not None else None)
+        out.append(TrendPoint(period.label, period.start, period.end, value, f.numerator, f.denominator))
+    return out
