@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Min, QuerySet, Sum
+from django.db.models import Min, QuerySet, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -119,17 +119,26 @@ def _tallies_in(actor: Actor, unit: AdminUnit | None) -> QuerySet[QualityTally]:
 def _sum_by(qs: QuerySet[QualityTally], key: str | None) -> dict[Any, tuple[dict[str, int], dt.date | None,
                                                                         dt.datetime | None]]:
     """Tallies summed per ``key`` ("province_id", "commune_id" or None = one sum), with the
-    oldest as_of/computed_at of each group."""
-    fields = [key, "code"] if key else ["code"]
-    rows = qs.values(*fields).annotate(n=Sum("count"), as_of=Min("as_of"), at=Min("computed_at")).order_by()
-    out: dict[Any, tuple[dict[str, int], dt.date | None, dt.datetime | None]] = {}
-    for r in rows:
-        sums, as_of, at = out.get(r[key] if key else None, ({}, None, None))
-        sums[r["code"]] = int(r["n"] or 0)
-        as_of = r["as_of"] if as_of is None else min(as_of, r["as_of"])
-        at = r["at"] if at is None else min(at, r["at"])
-        out[r[key] if key else None] = (sums, as_of, at)
-    return out
+    oldest as_of/computed_at of each group. Counts and freshness are read apart: the counts are
+    integers only (a date per tally row costs more to decode than the row), the freshness one
+    row per group."""
+    if key == "commune_id":  # a row per (commune, code) already: nothing to add up
+        counts = qs.values_list(key, "code", "count").order_by()
+    elif key:
+        counts = qs.values(key, "code").annotate(n=Sum("count")).values_list(key, "code", "n").order_by()
+    else:
+        counts = qs.values("code").annotate(n=Sum("count")).values_list(Value(None), "code", "n").order_by()
+    sums: dict[Any, dict[str, int]] = {}
+    for place, code, n in counts:
+        sums.setdefault(place, {})[code] = int(n or 0)
+    oldest = {"as_of": Min("as_of"), "at": Min("computed_at")}
+    if key:
+        fresh = qs.values(key).annotate(**oldest).values_list(key, "as_of", "at").order_by()
+        when = {place: (as_of, at) for place, as_of, at in fresh}
+    else:
+        agg = qs.aggregate(**oldest)
+        when = {None: (agg["as_of"], agg["at"])}
+    return {place: (by_code, *when.get(place, (None, None))) for place, by_code in sums.items()}
 
 
 def _check_unit(actor: Actor, unit: AdminUnit | None, action: str) -> None:
