@@ -12,7 +12,8 @@ from django.db import transaction
 from django.db.models import F, Sum
 
 from dancu.core.errors import DomainError
-from dancu.kpi import selectors, services as kpi
+from dancu.kpi import selectors
+from dancu.kpi import services as kpi
 from dancu.kpi.models import COUNTERS, DossierTally
 from dancu.payments.models import Payment
 from dancu.payments.signals import payment_succeeded
@@ -63,7 +64,8 @@ def mixed_workload(world) -> dict[str, Dossier]:
 
     stored = upload(world.alice, "photo")
     d2 = _id_card(world, {"photo": stored.code})  # a reuse of a stored document
-    payment_succeeded.send(sender=Payment, payment=Payment(reference=d2.code, amount_vnd=d2.fee_vnd, txn_ref="T1"))
+    paid = Payment(reference=d2.code, amount_vnd=d2.fee_vnd, txn_ref="T1")
+    payment_succeeded.send(sender=Payment, payment=paid)  # the gateway's success
     services.accept(world.police, d2.code)
     services.approve(world.police, d2.code)
     services.rate(alice, d2.code, 4)
@@ -71,8 +73,9 @@ def mixed_workload(world) -> dict[str, Dossier]:
     from dancu.documents import services as documents
     from tests.publicservices.conftest import PDF
 
-    scan = documents.store_upload(world.counter, owner=world.alice, filename="photo.pdf", content=PDF,
-                                  field="components.photo")
+    scan = documents.store_upload(
+        world.counter, owner=world.alice, filename="photo.pdf", content=PDF, field="components.photo"
+    )
     d3 = _id_card(world, {"photo": scan}, channel=Channel.COUNTER)
     services.paid_at_counter(world.counter, d3.code)
     services.accept(world.counter, d3.code)
@@ -92,10 +95,22 @@ def test_a_mixed_workload_is_counted_exactly(world):
     mixed_workload(world)
     t = totals()
     assert t == {
-        "submitted": 5, "accepted": 3, "supplement_requests": 1, "approved": 3, "refused": 1,
-        "withdrawn": 1, "closed_on_time": 3, "closed_late": 1, "results_digital": 3,
-        "components": 2, "components_reused": 1, "paid_online": 1, "paid_at_counter": 1,
-        "rated": 2, "rating_sum": 3 + 4, "satisfied": 1,
+        "submitted": 5,
+        "accepted": 3,
+        "supplement_requests": 1,
+        "approved": 3,
+        "refused": 1,
+        "withdrawn": 1,
+        "closed_on_time": 3,
+        "closed_late": 1,
+        "results_digital": 3,
+        "components": 2,
+        "components_reused": 1,
+        "paid_online": 1,
+        "paid_at_counter": 1,
+        "rated": 2,
+        "rating_sum": 3 + 4,
+        "satisfied": 1,
     }
     assert DossierTally.objects.filter(channel="counter").aggregate(n=Sum("submitted"))["n"] == 1
     assert set(DossierTally.objects.values_list("day", flat=True)) == {today()}
@@ -124,10 +139,9 @@ def test_a_corrupted_tally_is_found_and_rebuilt(world, capsys):
 def test_a_rolled_back_transition_counts_nothing(world):
     d = _confirmation(world)
     before = totals()
-    with pytest.raises(DomainError):
-        with transaction.atomic():
-            services.accept(world.police, d.code)
-            raise DomainError("E_TEST", "rolled back")
+    with pytest.raises(DomainError), transaction.atomic():
+        services.accept(world.police, d.code)
+        raise DomainError("E_TEST", "rolled back")
     assert totals() == before
     assert selectors.check() == []
 
@@ -136,8 +150,7 @@ def test_events_on_another_day_go_to_that_day(world, monkeypatch):
     d = _confirmation(world)
     services.accept(world.police, d.code)
     target = today() + dt.timedelta(days=3)
-    late = dt.datetime.combine(target, dt.time(23, 30),
-                               tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    late = dt.datetime.combine(target, dt.time(23, 30), tzinfo=dt.timezone(dt.timedelta(hours=7)))
     monkeypatch.setattr("django.utils.timezone.now", lambda: late.astimezone(dt.UTC))
     services.approve(world.police, d.code)
     rows = dict(DossierTally.objects.values_list("day", "approved"))

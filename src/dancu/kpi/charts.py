@@ -17,6 +17,7 @@ escaped by pygal's XML writer.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,11 @@ import pygal
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
+
+# pygal appends a legacy import hook to sys.meta_path (for its map plugins, unused here) that
+# every later import in the process walks through, with an ImportWarning each time (Python 3.11
+# wants find_spec): taken out again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
 
 ACCENT, INK, MUTED, LINE = "#b3261e", "#1d2433", "#5b6577", "#d9dee7"
 SECOND = "#9aa3b2"  # the "maximum" bars behind the points: a grey of the palette
@@ -102,13 +108,15 @@ def format_percent(ratio: float | None) -> str:
 
 
 def trend_chart(title: str, points: Sequence[tuple[str, float | None]], *, percent_axis: bool = True,
-                columns: list[str], rows: list[list[Cell]], note: str = "") -> Chart:
+                maximum: float | None = None, columns: list[str], rows: list[list[Cell]],
+                note: str = "") -> Chart:
     """A line over the periods (oldest first); a period with no denominator is a gap."""
     values = [percent(v) if percent_axis else v for _, v in points]
     chart = pygal.Line(**_config(height=300, x_label_rotation=0, show_dots=True, dots_size=4,
                                  allow_interruptions=True, show_minor_x_labels=False,
                                  x_labels_major_every=max(1, len(points) // 6),
-                                 range=(0, 100) if percent_axis else None, show_y_guides=True,
+                                 range=(0, 100) if percent_axis else ((0, maximum) if maximum else None),
+                                 show_y_guides=True,
                                  stroke_style={"width": 3}))
     chart.x_labels = [label for label, _ in points]
     chart.add(title, values)

@@ -124,9 +124,10 @@ def procedure_url(code: str, unit: AdminUnit | None, period: str) -> str:
         unit=unit.qualified_code if unit else "", period=period)
 
 
-def dossiers_url(metric: str, unit: AdminUnit | None, period: str, procedure: str = "") -> str:
-    return reverse("kpi:dossiers") + _query(metric=metric, unit=unit.qualified_code if unit else "",
-                                            period=period, procedure=procedure)
+def dossiers_url(metric: str, unit: AdminUnit | None, period: str, procedure: str = "",
+                 part: str = "") -> str:
+    return reverse("kpi:dossiers") + _query(metric=metric, part=part, period=period, procedure=procedure,
+                                            unit=unit.qualified_code if unit else "")
 
 
 @dataclass(frozen=True)
@@ -150,22 +151,53 @@ def breadcrumb(actor: Actor, unit: AdminUnit | None, period: str) -> list[Crumb]
             continue
         if level_unit is None and not actor.is_national:
             continue
-        crumbs.append(Crumb(level_unit.name if level_unit else _("Toàn quốc"), dashboard_url(level_unit, period)))
+        name = level_unit.name if level_unit else _("Toàn quốc")
+        crumbs.append(Crumb(name, dashboard_url(level_unit, period)))
     return crumbs
 
 
 # --- the page of a unit (or of a procedure in a unit) --------------------------------------------
 
+AVERAGES = frozenset({"rating_average"})  # a ratio that is a mean on 1–5, not a share
+
+
+def figure_kind(code: str) -> str:
+    """count | ratio | average: how a figure's value is shown (kpi's FigureDef has the
+    denominator; the one mean among the ratios is named in ``AVERAGES``)."""
+    definition = _DEFS.get(code)
+    if definition is not None and definition.denominator is None:
+        return "count"
+    return "average" if code in AVERAGES else "ratio"
+
+
+_DEFS = {d.code: d for d in selectors.FIGURES}
+
+
+def _drillable(code: str) -> bool:
+    definition = _DEFS.get(code)
+    return bool(definition and definition.drill)
+
+
+def format_value(kind: str, numerator: int | None, ratio: float | None) -> str:
+    if kind == "count":
+        return format_count(numerator)
+    if kind == "average":
+        return "—" if ratio is None else f"{format_number(ratio)}/5"
+    return charts.format_percent(ratio).replace(".", "," if translation.get_language() != "en" else ".")
+
+
 @dataclass
 class FigureRow:
     code: str
     label: str
+    kind: str
     numerator: int | None
     denominator: int | None
-    ratio: float | None
+    value: str  # the count, the percentage or the mean, formatted for the page's language
     source: str
     freshness: dt.datetime | None
-    drill_url: str  # the dossiers behind the number ("" when it is not counted from dossiers)
+    numerator_url: str  # the dossiers behind the number ("" when not counted from dossiers)
+    denominator_url: str
 
 
 @dataclass
@@ -176,31 +208,34 @@ class Dashboard:
     period_value: str
     procedure: Any | None
     procedure_name: str
-    index: Any
-    grade_label: str
+    index: Any  # kpi.selectors.IndexResult
     figures: list[FigureRow]
     charts: list[Chart] = field(default_factory=list)
     metric: str = ""
     metrics: list[tuple[str, str]] = field(default_factory=list)
     freshness: dt.datetime | None = None
     ranking_level: str = ""
-    procedures_table: list[list[Cell]] = field(default_factory=list)
 
 
 def _figure_rows(figs: Any, unit: AdminUnit | None, period: str, procedure: str) -> list[FigureRow]:
     rows = []
     for f in figs:
-        drill = dossiers_url(f.code, unit, period, procedure) if f.source == "events" else ""
-        rows.append(FigureRow(f.code, localized(f), f.numerator, f.denominator, f.ratio,
-                              str(SOURCE_LABELS.get(f.source, f.source)), f.freshness, drill))
+        kind = figure_kind(f.code)
+        drill = _drillable(f.code)
+        num_url = dossiers_url(f.code, unit, period, procedure) if drill and f.numerator else ""
+        den_url = (dossiers_url(f.code, unit, period, procedure, part="denominator")
+                   if drill and kind == "ratio" and f.denominator else "")
+        rows.append(FigureRow(f.code, f.label, kind, f.numerator, f.denominator,
+                              format_value(kind, f.numerator, f.ratio),
+                              str(SOURCE_LABELS.get(f.source, f.source)), f.freshness, num_url, den_url))
     return rows
 
 
 def _groups_chart(result: Any) -> Chart:
-    title = _("Chỉ số phục vụ người dân, doanh nghiệp: điểm theo nhóm")
-    groups = [(localized(g), float(g.points), float(g.max_points)) for g in result.groups]
-    rows = [[Cell(name), Cell(format_number(points), numeric=True), Cell(format_number(maximum), numeric=True)]
-            for name, points, maximum in groups]
+    title = _("Điểm theo năm nhóm chỉ số")
+    groups = [(g.label, float(g.points), float(g.max)) for g in result.groups]
+    rows = [[Cell(name), Cell(format_number(earned), numeric=True), Cell(format_number(top), numeric=True)]
+            for name, earned, top in groups]
     return charts.groups_chart(title, groups, series=(_("Điểm"), _("Tối đa")),
                                columns=[_("Nhóm chỉ số"), _("Điểm"), _("Tối đa")], rows=rows)
 
@@ -213,17 +248,6 @@ def format_number(value: float | None) -> str:
     return text.replace(".", ",") if translation.get_language() != "en" else text
 
 
-def _trend_chart(actor: Actor, unit: AdminUnit | None, metric: str, label: str,
-                 procedure: Any | None) -> Chart:
-    points = selectors.trend(actor, unit=unit, metric=metric, kind="month", count=TREND_MONTHS,
-                             procedure=procedure)
-    title = _("%(figure)s, 12 tháng gần nhất") % {"figure": label}
-    rows = [[Cell(p.label), Cell(format_count(p.numerator), numeric=True), Cell(format_count(p.denominator), numeric=True),
-             Cell(charts.format_percent(p.value), numeric=True)] for p in points]
-    return charts.trend_chart(title, [(p.label, p.value) for p in points],
-                              columns=[_("Kỳ"), _("Tử số"), _("Mẫu số"), _("Tỷ lệ")], rows=rows)
-
-
 def format_count(value: int | None) -> str:
     """A count with the language's thousands separator (``1.234`` / ``1,234``)."""
     if value is None:
@@ -232,13 +256,48 @@ def format_count(value: int | None) -> str:
     return text.replace(",", ".") if translation.get_language() != "en" else text
 
 
-def _ranking_chart(actor: Actor, unit: AdminUnit | None, period_obj: Any, period: str) -> tuple[str, Chart | None]:
+INDEX_METRIC = "index"
+
+
+def _trend_chart(actor: Actor, unit: AdminUnit | None, metric: str, label: str,
+                 procedure: Any | None) -> Chart:
+    points = selectors.trend(actor, unit=unit, metric=metric, kind="month", count=TREND_MONTHS,
+                             procedure=procedure)
+    title = _("%(figure)s — 12 tháng gần nhất") % {"figure": label}
+    kind = "index" if metric == INDEX_METRIC else figure_kind(metric)
+    if kind == "ratio":
+        columns = [_("Tháng"), _("Tử số"), _("Mẫu số"), _("Tỷ lệ")]
+        rows = [[Cell(p.label), Cell(format_count(p.numerator), numeric=True),
+                 Cell(format_count(p.denominator), numeric=True),
+                 Cell(format_value(kind, p.numerator, p.value), numeric=True)] for p in points]
+    else:
+        columns = [_("Tháng"), _("Điểm") if kind in ("index", "average") else _("Số lượng")]
+        rows = [[Cell(p.label), Cell(format_count(p.value) if kind == "count" else format_number(p.value),
+                                     numeric=True)] for p in points]
+    top = {"index": 100.0, "average": 5.0}.get(kind)
+    return charts.trend_chart(title, [(p.label, p.value) for p in points], percent_axis=kind == "ratio",
+                              maximum=top, columns=columns, rows=rows)
+
+
+def _figure_cell(row: Any, code: str) -> Cell:
+    try:
+        f = row.figures[code]
+    except KeyError:
+        return Cell("—", numeric=True)
+    return Cell(format_value(figure_kind(code), f.numerator, f.ratio), numeric=True)
+
+
+def _ranking_chart(actor: Actor, unit: AdminUnit | None, period_obj: Any,
+                   period: str) -> tuple[str, Chart | None]:
+    """The units below (or, in a commune, the procedures) best index first, with their number of
+    dossiers and two of the figures the working groups report on."""
     level = unit.level if unit is not None else None
     by = RANKING_BY.get(level, "procedure")
     rows = selectors.breakdown(actor, unit=unit, period=period_obj, by=by)
+    if by == "procedure":  # a commune ranks the procedures it received dossiers of
+        rows = [r for r in rows if r.figures["submitted"].numerator or r.figures["decided"].numerator]
     if not rows:
         return by, None
-    rows = sorted(rows, key=lambda r: (-(r.index_total or 0), r.label))
     titles = {"province": _("Xếp hạng tỉnh/thành phố theo chỉ số"),
               "commune": _("Xếp hạng xã/phường theo chỉ số"),
               "procedure": _("Xếp hạng thủ tục theo chỉ số")}
@@ -247,16 +306,19 @@ def _ranking_chart(actor: Actor, unit: AdminUnit | None, period_obj: Any, period
         if by == "procedure":
             href = procedure_url(row.code, unit, period)
         else:
-            from dancu.geo.selectors import find_unit
-
-            href = dashboard_url(find_unit(row.code), period)
+            href = reverse("kpi:dashboard") + _query(unit=row.code, period=period)
         table.append([Cell(str(rank), numeric=True), Cell(row.label, href),
-                      Cell(format_number(row.index_total), numeric=True)])
+                      Cell(format_number(row.index_total), numeric=True),
+                      _figure_cell(row, "submitted"), _figure_cell(row, "online_dossiers"),
+                      _figure_cell(row, "on_time")])
     note = ""
     if len(rows) > charts.MAX_RANKED_BARS:
-        note = _("Biểu đồ: 10 đơn vị đầu và 10 đơn vị cuối; bảng: tất cả %(n)s.") % {"n": len(rows)}
+        half = charts.MAX_RANKED_BARS // 2
+        note = _("Biểu đồ: %(half)s đơn vị đầu và %(half)s đơn vị cuối; bảng: cả %(n)s.") % {
+            "half": half, "n": len(rows)}
     chart = charts.ranking_chart(titles[by], [(r.label, r.index_total) for r in rows], maximum=100,
-                                 columns=[_("Hạng"), _("Tên"), _("Điểm")], rows=table, note=note)
+                                 columns=[_("Hạng"), _("Tên"), _("Điểm"), _("Hồ sơ"), _("Trực tuyến"),
+                                          _("Đúng hạn")], rows=table, note=note)
     return by, chart
 
 
@@ -274,23 +336,26 @@ def unit_dashboard(actor: Actor, *, unit_code: str | None, period: str, metric: 
 
         procedure = procedure_by_code(procedure_code, field_name="procedure")
         procedure_name = localized(procedure)
-    figs = list(selectors.figures(actor, unit=unit, period=period_obj, procedure=procedure))
+    figs = selectors.figures(actor, unit=unit, period=period_obj, procedure=procedure)
     result = selectors.index(actor, unit=unit, period=period_obj, procedure=procedure)
-    rows = _figure_rows(figs, unit, period, procedure_code)
-    metrics = [(r.code, r.label) for r in rows if r.source == str(SOURCE_LABELS["events"])] or \
-        [(r.code, r.label) for r in rows]
-    chosen = metric if metric in {code for code, _label in metrics} else (metrics[0][0] if metrics else "")
-    page = Dashboard(unit, unit.name if unit else _("Toàn quốc"), period_obj, period, procedure,
-                     procedure_name, result, localized(result.grade), rows, metric=chosen, metrics=metrics)
+    rows = _figure_rows(figs, unit, period_obj.code, procedure_code)
+    metrics = [(INDEX_METRIC, _("Chỉ số phục vụ (điểm)"))] + [(r.code, r.label) for r in rows]
+    chosen = metric if metric in dict(metrics) else DEFAULT_METRIC
+    if chosen not in dict(metrics):
+        chosen = INDEX_METRIC
+    page = Dashboard(unit, unit.name if unit else _("Toàn quốc"), period_obj, period_obj.code, procedure,
+                     procedure_name, result, rows, metric=chosen, metrics=metrics)
     page.freshness = min((r.freshness for r in rows if r.freshness), default=None)
     page.charts.append(_groups_chart(result))
-    if chosen:
-        page.charts.append(_trend_chart(actor, unit, chosen, dict(metrics)[chosen], procedure))
+    page.charts.append(_trend_chart(actor, unit, chosen, dict(metrics)[chosen], procedure))
     if procedure is None:
-        page.ranking_level, ranking = _ranking_chart(actor, unit, period_obj, period)
+        page.ranking_level, ranking = _ranking_chart(actor, unit, period_obj, period_obj.code)
         if ranking is not None:
             page.charts.append(ranking)
     return page
+
+
+DEFAULT_METRIC = "online_dossiers"
 
 
 # --- the dossiers behind a number ----------------------------------------------------------------
@@ -324,43 +389,49 @@ class DossierPage:
     back_url: str
 
 
-PURPOSE = gettext_lazy("Đối chiếu số liệu chỉ số")
+PURPOSE = "Đối chiếu số liệu chỉ số"  # the audit trail's purpose, in Vietnamese whatever the page's language
+PARTS = ("numerator", "denominator")
 
 
-def dossiers_page(actor: Actor, *, unit_code: str | None, period: str, metric: str,
+def _metric_label(metric: str, part: str) -> str:
+    definition = _DEFS.get(metric)
+    label = str(definition.label) if definition else metric
+    if part == "denominator" and definition is not None and definition.denominator:
+        label = f"{label} ({_('mẫu số')})"
+    return label
+
+
+def dossiers_page(actor: Actor, *, unit_code: str | None, period: str, metric: str, part: str = "",
                   procedure_code: str = "", page: int = 1) -> DossierPage:
-    """One page of the dossiers behind a figure. The applicants' names are personal data: one
-    ``kpi.dossiers.view`` audit event per person shown, with the purpose (the figure, the unit,
-    the period), as the counter's queue records ``dossier.queue``."""
+    """One page of the dossiers behind a figure (its numerator, or ``part="denominator"``). The
+    applicants' names are personal data: one ``kpi.dossiers.view`` audit event per person shown,
+    with the purpose (the figure, the unit, the period), as the counter's queue records
+    ``dossier.queue``."""
     unit = selectors.scope_unit(actor, unit_code or home_unit(actor))
     period_obj = selectors.parse_period(period)
+    part = part or "numerator"
+    if part not in PARTS:
+        raise DomainError("E_CHOICE_INVALID", _("Phần của số liệu: numerator hoặc denominator."), "part")
     procedure = None
     if procedure_code:
         from dancu.publicservices.selectors import procedure_by_code
 
         procedure = procedure_by_code(procedure_code, field_name="procedure")
-    qs = selectors.dossiers_behind(actor, unit=unit, period=period_obj, procedure=procedure, metric=metric)
+    qs = selectors.dossiers_behind(actor, unit=unit, period=period_obj, procedure=procedure, metric=metric,
+                                   part=part)
     start = (page - 1) * DOSSIERS_PAGE_SIZE
-    items = list(qs.select_related("procedure", "applicant").order_by("-submitted_at", "-pk")
-                 [start:start + DOSSIERS_PAGE_SIZE + 1])
+    items = list(qs.select_related("procedure", "applicant")[start:start + DOSSIERS_PAGE_SIZE + 1])
     has_next = len(items) > DOSSIERS_PAGE_SIZE
     items = items[:DOSSIERS_PAGE_SIZE]
-    figs = {f.code: localized(f) for f in selectors.figures(actor, unit=unit, period=period_obj,
-                                                              procedure=procedure)}
-    label = figs.get(metric, metric)
     unit_name = unit.name if unit else _("Toàn quốc")
-    reason = f"{PURPOSE}: {label} — {unit_name} — {period_obj.label}"
+    with translation.override("vi"):
+        where = unit.name if unit else "Toàn quốc"
+        reason = f"{PURPOSE}: {_metric_label(metric, part)} — {where} — {period_obj.label}"
     audit.record_many(actor, "kpi.dossiers.view", [d.applicant.personal_id for d in items], reason=reason)
     rows = [DossierRow(d.code, reverse("counter:dossier", args=[d.code]), d.procedure.code,
                        localized(d.procedure), d.applicant.full_name, d.get_status_display(),
                        d.get_channel_display(), d.submitted_at, d.due_on, d.decided_at) for d in items]
-    back = procedure_url(procedure_code, unit, period) if procedure_code else dashboard_url(unit, period)
-    return DossierPage(unit, unit_name, period_obj, period, metric, label, procedure_code, rows,
-                       page, has_next, back)
-
-
-def refusal_is_input(err: DomainError) -> bool:
-    """A bad period, code or metric (400), not a refusal of the area (403) or a missing unit."""
-    from dancu.core.errors import NotFound, OutOfJurisdiction
-
-    return not isinstance(err, (NotFound, OutOfJurisdiction))
+    back = (procedure_url(procedure_code, unit, period_obj.code) if procedure_code
+            else dashboard_url(unit, period_obj.code))
+    return DossierPage(unit, unit_name, period_obj, period_obj.code, metric, _metric_label(metric, part),
+                       procedure_code, rows, page, has_next, back)

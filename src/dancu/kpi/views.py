@@ -85,6 +85,7 @@ def dossiers(request: HttpRequest) -> HttpResponse:
                       {"message": _("Số trang không hợp lệ (1–10.000).")}, status=400)
     try:
         page = dashboards.dossiers_page(request.actor, unit_code=unit, period=period, metric=metric,  # type: ignore[attr-defined]
+                                        part=(request.GET.get("part") or "")[:20],
                                         procedure_code=(request.GET.get("procedure") or "")[:20],
                                         page=number)
     except DomainError as err:

@@ -207,11 +207,11 @@ class GroupResult:
 class IndexResult:
     rule_version: str
     decision: str
-    total: float  # on the rule's scale (100), over the indicators measured
+    total: float | None  # on the rule's scale (100), over the indicators measured; None: no data
     points: float  # points earned
     measured_max: float  # the points of the indicators measured
     max: float
-    grade: Grade
+    grade: Grade | None  # None: no data (no dossier counted in the period)
     groups: list[GroupResult]
 
 
@@ -240,7 +240,13 @@ def points(value: float | None, target: float, max_points: float) -> float:
 
 
 def score(rule: ScoringRule, metrics: dict[str, int | None]) -> IndexResult:
+    """The index from metric values (see ``points``); indicators without a source in dancu or
+    without data in the period are left out of the maximum (``"unmeasured": "excluded"``) and
+    the total is brought back to the rule's scale."""
     data = rule.rules
+    catalog_indicators = {
+        i["code"] for g in data["groups"] for i in g["indicators"] if i.get("numerator") in m.CATALOG_METRICS
+    }
     groups: list[GroupResult] = []
     for g in data["groups"]:
         indicators: list[IndicatorResult] = []
@@ -286,8 +292,13 @@ def score(rule: ScoringRule, metrics: dict[str, int | None]) -> IndexResult:
     earned = round(sum(g.points for g in groups), 2)
     measured_max = sum(g.measured_max for g in groups)
     scale = float(data.get("scale", 100))
+    # Only the catalog measured (no dossier in the period): no index, rather than one the
+    # catalog alone would make excellent.
+    operational = any(x.measured and x.code not in catalog_indicators for g in groups for x in g.indicators)
+    if not operational:
+        return IndexResult(rule.version, rule.decision, None, earned, measured_max, scale, None, groups)
     if data.get("unmeasured", "excluded") == "excluded":
-        total = round(earned * scale / measured_max, 2) if measured_max else 0.0
+        total = round(earned * scale / measured_max, 2)
     else:
         total = earned
     band = next(b for b in sorted(data["grades"], key=lambda b: -b["min"]) if total >= b["min"])
@@ -399,15 +410,14 @@ def breakdown(
     out = []
     for key, label, code, row_unit, procedure, agency, values in rows:
         result = score(rule, values.metrics)
-        measured = result.measured_max > 0
         out.append(
             BreakdownRow(
                 key,
                 label,
                 code,
                 _figures(row_unit, period, procedure, agency, values),
-                result.total if measured else None,
-                result.grade if measured else None,
+                result.total,
+                result.grade,
             )
         )
     out.sort(key=lambda r: (r.index_total is None, -(r.index_total or 0), r.label))

@@ -5,8 +5,7 @@ breakdown asks. Figures and the index are ratios of these names."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,8 @@ from dancu.kpi.models import COUNTERS, DossierTally, RegistryTally
 from dancu.kpi.periods import Period
 from dancu.kpi.selectors.registry import FIELDS as REGISTRY_FIELDS
 from dancu.publicservices.models import Procedure
+from dancu.quality.selectors import QualityFigures, tallies_breakdown
+from dancu.quality.selectors import tallies as quality_tallies
 
 # Metrics derived from the counters (name → the counters added).
 DERIVED = {
@@ -56,13 +57,14 @@ def tallies(
 
 
 def _sums() -> dict[str, Any]:
-    sums: dict[str, Any] = {c: Sum(c) for c in COUNTERS}
-    sums["submitted_online"] = Sum("submitted", filter=Q(channel="online"))
+    # Named apart from the columns ("n_…"): an aggregate named like a column shadows it.
+    sums: dict[str, Any] = {f"n_{c}": Sum(c) for c in COUNTERS}
+    sums["n_submitted_online"] = Sum("submitted", filter=Q(channel="online"))
     return sums
 
 
 def _derive(row: dict[str, Any]) -> dict[str, int | None]:
-    out: dict[str, int | None] = {k: int(row.get(k) or 0) for k in (*COUNTERS, "submitted_online")}
+    out: dict[str, int | None] = {k: int(row.get(f"n_{k}") or 0) for k in (*COUNTERS, "submitted_online")}
     for name, parts in DERIVED.items():
         out[name] = sum(out[p] or 0 for p in parts)
     return out
@@ -117,43 +119,35 @@ def registry_metrics(
     """The latest snapshot on or before the period's end: sums (per ``by`` column) and its
     freshness (the oldest ``computed_at`` summed; None: no snapshot)."""
     qs = _registry_rows(unit, period.end)
-    sums = {f: Sum(f) for f in REGISTRY_FIELDS}
+    sums = {f"n_{f}": Sum(f) for f in REGISTRY_FIELDS}
     fresh = qs.aggregate(at=Min("computed_at"))["at"]
     if fresh is None:
         return {}, None
     if by is None:
-        return {None: {k: int(v or 0) for k, v in qs.aggregate(**sums).items()}}, fresh
+        row = qs.aggregate(**sums)
+        return {None: {f: int(row[f"n_{f}"] or 0) for f in REGISTRY_FIELDS}}, fresh
     rows = qs.values(by).order_by().annotate(**sums)
-    return {r[by]: {f: int(r[f] or 0) for f in REGISTRY_FIELDS} for r in rows}, fresh
+    return {r[by]: {f: int(r[f"n_{f}"] or 0) for f in REGISTRY_FIELDS} for r in rows}, fresh
 
 
 # ---- data quality (the quality context's tallies, through its selector) -------------------------
 
 
-def _quality_selector(name: str) -> Callable[..., Any] | None:
-    """quality.selectors.<name> (docs/data-quality.md), once that context provides it."""
-    return getattr(importlib.import_module("dancu.quality.selectors"), name, None)
-
-
-def _quality_values(figures: Any) -> tuple[dict[str, int | None], dt.datetime | None]:
-    if figures is None or getattr(figures, "computed_at", None) is None:
+def _quality_values(figures: QualityFigures) -> tuple[dict[str, int | None], dt.datetime | None]:
+    if figures.computed_at is None:
         return {}, None
     return {"quality_total": int(figures.total), "quality_clean": int(figures.clean)}, figures.computed_at
 
 
 def quality_metrics(actor: Actor, unit: AdminUnit | None) -> tuple[dict[str, int | None], dt.datetime | None]:
-    read = _quality_selector("tallies")
-    return _quality_values(read(actor, unit) if read is not None else None)
+    return _quality_values(quality_tallies(actor, unit))
 
 
 def quality_breakdown(
     actor: Actor, unit: AdminUnit | None
 ) -> dict[int, tuple[dict[str, int | None], dt.datetime | None]]:
     """Per province (unit None) or per commune (unit a province): unit pk → values."""
-    read = _quality_selector("tallies_breakdown")
-    if read is None:
-        return {}
-    return {f.unit.pk: _quality_values(f) for f in read(actor, unit) if f.unit is not None}
+    return {f.unit.pk: _quality_values(f) for f in tallies_breakdown(actor, unit) if f.unit is not None}
 
 
 # ---- everything for one scope ---------------------------------------------------------------------

@@ -32,9 +32,3 @@ def count(value: Any) -> str:
 @register.filter
 def points(value: Any) -> str:
     return dashboards.format_number(value)
-
-
-@register.filter
-def name(item: Any) -> str:
-    """The name of a rule's group or indicator (or a procedure) in the page's language."""
-    return dashboards.localized(item)

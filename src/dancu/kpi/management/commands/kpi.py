@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
@@ -41,8 +41,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="{check,rebuild,snapshot}")
-        for name, text in (("check", "compare the tallies with a recomputation"),
-                           ("rebuild", "recompute the tallies from the raw events")):
+        for name, text in (
+            ("check", "compare the tallies with a recomputation"),
+            ("rebuild", "recompute the tallies from the raw events"),
+        ):
             p = sub.add_parser(name, help=text)
             p.add_argument("--from", dest="day_from", help="first local day (YYYY-MM-DD)")
             p.add_argument("--to", dest="day_to", help="last local day (YYYY-MM-DD)")
@@ -50,7 +52,7 @@ class Command(BaseCommand):
         snap.add_argument("--day", help="the snapshot's day (default today)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        console = Console(file=self.stdout, highlight=False, width=120)
+        console = Console(file=cast(TextIO, self.stdout), highlight=False, width=120)
         action = options["action"]
         if action == "snapshot":
             n = services.snapshot_registry(_day(options.get("day"), "--day"))
@@ -73,8 +75,15 @@ class Command(BaseCommand):
         for column in ("day", "procedure", "commune", "channel", "counter", "stored", "recomputed"):
             table.add_column(column)
         for d in differences[:MAX_SHOWN]:
-            table.add_row(d.day.isoformat(), str(d.procedure_id), str(d.commune_id), d.channel, d.counter,
-                          str(d.stored), str(d.recomputed))
+            table.add_row(
+                d.day.isoformat(),
+                str(d.procedure_id),
+                str(d.commune_id),
+                d.channel,
+                d.counter,
+                str(d.stored),
+                str(d.recomputed),
+            )
         console.print(table)
         if len(differences) > MAX_SHOWN:
             console.print(f"… and {len(differences) - MAX_SHOWN} more")
@@ -88,13 +97,21 @@ class Command(BaseCommand):
             console.print("kpi rebuild: no events, nothing to do.")
             return
         total_days = (days[1] - days[0]).days + 1
-        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} days"),
-                      TimeElapsedColumn(), console=console) as progress:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} days"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
             task = progress.add_task("rebuild", total=total_days)
 
             def advance(start: dt.date, end: dt.date, rows: int) -> None:
-                progress.update(task, advance=(end - start).days + 1,
-                                description=f"rebuild {start:%Y-%m-%d}..{end:%Y-%m-%d} ({rows} rows)")
+                progress.update(
+                    task,
+                    advance=(end - start).days + 1,
+                    description=f"rebuild {start:%Y-%m-%d}..{end:%Y-%m-%d} ({rows} rows)",
+                )
 
             written = services.rebuild(*days, progress=advance)
         console.print(f"kpi rebuild: {written} tally rows from {days[0]} to {days[1]}.")

@@ -1,0 +1,163 @@
+"""The dashboards under /chi-so/ through the Django test client: where each officer lands,
+jurisdiction (a commune officer cannot go up or sideways: 403 audited), the drill-down nation →
+province → commune → procedure → dossiers (the list audited per person, with its purpose), the
+charts (inline SVG, no script, no CDN URL, a table beside each), bad input (400/404, never 500),
+English labels from the rule data."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from dancu.audit.models import AuditEvent
+from tests.factories import officer_login
+from tests.kpi.dashboard_world import build
+
+URL = "/chi-so/"
+NAMESPACE_URLS = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+
+
+@pytest.fixture
+def w(geo: Any, settings: Any) -> Any:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return build(geo)
+
+
+def get(client: Any, who: Any, url: str, **params: str) -> Any:
+    officer_login(client, who)
+    return client.get(url, params)
+
+
+def html(response: Any) -> str:
+    return response.content.decode()
+
+
+def test_the_console_links_to_the_dashboards(client, w) -> None:
+    response = get(client, w.commune, reverse("counter:queue"))
+    assert 'data-testid="nav-kpi"' in html(response) and f'href="{URL}"' in html(response)
+
+
+def test_each_officer_lands_on_their_own_unit(client, w) -> None:
+    page = html(get(client, w.ministry, URL))
+    assert 'data-testid="kpi-title">Toàn quốc' in page
+    page = html(get(client, w.province, URL))
+    assert "Tỉnh Thanh Hóa" in page and 'data-testid="chart-ranking"' in page
+    assert "Phường Hạc Thành" in page and "Phường Đông Sơn" in page and "Phường Hồng Hà" not in page
+    page = html(get(client, w.commune, URL))
+    assert 'data-testid="kpi-title">Phường Hạc Thành' in page
+    crumbs = re.search(r'data-testid="crumbs">(.*?)</nav>', page, re.S)
+    assert crumbs and "Toàn quốc" not in crumbs.group(1) and "Thanh Hóa" not in crumbs.group(1)
+
+
+@pytest.mark.parametrize("who, unit", [
+    ("commune", "2025:38"),        # up: its province
+    ("commune", "2025:14797"),     # sideways: another commune of the province
+    ("commune", "2025:00097"),     # another province's commune
+    ("province", "2025:01"),       # another province
+    ("province", "2025:00097"),    # a commune of another province
+    ("elsewhere", "2025:14758"),
+])
+def test_beyond_the_area_is_403_and_audited(client, w, who: str, unit: str) -> None:
+    before = AuditEvent.objects.filter(action__endswith=".denied").count()
+    response = get(client, getattr(w, who), URL, unit=unit)
+    assert response.status_code == 403
+    assert 'data-testid="forbidden"' in html(response)
+    assert AuditEvent.objects.filter(action__endswith=".denied").count() == before + 1
+    for path in (reverse("kpi:procedure", args=["1.010123"]), reverse("kpi:dossiers")):
+        response = get(client, getattr(w, who), path, unit=unit, metric="submitted")
+        assert response.status_code == 403
+
+
+def test_no_dashboard_for_service_accounts_citizens_or_visitors(client, w) -> None:
+    assert get(client, w.service, URL).status_code == 403
+    client.logout()
+    response = client.get(URL)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("params, status", [
+    ({"period": "2026-13"}, 400),
+    ({"period": "x" * 500}, 400),
+    ({"period": "2026-11-15..2026-11-01"}, 400),
+    ({"unit": "2025:99999"}, 404),
+    ({"unit": "nonsense\u00e9"}, 404),
+])
+def test_bad_input_is_a_4xx_naming_it(client, w, params: dict, status: int) -> None:
+    response = get(client, w.ministry, URL, **params)
+    assert response.status_code == status
+
+
+def test_bad_page_or_procedure_on_the_dossier_list(client, w) -> None:
+    for page in ("0", "-1", "abc", "10001", "9" * 40):
+        assert get(client, w.ministry, reverse("kpi:dossiers"), metric="submitted",
+                   page=page).status_code == 400
+    assert get(client, w.ministry, reverse("kpi:procedure", args=["9.999999"])).status_code in (400, 404)
+
+
+def _svgs(page: str) -> list[str]:
+    return re.findall(r"<svg\b.*?</svg>", page, re.S)
+
+
+def test_charts_are_inline_svg_without_script_or_cdn_each_with_its_table(client, w) -> None:
+    page = html(get(client, w.ministry, URL))
+    svgs = _svgs(page)
+    assert len(svgs) >= 3  # groups, trend, ranking
+    for svg in svgs:
+        assert "<script" not in svg and "pygal.js" not in svg
+        assert set(re.findall(r"https?://[^\s\"'<>)]+", svg)) <= NAMESPACE_URLS
+        assert 'role="img"' in svg and 'aria-label="' in svg
+        assert "viewBox=" in svg and 'width="' not in svg.split(">", 1)[0]
+    for key in ("groups", "trend", "ranking"):
+        section = re.search(rf'data-testid="chart-{key}".*?</section>', page, re.S)
+        assert section, key
+        assert f'data-testid="chart-{key}-table"' in section.group(0) and "<svg" in section.group(0)
+    # nothing on the page is fetched from another origin
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+
+
+def test_drill_down_nation_province_commune_procedure_dossiers(client, w) -> None:
+    officer_login(client, w.ministry)
+    nation = html(client.get(URL))
+    province_link = re.search(r'href="(/chi-so/\?unit=2025%3A38[^"]*)"', nation)
+    assert province_link, "the ranking links each province"
+    province = html(client.get(province_link.group(1).replace("&amp;", "&")))
+    assert 'data-testid="kpi-title">Tỉnh Thanh Hóa' in province
+    commune_link = re.search(r'href="(/chi-so/\?unit=2025%3A14758[^"]*)"', province)
+    assert commune_link
+    commune = html(client.get(commune_link.group(1).replace("&amp;", "&")))
+    assert 'data-testid="kpi-title">Phường Hạc Thành' in commune
+    procedure_link = re.search(r'href="(/chi-so/thu-tuc/1\.010123/[^"]*)"', commune)
+    assert procedure_link, "a commune ranks its procedures"
+    procedure = html(client.get(procedure_link.group(1).replace("&amp;", "&")))
+    assert "1.010123" in procedure
+    drill = re.search(r'href="(/chi-so/ho-so/\?[^"]*)" data-testid="drill-([a-z_]+)"', procedure)
+    assert drill, "a figure counted from dossiers links its dossiers"
+    before = AuditEvent.objects.filter(action="kpi.dossiers.view").count()
+    listing = client.get(drill.group(1).replace("&amp;", "&"))
+    assert listing.status_code == 200
+    rows = re.findall(r'data-testid="dossier-row" data-code="([^"]+)"', html(listing))
+    assert rows and set(rows) <= set(w.codes[:5])  # Hạc Thành's dossiers only
+    for code in rows:
+        assert f'href="/mot-cua/ho-so/{code}/"' in html(listing)
+    events = AuditEvent.objects.filter(action="kpi.dossiers.view").order_by("pk")[before:]
+    assert len(events) == len(rows)
+    assert all(e.actor_label == "bo.quantri" and "Phường Hạc Thành" in e.reason and e.personal_id
+               for e in events)
+
+
+def test_a_commune_officer_drills_into_their_own_dossiers_only(client, w) -> None:
+    response = get(client, w.commune, reverse("kpi:dossiers"), metric="submitted")
+    assert response.status_code == 200
+    rows = set(re.findall(r'data-testid="dossier-row" data-code="([^"]+)"', html(response)))
+    assert rows and rows <= set(w.codes[:5])
+
+
+def test_english_labels_from_the_rule_data(client, w) -> None:
+    officer_login(client, w.ministry)
+    client.post(reverse("set_language"), {"language": "en", "next": URL})
+    page = html(client.get(URL))
+    assert "Dossier digitisation" in page and "Số hóa hồ sơ" not in page
+    assert 'lang="en"' in page

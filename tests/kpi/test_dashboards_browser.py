@@ -1,0 +1,141 @@
+"""The dashboards in headless Chromium (Debian's /usr/bin/chromium) against a live server: the
+ministry's officer signs in and drills down nation → province → commune → procedure → the
+dossiers behind a number → the counter's dossier page, on a 1280 px desktop and a 390 px phone
+(nothing scrolls sideways, the charts fit the screen, each chart has its table). Screenshots go
+to /tmp/shots-kpi/ (or DANCU_SCREENSHOT_DIR) for a human to look at. See
+tests/population/test_browser.py for why DJANGO_ALLOW_ASYNC_UNSAFE is set while this runs."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.population.test_browser import (  # noqa: F401  (fixtures)
+    _NO_CHROMIUM,
+    _allow_orm_beside_playwright,
+    browser,
+)
+from tests.publicservices.browser_helpers import officer_sign_in
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(_NO_CHROMIUM and os.environ.get("CI") != "true",
+                       reason="needs /usr/bin/chromium (apt-get install chromium)"),
+]
+SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or "/tmp/shots-kpi")  # noqa: S108
+
+
+@pytest.fixture
+def world(transactional_db, live_server, settings):
+    from dancu.publicservices.catalog import sync_catalog
+    from dancu.publicservices.models import Procedure
+    from tests.factories import mini_geo
+    from tests.kpi.dashboard_world import build
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    sync_catalog(Procedure)  # a transactional test's flush removed the migration's rows
+    _seed_rules()
+    return {"url": live_server.url, "world": build(mini_geo())}
+
+
+def _seed_rules() -> None:
+    """The scoring rules seeded by kpi's data migration are gone after a transactional test's
+    flush, as the catalog is: put them back the way the migration does."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("dancu.kpi.migrations.0002_seed_decision_766").load_rule_set(
+        apps, "decision-766.json")
+
+
+def _fits_the_phone(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+    for box in page.locator("figure.chart-svg svg").evaluate_all(
+            "els => els.map(e => e.getBoundingClientRect().width)"):
+        assert 0 < box <= 390
+
+
+def _shoot(page, name: str, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
+    if width <= 400:
+        _fits_the_phone(page)
+    page.screenshot(path=str(SHOTS / f"{name}-{'desktop' if width > 400 else 'phone'}.png"), full_page=True)
+
+
+def test_drill_down_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = world["url"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    officer_sign_in(page, base + "/chi-so/", "bo.quantri", landing=r"/chi-so/$")
+    assert page.get_by_test_id("kpi-title").inner_text().startswith("Toàn quốc")
+    assert page.get_by_test_id("chart-groups-table").is_visible()
+    for width in (1280, 390):
+        _shoot(page, "1-nation", width)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.get_by_test_id("chart-ranking-table").get_by_role("link", name="Tỉnh Thanh Hóa").click()
+    page.wait_for_url(re.compile(r"unit=2025%3A38"))
+    assert "Tỉnh Thanh Hóa" in page.get_by_test_id("kpi-title").inner_text()
+    for width in (1280, 390):
+        _shoot(page, "2-province", width)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.get_by_test_id("chart-ranking-table").get_by_role("link", name="Phường Hạc Thành").click()
+    page.wait_for_url(re.compile(r"unit=2025%3A14758"))
+    crumbs = page.get_by_test_id("crumbs").inner_text()
+    assert "Toàn quốc" in crumbs and "Tỉnh Thanh Hóa" in crumbs
+    for width in (1280, 390):
+        _shoot(page, "3-commune", width)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.get_by_test_id("chart-ranking-table").locator("a[href*='/thu-tuc/1.010123/']").click()
+    page.wait_for_url(re.compile(r"/chi-so/thu-tuc/1\.010123/"))
+    # the period selector: a quarter, then back to the month
+    page.get_by_test_id("period").select_option(index=0)
+    page.get_by_test_id("period-form").get_by_role("button").click()
+    page.wait_for_url(re.compile(r"period="))
+    for width in (1280, 390):
+        _shoot(page, "4-procedure", width)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.locator("[data-testid^=drill-]").first.click()
+    page.wait_for_url(re.compile(r"/chi-so/ho-so/"))
+    rows = page.get_by_test_id("dossier-row")
+    assert rows.count() >= 1
+    for width in (1280, 390):
+        _shoot(page, "5-dossiers", width)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    code = rows.first.get_attribute("data-code")
+    rows.first.get_by_role("link", name=code).click()
+    page.wait_for_url(re.compile(rf"/mot-cua/ho-so/{code}/$"))
+    assert page.get_by_test_id("dossier-code").inner_text() == code
+
+    # English
+    page.goto(base + "/chi-so/")
+    page.get_by_test_id("language").select_option("en")
+    page.wait_for_load_state()
+    assert "Dossier digitisation" in page.content()
+    for width in (1280, 390):
+        _shoot(page, "6-nation-en", width)
+    context.close()
+
+
+def test_a_commune_officer_on_a_phone(browser, world) -> None:  # noqa: F811
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = world["url"]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    officer_sign_in(page, base + "/chi-so/", "ca.hacthanh", landing=r"/chi-so/$")
+    assert "Phường Hạc Thành" in page.get_by_test_id("kpi-title").inner_text()
+    _shoot(page, "7-commune-officer", 390)
+    response = page.goto(base + "/chi-so/?unit=2025:38")
+    assert response is not None and response.status == 403
+    context.close()
