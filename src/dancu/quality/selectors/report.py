@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Min, QuerySet, Sum, Value
+from django.db.models import IntegerField, Min, QuerySet, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -127,7 +127,8 @@ def _sum_by(qs: QuerySet[QualityTally], key: str | None) -> dict[Any, tuple[dict
     elif key:
         counts = qs.values(key, "code").annotate(n=Sum("count")).values_list(key, "code", "n").order_by()
     else:
-        counts = qs.values("code").annotate(n=Sum("count")).values_list(Value(None), "code", "n").order_by()
+        counts = qs.values("code").annotate(n=Sum("count"), place=Value(None, output_field=IntegerField())
+                                            ).values_list("place", "code", "n").order_by()
     sums: dict[Any, dict[str, int]] = {}
     for place, code, n in counts:
         sums.setdefault(place, {})[code] = int(n or 0)
