@@ -132,6 +132,7 @@ def health(request: HttpRequest) -> Status:
 def _mount() -> None:
     from dancu.documents.api import router as documents_router
     from dancu.eid.api import router as eid_router
+    from dancu.kpi.api import router as kpi_router
     from dancu.oidc.api import me_router
     from dancu.oidc.api import router as ekyc_router
     from dancu.population.api import router as population_router
@@ -145,6 +146,7 @@ def _mount() -> None:
     api.add_router("/me", me_router)
     api.add_router("/publicservices", publicservices_router)  # issue #12
     api.add_router("/documents", documents_router)
+    api.add_router("/kpi", kpi_router)  # issue #14
     api.add_router("/", _fallback)  # last: only what no other route matched
 
 

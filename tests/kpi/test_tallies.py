@@ -178,3 +178,44 @@ def test_concurrent_writers_add_up():
     row = DossierTally.objects.get()
     assert row.submitted == writers * each
     assert row.rating_sum == each * sum(range(writers))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_transitions_through_the_services_agree(world):
+    dossiers = [_confirmation(world, who) for who in (world.alice, world.bob) for _ in range(3)]
+
+    def work(i: int) -> None:
+        services.accept(world.police, dossiers[i].code)
+        # (refused rather than approved: the result's signing is not the subject here)
+        services.refuse(world.police, dossiers[i].code, reason="Thử song song")
+
+    assert run_parallel(work, len(dossiers)) == []
+    t = totals()
+    assert (t["submitted"], t["accepted"], t["refused"], t["closed_on_time"]) == (6, 6, 6, 6)
+    assert selectors.check() == []
+
+
+def test_the_cost_of_counting_is_one_statement_per_event(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dancu.publicservices.signals import dossier_event
+
+    def statements(action) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            action()
+        return len(ctx.captured_queries)
+
+    a, b = _confirmation(world), _confirmation(world)
+    with_receiver = statements(lambda: services.accept(world.police, a.code))
+    assert dossier_event.disconnect(dispatch_uid="kpi.count_dossier_event")
+    try:
+        without = statements(lambda: services.accept(world.police, b.code))
+    finally:
+        from dancu.kpi.receivers import count_dossier_event
+
+        dossier_event.connect(count_dossier_event, dispatch_uid="kpi.count_dossier_event")
+    assert with_receiver - without == 1  # the upsert
+    assert selectors.check() != []  # b's acceptance was not counted: the check sees it
+    kpi.rebuild()
+    assert selectors.check() == []
