@@ -38,7 +38,25 @@ def world(transactional_db, live_server, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     sync_catalog(Procedure)  # a transactional test's flush removed the migration's rows
     _seed_rules()
-    return {"url": live_server.url, "world": build(mini_geo())}
+    return {"url": live_server.url, "world": _outside_the_event_loop(lambda: build(mini_geo()))}
+
+
+def _outside_the_event_loop(work):
+    """Approving signs the result with pyHanko, which runs its own asyncio loop: not possible
+    in this thread, where Playwright's loop runs. The data is built in a thread of its own
+    (committed: the test is transactional), whose connection is closed at the end."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def run():
+        try:
+            return work()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
 
 
 def _seed_rules() -> None:
@@ -120,7 +138,7 @@ def test_drill_down_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
     # English
     page.goto(base + "/chi-so/")
     page.get_by_test_id("language").select_option("en")
-    page.wait_for_load_state()
+    page.wait_for_function("document.documentElement.lang === 'en'")
     assert "Dossier digitisation" in page.content()
     for width in (1280, 390):
         _shoot(page, "6-nation-en", width)

@@ -2,8 +2,8 @@
 
 Why server-side SVG: the console works offline and on a phone, with no JavaScript and nothing
 fetched from a CDN at run time. pygal links its tooltip script from a CDN unless told otherwise,
-so every chart is built with ``js=[]``; the comments pygal writes (its home page) are removed,
-so the only URLs left in the markup are the SVG and XLink namespace names, which are never
+so every chart is built with ``js=[]``; the inline script pygal still writes (its configuration
+for that tooltip script) and its comments (its home page) are removed, so the only URLs left in the markup are the SVG and XLink namespace names, which are never
 fetched. The SVG is inlined in the page (``viewBox`` only, no fixed size: the CSS makes it 100%
 wide), labelled for assistive technology (``role="img"`` and ``aria-label``), and the same
 numbers are in a ``<table>`` beside it (``Chart.columns``/``rows``), which is what a screen
@@ -43,17 +43,19 @@ STYLE = Style(
     font_family=FONT, label_font_family=FONT, major_label_font_family=FONT,
     value_font_family=FONT, value_label_font_family=FONT, title_font_family=FONT,
     legend_font_family=FONT, tooltip_font_family=FONT,
-    label_font_size=14, major_label_font_size=14, value_font_size=13, legend_font_size=14,
-    title_font_size=16, value_label_font_size=13,
+    label_font_size=15, major_label_font_size=15, value_font_size=14, legend_font_size=15,
+    title_font_size=16, value_label_font_size=14,
     opacity=".9", opacity_hover=".9", transition="none", stroke_width="3", stroke_width_hover="3",
     guide_stroke_color=LINE, major_guide_stroke_color=LINE,
     guide_stroke_dasharray="0", major_guide_stroke_dasharray="0",
     value_colors=("#fff", INK),  # numbers printed inside the bars: white on the accent, ink on grey
 )
-WIDTH = 460  # the viewBox: on a 390 px phone it is drawn at ~340 px, so 14 px text stays legible
-BAR_HEIGHT = 30      # per bar of a horizontal ranking
+WIDTH = 400  # the viewBox: on a 390 px phone it is drawn at ~340 px, so 15 px text stays legible
+LINE_CHARS = 20  # a longer axis label (unit, group, procedure names) is set on two lines
+BAR_HEIGHT = 38  # per bar of a horizontal ranking (room for a label on two lines)
 MAX_RANKED_BARS = 20  # more rows than this: the chart shows the first and last ten, the table all
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)  # pygal's config for its tooltip script
 
 
 @dataclass(frozen=True)
@@ -86,15 +88,56 @@ class Chart:
 
 def _config(**kwargs: Any) -> dict[str, Any]:
     return {"js": [], "style": STYLE, "disable_xml_declaration": True, "explicit_size": False,
-            "width": WIDTH, "show_legend": False, "print_values": False, "margin": 8,
-            "spacing": 10, "truncate_label": 24, "no_data_text": "—", **kwargs}
+            "width": WIDTH, "show_legend": False, "print_values": False, "margin": 8, "margin_right": 18,
+            "truncate_legend": -1,
+            "spacing": 10, "truncate_label": -1, "no_data_text": "—", **kwargs}
 
 
-def _finish(chart: Any, title: str) -> SafeString:
-    """The rendered SVG without pygal's comments, labelled for assistive technology."""
-    svg = _COMMENT.sub("", chart.render(is_unicode=True))
+def _finish(chart: Any, title: str, labels: dict[str, str] | None = None) -> SafeString:
+    """The rendered SVG without pygal's script and comments, labelled for assistive technology,
+    with the axis labels keyed by ``_keyed`` put back (on two lines where they are long)."""
+    svg = _SCRIPT.sub("", _COMMENT.sub("", chart.render(is_unicode=True)))
+    for key, label in (labels or {}).items():
+        lines = [escape(line) for line in two_lines(label).split("\n")]
+        axis = re.compile(rf'<text x="([^"]+)" y="([^"]+)"([^>]*)>{re.escape(key)}</text>')
+        if len(lines) == 2:
+            svg = axis.sub(lambda m, a=lines[0], b=lines[1]: (
+                f'<text x="{m[1]}" y="{m[2]}"{m[3]}><tspan x="{m[1]}" dy="-0.45em">{a}</tspan>'
+                f'<tspan x="{m[1]}" dy="1.15em">{b}</tspan></text>'), svg)
+        svg = svg.replace(key, escape(label))  # the axis text of one line, and pygal's <desc>
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
-    return mark_safe(svg)  # noqa: S308 - pygal's XML writer escaped every label and value
+    return mark_safe(svg)  # noqa: S308 - labels and title escaped here, the rest by pygal's XML writer
+
+
+def _keyed(labels: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Stand-ins for axis labels, each as long as the label's longest line: pygal sizes its
+    margin from a label's length (0.6 × font size a character) and draws no second line, so a
+    two-line label is given to it as a key of that width and written by ``_finish``."""
+    keys, mapping = [], {}
+    for i, label in enumerate(labels):
+        width = max(len(line) for line in two_lines(label).split("\n"))
+        key = f"@@{i}@@".ljust(width, "_")
+        keys.append(key)
+        mapping[key] = label
+    return keys, mapping
+
+
+def two_lines(label: str) -> str:
+    """A label on at most two lines of about ``LINE_CHARS``: a short one as it is, one of up to
+    two lines split at the space nearest its middle, a longer one filled word by word and its
+    second line shortened with "…" (the table beside the chart has the whole name)."""
+    if len(label) <= LINE_CHARS or " " not in label:
+        return label
+    limit = LINE_CHARS + 4
+    spaces = [i for i, ch in enumerate(label) if ch == " "]
+    middle = len(label) // 2
+    cut = min(spaces, key=lambda i: abs(i - middle))
+    if cut > limit or len(label) - cut - 1 > limit:  # too long for two balanced lines
+        cut = max((i for i in spaces if i <= limit), default=spaces[0])
+    first, second = label[:cut], label[cut + 1:]
+    if len(second) > limit:
+        second = second[:limit - 1].rstrip() + "…"
+    return f"{first}\n{second}"
 
 
 def percent(ratio: float | None) -> float | None:
@@ -114,7 +157,7 @@ def trend_chart(title: str, points: Sequence[tuple[str, float | None]], *, perce
     values = [percent(v) if percent_axis else v for _, v in points]
     chart = pygal.Line(**_config(height=300, x_label_rotation=0, show_dots=True, dots_size=4,
                                  allow_interruptions=True, show_minor_x_labels=False,
-                                 x_labels_major_every=max(1, len(points) // 6),
+                                 x_labels_major_every=max(1, -(-len(points) // 4)),
                                  range=(0, 100) if percent_axis else ((0, maximum) if maximum else None),
                                  show_y_guides=True,
                                  stroke_style={"width": 3}))
@@ -139,25 +182,25 @@ def ranking_chart(title: str, items: Sequence[tuple[str, float | None]], *, perc
                                           range=(0, top) if top else None, show_y_guides=False,
                                           y_labels=_ticks(top),
                                           formatter=_value_format(percent_axis)))
-    chart.x_labels = [label for label, _ in reversed(shown)]
+    chart.x_labels, labels = _keyed([label for label, _ in reversed(shown)])
     chart.add(title, list(reversed(values)))
-    return Chart("ranking", title, _finish(chart, title), columns, rows, note)
+    return Chart("ranking", title, _finish(chart, title, labels), columns, rows, note)
 
 
 def groups_chart(title: str, groups: Sequence[tuple[str, float, float]], *, series: tuple[str, str],
                  columns: list[str], rows: list[list[Cell]], note: str = "") -> Chart:
     """The index's groups: points earned (accent) over the group's maximum (grey), one pair of
     bars per group, labels on the left."""
-    chart = pygal.HorizontalBar(**_config(height=70 + 52 * len(groups), show_legend=True,
+    chart = pygal.HorizontalBar(**_config(height=70 + 64 * len(groups), show_legend=True,
                                           legend_at_bottom=True, legend_at_bottom_columns=2,
                                           print_values=True, formatter=_value_format(False),
                                           show_y_guides=False,
                                           y_labels=_ticks(max((m for _, _, m in groups), default=0))))
     shown = list(reversed(groups))
-    chart.x_labels = [label for label, _, _ in shown]
+    chart.x_labels, labels = _keyed([label for label, _, _ in shown])
     chart.add(series[0], [points for _, points, _ in shown])
     chart.add(series[1], [maximum for _, _, maximum in shown])
-    return Chart("groups", title, _finish(chart, title), columns, rows, note)
+    return Chart("groups", title, _finish(chart, title, labels), columns, rows, note)
 
 
 def _ticks(top: float | None) -> list[float] | None:

@@ -30,7 +30,8 @@ from dancu.kpi.charts import Cell, Chart
 DOSSIERS_PAGE_SIZE = 50
 TREND_MONTHS = 12
 RANKING_BY = {None: "province", Level.PROVINCE: "commune", Level.COMMUNE: "procedure"}
-SOURCE_LABELS = {"events": gettext_lazy("Sự kiện hồ sơ"), "snapshot": gettext_lazy("Ảnh chụp định kỳ"),
+SOURCE_LABELS = {"events": gettext_lazy("Hồ sơ (trực tiếp)"),
+                 "snapshot": gettext_lazy("Ảnh chụp định kỳ"),
                  "quality": gettext_lazy("Kiểm tra chất lượng dữ liệu")}
 
 
@@ -195,6 +196,7 @@ class FigureRow:
     denominator: int | None
     value: str  # the count, the percentage or the mean, formatted for the page's language
     source: str
+    live: bool  # counted as the events happen (no freshness to show)
     freshness: dt.datetime | None
     numerator_url: str  # the dossiers behind the number ("" when not counted from dossiers)
     denominator_url: str
@@ -213,7 +215,7 @@ class Dashboard:
     charts: list[Chart] = field(default_factory=list)
     metric: str = ""
     metrics: list[tuple[str, str]] = field(default_factory=list)
-    freshness: dt.datetime | None = None
+    sources: list[tuple[str, dt.datetime | None]] = field(default_factory=list)  # periodic ones
     ranking_level: str = ""
 
 
@@ -227,7 +229,8 @@ def _figure_rows(figs: Any, unit: AdminUnit | None, period: str, procedure: str)
                    if drill and kind == "ratio" and f.denominator else "")
         rows.append(FigureRow(f.code, f.label, kind, f.numerator, f.denominator,
                               format_value(kind, f.numerator, f.ratio),
-                              str(SOURCE_LABELS.get(f.source, f.source)), f.freshness, num_url, den_url))
+                              str(SOURCE_LABELS.get(f.source, f.source)), f.source == "events",
+                              f.freshness, num_url, den_url))
     return rows
 
 
@@ -257,6 +260,20 @@ def format_count(value: int | None) -> str:
 
 
 INDEX_METRIC = "index"
+
+
+def freshness_of(figs: Any) -> list[tuple[str, dt.datetime | None]]:
+    """The periodic sources behind the page and when each was computed (the oldest, None:
+    never); dossier figures are counted as events happen and need none."""
+    out: dict[str, dt.datetime | None] = {}
+    for f in figs:
+        if f.source == "events":
+            continue
+        if f.source not in out:
+            out[f.source] = f.freshness
+        elif f.freshness is None or (out[f.source] is not None and f.freshness < out[f.source]):
+            out[f.source] = f.freshness
+    return [(str(SOURCE_LABELS.get(k, k)), v) for k, v in out.items()]
 
 
 def _trend_chart(actor: Actor, unit: AdminUnit | None, metric: str, label: str,
@@ -317,7 +334,7 @@ def _ranking_chart(actor: Actor, unit: AdminUnit | None, period_obj: Any,
         note = _("Biểu đồ: %(half)s đơn vị đầu và %(half)s đơn vị cuối; bảng: cả %(n)s.") % {
             "half": half, "n": len(rows)}
     chart = charts.ranking_chart(titles[by], [(r.label, r.index_total) for r in rows], maximum=100,
-                                 columns=[_("Hạng"), _("Tên"), _("Điểm"), _("Hồ sơ"), _("Trực tuyến"),
+                                 columns=[_("Hạng"), _("Tên"), _("Điểm"), _("Số hồ sơ nộp"), _("Trực tuyến"),
                                           _("Đúng hạn")], rows=table, note=note)
     return by, chart
 
@@ -345,7 +362,7 @@ def unit_dashboard(actor: Actor, *, unit_code: str | None, period: str, metric: 
         chosen = INDEX_METRIC
     page = Dashboard(unit, unit.name if unit else _("Toàn quốc"), period_obj, period_obj.code, procedure,
                      procedure_name, result, rows, metric=chosen, metrics=metrics)
-    page.freshness = min((r.freshness for r in rows if r.freshness), default=None)
+    page.sources = freshness_of(figs)
     page.charts.append(_groups_chart(result))
     page.charts.append(_trend_chart(actor, unit, chosen, dict(metrics)[chosen], procedure))
     if procedure is None:
