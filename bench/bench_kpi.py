@@ -17,7 +17,9 @@
 The database: with --reuse it must hold the citizens already (bench_quality.py / `dancu
 population generate`); it is migrated, and the dossiers are COPY-seeded as in
 bench_counter_queue.py (``seed``: over every 2025 commune, Zipf-like, 2.75 events a dossier)
-when the dossier table is empty. Without --reuse the database is re-created with ``--citizens``.
+when the dossier table is empty, their events named as the services name them, plus the payments
+and ratings of the seeded dossiers as events (``realistic_events``). Without --reuse the
+database is re-created with ``--citizens``.
 """
 
 from __future__ import annotations
@@ -62,6 +64,37 @@ def _child(env: dict[str, str], *args: str) -> tuple[float, float]:
     return seconds, (peak if peak > before else float("nan")) / 1024
 
 
+# bench_counter_queue's seed names its events by verb (it only needed them to exist); the
+# services record them by outcome (``publicservices.services``), which is what the tallies count.
+ACTIONS = {"submit": "submitted", "accept": "accepted", "approve": "approved", "refuse": "refused",
+           "withdraw": "withdrawn", "supplement": "supplement_requested"}
+
+
+def realistic_events(url: str) -> None:
+    """Rename the seeded events as the services write them, and add the ``paid`` events (online:
+    no officer) and ``rated`` events (note "→N") of the seeded paid and rated dossiers. Idempotent."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        seeded = "SELECT 1 FROM publicservices_dossierevent WHERE action = 'submit' LIMIT 1"
+        if conn.execute(seeded).fetchone() is None:
+            return
+        t0 = time.perf_counter()
+        conn.execute("UPDATE publicservices_dossierevent SET action = CASE action "
+                     + " ".join(f"WHEN '{a}' THEN '{b}'" for a, b in ACTIONS.items()) + " ELSE action END "
+                     "WHERE action IN (" + ", ".join(f"'{a}'" for a in ACTIONS) + ")")
+        insert = ("INSERT INTO publicservices_dossierevent (dossier_id, at, actor_label, actor_user_id, "
+                  "action, from_status, to_status, note) ")
+        conn.execute(insert + "SELECT id, submitted_at + interval '1 hour', 'citizen', NULL, 'paid', status, "
+                     "status, '' FROM publicservices_dossier WHERE paid")
+        conn.execute(insert + "SELECT id, decided_at + interval '1 day', 'citizen', NULL, 'rated', status, "
+                     "status, '→' || rating FROM publicservices_dossier "
+                     "WHERE rating IS NOT NULL AND decided_at IS NOT NULL")
+        conn.commit()
+        conn.execute("ANALYZE publicservices_dossierevent")
+        print(f"events renamed, paid and rated events added: {time.perf_counter() - t0:.1f} s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", required=True)
@@ -79,6 +112,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     seed(args.database_url, args.dossiers)
+    realistic_events(args.database_url)
     seeded = time.perf_counter() - t0
 
     rows: list[str] = []
