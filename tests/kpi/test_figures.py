@@ -199,6 +199,9 @@ def test_grade_bands_and_a_new_rule_set_from_a_date(world):
     )
     assert selectors.rule_for(selectors.parse_period("2026-12")).version == "766-2022"
     assert selectors.rule_for(selectors.parse_period("2027-01")).version == "test-2027"
+    assert selectors.rule_for(selectors.parse_period("2020")).version == "766-2022"  # before all: the first
+    ScoringRule.objects.all().delete()  # no row at all (a flushed database): the bundled files
+    assert selectors.rule_for(selectors.parse_period("2027-01")).version == "766-2022"
 
 
 def test_breakdown_ranks_communes_and_procedures(world, province_officer, ministry_admin):
@@ -297,3 +300,30 @@ def test_registry_snapshot_by_the_periodic_job(world, ministry_admin, otp_withou
     officer_actor("ca.dongson", "commune_police", world.geo.dong_son)
     nation = selectors.figures(ministry_admin, unit=None, period=month(today()))
     assert nation["population"].numerator == 3
+
+
+def test_eligibility_at_14_on_the_day_and_partial_dates(world):
+    from dancu.population.selectors import living_by_commune
+
+    day = today()
+    fourteen = day.replace(year=day.year - 14) if not (day.month == 2 and day.day == 29) else day
+    resident(world.geo.dong_son, birth=fourteen.isoformat())  # 14 today: eligible
+    tomorrow = fourteen + dt.timedelta(days=1)
+    resident(world.geo.dong_son, birth=tomorrow.isoformat())  # 14 tomorrow: not yet
+    resident(world.geo.dong_son, birth=str(day.year - 14))  # a year only: from 1 January
+    counts = living_by_commune(day, eligible_age=14)[(world.geo.dong_son.pk, world.geo.thanh_hoa.pk)]
+    assert counts == {"alive": 3, "eligible": 2}
+
+
+def test_data_quality_figure_from_the_quality_tallies(world, province_officer):
+    from dancu.quality import services as quality
+
+    quality.recompute(world.geo.thanh_hoa.pk)
+    f = selectors.figures(province_officer, unit=world.geo.thanh_hoa, period=month(today()))
+    dq = f["data_quality"]
+    assert dq.source == "quality" and dq.denominator == 2 and dq.freshness is not None
+    assert 0 <= dq.numerator <= 2
+    rows = selectors.breakdown(
+        province_officer, unit=world.geo.thanh_hoa, period=month(today()), by="commune"
+    )
+    assert rows[0].figures["data_quality"].denominator == 2  # Hạc Thành's two residents

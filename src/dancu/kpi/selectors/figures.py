@@ -4,10 +4,13 @@ the dashboards and the working groups' reports read (docs/kpi.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -220,14 +223,34 @@ def _name(item: dict[str, Any]) -> str:
     return str(item.get(f"name_{lang}") or item.get("name_vi") or item.get("code", ""))
 
 
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+
+def bundled_rules() -> list[ScoringRule]:
+    """The rule sets shipped in ``kpi/rules/*.json`` as unsaved rows (what migration 0002 seeds)."""
+    out = []
+    for path in sorted(RULES_DIR.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        out.append(
+            ScoringRule(
+                version=data["version"],
+                decision=data["decision"],
+                effective_from=dt.date.fromisoformat(data["effective_from"]),
+                rules=data,
+            )
+        )
+    return out
+
+
 def rule_for(period: Period) -> ScoringRule:
-    """The rule set in force at the period's end (the latest effective on or before it)."""
-    rule = ScoringRule.objects.filter(effective_from__lte=period.end).order_by("-effective_from").first()
-    if rule is None:
-        rule = ScoringRule.objects.order_by("effective_from").first()
-    if rule is None:
+    """The rule set in force at the period's end: the latest effective on or before it (the
+    earliest one for a period before every rule set). The ``ScoringRule`` rows decide; with no
+    row at all (a database emptied by hand or by a test's flush) the bundled files do."""
+    rules = list(ScoringRule.objects.order_by("effective_from")) or bundled_rules()
+    if not rules:
         raise DomainError("E_NO_SCORING_RULE", _("Chưa có bộ quy tắc chấm điểm."), "period")
-    return rule
+    in_force = [r for r in rules if r.effective_from <= period.end]
+    return in_force[-1] if in_force else rules[0]
 
 
 def points(value: float | None, target: float, max_points: float) -> float:
@@ -384,7 +407,7 @@ def breakdown(
             q_values, q_fresh = quality.get(u.pk, ({}, None))
             values = m.Values(
                 {**empty, **events.get(u.pk, {}), **catalog, **registry.get(u.pk, {}), **q_values},
-                {"events": _now(), "catalog": _now(), "snapshot": fresh, "quality": q_fresh},
+                {"events": timezone.now(), "catalog": timezone.now(), "snapshot": fresh, "quality": q_fresh},
             )
             rows.append((u.pk, u.name, u.qualified_code, u, None, None, values))
     elif by == "procedure":
@@ -393,7 +416,7 @@ def breakdown(
         for p in Procedure.objects.filter(active=True):
             values = m.Values(
                 {**empty, **events.get(p.pk, {}), **m.catalog_metrics(procedure=p)},
-                {"events": _now(), "catalog": _now()},
+                {"events": timezone.now(), "catalog": timezone.now()},
             )
             rows.append(
                 (p.pk, _name({"name_vi": p.name_vi, "name_en": p.name_en}), p.code, unit, p, None, values)
@@ -404,7 +427,7 @@ def breakdown(
         for value, agency_label in Agency.choices:
             values = m.Values(
                 {**empty, **events.get(value, {}), **m.catalog_metrics(agency=value)},
-                {"events": _now(), "catalog": _now()},
+                {"events": timezone.now(), "catalog": timezone.now()},
             )
             rows.append((value, str(agency_label), value, unit, None, value, values))
     out = []
@@ -422,12 +445,6 @@ def breakdown(
         )
     out.sort(key=lambda r: (r.index_total is None, -(r.index_total or 0), r.label))
     return out
-
-
-def _now() -> dt.datetime:
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 # ---- trends -------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ registry snapshot now.
     dancu kpi rebuild [--from YYYY-MM-DD] [--to YYYY-MM-DD]   # recompute the tallies (progress)
     dancu kpi snapshot [--day YYYY-MM-DD]                       # registry/e-ID counts per commune
 
-Without dates: every day that has events or tallies. ``check`` on a live system may show a
-transition that committed between its two reads: run it again (or at a quiet hour).
+Without dates: every day that has events or tallies. ``check`` reads one snapshot on
+PostgreSQL (exact on a live system); on SQLite a transition committing between its two reads
+shows as a difference: run it again.
 """
 
 from __future__ import annotations
