@@ -40,7 +40,9 @@ def _resident(commune: Any, name: str) -> Citizen:
         started_on=dt.date(2020, 1, 1), reason="Dữ liệu thử").citizen
 
 
-def build(geo: Any) -> DashboardWorld:
+def build(geo: Any, *, with_dossiers: bool = True) -> DashboardWorld:
+    """The officers, and (``with_dossiers``) the dossiers: the tests of refusals and bad input
+    need only the officers."""
     ministry = officer_actor("bo.quantri", "ministry_admin", None)
     province = officer_actor("ca.thanhhoa", "province_police", geo.thanh_hoa)
     commune = officer_actor("ca.hacthanh", "commune_police", geo.hac_thanh)
@@ -48,6 +50,8 @@ def build(geo: Any) -> DashboardWorld:
     elsewhere = officer_actor("ca.hongha", "commune_police", geo.hong_ha)
     counter = officer_actor("mc.hacthanh", "counter", geo.hac_thanh)
     service = officer_actor("dv.api", "service", None)
+    if not with_dossiers:
+        return DashboardWorld(geo, ministry, province, commune, elsewhere, counter, service, [])
     names = ["Trần Thị Lan", "Lê Văn Bình", "Nguyễn Thị Hoà", "Phạm Minh Đức", "Vũ Thị Ngọc Ánh"]
     codes: list[str] = []
     # Hạc Thành: three online (two approved, one rated 5), two at the counter (one refused)

@@ -26,6 +26,11 @@ def w(geo: Any, settings: Any) -> Any:
     return build(geo)
 
 
+@pytest.fixture
+def officers(geo: Any) -> Any:
+    return build(geo, with_dossiers=False)
+
+
 def get(client: Any, who: Any, url: str, **params: str) -> Any:
     officer_login(client, who)
     return client.get(url, params)
@@ -35,7 +40,8 @@ def html(response: Any) -> str:
     return response.content.decode()
 
 
-def test_the_console_links_to_the_dashboards(client, w) -> None:
+def test_the_console_links_to_the_dashboards(client, officers) -> None:
+    w = officers
     response = get(client, w.commune, reverse("counter:queue"))
     assert 'data-testid="nav-kpi"' in html(response) and f'href="{URL}"' in html(response)
 
@@ -48,8 +54,12 @@ def test_each_officer_lands_on_their_own_unit(client, w) -> None:
     assert "Phường Hạc Thành" in page and "Phường Đông Sơn" in page and "Phường Hồng Hà" not in page
     page = html(get(client, w.commune, URL))
     assert 'data-testid="kpi-title">Phường Hạc Thành' in page
+    # no way up: no link to the province or the nation (the crumb trail is the commune alone)
+    assert "unit=2025%3A38" not in page and 'href="/chi-so/?period=' not in page
+    assert 'data-testid="crumbs"' not in page
+    page = html(get(client, w.ministry, URL, unit="2025:14758"))
     crumbs = re.search(r'data-testid="crumbs">(.*?)</nav>', page, re.S)
-    assert crumbs and "Toàn quốc" not in crumbs.group(1) and "Thanh Hóa" not in crumbs.group(1)
+    assert crumbs and "Toàn quốc" in crumbs.group(1) and "Tỉnh Thanh Hóa" in crumbs.group(1)
 
 
 @pytest.mark.parametrize("who, unit", [
@@ -60,7 +70,8 @@ def test_each_officer_lands_on_their_own_unit(client, w) -> None:
     ("province", "2025:00097"),    # a commune of another province
     ("elsewhere", "2025:14758"),
 ])
-def test_beyond_the_area_is_403_and_audited(client, w, who: str, unit: str) -> None:
+def test_beyond_the_area_is_403_and_audited(client, officers, who: str, unit: str) -> None:
+    w = officers
     before = AuditEvent.objects.filter(action__endswith=".denied").count()
     response = get(client, getattr(w, who), URL, unit=unit)
     assert response.status_code == 403
@@ -71,7 +82,8 @@ def test_beyond_the_area_is_403_and_audited(client, w, who: str, unit: str) -> N
         assert response.status_code == 403
 
 
-def test_no_dashboard_for_service_accounts_citizens_or_visitors(client, w) -> None:
+def test_no_dashboard_for_service_accounts_citizens_or_visitors(client, officers) -> None:
+    w = officers
     assert get(client, w.service, URL).status_code == 403
     client.logout()
     response = client.get(URL)
@@ -85,12 +97,14 @@ def test_no_dashboard_for_service_accounts_citizens_or_visitors(client, w) -> No
     ({"unit": "2025:99999"}, 404),
     ({"unit": "nonsense\u00e9"}, 404),
 ])
-def test_bad_input_is_a_4xx_naming_it(client, w, params: dict, status: int) -> None:
+def test_bad_input_is_a_4xx_naming_it(client, officers, params: dict, status: int) -> None:
+    w = officers
     response = get(client, w.ministry, URL, **params)
     assert response.status_code == status
 
 
-def test_bad_page_or_procedure_on_the_dossier_list(client, w) -> None:
+def test_bad_page_or_procedure_on_the_dossier_list(client, officers) -> None:
+    w = officers
     for page in ("0", "-1", "abc", "10001", "9" * 40):
         assert get(client, w.ministry, reverse("kpi:dossiers"), metric="submitted",
                    page=page).status_code == 400
@@ -161,3 +175,21 @@ def test_english_labels_from_the_rule_data(client, w) -> None:
     page = html(client.get(URL))
     assert "Dossier digitisation" in page and "Số hóa hồ sơ" not in page
     assert 'lang="en"' in page
+
+
+def test_numerator_and_denominator_lists(client, w) -> None:
+    """Hạc Thành received five dossiers, three online: the online rate's numerator lists the
+    three online ones, its denominator all five; a bad part is a 400."""
+    officer_login(client, w.commune)
+    page = html(client.get(URL))
+    assert re.search(r'data-testid="value-online_dossiers"><strong>60,0\xa0%', page)
+
+    def listed(part: str) -> set[str]:
+        response = client.get(reverse("kpi:dossiers"), {"metric": "online_dossiers", "part": part})
+        assert response.status_code == 200
+        return set(re.findall(r'data-testid="dossier-row" data-code="([^"]+)"', html(response)))
+
+    assert listed("numerator") == set(w.codes[:3])
+    assert listed("denominator") == set(w.codes[:5])
+    response = client.get(reverse("kpi:dossiers"), {"metric": "online_dossiers", "part": "all"})
+    assert response.status_code == 400 and 'data-field="part"' in html(response)

@@ -37,7 +37,6 @@ def world(transactional_db, live_server, settings):
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     sync_catalog(Procedure)  # a transactional test's flush removed the migration's rows
-    _seed_rules()
     return {"url": live_server.url, "world": _outside_the_event_loop(lambda: build(mini_geo()))}
 
 
@@ -57,17 +56,6 @@ def _outside_the_event_loop(work):
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(run).result()
-
-
-def _seed_rules() -> None:
-    """The scoring rules seeded by kpi's data migration are gone after a transactional test's
-    flush, as the catalog is: put them back the way the migration does."""
-    import importlib
-
-    from django.apps import apps
-
-    importlib.import_module("dancu.kpi.migrations.0002_seed_decision_766").load_rule_set(
-        apps, "decision-766.json")
 
 
 def _fits_the_phone(page) -> None:

@@ -3,15 +3,16 @@
 Why server-side SVG: the console works offline and on a phone, with no JavaScript and nothing
 fetched from a CDN at run time. pygal links its tooltip script from a CDN unless told otherwise,
 so every chart is built with ``js=[]``; the inline script pygal still writes (its configuration
-for that tooltip script) and its comments (its home page) are removed, so the only URLs left in the markup are the SVG and XLink namespace names, which are never
-fetched. The SVG is inlined in the page (``viewBox`` only, no fixed size: the CSS makes it 100%
-wide), labelled for assistive technology (``role="img"`` and ``aria-label``), and the same
-numbers are in a ``<table>`` beside it (``Chart.columns``/``rows``), which is what a screen
-reader, a printout or a copy into a spreadsheet uses.
+for that tooltip script) and its comments (its home page) are removed, so the only URLs left in
+the markup are the SVG and XLink namespace names, which are never fetched. The SVG is inlined in
+the page (``viewBox`` only, no fixed size: the CSS makes it 100% wide), labelled for assistive
+technology (``role="img"`` and ``aria-label``), and the same numbers are in a ``<table>`` beside
+it (``Chart.columns``/``rows``), which is what a screen reader, a printout or a copy into a
+spreadsheet uses.
 
 Colours come from the console's palette (``static/dancu/console.css``: ``--accent``, ``--ink``,
 ``--muted``, ``--line``). Labels come from the database (unit and procedure names) and are
-escaped by pygal's XML writer.
+escaped by pygal's XML writer, or by ``_finish`` for the axis labels it writes itself.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pygal
@@ -85,6 +87,12 @@ class Chart:
         first = self.rows[0] if self.rows else []
         return [(title, i < len(first) and first[i].numeric) for i, title in enumerate(self.columns)]
 
+    @property
+    def labelled_rows(self) -> list[list[tuple[Cell, str]]]:
+        """Each cell with its column's title (shown beside the number when a phone stacks
+        the table's rows)."""
+        return [list(zip(row, self.columns, strict=False)) for row in self.rows]
+
 
 def _config(**kwargs: Any) -> dict[str, Any]:
     return {"js": [], "style": STYLE, "disable_xml_declaration": True, "explicit_size": False,
@@ -101,12 +109,15 @@ def _finish(chart: Any, title: str, labels: dict[str, str] | None = None) -> Saf
         lines = [escape(line) for line in two_lines(label).split("\n")]
         axis = re.compile(rf'<text x="([^"]+)" y="([^"]+)"([^>]*)>{re.escape(key)}</text>')
         if len(lines) == 2:
-            svg = axis.sub(lambda m, a=lines[0], b=lines[1]: (
-                f'<text x="{m[1]}" y="{m[2]}"{m[3]}><tspan x="{m[1]}" dy="-0.45em">{a}</tspan>'
-                f'<tspan x="{m[1]}" dy="1.15em">{b}</tspan></text>'), svg)
+            svg = axis.sub(partial(_two_tspans, lines[0], lines[1]), svg)
         svg = svg.replace(key, escape(label))  # the axis text of one line, and pygal's <desc>
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
     return mark_safe(svg)  # noqa: S308 - labels and title escaped here, the rest by pygal's XML writer
+
+
+def _two_tspans(first: str, second: str, m: re.Match[str]) -> str:
+    return (f'<text x="{m[1]}" y="{m[2]}"{m[3]}><tspan x="{m[1]}" dy="-0.45em">{first}</tspan>'
+            f'<tspan x="{m[1]}" dy="1.15em">{second}</tspan></text>')
 
 
 def _keyed(labels: Sequence[str]) -> tuple[list[str], dict[str, str]]:
@@ -147,7 +158,7 @@ def percent(ratio: float | None) -> float | None:
 
 def format_percent(ratio: float | None) -> str:
     value = percent(ratio)
-    return "—" if value is None else f"{value:.1f} %"
+    return "—" if value is None else f"{value:.1f}\u00a0%"  # never "100,0" and "%" on two lines
 
 
 def trend_chart(title: str, points: Sequence[tuple[str, float | None]], *, percent_axis: bool = True,

@@ -29,7 +29,7 @@ from dancu.kpi.charts import Cell, Chart
 
 DOSSIERS_PAGE_SIZE = 50
 TREND_MONTHS = 12
-RANKING_BY = {None: "province", Level.PROVINCE: "commune", Level.COMMUNE: "procedure"}
+RANKING_BY: dict[str | None, str] = {None: "province", Level.PROVINCE: "commune", Level.COMMUNE: "procedure"}
 SOURCE_LABELS = {"events": gettext_lazy("Hồ sơ (trực tiếp)"),
                  "snapshot": gettext_lazy("Ảnh chụp định kỳ"),
                  "quality": gettext_lazy("Kiểm tra chất lượng dữ liệu")}
@@ -38,11 +38,11 @@ SOURCE_LABELS = {"events": gettext_lazy("Hồ sơ (trực tiếp)"),
 def localized(item: Any, default: str = "") -> str:
     """The name of a figure, indicator, group or procedure in the page's language: the rule
     data and the catalog carry ``name_vi``/``name_en``; other objects a ``label``."""
-    english = translation.get_language() == "en"
-    if english and getattr(item, "name_en", ""):
-        return str(item.name_en)
-    for attribute in ("name_vi", "label", "name"):
-        value = getattr(item, attribute, "")
+    names: tuple[str, ...] = ("name_vi", "label", "name")
+    if translation.get_language() == "en":
+        names = ("name_en", *names)
+    for attribute in names:
+        value = getattr(item, attribute, None)
         if value:
             return str(value)
     return default
@@ -251,7 +251,7 @@ def format_number(value: float | None) -> str:
     return text.replace(".", ",") if translation.get_language() != "en" else text
 
 
-def format_count(value: int | None) -> str:
+def format_count(value: float | None) -> str:
     """A count with the language's thousands separator (``1.234`` / ``1,234``)."""
     if value is None:
         return "—"
@@ -269,9 +269,8 @@ def freshness_of(figs: Any) -> list[tuple[str, dt.datetime | None]]:
     for f in figs:
         if f.source == "events":
             continue
-        if f.source not in out:
-            out[f.source] = f.freshness
-        elif f.freshness is None or (out[f.source] is not None and f.freshness < out[f.source]):
+        seen = out.get(f.source)
+        if f.source not in out or f.freshness is None or (seen is not None and f.freshness < seen):
             out[f.source] = f.freshness
     return [(str(SOURCE_LABELS.get(k, k)), v) for k, v in out.items()]
 

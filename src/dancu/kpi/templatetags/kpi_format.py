@@ -21,7 +21,7 @@ def percent(ratio: Any) -> str:
     text = f"{float(ratio) * 100:.1f}"
     if translation.get_language() != "en":
         text = text.replace(".", ",")
-    return f"{text} %"
+    return f"{text}\u00a0%"
 
 
 @register.filter
