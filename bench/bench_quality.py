@@ -1,92 +1,152 @@
-"""The data-quality report on a large population: seconds per report level and per drill-down.
+"""The data-quality report before and after tallies, on a large population (PostgreSQL).
 
-Runs the real code path (quality.selectors, with its audit INSERTs) as the national ministry,
-a province officer (the generated province) and a commune officer (its most populous commune).
+Before (the baseline, measured in the same run): the report counted live — one grouped scan of
+every citizen of the scope per request (``selectors.scan``, the same conditions; now the work
+of the background recount). After: the report reads ``QualityTally`` rows (``quality_report``,
+and the console page through Django's full HTTP stack), and the kpi context's
+``selectors.tallies``. Prints p50/p95 and the CPU of this process per request, for the national
+ministry, the generated province's police and its most populous commune's police; then the
+recount of the province (the task) and ``dancu quality check`` time.
 
-    python bench/bench_quality.py --database-url postgresql://postgres@127.0.0.1:5432/dancu_qbench \
-        --size 100000 [--reuse] [--repeat 3]
+    python bench/bench_quality.py --database-url postgresql://postgres@127.0.0.1:5432/dancu_quality_20k \
+        --size 20000 [--reuse] [--requests 50] [--live-repeat 2]
 
-With --reuse the database is used as it is; otherwise it is dropped, re-created and filled with
-`dancu population generate --province 38`. Also prints EXPLAIN ANALYZE of the national query
-with --explain.
+With --reuse the database is used as it is (migrated first); otherwise it is dropped, re-created
+and filled with `dancu population generate --province 38` (bench/_common.prepare_registry).
+Run it nice'd on a shared machine: `nice -n 10 python bench/bench_quality.py …`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.factories: the bench officers
 from _common import prepare_registry, setup_django
 
 
-def _time(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
+def _timed(fn: Callable[[], object], n: int) -> dict[str, float]:
+    """Wall p50/p95 (ms) and this process's CPU (ms) per call over ``n`` calls (one warm-up)."""
+    fn()
+    walls, cpus = [], []
+    for _ in range(n):
+        c0, w0 = time.process_time(), time.perf_counter()
         fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+        walls.append((time.perf_counter() - w0) * 1000)
+        cpus.append((time.process_time() - c0) * 1000)
+    walls.sort()
+    return {"p50": statistics.median(walls), "p95": walls[max(0, round(0.95 * n) - 1)],
+            "cpu": statistics.mean(cpus), "n": n}
+
+
+def _row(label: str, r: dict[str, float]) -> str:
+    return f"| {label} | {r['n']:.0f} | {r['p50']:,.1f} | {r['p95']:,.1f} | {r['cpu']:,.1f} |"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--size", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--reuse", action="store_true")
-    parser.add_argument("--explain", action="store_true")
-    parser.add_argument("--drilldowns", action="store_true", help="also time page 1 of each drill-down")
-    parser.add_argument("--no-jit", action="store_true", help="PostgreSQL: SET jit = off for the session")
+    parser.add_argument("--requests", type=int, default=50, help="requests per 'after' row")
+    parser.add_argument("--live-repeat", type=int, default=2, help="runs per 'before' (live) row")
     args = parser.parse_args()
     prepare_registry(args.database_url, args.size, args.reuse)
+    env = dict(os.environ, DATABASE_URL=args.database_url)
+    subprocess.run([sys.executable, "-m", "dancu.cli", "migrate", "-v0"], env=env, check=True)
 
     setup_django(args.database_url)
+    from django.conf import settings
     from django.db import connection
     from django.db.models import Count
+    from django.test import Client
+    from tests.factories import officer_actor, officer_login
 
-    from dancu.accounts.actor import Actor
+    from dancu.accounts.models import OfficerProfile
+    from dancu.accounts.services import actor_for_profile
+    from dancu.geo.models import AdminUnit
     from dancu.population.models import Citizen
-    from dancu.quality import selectors
-    from dancu.quality.checks import CHECKS
+    from dancu.quality import selectors, services
+    from dancu.quality.models import QualityTally
 
-    if args.no_jit and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET jit = off")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     n = Citizen.objects.count()
     top = (Citizen.objects.exclude(current_commune=None).values("current_commune", "current_province")
            .annotate(n=Count("pk")).order_by("-n").first())
-    national = Actor(label="bench.national", role="ministry_admin", source="system")
-    province = Actor(label="bench.province", role="province_police", source="system",
-                     jurisdiction_id=top["current_province"], jurisdiction_level="province")
-    commune = Actor(label="bench.commune", role="commune_police", source="system",
-                    jurisdiction_id=top["current_commune"], jurisdiction_level="commune")
-    print(f"{connection.vendor}: {n:,} citizens; commune {top['current_commune']} has {top['n']:,}")
+    province = AdminUnit.objects.get(pk=top["current_province"])
+    commune = AdminUnit.objects.get(pk=top["current_commune"])
 
-    report = selectors.quality_report(national)
-    print("national issues:", {k: v for k, v in report.total.counts.items() if v})
-    levels = [
-        ("national (row per province)", lambda: selectors.quality_report(national)),
-        ("province (row per commune)", lambda: selectors.quality_report(province)),
-        ("commune (one row)", lambda: selectors.quality_report(commune)),
-    ]
-    for label, fn in levels:
-        print(f"report {label:32s} {_time(fn, args.repeat):7.2f} s")
-    for check in CHECKS if args.drilldowns else ():
-        seconds = _time(lambda c=check: selectors.drilldown(province, c.code), 1)
-        print(f"drill-down page 1 (province) {check.code:24s} {seconds:7.2f} s")
+    def officer(name: str, role: str, unit: AdminUnit | None):  # type: ignore[no-untyped-def]
+        profile = OfficerProfile.objects.filter(user__username=name).select_related("user").first()
+        if profile is not None:
+            return actor_for_profile(profile)
+        return officer_actor(name, role, unit)
 
-    if args.explain and connection.vendor == "postgresql":
-        qs = selectors._citizens_in(national, None)
-        from dancu.quality.checks import CITIZEN_CHECKS, is_minor
-        from dancu.quality.selectors import timezone
+    national = officer("bench.q.national", "ministry_admin", None)
+    prov = officer("bench.q.province", "province_police", province)
+    comm = officer("bench.q.commune", "commune_police", commune)
+    print(f"{connection.vendor} {connection.pg_version if connection.vendor == 'postgresql' else ''}: "
+          f"{n:,} citizens; province {province.name} ; commune {commune.name} has {top['n']:,}")
 
-        today = timezone.localdate()
-        aggs = {"total": Count("pk"), "minors": Count("pk", filter=is_minor(today))}
-        aggs.update({c.code: Count("pk", filter=c.condition(today)) for c in CITIZEN_CHECKS})
-        print(qs.values("current_province_id").annotate(**aggs).order_by().explain(analyze=True))
+    # Before: the live scan the report ran per request (province → its communes; the
+    # commune's own row is the same scan restricted by the index on current_commune).
+    before = {
+        "province (row per commune)": _timed(lambda: selectors.scan(province.pk), args.live_repeat),
+        "people with no place (national row)": _timed(lambda: selectors.scan(None), args.live_repeat),
+    }
+    t0 = time.perf_counter()
+    services.recompute_all()
+    recount_all = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    services.recompute(province.pk)
+    recount_province = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    diffs = list(selectors.differences([province.pk]))
+    check_seconds = time.perf_counter() - t0
+    assert not diffs, diffs[:5]
+
+    clients = {}
+    for who in (national, prov, comm):
+        client = Client()
+        officer_login(client, who)
+        clients[who.label] = client
+
+    def page(who, query: str = "") -> Callable[[], object]:  # type: ignore[no-untyped-def]
+        def get() -> object:
+            response = clients[who.label].get("/quality/" + query)
+            assert response.status_code == 200, response.status_code
+            return response
+        return get
+
+    after = {
+        "report, national (selector)": _timed(lambda: selectors.quality_report(national), args.requests),
+        "report, province (selector)": _timed(lambda: selectors.quality_report(prov), args.requests),
+        "report, commune (selector)": _timed(lambda: selectors.quality_report(comm), args.requests),
+        "page /quality/ national (HTTP stack)": _timed(page(national), args.requests),
+        "page /quality/ province (HTTP stack)": _timed(page(prov), args.requests),
+        "page /quality/ commune (HTTP stack)": _timed(page(comm), args.requests),
+        "kpi: tallies(province)": _timed(lambda: selectors.tallies(prov, province), args.requests),
+        "kpi: tallies(nation)": _timed(lambda: selectors.tallies(national, None), args.requests),
+    }
+    print()
+    print("| reading | requests | p50 ms | p95 ms | CPU ms/request (this process) |")
+    print("|---|---|---|---|---|")
+    for label, r in before.items():
+        print(_row(f"before: live scan, {label}", r))
+    for label, r in after.items():
+        print(_row(f"after: {label}", r))
+    print()
+    print(f"recount of every province + no place (the tasks, in a row): {recount_all:.1f} s; "
+          f"of the province alone: {recount_province:.1f} s; "
+          f"`quality check` of the province: {check_seconds:.1f} s; "
+          f"tally rows: {QualityTally.objects.count():,}")
 
 
 if __name__ == "__main__":

@@ -62,10 +62,12 @@ def test_check_agrees_after_recompute_and_finds_what_changed_since(world, minist
     assert list(selectors.differences()) == []
     before = selectors.tallies(ministry_admin, geo.hac_thanh)
     _citizen(ministry_admin, geo.hac_thanh, "Hà Thị Mới", "1990-05-17")
-    diffs = {(d.commune, d.code): (d.tally, d.live) for d in selectors.differences()}
+    province = selectors.tallies(ministry_admin, geo.thanh_hoa)
+    diffs = {(d.unit, d.code): (d.tally, d.live) for d in selectors.differences()}
     assert diffs[(geo.hac_thanh, "TOTAL")] == (before.total, before.total + 1)
     assert diffs[(geo.hac_thanh, "CLEAN")] == (before.clean, before.clean + 1)
-    assert {commune for commune, _ in diffs} == {geo.hac_thanh}
+    assert diffs[(geo.thanh_hoa, "TOTAL")] == (province.total, province.total + 1)  # its sum
+    assert {unit for unit, _ in diffs} == {geo.hac_thanh, geo.thanh_hoa}
     # The report still shows the tallies (and when they were computed) until the recount.
     assert selectors.tallies(ministry_admin, geo.hac_thanh).total == before.total
     services.recompute(geo.thanh_hoa.pk)
@@ -90,7 +92,10 @@ def test_check_command_exits_1_on_a_stale_tally_and_0_when_they_agree(world, geo
 def test_a_missing_tally_row_is_a_difference(world, geo) -> None:
     QualityTally.objects.filter(commune=geo.hac_thanh, code="TOTAL").delete()
     [diff] = list(selectors.differences([geo.thanh_hoa.pk]))
-    assert (diff.commune, diff.code, diff.tally) == (geo.hac_thanh, "TOTAL", None)
+    assert (diff.unit, diff.code, diff.tally) == (geo.hac_thanh, "TOTAL", None)
+    QualityTally.objects.filter(commune=None, province=geo.thanh_hoa, code="CLEAN").update(count=0)
+    [_, diff] = list(selectors.differences([geo.thanh_hoa.pk]))
+    assert (diff.unit, diff.code, diff.tally) == (geo.thanh_hoa, "CLEAN", 0)
 
 
 def test_recompute_now_enqueues_and_the_worker_recounts(world, province_officer, ministry_admin, geo) -> None:
@@ -150,6 +155,6 @@ def test_concurrent_recounts_of_a_province_leave_one_row_per_commune_and_code() 
     _citizen(actor, geo.hac_thanh, "Hà Thị Một", "1990-05-17")
     errors = run_parallel(lambda i: services.recompute(geo.thanh_hoa.pk if i % 3 else None), 6)
     assert errors == []
-    per_key = QualityTally.objects.values_list("commune_id", "code")
+    per_key = QualityTally.objects.values_list("commune_id", "province_id", "code")
     assert len(per_key) == len(set(per_key)) > 0
     assert list(selectors.differences([geo.thanh_hoa.pk, None])) == []

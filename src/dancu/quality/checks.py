@@ -19,11 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import CharField, Exists, F, Func, IntegerField, OuterRef, Q, Value
+from django.db.models import CharField, Count, Exists, F, Func, IntegerField, OuterRef, Q, Value
 from django.db.models.expressions import Combinable, ExpressionWrapper
 from django.db.models.functions import (
     Cast,
     Coalesce,
+    Concat,
     ExtractDay,
     ExtractMonth,
     ExtractYear,
@@ -180,16 +181,26 @@ def _parent_too_young(parent: str) -> Q:
         birth_year__gt=OuterRef("birth_year") - MIN_PARENT_GAP_YEARS)))
 
 
+def duplicate_key() -> Concat:
+    """The identity a duplicate shares: name_key, birth year, month, day, father, mother, as one
+    text (``|``-separated; a NULL month/day/parent as 0 — never a real value — so two missing
+    parents match). ``name_key`` is lower-case letters, digits and spaces: no ``|``."""
+    parts: list[Any] = [F("name_key")]
+    for f in ("birth_year", "birth_month", "birth_day", "father_id", "mother_id"):
+        parts += [Value("|"), Cast(Coalesce(F(f), 0), output_field=CharField())]
+    return Concat(*parts, output_field=CharField())
+
+
 def duplicate_of_outer() -> Q:
-    """Another record with the same name_key, full date of birth and parents (NULL = NULL).
-    Months, days and ids are never 0, so COALESCE(x, 0) equality is exact NULL-safe equality."""
-    return Q(Exists(Citizen.objects.filter(
-        name_key=OuterRef("name_key"), birth_year=OuterRef("birth_year"))
-        .exclude(pk=OuterRef("pk"))
-        .filter(Exact(Coalesce(F("birth_month"), 0), Coalesce(OuterRef("birth_month"), 0)),
-                Exact(Coalesce(F("birth_day"), 0), Coalesce(OuterRef("birth_day"), 0)),
-                Exact(Coalesce(F("father_id"), 0), Coalesce(OuterRef("father_id"), 0)),
-                Exact(Coalesce(F("mother_id"), 0), Coalesce(OuterRef("mother_id"), 0)))))
+    """Another record with the same name_key, full date of birth and parents (NULL = NULL): the
+    record's ``duplicate_key`` is among the keys that more than one record has. Written as an
+    uncorrelated ``IN (SELECT key … GROUP BY key HAVING COUNT(*) > 1)`` — one hash aggregate
+    over the citizens, then a hash lookup per row — rather than ``EXISTS`` per row, which
+    PostgreSQL cannot turn into a join inside ``COUNT(*) FILTER``/a select list (20 of the 36 s
+    of a 1,000,000-person scan)."""
+    shared = (Citizen.objects.annotate(dup_key=duplicate_key()).values("dup_key")
+              .annotate(n=Count("pk")).filter(n__gt=1).values("dup_key"))
+    return Q(In(duplicate_key(), shared))
 
 
 # --- the checks ----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Keeping the data-quality tallies (``QualityTally``): the only writes of the quality context.
 
 - ``recompute(province_id)``: one grouped scan of the province (``selectors.scan``) and an
-  upsert of its communes' tallies in one transaction. Idempotent; several at once are safe (the
-  rows are upserted on their unique key). ``province_id`` None: the people with no current place.
+  upsert of its communes' tallies and of their sum in one transaction. Idempotent; several at
+  once are safe (the rows are upserted on their unique keys). ``province_id`` None: the people
+  with no current place.
 - ``request_recompute(actor, province)``: "recompute now" from the console — enqueues
   ``tasks.recompute_province`` for the officer's province (audited). A request whose tallies were
   already recomputed after it was made does nothing when it runs, so repeated clicks cost one scan.
@@ -26,7 +27,7 @@ from dancu.audit import services as audit
 from dancu.geo.models import AdminUnit
 from dancu.population.models import Citizen
 from dancu.quality.models import QualityTally
-from dancu.quality.selectors.scan import UNPLACED, provinces, scan
+from dancu.quality.selectors.scan import TALLY_CODES, UNPLACED, provinces, scan
 from dancu.quality.selectors.scope import report_scope
 from dancu.residence.models import Household, Registration
 
@@ -35,7 +36,7 @@ _UPDATED = ["province", "count", "as_of", "computed_at"]
 
 def oldest_tally(province_id: int | None) -> dt.datetime | None:
     """When the oldest tally of the province (None: of the people with no place) was computed."""
-    qs = (QualityTally.objects.filter(commune__isnull=True) if province_id is UNPLACED
+    qs = (QualityTally.objects.filter(QualityTally.UNPLACED) if province_id is UNPLACED
           else QualityTally.objects.filter(province_id=province_id))
     return qs.aggregate(at=Min("computed_at"))["at"]
 
@@ -54,17 +55,27 @@ def recompute(province_id: int | None, *, today: dt.date | None = None,
     counts = scan(province_id, today)
     with transaction.atomic():
         if province_id is UNPLACED:
-            for code, n in counts[None].items():
-                QualityTally.objects.update_or_create(
-                    commune=None, code=code,
-                    defaults={"province": None, "count": n, "as_of": today, "computed_at": started})
+            _upsert_sums(None, counts[None], today, started)
             return len(counts[None])
         rows = [QualityTally(commune_id=commune_id, province_id=province_id, code=code, count=n,
                              as_of=today, computed_at=started)
                 for commune_id, by_code in counts.items() for code, n in by_code.items()]
         QualityTally.objects.bulk_create(rows, batch_size=2000, update_conflicts=True,
                                          unique_fields=["commune", "code"], update_fields=_UPDATED)
-    return len(rows)
+        sums = {code: sum(by_code[code] for by_code in counts.values()) for code in TALLY_CODES}
+        _upsert_sums(province_id, sums, today, started)
+    return len(rows) + len(sums)
+
+
+def _upsert_sums(province_id: int | None, sums: dict[str, int], today: dt.date,
+                 started: dt.datetime) -> None:
+    """The rows with no commune: a province's sum (``province_id``), or the people with no
+    current commune (None). Their unique indexes are partial, which ``ON CONFLICT`` cannot name
+    through the ORM: one ``update_or_create`` per code (some thirty)."""
+    for code, n in sums.items():
+        QualityTally.objects.update_or_create(
+            commune=None, province_id=province_id, code=code,
+            defaults={"count": n, "as_of": today, "computed_at": started})
 
 
 def recompute_all(today: dt.date | None = None) -> int:
@@ -100,9 +111,9 @@ def due_provinces(now: dt.datetime | None = None) -> list[int | None]:
     now = now or timezone.now()
     today = timezone.localdate(now)
     state: dict[int | None, dict[str, Any]] = {
-        r["province_id"]: dict(r) for r in QualityTally.objects.filter(commune__isnull=False)
+        r["province_id"]: dict(r) for r in QualityTally.objects.filter(QualityTally.COMMUNES)
         .values("province_id").annotate(at=Min("computed_at"), as_of=Min("as_of")).order_by()}
-    unplaced = QualityTally.objects.filter(commune__isnull=True).aggregate(
+    unplaced = QualityTally.objects.filter(QualityTally.UNPLACED).aggregate(
         at=Min("computed_at"), as_of=Min("as_of"))
     if unplaced["at"] is not None:
         state[UNPLACED] = unplaced

@@ -1,7 +1,7 @@
 """Reading the data-quality report from its tallies: counts per unit, with their freshness.
 
-The counts are ``QualityTally`` rows (one per commune × code) summed over the scope: a few
-milliseconds whatever the population, instead of a scan of every citizen of the scope
+The counts are ``QualityTally`` rows (one per commune × code, plus each province's sum) added up
+over the scope: milliseconds whatever the population, instead of a scan of every citizen of the scope
 (``selectors.scan``; ``quality.services.recompute`` keeps the tallies, docs/data-quality.md).
 Each figure carries ``computed_at`` (when the scan behind it started — the oldest of the
 tallies summed) and ``as_of`` (the local date its date-dependent checks were evaluated for).
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Min, QuerySet, Sum
+from django.db.models import IntegerField, Min, QuerySet, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -106,30 +106,43 @@ def _figures(unit: AdminUnit | None, sums: dict[str, int], as_of: dt.date | None
         as_of=as_of, computed_at=computed_at)
 
 
-def _tallies_in(actor: Actor, unit: AdminUnit | None) -> QuerySet[QualityTally]:
-    """Tally rows in the actor's area (``Actor.area``, the one rule) and in ``unit``."""
+def _tallies_in(actor: Actor, unit: AdminUnit | None, *, per_commune: bool = False) -> QuerySet[QualityTally]:
+    """Tally rows in the actor's area (``Actor.area``, the one rule) and in ``unit``: the
+    nation → the provinces' sums and the people with no place; a province → its sum, or with
+    ``per_commune`` its communes' rows; a commune → its rows."""
     qs = QualityTally.objects.filter(actor.area.q(commune="commune_id", province="province_id"))
     if unit is None:
-        return qs
+        return qs.filter(commune__isnull=True)
     if unit.level == Level.COMMUNE:
         return qs.filter(commune_id=unit.pk)
-    return qs.filter(province_id=unit.pk)
+    return qs.filter(QualityTally.COMMUNES if per_commune else QualityTally.PROVINCE_SUMS,
+                     province_id=unit.pk)
 
 
 def _sum_by(qs: QuerySet[QualityTally], key: str | None) -> dict[Any, tuple[dict[str, int], dt.date | None,
                                                                         dt.datetime | None]]:
     """Tallies summed per ``key`` ("province_id", "commune_id" or None = one sum), with the
-    oldest as_of/computed_at of each group."""
-    fields = [key, "code"] if key else ["code"]
-    rows = qs.values(*fields).annotate(n=Sum("count"), as_of=Min("as_of"), at=Min("computed_at")).order_by()
-    out: dict[Any, tuple[dict[str, int], dt.date | None, dt.datetime | None]] = {}
-    for r in rows:
-        sums, as_of, at = out.get(r[key] if key else None, ({}, None, None))
-        sums[r["code"]] = int(r["n"] or 0)
-        as_of = r["as_of"] if as_of is None else min(as_of, r["as_of"])
-        at = r["at"] if at is None else min(at, r["at"])
-        out[r[key] if key else None] = (sums, as_of, at)
-    return out
+    oldest as_of/computed_at of each group. Counts and freshness are read apart: the counts are
+    integers only (a date per tally row costs more to decode than the row), the freshness one
+    row per group."""
+    if key == "commune_id":  # a row per (commune, code) already: nothing to add up
+        counts = qs.values_list(key, "code", "count").order_by()
+    elif key:
+        counts = qs.values(key, "code").annotate(n=Sum("count")).values_list(key, "code", "n").order_by()
+    else:
+        counts = qs.values("code").annotate(n=Sum("count"), place=Value(None, output_field=IntegerField())
+                                            ).values_list("place", "code", "n").order_by()
+    sums: dict[Any, dict[str, int]] = {}
+    for place, code, n in counts:
+        sums.setdefault(place, {})[code] = int(n or 0)
+    oldest = {"as_of": Min("as_of"), "at": Min("computed_at")}
+    if key:
+        fresh = qs.values(key).annotate(**oldest).values_list(key, "as_of", "at").order_by()
+        when = {place: (as_of, at) for place, as_of, at in fresh}
+    else:
+        agg = qs.aggregate(**oldest)
+        when = {None: (agg["as_of"], agg["at"])}
+    return {place: (by_code, *when.get(place, (None, None))) for place, by_code in sums.items()}
 
 
 def _check_unit(actor: Actor, unit: AdminUnit | None, action: str) -> None:
@@ -177,7 +190,7 @@ def _row_units(scope: Scope) -> list[AdminUnit]:
 
 def _rows(actor: Actor, scope: Scope) -> list[QualityFigures]:
     key = "commune_id" if scope.row_level == Level.COMMUNE else "province_id"
-    sums = _sum_by(_tallies_in(actor, scope.unit), key)
+    sums = _sum_by(_tallies_in(actor, scope.unit, per_commune=True), key)
     units: list[AdminUnit | None] = list(_row_units(scope))
     if scope.unit is None and UNPLACED in sums:
         units.append(None)  # the people with no current place: national only
@@ -255,7 +268,7 @@ def report_csv_rows(report: Report) -> Iterator[list[Any]]:
 
 @dataclass(frozen=True)
 class Difference:
-    commune: AdminUnit | None  # None: the people with no current place
+    unit: AdminUnit | None  # a commune, a province (its sum), or None: the people with no place
     code: str
     tally: int | None  # None: no tally row
     live: int
@@ -263,23 +276,26 @@ class Difference:
 
 def differences(province_ids: list[int | None] | None = None,
                 today: dt.date | None = None) -> Iterator[Difference]:
-    """Every (commune, code) whose tally differs from a live scan now (``selectors.scan``),
-    province by province (default: every province, then the people with no place).
-    A tally computed for another date than ``today`` is compared all the same: a stale count
-    is a difference."""
+    """Every tally — (commune, code) and the province's sums — that differs from a live scan now
+    (``selectors.scan``), province by province (default: every province, then the people with
+    no place). A tally computed for another date than ``today`` is compared all the same: a
+    stale count is a difference."""
     today = today or timezone.localdate()
     targets: list[int | None] = list(province_ids) if province_ids is not None else [*provinces(), UNPLACED]
     for province_id in targets:
-        live = scan(province_id, today)
+        live: dict[int | None, dict[str, int]] = dict(scan(province_id, today))
         stored: dict[tuple[int | None, str], int | None] = {}
-        rows = (QualityTally.objects.filter(commune__isnull=True) if province_id is UNPLACED
-                else QualityTally.objects.filter(province_id=province_id, commune__isnull=False))
+        if province_id is UNPLACED:
+            rows = QualityTally.objects.filter(QualityTally.UNPLACED)
+        else:
+            rows = QualityTally.objects.filter(province_id=province_id)
+            # the province's sum, under the province's own key
+            live[province_id] = {code: sum(c[code] for c in live.values()) for code in TALLY_CODES}
         for commune_id, code, count in rows.values_list("commune_id", "code", "count"):
-            stored[(commune_id, code)] = count
+            stored[(commune_id or province_id, code)] = count
         units = AdminUnit.objects.in_bulk([pk for pk in live if pk is not None])
         for place, counts in live.items():
             for code in TALLY_CODES:
                 tally = stored.get((place, code))
                 if tally != counts[code]:
-                    yield Difference(units.get(place) if place else None, code, tally,
-                                     counts[code])
+                    yield Difference(units.get(place) if place else None, code, tally, counts[code])

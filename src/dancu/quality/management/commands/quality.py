@@ -58,10 +58,10 @@ class Command(BaseCommand):
             console.print(f"Tallies agree with the live count ({time.perf_counter() - start:.1f} s).")
             return
         table = Table(title=f"{len(diffs)} tallies differ from the live count")
-        for column in ("commune", "code", "tally", "live"):
+        for column in ("unit", "code", "tally", "live"):
             table.add_column(column)
         for d in diffs[:MAX_ROWS_SHOWN]:
-            where = f"{d.commune.qualified_code} {d.commune.name}" if d.commune else "(no place)"
+            where = f"{d.unit.qualified_code} {d.unit.name}" if d.unit else "(no place)"
             table.add_row(where, d.code, "—" if d.tally is None else str(d.tally), str(d.live))
         console.print(table)
         if len(diffs) > MAX_ROWS_SHOWN:
