@@ -12,7 +12,7 @@ from dancu.eid.services import citizen_actor
 from dancu.kpi import selectors, services
 from dancu.kpi.models import RegistryTally, ScoringRule
 from dancu.kpi.periods import month
-from dancu.kpi.selectors.figures import points, score
+from dancu.kpi.selectors.figures import FigureDef, points, score
 from tests.factories import officer_actor
 from tests.kpi.test_tallies import mixed_workload
 from tests.publicservices.conftest import resident, today
@@ -109,6 +109,8 @@ def test_figures_of_the_workload(world, ministry_admin):
     assert got["online_payment"] == (1, 2)
     assert got["satisfaction"] == (1, 2)
     assert got["rating_average"] == (7, 2)
+    assert (f["submitted"].kind, f["on_time"].kind, f["rating_average"].kind) == ("count", "ratio", "average")
+    assert f["rating_average"].ratio == pytest.approx(3.5) and f["submitted"].ratio is None
     assert got["catalog_published"] == (27, 27)
     assert f["on_time"].source == "events" and f["on_time"].freshness is not None
     assert f["population"].freshness is None  # no snapshot yet
@@ -327,3 +329,15 @@ def test_data_quality_figure_from_the_quality_tallies(world, province_officer):
         province_officer, unit=world.geo.thanh_hoa, period=month(today()), by="commune"
     )
     assert rows[0].figures["data_quality"].denominator == 2  # Hạc Thành's two residents
+
+
+def test_a_figure_kind_agrees_with_its_denominator():
+    """A count has no denominator; a ratio and an average have one. The kind is declared once,
+    in the figure's definition (``FigureDef.kind``)."""
+    assert {d.code for d in selectors.FIGURES if d.kind == "average"} == {"rating_average"}
+    assert all((d.kind == "count") == (d.denominator is None) for d in selectors.FIGURES)
+    assert FigureDef("x", "x", "a", None, "events").kind == "count"
+    assert FigureDef("x", "x", "a", "b", "events").kind == "ratio"
+    for kind, denominator in (("ratio", None), ("average", None), ("count", "b"), ("mean", "b")):
+        with pytest.raises(ValueError):
+            FigureDef("x", "x", "a", denominator, "events", kind=kind)

@@ -159,16 +159,10 @@ def breadcrumb(actor: Actor, unit: AdminUnit | None, period: str) -> list[Crumb]
 
 # --- the page of a unit (or of a procedure in a unit) --------------------------------------------
 
-AVERAGES = frozenset({"rating_average"})  # a ratio that is a mean on 1–5, not a share
-
-
 def figure_kind(code: str) -> str:
-    """count | ratio | average: how a figure's value is shown (kpi's FigureDef has the
-    denominator; the one mean among the ratios is named in ``AVERAGES``)."""
-    definition = _DEFS.get(code)
-    if definition is not None and definition.denominator is None:
-        return "count"
-    return "average" if code in AVERAGES else "ratio"
+    """count | ratio | average: how a figure's value is shown (``FigureDef.kind``, kpi's one
+    place for it)."""
+    return _DEFS[code].kind
 
 
 _DEFS = {d.code: d for d in selectors.FIGURES}
@@ -222,7 +216,7 @@ class Dashboard:
 def _figure_rows(figs: Any, unit: AdminUnit | None, period: str, procedure: str) -> list[FigureRow]:
     rows = []
     for f in figs:
-        kind = figure_kind(f.code)
+        kind = f.kind
         drill = _drillable(f.code)
         num_url = dossiers_url(f.code, unit, period, procedure) if drill and f.numerator else ""
         den_url = (dossiers_url(f.code, unit, period, procedure, part="denominator")
@@ -300,7 +294,7 @@ def _figure_cell(row: Any, code: str) -> Cell:
         f = row.figures[code]
     except KeyError:
         return Cell("—", numeric=True)
-    return Cell(format_value(figure_kind(code), f.numerator, f.ratio), numeric=True)
+    return Cell(format_value(f.kind, f.numerator, f.ratio), numeric=True)
 
 
 def _ranking_chart(actor: Actor, unit: AdminUnit | None, period_obj: Any,

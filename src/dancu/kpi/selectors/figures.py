@@ -23,15 +23,30 @@ from dancu.kpi.selectors import metrics as m
 from dancu.kpi.selectors.scope import guard
 from dancu.publicservices.models import Agency, Procedure
 
+COUNT, RATIO, AVERAGE = "count", "ratio", "average"
+KINDS = (COUNT, RATIO, AVERAGE)
+
 
 @dataclass(frozen=True)
 class FigureDef:
+    """A figure: ``kind`` says what its value is — a ``count`` (the numerator, no
+    denominator), a ``ratio`` (a share 0..1 of the denominator) or an ``average`` (a mean
+    numerator / denominator on the figure's own scale, e.g. a rating 1–5). The one place
+    the dashboards, the API and the trends learn how to show a figure."""
+
     code: str
     label: Any  # lazy gettext
     numerator: str
     denominator: str | None  # None: a count
     source: str  # events | catalog | snapshot | quality
     drill: bool = False  # dossiers_behind can list the records
+    kind: str = ""  # count | ratio | average; empty: count without a denominator, else ratio
+
+    def __post_init__(self) -> None:
+        kind = self.kind or (COUNT if self.denominator is None else RATIO)
+        if kind not in KINDS or (kind == COUNT) != (self.denominator is None):
+            raise ValueError(f"figure {self.code}: kind {kind!r} with denominator {self.denominator!r}")
+        object.__setattr__(self, "kind", kind)
 
 
 FIGURES: tuple[FigureDef, ...] = (
@@ -52,7 +67,15 @@ FIGURES: tuple[FigureDef, ...] = (
     ),
     FigureDef("online_payment", _("Tỷ lệ thanh toán trực tuyến"), "paid_online", "paid", "events", True),
     FigureDef("satisfaction", _("Tỷ lệ hài lòng (4–5 sao)"), "satisfied", "rated", "events", True),
-    FigureDef("rating_average", _("Điểm đánh giá trung bình (1–5)"), "rating_sum", "rated", "events", True),
+    FigureDef(
+        "rating_average",
+        _("Điểm đánh giá trung bình (1–5)"),
+        "rating_sum",
+        "rated",
+        "events",
+        True,
+        kind=AVERAGE,
+    ),
     FigureDef(
         "catalog_published", _("Thủ tục công khai đầy đủ"), "catalog_complete", "catalog_active", "catalog"
     ),
@@ -95,9 +118,11 @@ class Figure:
     label: str
     numerator: int | None
     denominator: int | None
-    ratio: float | None  # None: a count, or nothing to divide by (denominator 0 / no data)
+    ratio: float | None  # numerator / denominator (a share, or a mean for an average); None: a
+    # count, or nothing to divide by (denominator 0 / no data)
     source: str  # events | snapshot | quality
     freshness: dt.datetime | None  # None: never computed (no snapshot yet)
+    kind: str = COUNT  # count | ratio | average (``FigureDef.kind``)
 
 
 @dataclass(frozen=True)
@@ -139,9 +164,10 @@ def _figure(d: FigureDef, values: m.Values) -> Figure | None:
         str(d.label),
         num,
         den,
-        _ratio(num, den) if d.denominator else None,
+        _ratio(num, den) if d.kind != COUNT else None,
         source,
         values.freshness[d.source],
+        d.kind,
     )
 
 
@@ -489,6 +515,6 @@ def trend(
         if f is None:
             out.append(TrendPoint(period.label, period.start, period.end, None, None, None))
             continue
-        value = f.ratio if d.denominator else (float(f.numerator) if f.numerator is not None else None)
+        value = f.ratio if d.kind != COUNT else (float(f.numerator) if f.numerator is not None else None)
         out.append(TrendPoint(period.label, period.start, period.end, value, f.numerator, f.denominator))
     return out
