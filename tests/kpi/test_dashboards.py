@@ -193,3 +193,28 @@ def test_numerator_and_denominator_lists(client, w) -> None:
     assert listed("denominator") == set(w.codes[:5])
     response = client.get(reverse("kpi:dossiers"), {"metric": "online_dossiers", "part": "all"})
     assert response.status_code == 400 and 'data-field="part"' in html(response)
+
+
+def _trend_months(page: str) -> list[str]:
+    table = re.search(r'data-testid="chart-trend-table".*?</table>', page, re.S)
+    assert table
+    return re.findall(r'data-label="Tháng">(\d\d/\d{4})<', table.group(0))
+
+
+def test_the_trend_ends_with_the_selected_period(client, w) -> None:
+    """A past period's trend is the twelve months up to it, not up to now; the current month's
+    ends with this month and counts its dossiers."""
+    from django.utils import timezone
+
+    officer_login(client, w.ministry)
+    page = html(client.get(URL, {"period": "2025-03", "metric": "submitted"}))
+    months = _trend_months(page)
+    assert len(months) == 12 and months[0] == "04/2024" and months[-1] == "03/2025"
+    assert "12 tháng đến 03/2025" in page
+    assert _trend_months(html(client.get(URL, {"period": "2024-Q2", "metric": "submitted"})))[-1] == "06/2024"
+    today = timezone.localdate()
+    page = html(client.get(URL, {"metric": "submitted"}))
+    assert _trend_months(page)[-1] == f"{today:%m/%Y}"
+    last = re.findall(r'<tr><td data-label="Tháng">[^<]+</td><td class="num" data-label="[^"]+">([^<]+)<',
+                      page)
+    assert last and last[-1] == "7"  # the seven dossiers of the world, all this month

@@ -242,6 +242,22 @@ def test_trend_over_months(world):
     assert idx[-1].value == 79.83 and idx[0].value is None
     with pytest.raises(DomainError):
         selectors.trend(world.police, unit=world.geo.hac_thanh, metric="nope")
+    # Ending with an earlier period: the months up to it, none of this month's dossiers.
+    before = month(today()).start - dt.timedelta(days=40)
+    past = selectors.trend(world.police, unit=world.geo.hac_thanh, metric="submitted", count=3, end=before)
+    assert [p.label for p in past] == [
+        month(before - dt.timedelta(days=62)).label,
+        month(before.replace(day=1) - dt.timedelta(days=1)).label,
+        month(before).label,
+    ]
+    assert past[-1].end == month(before).end and all(p.value == 0 for p in past)
+    ending_now = selectors.trend(
+        world.police, unit=world.geo.hac_thanh, metric="submitted", count=2, end=month(today()).end
+    )
+    assert ending_now[-1].value == 5 and ending_now[-1].label == month(today()).label
+    with pytest.raises(DomainError) as err:
+        selectors.trend(world.police, unit=world.geo.hac_thanh, metric="submitted", end="2026-01")  # type: ignore[arg-type]
+    assert err.value.field == "end"
 
 
 def test_dossiers_behind_a_number(world, province_officer):

@@ -270,10 +270,12 @@ def freshness_of(figs: Any) -> list[tuple[str, dt.datetime | None]]:
 
 
 def _trend_chart(actor: Actor, unit: AdminUnit | None, metric: str, label: str,
-                 procedure: Any | None) -> Chart:
+                 procedure: Any | None, end: dt.date) -> Chart:
+    """The figure over the 12 months ending with the month of ``end`` (the selected period's
+    last day: a past period shows the year up to it, not up to now)."""
     points = selectors.trend(actor, unit=unit, metric=metric, kind="month", count=TREND_MONTHS,
-                             procedure=procedure)
-    title = _("%(figure)s — 12 tháng gần nhất") % {"figure": label}
+                             procedure=procedure, end=end)
+    title = _("%(figure)s — 12 tháng đến %(month)s") % {"figure": label, "month": points[-1].label}
     kind = "index" if metric == INDEX_METRIC else figure_kind(metric)
     if kind == "ratio":
         columns = [_("Tháng"), _("Tử số"), _("Mẫu số"), _("Tỷ lệ")]
@@ -357,7 +359,7 @@ def unit_dashboard(actor: Actor, *, unit_code: str | None, period: str, metric: 
                      procedure_name, result, rows, metric=chosen, metrics=metrics)
     page.sources = freshness_of(figs)
     page.charts.append(_groups_chart(result))
-    page.charts.append(_trend_chart(actor, unit, chosen, dict(metrics)[chosen], procedure))
+    page.charts.append(_trend_chart(actor, unit, chosen, dict(metrics)[chosen], procedure, period_obj.end))
     if procedure is None:
         page.ranking_level, ranking = _ranking_chart(actor, unit, period_obj, period_obj.code)
         if ranking is not None:

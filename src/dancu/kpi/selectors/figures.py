@@ -494,17 +494,21 @@ def trend(
     kind: str = "month",
     count: int = 12,
     procedure: Procedure | None = None,
+    end: dt.date | None = None,
 ) -> list[TrendPoint]:
-    """The figure ``metric`` (a figure code, or ``index``) over the last ``count`` periods of
-    ``kind`` (month | quarter | year | fifteen_day), oldest first. A count's value is the count;
-    a ratio's, the ratio; the index's, its total."""
+    """The figure ``metric`` (a figure code, or ``index``) over the ``count`` periods of
+    ``kind`` (month | quarter | year | fifteen_day) ending with the one that contains ``end``
+    (default: today) — a dashboard passes its selected period's end. Oldest first. A count's
+    value is the count; a ratio's, the ratio; an average's, the mean; the index's, its total."""
     guard(actor, unit)
     if metric != "index" and metric not in BY_CODE:
         raise DomainError("E_METRIC", _("Chỉ tiêu không có."), "metric")
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 60:
         raise DomainError("E_COUNT", _("Số kỳ từ 1 đến 60."), "count")
+    if end is not None and (isinstance(end, dt.datetime) or not isinstance(end, dt.date)):
+        raise DomainError("E_PERIOD", _("Ngày cuối kỳ không hợp lệ."), "end")
     out: list[TrendPoint] = []
-    for period in last_periods(kind, count):
+    for period in last_periods(kind, count, until=end):
         if metric == "index":
             result = index(actor, unit=unit, period=period, procedure=procedure)
             out.append(TrendPoint(period.label, period.start, period.end, result.total, None, None))
