@@ -218,3 +218,35 @@ def test_the_trend_ends_with_the_selected_period(client, w) -> None:
     last = re.findall(r'<tr><td data-label="Tháng">[^<]+</td><td class="num" data-label="[^"]+">([^<]+)<',
                       page)
     assert last and last[-1] == "7"  # the seven dossiers of the world, all this month
+
+
+def test_the_procedure_page_ranks_the_units_below_on_that_procedure(client, w) -> None:
+    """Nation: the provinces on that procedure; province: its communes, each linking to the
+    procedure's page one level down; a commune: no ranking, links up to the levels the officer
+    may open (none for a commune officer)."""
+    path = reverse("kpi:procedure", args=["1.010123"])
+    officer_login(client, w.ministry)
+    nation = html(client.get(path))
+    section = re.search(r'data-testid="chart-ranking".*?</section>', nation, re.S)
+    assert section and "Xếp hạng tỉnh/thành phố theo chỉ số của thủ tục" in section.group(0)
+    assert "<svg" in section.group(0) and 'data-testid="chart-ranking-table"' in section.group(0)
+    link = re.search(r'href="(/chi-so/thu-tuc/1\.010123/\?unit=2025%3A38[^"]*)"', section.group(0))
+    assert link, "a province row opens the procedure in that province"
+    province = html(client.get(link.group(1).replace("&amp;", "&")))
+    section = re.search(r'data-testid="chart-ranking-table".*?</table>', province, re.S)
+    assert section and "Phường Hạc Thành" in section.group(0) and "Phường Hồng Hà" not in section.group(0)
+    rows = re.findall(r'<tr><td class="num" data-label="[^"]+">(\d+)</td><td data-label="[^"]+">'
+                      r'<a href="/chi-so/thu-tuc/1\.010123/\?unit=([^&"]+)', section.group(0))
+    # the two communes with dossiers of it first (ranked by index), then those without
+    assert {code for _rank, code in rows[:2]} == {"2025%3A14758", "2025%3A14797"}
+    # Hạc Thành received three of this procedure's dossiers (its two others are another one's)
+    cells = re.search(r'2025%3A14758[^>]*>Phường Hạc Thành</a></td><td[^>]*>[^<]*</td><td[^>]*>(\d+)<',
+                      section.group(0))
+    assert cells and cells.group(1) == "3"
+    commune = html(client.get(path, {"unit": "2025:14758"}))
+    assert 'data-testid="chart-ranking"' not in commune
+    levels = re.search(r'data-testid="procedure-levels">(.*?)</p>', commune, re.S)
+    assert levels and 'href="/chi-so/thu-tuc/1.010123/?unit=2025%3A38' in levels.group(1)
+    assert "Toàn quốc" in levels.group(1)
+    page = html(get(client, w.commune, path))
+    assert 'data-testid="procedure-levels"' not in page and 'data-testid="chart-ranking"' not in page

@@ -228,6 +228,33 @@ def test_breakdown_ranks_communes_and_procedures(world, province_officer, minist
         selectors.breakdown(ministry_admin, unit=None, period=period, by="street")
 
 
+def test_breakdown_of_one_procedure(world, province_officer, ministry_admin):
+    """The communes (of a province) or provinces (of the nation) ranked on one procedure's
+    dossiers: each row's figures and index are that procedure's in that unit."""
+    from dancu.publicservices.models import Procedure
+
+    mixed_workload(world)
+    period = month(today())
+    card = Procedure.objects.get(code="2.001255")
+    rows = selectors.breakdown(
+        province_officer, unit=world.geo.thanh_hoa, period=period, by="commune", procedure=card
+    )
+    assert [r.code for r in rows] == ["2025:14758", "2025:14797"]
+    first = rows[0]
+    assert first.figures.procedure == card and "population" not in first.figures
+    assert first.figures["submitted"].numerator == 2 and first.figures["online_payment"].ratio == 0.5
+    alone = selectors.index(province_officer, unit=world.geo.hac_thanh, period=period, procedure=card)
+    assert first.index_total == alone.total and first.index_total != 79.83
+    assert rows[1].figures["submitted"].numerator == 0 and rows[1].index_total is None
+    provinces = selectors.breakdown(ministry_admin, unit=None, period=period, by="province", procedure=card)
+    assert provinces[0].code == "2025:38" and provinces[0].figures["submitted"].numerator == 2
+    assert all(r.figures["submitted"].numerator == 0 for r in provinces[1:])
+    for by in ("procedure", "agency"):
+        with pytest.raises(DomainError) as err:
+            selectors.breakdown(ministry_admin, unit=None, period=period, by=by, procedure=card)
+        assert err.value.field == "procedure"
+
+
 def test_trend_over_months(world):
     mixed_workload(world)
     points_ = selectors.trend(world.police, unit=world.geo.hac_thanh, metric="online_dossiers", count=3)

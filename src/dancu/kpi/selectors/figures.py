@@ -411,31 +411,63 @@ def _row_units(unit: AdminUnit | None, by: str) -> list[AdminUnit]:
     return [unit]
 
 
+# key, label, link code, the row's unit, procedure and agency, its values
+_Row = tuple[int | str, str, str, AdminUnit | None, Procedure | None, str | None, m.Values]
+
+
+def _unit_rows(
+    actor: Actor, unit: AdminUnit | None, period: Period, by: str, procedure: Procedure | None
+) -> list[_Row]:
+    """The provinces or communes below ``unit`` with their values; for one ``procedure`` its
+    dossiers and catalog entry only (the registry and data quality know no procedure)."""
+    qs = m.tallies(unit, period, procedure=procedure)
+    column = "province_id" if by == "province" else "commune_id"
+    events = m.event_metrics(qs, by=column)
+    empty = m.event_metrics(qs.none())[None]
+    catalog = m.catalog_metrics(procedure=procedure)
+    now = timezone.now()
+    registry: dict[Any, dict[str, int | None]] = {}
+    fresh: dt.datetime | None = None
+    quality: dict[int, tuple[dict[str, int | None], dt.datetime | None]] = {}
+    rows: list[_Row] = []
+    if procedure is None:
+        registry, fresh = m.registry_metrics(unit, period, by=column)
+        quality = m.quality_breakdown(actor, unit if by == "commune" else None)
+    for u in _row_units(unit, by):
+        metrics = {**empty, **events.get(u.pk, {}), **catalog}
+        freshness: dict[str, dt.datetime | None] = {"events": now, "catalog": now}
+        if procedure is None:
+            q_values, q_fresh = quality.get(u.pk, ({}, None))
+            metrics |= {**registry.get(u.pk, {}), **q_values}
+            freshness |= {"snapshot": fresh, "quality": q_fresh}
+        rows.append((u.pk, u.name, u.qualified_code, u, procedure, None, m.Values(metrics, freshness)))
+    return rows
+
+
 def breakdown(
-    actor: Actor, *, unit: AdminUnit | None, period: Period, by: str = "province"
+    actor: Actor,
+    *,
+    unit: AdminUnit | None,
+    period: Period,
+    by: str = "province",
+    procedure: Procedure | None = None,
 ) -> list[BreakdownRow]:
     """One row per province (of the nation), commune (of the unit), procedure or agency, with
-    its figures and index total, best index first — the rankings. One grouped query per source."""
+    its figures and index total, best index first — the rankings. With ``procedure`` (by
+    province or commune only): the units ranked on that procedure's dossiers. One grouped
+    query per source."""
     guard(actor, unit)
     if by not in BY:
         raise DomainError("E_CHOICE_INVALID", _("Phân tổ: province, commune, procedure hoặc agency."), "by")
+    if procedure is not None and by not in ("province", "commune"):
+        raise DomainError(
+            "E_BREAKDOWN", _("Xếp hạng một thủ tục chỉ theo tỉnh hoặc xã/phường."), "procedure"
+        )
     rule = rule_for(period)
     qs = m.tallies(unit, period)
-    catalog = m.catalog_metrics()
-    rows: list[tuple[int | str, str, str, AdminUnit | None, Procedure | None, str | None, m.Values]] = []
+    rows: list[_Row] = []
     if by in ("province", "commune"):
-        column = "province_id" if by == "province" else "commune_id"
-        events = m.event_metrics(qs, by=column)
-        registry, fresh = m.registry_metrics(unit, period, by=column)
-        quality = m.quality_breakdown(actor, unit if by == "commune" else None)
-        empty = m.event_metrics(qs.none())[None]
-        for u in _row_units(unit, by):
-            q_values, q_fresh = quality.get(u.pk, ({}, None))
-            values = m.Values(
-                {**empty, **events.get(u.pk, {}), **catalog, **registry.get(u.pk, {}), **q_values},
-                {"events": timezone.now(), "catalog": timezone.now(), "snapshot": fresh, "quality": q_fresh},
-            )
-            rows.append((u.pk, u.name, u.qualified_code, u, None, None, values))
+        rows = _unit_rows(actor, unit, period, by, procedure)
     elif by == "procedure":
         events = m.event_metrics(qs, by="procedure_id")
         empty = m.event_metrics(qs.none())[None]
