@@ -250,3 +250,43 @@ def test_the_procedure_page_ranks_the_units_below_on_that_procedure(client, w) -
     assert "Toàn quốc" in levels.group(1)
     page = html(get(client, w.commune, path))
     assert 'data-testid="procedure-levels"' not in page and 'data-testid="chart-ranking"' not in page
+
+
+VIETNAMESE = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĐ]", re.I)
+
+
+def test_every_figure_label_and_rule_name_has_english(client, w) -> None:
+    """The figures' labels (gettext, ``FIGURES``) and the rule data's names (``name_en``) are
+    English on the English page: the figure table, the trend's menu and the procedure page."""
+    import json
+
+    from django.utils import translation
+
+    from dancu.kpi import selectors
+    from dancu.kpi.selectors.figures import RULES_DIR
+
+    with translation.override("en"):
+        english = {d.code: str(d.label) for d in selectors.FIGURES}
+    with translation.override("vi"):
+        vietnamese = {d.code: str(d.label) for d in selectors.FIGURES}
+    for code, label in english.items():
+        assert label != vietnamese[code] and not VIETNAMESE.search(label), code
+    for path in RULES_DIR.glob("*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        named = [*data["groups"], *[i for g in data["groups"] for i in g["indicators"]], *data["grades"]]
+        for item in named:
+            assert item.get("name_en") and not VIETNAMESE.search(item["name_en"]), item["code"]
+    officer_login(client, w.ministry)
+    client.post(reverse("set_language"), {"language": "en", "next": URL})
+    for path in (URL, reverse("kpi:procedure", args=["1.010123"])):
+        page = html(client.get(path, {"unit": "2025:38"}))
+        rows = dict(re.findall(r'<tr data-figure="([a-z_0-9]+)">\s*<td>([^<]+)</td>', page))
+        assert rows and all(rows[code] == english[code] for code in rows), rows
+        assert "Share of dossiers submitted online — 12 months to" in page
+        menu = re.search(r'id="id_metric".*?</select>', page, re.S)
+        assert menu
+        for label in re.findall(r'<option value="[a-z_0-9]+"[^>]*>([^<]+)</option>', menu.group(0)):
+            assert not VIETNAMESE.search(label), label
+        indicators = re.findall(r'<tr data-indicator="[^"]+">\s*<td>([^<]+)<', page)
+        assert indicators and not any(VIETNAMESE.search(i) for i in indicators), indicators
+    assert re.search(r"Communes ranked by the procedure(&#x27;|')s index", page)
