@@ -287,6 +287,7 @@ def test_every_figure_label_and_rule_name_has_english(client, w) -> None:
         assert menu
         for label in re.findall(r'<option value="[a-z_0-9]+"[^>]*>([^<]+)</option>', menu.group(0)):
             assert not VIETNAMESE.search(label), label
+        assert "<h2>Figures</h2>" in page and "<th>Indicator</th>" in page and "<th>Figure</th>" in page
         indicators = re.findall(r'<tr data-indicator="[^"]+">\s*<td>([^<]+)<', page)
         assert indicators and not any(VIETNAMESE.search(i) for i in indicators), indicators
     assert re.search(r"Communes ranked by the procedure(&#x27;|')s index", page)
