@@ -67,3 +67,12 @@ def test_a_task_target_names_a_known_figure_and_procedure(group, province_office
         services.save_task(province_officer, plan, kind="specific", title="T", owner_agency="CA",
                            target_code="submitted", target_value="1", target_procedure="9.999999")
     assert err.value.field == "target_procedure" and err.value.status == 400
+
+
+def test_a_target_on_an_average_compares_the_mean_not_a_percentage() -> None:
+    from dancu.workgroups.figures import figure_value
+
+    rating = {"code": "rating_average", "kind": "average", "numerator": 35, "denominator": 10, "ratio": 3.5}
+    online = {"code": "online_dossiers", "kind": "ratio", "numerator": 8, "denominator": 10, "ratio": 0.8}
+    count = {"code": "submitted", "kind": "count", "numerator": 12, "denominator": None, "ratio": None}
+    assert (figure_value(rating), figure_value(online), figure_value(count)) == (3.5, 80.0, 12.0)

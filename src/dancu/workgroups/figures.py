@@ -53,7 +53,7 @@ def live_figures(actor: Actor, *, unit: AdminUnit, start: dt.date, end: dt.date,
     with translation.override(language or translation.get_language()):
         items = kpi.figures(actor, unit=unit, period=period, procedure=proc)
         figures = [{"code": f.code, "label": f.label, "numerator": f.numerator, "denominator": f.denominator,
-                    "ratio": f.ratio, "source": f.source, "freshness": _iso(f.freshness)} for f in items]
+                    "ratio": f.ratio, "kind": f.kind, "source": f.source, "freshness": _iso(f.freshness)} for f in items]
         index = None
         if with_index:
             result = kpi.index(actor, unit=unit, period=period, procedure=proc)
@@ -69,8 +69,10 @@ def live_figures(actor: Actor, *, unit: AdminUnit, start: dt.date, end: dt.date,
 
 
 def figure_value(figure: dict[str, Any]) -> float | None:
-    """The value a target is compared with: the ratio in percent for a ratio figure, else the
-    count (numerator)."""
+    """The value a target is compared with: the ratio in percent for a ratio figure, the mean
+    itself for an average (e.g. the 1–5 rating), else the count (numerator)."""
+    if figure.get("kind") == "average" and figure.get("ratio") is not None:
+        return round(float(figure["ratio"]), 2)
     if figure.get("ratio") is not None:
         return round(float(figure["ratio"]) * 100, 2)
     if figure.get("denominator") is None and figure.get("numerator") is not None:
