@@ -53,7 +53,8 @@ def live_figures(actor: Actor, *, unit: AdminUnit, start: dt.date, end: dt.date,
     with translation.override(language or translation.get_language()):
         items = kpi.figures(actor, unit=unit, period=period, procedure=proc)
         figures = [{"code": f.code, "label": f.label, "numerator": f.numerator, "denominator": f.denominator,
-                    "ratio": f.ratio, "kind": f.kind, "source": f.source, "freshness": _iso(f.freshness)} for f in items]
+                    "ratio": f.ratio, "kind": f.kind, "source": f.source, "freshness": _iso(f.freshness)}
+                   for f in items]
         index = None
         if with_index:
             result = kpi.index(actor, unit=unit, period=period, procedure=proc)
