@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.db import connection
 
@@ -28,3 +30,15 @@ def run_parallel(work: Callable[[int], None], writers: int) -> list[BaseExceptio
     for t in threads:
         t.join(timeout=120)
     return errors
+
+
+@contextmanager
+def frequent_thread_switches() -> Iterator[None]:
+    """Python switching threads every microsecond instead of every 5 ms: a race whose window is a
+    few bytecodes wide is hit on every run instead of one run in several."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)

@@ -17,6 +17,7 @@ from dancu.audit.models import AuditEvent
 from dancu.documents import pki, render, selectors, services, signing
 from tests.documents.helpers import have, run
 from tests.eid_helpers import person
+from tests.parallel import frequent_thread_switches
 
 LINES = [("Họ và tên", "Nguyễn Thị Hoà"), ("Nơi tạm trú", "12 Lê Lợi, Phường Hạc Thành, Tỉnh Thanh Hóa"),
          ("Thời hạn tạm trú", "đến 06/12/2028")]
@@ -207,3 +208,24 @@ def test_two_processes_starting_together_make_one_development_ca(tmp_path) -> No
     agency.verify_directly_issued_by(root)  # the agency certificate is the root's, not another run's
     assert sorted(p.name for p in directory.iterdir() if not p.name.startswith(".")) == sorted(
         [pki.ROOT_CERT, pki.ROOT_KEY, pki.AGENCY_CERT, pki.AGENCY_KEY])
+
+
+def test_threads_signing_and_checking_at_once_all_succeed() -> None:
+    """Several threads of one process signing and checking results at the same moment (a server's
+    request threads): each signature valid, none failing inside asn1crypto. The signer was shared
+    by the threads, and asn1crypto re-encodes the development certificate's IssuerSerial (128
+    bytes long) in place at every signature (see ``pki.signer``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.utils import timezone
+
+    def sign_and_check(i: int) -> bool:
+        pdf = render.render_pdf(code=f"TEST{i:08d}", title="Xác nhận", issuer="Công an Phường Hạc Thành",
+                                heading=services.NATIONAL_HEADING, lines=LINES, reference=f"DC-{i}",
+                                issued_at=timezone.now(), labels=services.PDF_LABELS)
+        return signing.check_pdf(signing.sign_pdf(pdf, signer_name="Công an", reason="Thử")).valid
+
+    assert sign_and_check(0)  # the process has signed before, as a running server has
+    with frequent_thread_switches(), ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(sign_and_check, range(1, 13)))
+    assert outcomes == [True] * 12

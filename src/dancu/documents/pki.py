@@ -19,9 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from asn1crypto import algos
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as x509_asn1
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -30,6 +35,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from pyhanko.keys import load_certs_from_pemder
 from pyhanko.sign import signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 ROOT_CERT, ROOT_KEY = "root-ca.pem", "root-ca.key"
 AGENCY_CERT, AGENCY_KEY = "agency.pem", "agency.key"
@@ -117,37 +123,73 @@ def _make_dev_ca(directory: Path) -> None:
     _write(directory / AGENCY_CERT, agency.public_bytes(serialization.Encoding.PEM), 0o644)
 
 
+@dataclass(frozen=True)
+class _Material:
+    """A signer's key and certificates as DER bytes, and its RSA key parsed by cryptography (an
+    immutable object, safe to share). Never an asn1crypto object: those parse lazily and
+    re-encode in place (see ``signer``), so one shared by threads is not safe."""
+
+    cert: bytes
+    chain: tuple[bytes, ...]
+    key: bytes
+    mechanism: bytes | None
+    rsa_key: rsa.RSAPrivateKey | None
+
+
 class _KeyLoadedOnce(signers.SimpleSigner):
     """pyHanko's SimpleSigner parses the private key again at every signature — and cryptography
     checks an RSA key's consistency when it loads it (~0.25 s for 3072 bits), twice per document
-    (pyHanko signs once to size the signature's room). This keeps the parsed key."""
+    (pyHanko signs once to size the signature's room). This one signs with the key parsed once
+    per process; its asn1crypto objects are its own, parsed from the material's bytes (one
+    signer per thread: see ``signer``)."""
 
-    _loaded_key: rsa.RSAPrivateKey | None = None
+    def __init__(self, material: _Material) -> None:
+        mechanism = material.mechanism
+        super().__init__(
+            signing_cert=x509_asn1.Certificate.load(material.cert),
+            signing_key=asn1_keys.PrivateKeyInfo.load(material.key),
+            cert_registry=SimpleCertificateStore.from_certs(
+                [x509_asn1.Certificate.load(der) for der in material.chain]),
+            signature_mechanism=None if mechanism is None else algos.SignedDigestAlgorithm.load(mechanism))
+        self._loaded_key = material.rsa_key
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         try:
             algorithm = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
         except ValueError:
             algorithm = ""
-        if algorithm != "rsassa_pkcs1v15" or digest_algorithm != "sha256":
+        if self._loaded_key is None or algorithm != "rsassa_pkcs1v15" or digest_algorithm != "sha256":
             return super().sign_raw(data, digest_algorithm)
-        if self._loaded_key is None:
-            key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
-            if not isinstance(key, rsa.RSAPrivateKey):
-                return super().sign_raw(data, digest_algorithm)
-            self._loaded_key = key
         return self._loaded_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
 
 
+_threads = threading.local()
+
+
 def signer() -> signers.SimpleSigner:
-    """The issuing agency's signer: the configured PKCS#12 file, else the development CA's
-    (loaded once per process and configuration)."""
-    return _signer(_pkcs12(), str(getattr(settings, "DANCU_DOCUMENTS_SIGNER_PASSPHRASE", "") or ""),
-                   str(pki_dir()), bool(getattr(settings, "PRODUCTION", False)))
+    """The issuing agency's signer: the configured PKCS#12 file, else the development CA's (read
+    once per process and configuration).
+
+    One signer object per thread, never one shared by the threads of a process: pyHanko puts
+    pieces of the signer's certificate (its issuer, its serial number) into each signature's
+    signing-certificate attribute, and asn1crypto re-encodes such a structure in place when its
+    length is 128 bytes, which it takes for an indefinite length (the header ``81 80``) — the
+    development CA's IssuerSerial is exactly that. Two threads signing with one certificate
+    object saw its serial number None (``TypeError … not NoneType``) in the other's
+    re-encoding. A thread's first signer costs ~1.5 ms (its certificates parsed from bytes)."""
+    config = (_pkcs12(), str(getattr(settings, "DANCU_DOCUMENTS_SIGNER_PASSPHRASE", "") or ""),
+              str(pki_dir()), bool(getattr(settings, "PRODUCTION", False)))
+    mine: dict[tuple[str, str, str, bool], _KeyLoadedOnce] = _threads.__dict__.setdefault("signers", {})
+    found = mine.get(config)
+    if found is None:
+        if len(mine) >= 4:  # configurations only change in tests
+            mine.clear()
+        found = mine[config] = _KeyLoadedOnce(_material(*config))
+    return found
 
 
 @lru_cache(maxsize=4)
-def _signer(pkcs12: str, passphrase: str, directory_name: str, production: bool) -> signers.SimpleSigner:
+def _material(pkcs12: str, passphrase: str, directory_name: str, production: bool) -> _Material:
     if pkcs12:
         loaded = signers.SimpleSigner.load_pkcs12(pkcs12, passphrase=passphrase.encode() or None)
     else:
@@ -160,22 +202,30 @@ def _signer(pkcs12: str, passphrase: str, directory_name: str, production: bool)
                                            ca_chain_files=(str(directory / ROOT_CERT),))
     if loaded is None:
         raise ImproperlyConfigured("The signing key or certificate could not be read")
-    return _KeyLoadedOnce(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key,
-                          cert_registry=loaded.cert_registry, signature_mechanism=loaded.signature_mechanism)
+    # ``loaded`` is this call's own (not yet shared), so dumping its objects here is safe.
+    key = loaded.signing_key.dump()
+    parsed = serialization.load_der_private_key(key, password=None)
+    mechanism = loaded.signature_mechanism
+    return _Material(cert=loaded.signing_cert.dump(),
+                     chain=tuple(cert.dump() for cert in loaded.cert_registry), key=key,
+                     mechanism=None if mechanism is None else mechanism.dump(),
+                     rsa_key=parsed if isinstance(parsed, rsa.RSAPrivateKey) else None)
 
 
 @lru_cache(maxsize=8)
-def _roots_from(paths: tuple[str, ...]) -> tuple:
-    return tuple(load_certs_from_pemder(list(paths)))
+def _roots_from(paths: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(cert.dump() for cert in load_certs_from_pemder(list(paths)))
 
 
 def trust_roots() -> tuple:
     """The roots a document's signature must chain to (asn1crypto certificates): those of
-    ``DANCU_DOCUMENTS_TRUST_ROOTS`` and, unless production, the development CA's root."""
+    ``DANCU_DOCUMENTS_TRUST_ROOTS`` and, unless production, the development CA's root. Read once
+    per process as bytes, parsed anew at every call (asn1crypto objects are not shared by
+    threads: see ``signer``)."""
     paths: list[str] = []
     configured = str(getattr(settings, "DANCU_DOCUMENTS_TRUST_ROOTS", "") or "")
     if configured:
         paths.append(configured)
     if not getattr(settings, "PRODUCTION", False):
         paths.append(str(ensure_dev_ca() / ROOT_CERT))
-    return _roots_from(tuple(paths))
+    return tuple(x509_asn1.Certificate.load(der) for der in _roots_from(tuple(paths)))
