@@ -356,3 +356,31 @@ DANCU_PAYMENT_EXPIRE_MINUTES = int(os.environ.get("DANCU_PAYMENT_EXPIRE_MINUTES"
 # Reconciliation asks the gateway about payments pending longer than this (minutes).
 DANCU_PAYMENT_RECONCILE_AFTER_MINUTES = int(os.environ.get("DANCU_PAYMENT_RECONCILE_AFTER_MINUTES", "10"))
 DANCU_PAYMENT_HTTP_TIMEOUT = float(os.environ.get("DANCU_PAYMENT_HTTP_TIMEOUT", "10"))
+
+# ---- Exchange with other agencies' systems (dancu.exchange; docs/exchange.md) ----
+from dancu.exchange import protocol as _exchange_protocol  # noqa: E402  (no Django models imported)
+
+# dancu's signing key (a P-256 JWK file). Development makes one on first start, with its public
+# half beside it (<name>.public.jwk: what the agencies are given); production must be given one.
+DANCU_EXCHANGE_KEY_FILE = Path(os.environ.get("DANCU_EXCHANGE_KEY_FILE",
+                                              DATA_DIR / "exchange" / "dancu.jwk")).resolve()
+if PRODUCTION:
+    if not os.environ.get("DANCU_EXCHANGE_KEY_FILE") or not DANCU_EXCHANGE_KEY_FILE.is_file():
+        raise ImproperlyConfigured(
+            "DANCU_EXCHANGE_KEY_FILE must name dancu's exchange signing key (an existing P-256 JWK "
+            "file; see docs/exchange.md)")
+    _exchange_protocol.load_key(DANCU_EXCHANGE_KEY_FILE)  # unreadable or not P-256: stop now
+else:
+    _exchange_protocol.load_or_create_key(DANCU_EXCHANGE_KEY_FILE,
+                                          _exchange_protocol.public_path_for(DANCU_EXCHANGE_KEY_FILE))
+# Seconds dancu waits for an agency's answer (then the step is retried with the same message).
+DANCU_EXCHANGE_HTTP_TIMEOUT = float(os.environ.get("DANCU_EXCHANGE_HTTP_TIMEOUT", "10"))
+# The social-insurance agency (Vietnam Social Security, "VN:GOV:bhxh"): its exchange URL and its
+# public key. The default is the stand-in (`dancu agency serve social-insurance`), which writes its
+# public key there when it first starts with the same DANCU_DATA_DIR.
+DANCU_AGENCY_SOCIAL_INSURANCE_URL = os.environ.get("DANCU_AGENCY_SOCIAL_INSURANCE_URL",
+                                                   "http://127.0.0.1:8091").rstrip("/")
+DANCU_AGENCY_SOCIAL_INSURANCE_KEY = Path(os.environ.get(
+    "DANCU_AGENCY_SOCIAL_INSURANCE_KEY", DATA_DIR / "agencies" / "social-insurance" / "public.jwk")).resolve()
+if PRODUCTION and not DANCU_AGENCY_SOCIAL_INSURANCE_KEY.is_file():
+    raise ImproperlyConfigured("DANCU_AGENCY_SOCIAL_INSURANCE_KEY must name the agency's public key (JWK)")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from dancu.exchange import protocol as exchange_protocol
+
 DANCU = [sys.executable, "-m", "dancu.cli"]
 
 
@@ -42,7 +44,11 @@ def test_settings_refuse_weak_password_hashing_and_a_production_without_signing_
     assert weak.returncode != 0 and "OWASP" in weak.stderr
     production = _env(tmp_path, DANCU_ENV="production", DANCU_SECRET_KEY="k" * 40,
                       DANCU_ALLOWED_HOSTS="example.vn", DATABASE_URL=f"sqlite:///{tmp_path}/p.sqlite3",
-                      DANCU_OIDC_SUBJECT_SALT="s" * 40, DANCU_PAYMENT_SECRET="p" * 40)
+                      DANCU_OIDC_SUBJECT_SALT="s" * 40, DANCU_PAYMENT_SECRET="p" * 40,
+                      DANCU_EXCHANGE_KEY_FILE=str(tmp_path / "x" / "dancu.jwk"),
+                      DANCU_AGENCY_SOCIAL_INSURANCE_KEY=str(tmp_path / "x" / "bhxh.public.jwk"))
+    exchange_protocol.load_or_create_key(tmp_path / "x" / "dancu.jwk")
+    exchange_protocol.load_or_create_key(tmp_path / "x" / "bhxh.jwk", tmp_path / "x" / "bhxh.public.jwk")
     no_key = subprocess.run([*DANCU, "check"], env=production, capture_output=True, text=True, timeout=60)
     assert no_key.returncode != 0 and "dancu oidc keys rotate" in no_key.stderr
     made = subprocess.run([*DANCU, "oidc", "keys", "rotate"], capture_output=True, text=True, timeout=60,
@@ -50,6 +56,13 @@ def test_settings_refuse_weak_password_hashing_and_a_production_without_signing_
     assert made.returncode == 0, made.stderr
     assert subprocess.run([*DANCU, "check"], env=production, capture_output=True, text=True,
                           timeout=60).returncode == 0
+    # dancu's exchange key and the agency's public key are given, never made, in production
+    for name in ("DANCU_EXCHANGE_KEY_FILE", "DANCU_AGENCY_SOCIAL_INSURANCE_KEY"):
+        for value in ("", str(tmp_path / "missing.jwk")):
+            no_file = subprocess.run([*DANCU, "check"], env=dict(production, **{name: value}),
+                                     capture_output=True, text=True, timeout=60)
+            assert no_file.returncode != 0 and name in no_file.stderr
+    assert not (tmp_path / "missing.jwk").exists()
     # The secret of pairwise subject identifiers is one of the secrets production needs.
     for salt in ("", "short"):
         no_salt = subprocess.run([*DANCU, "check"], env=dict(production, DANCU_OIDC_SUBJECT_SALT=salt),

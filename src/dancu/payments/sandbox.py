@@ -32,11 +32,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 
+from dancu.core import httpserver
 from dancu.payments import protocol
 
 MODES = ("success", "failure", "timeout", "late", "double")
@@ -423,21 +423,5 @@ def _json(start_response: StartResponse, body: dict[str, str]) -> list[bytes]:
     return [data]
 
 
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # the base class's parameter name
-        pass
-
-
 def make(app: Sandbox, host: str, port: int, *, quiet: bool = False) -> WSGIServer:
-    return make_server(
-        host,
-        port,
-        app,
-        server_class=_ThreadingServer,
-        handler_class=_QuietHandler if quiet else WSGIRequestHandler,
-    )
+    return httpserver.make(app, host, port, quiet=quiet)

@@ -39,7 +39,7 @@ from dancu.population.api import ErrorOut, InvalidParameter
 from dancu.population.models import Citizen
 from dancu.publicservices import catalog as catalog_file
 from dancu.publicservices import selectors, services
-from dancu.publicservices.models import Dossier, Procedure
+from dancu.publicservices.models import Dossier, DossierStep, Procedure, StepStatus
 from dancu.publicservices.services import rules
 
 router = Router(tags=["publicservices"])
@@ -53,6 +53,7 @@ _OFFICER_ERRORS = _CITIZEN_ERRORS
 PersonalIdParam = Annotated[str, Field(pattern=r"^[0-9]{12}$", description="12-digit personal ID")]
 DossierCode = Annotated[str, Field(max_length=20, description="DC-YYYYMMDD-NNNNNN")]
 NoteText = Annotated[str, Field(max_length=2000)]
+STEP_STATUSES = "ready | waiting | sending | done | refused | cancelled | open | all"
 
 
 # ---- Schemas -------------------------------------------------------------------------------
@@ -151,11 +152,52 @@ class DossierOut(Schema):
     result_document_code: str | None
 
 
+class StepOut(Schema):
+    key: str
+    name: str
+    position: int
+    agency: str
+    role: str = Field(description="officer role deciding it; empty for a step done by the agency's system")
+    after: list[str]
+    status: str = Field(description="waiting | ready | sending | done | refused | cancelled")
+    due_on: dt.date | None
+    overdue: bool
+    decided_at: dt.datetime | None
+    decided_by: str
+    result: dict[str, Any] = Field(
+        description="child's personal_id and household, card number and validity, benefit amount and payee…"
+    )
+    summary: str
+    result_document_code: str | None
+    refusal_reason: str
+    attempts: int = Field(description="exchanges with the agency that failed (retried)")
+    next_attempt_at: dt.datetime | None
+
+
 class DossierDetailOut(DossierOut):
     data: dict[str, Any]
     registry_data: dict[str, Any]
     components: list[ComponentOut]
     events: list[EventOut]
+    steps: list[StepOut] = Field(description="the agencies' steps of an interconnected procedure, or none")
+
+
+class StepQueueItemOut(StepOut):
+    dossier_code: str
+    procedure_code: str
+    procedure_name: str
+    commune: str
+
+
+class StepPageOut(Schema):
+    items: list[StepQueueItemOut]
+    page: int
+    has_next: bool
+
+
+class StepDecisionIn(Schema):
+    approve: bool
+    reason: NoteText = Field("", description="required to refuse")
 
 
 class DossierPageOut(Schema):
@@ -277,9 +319,33 @@ def _dossier(d: Dossier, codes: dict[int, str] | None = None) -> dict[str, Any]:
     }
 
 
+def _step(s: DossierStep) -> dict[str, Any]:
+    today = dt.date.today()
+    return {
+        "key": s.key,
+        "name": s.name,
+        "position": s.position,
+        "agency": s.agency,
+        "role": s.role,
+        "after": list(s.after),
+        "status": s.status,
+        "due_on": s.due_on,
+        "overdue": bool(s.due_on and not s.is_final and s.due_on < today),
+        "decided_at": s.decided_at,
+        "decided_by": s.decided_by_label if s.automatic else ("cán bộ" if s.decided_by_label else ""),
+        "result": s.result,
+        "summary": services.step_summary(s) if s.status == StepStatus.DONE else "",
+        "result_document_code": s.result_document.code if s.result_document is not None else None,
+        "refusal_reason": s.refusal_reason,
+        "attempts": s.attempts,
+        "next_attempt_at": s.next_attempt_at,
+    }
+
+
 def _detail(d: Dossier) -> dict[str, Any]:
     return {
         **_dossier(d),
+        "steps": [_step(s) for s in selectors.steps_of(d)],
         "data": d.data,
         "registry_data": d.registry_data,
         "components": [
@@ -742,3 +808,58 @@ def refuse(request: HttpRequest, code: str, body: RefuseIn) -> dict[str, Any]:
 def approve(request: HttpRequest, code: str, body: NoteIn) -> dict[str, Any]:
     _known_query(request)
     return _dossier(services.approve(_officer(request), code, note=body.note))
+
+
+# ---- Interconnected dossiers: the steps (docs/interconnected.md) --------------------------------
+
+
+@router.get(
+    "/steps",
+    response={200: StepPageOut, **_OFFICER_ERRORS},
+    operation_id="publicservices_steps",
+    summary="The steps my role decides, in my area (ready ones by deadline by default)",
+)
+def steps(
+    request: HttpRequest,
+    status: Annotated[
+        str, Query(max_length=10, description=STEP_STATUSES)
+    ] = "ready",
+    page: Annotated[int, Query(ge=1, le=10000)] = 1,
+) -> dict[str, Any]:
+    _known_query(request, "status", "page")
+    actor = _officer(request)
+    items, has_next = selectors.step_queue(actor, status, page)
+    dossiers = {s.dossier_id: s.dossier for s in items}
+    audit.record_many(
+        actor,
+        "dossier.queue",
+        [person.personal_id for d in dossiers.values() for person in selectors.people_of(d)],
+        reason="hàng đợi các bước hồ sơ liên thông",
+    )
+    return {
+        "items": [
+            {
+                **_step(s),
+                "dossier_code": s.dossier.code,
+                "procedure_code": s.dossier.procedure.code,
+                "procedure_name": s.dossier.procedure.name_vi,
+                "commune": s.dossier.commune.name,
+            }
+            for s in items
+        ],
+        "page": page,
+        "has_next": has_next,
+    }
+
+
+@router.post(
+    "/dossiers/{code}/steps/{key}/decision",
+    response={200: StepOut, **_OFFICER_ERRORS},
+    operation_id="publicservices_step_decision",
+    summary="Decide my step of an interconnected dossier (approve: its effect on the registry and "
+    "its signed result; refuse: the reason, the steps after it cancelled). A replay is a 409.",
+)
+def step_decision(request: HttpRequest, code: str, key: str, body: StepDecisionIn) -> dict[str, Any]:
+    _known_query(request)
+    step = services.decide_step(_officer(request), code, key, approve=body.approve, reason=body.reason)
+    return _step(step)

@@ -30,6 +30,7 @@ FIELDS = (
     "essential_number",
     "min_loa",
     "effect",
+    "steps",
 )
 
 
@@ -42,9 +43,11 @@ def sync_catalog(procedure_model: Any) -> int:
     """Insert or update every procedure of the file; returns how many. Procedures no longer
     in the file are left as they are (dossiers refer to them); set ``active`` false by hand."""
     count = 0
+    # A data migration's historical model has the fields of its time only.
+    known = {f.name for f in procedure_model._meta.get_fields()}
     for entry in load():
         procedure_model.objects.update_or_create(
-            code=entry["code"], defaults={k: entry.get(k) for k in FIELDS if k in entry}
+            code=entry["code"], defaults={k: entry.get(k) for k in FIELDS if k in entry and k in known}
         )
         count += 1
     return count

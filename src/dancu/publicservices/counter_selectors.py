@@ -35,8 +35,10 @@ from dancu.publicservices.models import (
     Dossier,
     DossierComponent,
     DossierEvent,
+    DossierStep,
     Procedure,
     Status,
+    StepStatus,
 )
 from dancu.publicservices.workdays import add_working_days
 
@@ -123,6 +125,57 @@ def queue(actor: Actor, filters: QueueFilters, *, sort: str = "due", page: int =
 
 
 @dataclass
+class StepRow:
+    """One step of an interconnected dossier as the counter page shows it."""
+
+    step: DossierStep
+    summary: str
+    result_code: str
+    can_decide: bool
+
+
+def step_rows(actor: Actor, d: Dossier) -> list[StepRow]:
+    """The dossier's steps; ``can_decide`` is the service's own rule (``flows.check_may_decide``:
+    the step's agency processed by the role, the area) and the step's status — a forged POST
+    meets the same rule in the service."""
+    from dancu.publicservices.services.flows import check_may_decide, step_summary
+
+    rows = []
+    for step in ps.steps_of(d):
+        try:
+            check_may_decide(actor, d, step)
+            allowed = step.status == StepStatus.READY and d.status in (Status.SUBMITTED, Status.ACCEPTED)
+        except OutOfJurisdiction:
+            allowed = False
+        rows.append(StepRow(step, step_summary(step) if step.status == StepStatus.DONE else "",
+                            step.result_document.code if step.result_document is not None else "",
+                            allowed))
+    return rows
+
+
+@dataclass
+class StepQueueRow:
+    step: DossierStep
+    applicant_name: str
+    flag: str  # "" | "overdue"
+
+
+def step_queue(actor: Actor) -> list[StepQueueRow]:
+    """The steps of interconnected dossiers ready for the actor's role in their area, by
+    deadline (``selectors.step_queue``); empty for roles that decide no step. Applicants'
+    names shown: audited as the queue is."""
+    if actor.role in ps.QUEUE_READ_ROLES or not ps.agencies_processed_by(actor.role):
+        return []
+    steps, _more = ps.step_queue(actor, "ready", page_size=50)
+    today = timezone.localdate()
+    applicants = {c.pk: c for c in Citizen.objects.filter(pk__in={s.dossier.applicant_id for s in steps})}
+    audit.record_many(actor, "dossier.queue", [c.personal_id for c in applicants.values()],
+                      reason=QUEUE_PURPOSE)
+    return [StepQueueRow(s, applicants[s.dossier.applicant_id].full_name,
+                         "overdue" if s.due_on and s.due_on < today else "") for s in steps]
+
+
+@dataclass
 class DossierView:
     dossier: Dossier
     applicant: Citizen
@@ -133,6 +186,7 @@ class DossierView:
     flag: str
     commune_name: str
     result_code: str
+    steps: list[StepRow]
 
 
 def _load(code: str) -> Dossier:
@@ -177,7 +231,7 @@ def dossier_for_officer(actor: Actor, code: str) -> DossierView:
     return DossierView(d, d.applicant, d.subject, components,
                        list(DossierEvent.objects.filter(dossier=d).order_by("at", "id")),
                        assigned, flag_of(d, today, add_working_days(today, 1)),
-                       unit.name if unit else "", result_code or "")
+                       unit.name if unit else "", result_code or "", step_rows(actor, d))
 
 
 def component_document(actor: Actor, code: str, component_id: int) -> Any:
@@ -203,7 +257,7 @@ def download_name(doc: Any) -> str:
     return f"{doc.code}.{ext}"
 
 
-def allowed_actions(actor: Actor, d: Dossier) -> dict[str, bool]:
+def allowed_actions(actor: Actor, d: Dossier, *, bundle: bool = False) -> dict[str, bool]:
     """Which buttons the page shows: the services' own rule (``check_may_act`` — the role
     processes the procedure, or the counter's intake actions — and the area) and the status.
     A forged POST meets the same rule in the service."""
@@ -219,8 +273,9 @@ def allowed_actions(actor: Actor, d: Dossier) -> dict[str, bool]:
         "assign": may("assign") and open_,
         "accept": may("accept") and d.status == Status.SUBMITTED,
         "supplement": may("request_supplement") and d.status in (Status.SUBMITTED, Status.ACCEPTED),
-        "refuse": may("refuse") and open_,
-        "approve": may("approve") and d.status == Status.ACCEPTED and d.paid,
+        # An interconnected dossier is decided step by step (``step_rows``), never whole.
+        "refuse": may("refuse") and open_ and not bundle,
+        "approve": may("approve") and d.status == Status.ACCEPTED and d.paid and not bundle,
         "paid": may("paid_at_counter") and not d.paid and d.fee_vnd > 0 and open_,
         "handover": may("hand_over") and d.status in (Status.APPROVED, Status.REFUSED),
     }

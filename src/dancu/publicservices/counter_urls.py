@@ -13,5 +13,6 @@ urlpatterns = [
     path("ho-so/<str:code>/", counter.dossier, name="dossier"),
     path("ho-so/<str:code>/bien-nhan/", counter.receipt, name="receipt"),
     path("ho-so/<str:code>/tai-lieu/<int:component_id>/", counter.component, name="component"),
+    path("ho-so/<str:code>/buoc/<slug:key>/", counter.step_decision, name="step_decision"),
     path("ho-so/<str:code>/<slug:action>/", counter.act, name="act"),
 ]

@@ -61,6 +61,12 @@ class Procedure(models.Model):
     effect = models.CharField(
         max_length=40, blank=True, default="", help_text="name of the effect handler applied on approval"
     )
+    steps = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="interconnected procedure (Decree 63/2024): [{key, agency, role, days, after}]; "
+        "empty for a one-decision procedure",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -247,6 +253,97 @@ class DossierEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["action", "at"], name="dossier_event_action_at")]
+
+
+class StepStatus(models.TextChoices):
+    WAITING = "waiting", _("Chờ bước trước")
+    READY = "ready", _("Đang xử lý")
+    SENDING = "sending", _("Đang gửi cơ quan liên thông")
+    DONE = "done", _("Đã xong")
+    REFUSED = "refused", _("Bị từ chối")
+    CANCELLED = "cancelled", _("Đã hủy")
+
+
+FINAL_STEP_STATUSES = (StepStatus.DONE, StepStatus.REFUSED, StepStatus.CANCELLED)
+STEP_NAMES = {
+    "birth_registration": _("Đăng ký khai sinh"),
+    "permanent_residence": _("Đăng ký thường trú"),
+    "health_card": _("Cấp thẻ bảo hiểm y tế cho trẻ dưới 6 tuổi"),
+    "death_registration": _("Đăng ký khai tử"),
+    "residence_deletion": _("Xóa đăng ký thường trú"),
+    "funeral_allowance": _("Giải quyết mai táng phí, trợ cấp tuất"),
+}
+
+
+class DossierStep(models.Model):
+    """One agency's part of an interconnected dossier (Decree 63/2024; docs/interconnected.md):
+    a row per step of ``Procedure.steps``, written with the dossier. An officer step (``role``
+    set) waits in that role's queue while ``ready``; an automatic step (``role`` empty) is
+    ``sending`` while the task ``advance_flow`` exchanges messages with the agency — always with
+    the step's own ``message_id``, fixed when the row is created, so a retry is the same
+    message and the agency never acts twice."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="steps")
+    key = models.CharField(max_length=40)
+    position = models.PositiveSmallIntegerField()
+    agency = models.CharField(max_length=24, choices=Agency.choices)
+    role = models.CharField(max_length=20, blank=True, default="", help_text="officer role; empty: automatic")
+    after = models.JSONField(default=list, help_text="keys of the steps this one waits for")
+    days = models.PositiveSmallIntegerField(default=0, help_text="working days (0: the same working day)")
+    status = models.CharField(max_length=10, choices=StepStatus.choices, default=StepStatus.WAITING)
+    due_on = models.DateField(null=True, blank=True, help_text="set when the step becomes ready/sending")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )
+    decided_by_label = models.CharField(max_length=150, blank=True, default="")
+    result = models.JSONField(default=dict, blank=True)
+    result_document = models.ForeignKey(
+        "documents.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )
+    refusal_reason = models.TextField(blank=True, default="")
+    message_id = models.CharField(max_length=36, unique=True, help_text="UUID of the exchange message")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["dossier", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "key"], name="dossier_step_key"),
+            models.CheckConstraint(
+                condition=Q(status__in=["done", "refused"], decided_at__isnull=False)
+                | (~Q(status__in=["done", "refused"]) & Q(decided_at__isnull=True)),
+                name="dossier_step_decided_at",
+            ),
+        ]
+        indexes = [
+            # The officers' step queue: ready steps of the agencies a role processes, by deadline.
+            models.Index(
+                fields=["agency", "due_on", "id"], name="dossier_step_ready", condition=Q(status="ready")
+            ),
+            # The safety net: automatic steps due for (another) exchange.
+            models.Index(
+                fields=["next_attempt_at", "id"], name="dossier_step_sending", condition=Q(status="sending")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}:{self.key} ({self.status})"
+
+    @property
+    def name(self) -> str:
+        return str(STEP_NAMES.get(self.key, self.key))
+
+    @property
+    def automatic(self) -> bool:
+        return not self.role
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STEP_STATUSES
 
 
 class FeedbackKind(models.TextChoices):

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,10 +19,12 @@ from dancu.population.models import Citizen
 from dancu.publicservices import workdays
 from dancu.publicservices.models import (
     CLOSED_STATUSES,
+    FINAL_STEP_STATUSES,
     OPEN_STATUSES,
     Agency,
     Dossier,
     DossierEvent,
+    DossierStep,
     Notification,
     Procedure,
 )
@@ -48,8 +50,16 @@ def agencies_processed_by(role: str) -> list[str]:
     return [agency for agency, roles in PROCESSING_ROLES.items() if role in roles]
 
 
-def may_process(actor: Actor, procedure: Procedure) -> bool:
-    return actor.role == Role.MINISTRY_ADMIN or actor.role in PROCESSING_ROLES.get(procedure.agency, ())
+def may_process(actor: Actor, procedure: Procedure, *, agency: str | None = None) -> bool:
+    """The actor's role processes the procedure's agency — or, for one step of an interconnected
+    procedure, that step's ``agency``."""
+    roles = PROCESSING_ROLES.get(agency or procedure.agency, frozenset())
+    return actor.role == Role.MINISTRY_ADMIN or actor.role in roles
+
+
+def step_agencies(procedure: Procedure) -> list[str]:
+    """The agencies of an interconnected procedure's officer steps (none for the others)."""
+    return [s["agency"] for s in procedure.steps if s.get("role")]
 
 
 # ---- Catalog -------------------------------------------------------------------------------
@@ -305,11 +315,16 @@ def queue(
 
 def handles(actor: Actor, dossier: Dossier) -> bool:
     """The queue's rule for one dossier: in the actor's area, and of a procedure the actor's role
-    processes (``may_process``) — or any procedure for the roles that read every queue (the
-    counter receives, the auditor reads). The API and the counter pages both apply it."""
+    processes (``may_process``), or of which it decides a step — or any procedure for the roles
+    that read every queue (the counter receives, the auditor reads). The API and the counter
+    pages both apply it."""
     if not actor.covers(dossier.commune_id, dossier.province_id):
         return False
-    return actor.role in QUEUE_READ_ROLES or may_process(actor, dossier.procedure)
+    return (
+        actor.role in QUEUE_READ_ROLES
+        or may_process(actor, dossier.procedure)
+        or any(may_process(actor, dossier.procedure, agency=a) for a in step_agencies(dossier.procedure))
+    )
 
 
 def dossier_for_officer(actor: Actor, code: str) -> Dossier:
@@ -326,3 +341,53 @@ def dossier_for_officer(actor: Actor, code: str) -> Dossier:
     if dossier is None or not handles(actor, dossier):
         raise NotFound("E_DOSSIER_NOT_FOUND", _("Không tìm thấy hồ sơ."), "code")
     return dossier
+
+
+# ---- Interconnected dossiers: the steps --------------------------------------------------------
+
+STEP_FILTERS = ("ready", "waiting", "sending", "done", "refused", "cancelled", "open", "all")
+
+
+def steps_of(dossier: Dossier) -> list[DossierStep]:
+    return list(
+        DossierStep.objects.filter(dossier=dossier).select_related("result_document").order_by("position")
+    )
+
+
+def step_queue(
+    actor: Actor, status: str = "ready", page: int = 1, page_size: int = PAGE_SIZE
+) -> tuple[list[DossierStep], bool]:
+    """The steps of the agencies the actor's role processes (``may_process`` of the step's
+    agency; every step for the roles that read every queue), in the actor's area, by deadline —
+    the ready ones by default (partial index ``dossier_step_ready``). ``open``: not final."""
+    if status not in STEP_FILTERS:
+        raise _bad("status", _("Trạng thái không hợp lệ."))
+    if not isinstance(page, int) or page < 1 or page > MAX_PAGE:
+        raise _bad("page", _("Số trang không hợp lệ."))
+    agencies = agencies_processed_by(actor.role)
+    if actor.role not in QUEUE_READ_ROLES and not agencies:
+        raise OutOfJurisdiction("E_ROLE_NOT_ALLOWED", _("Vai trò này không xử lý hồ sơ thủ tục."), "role")
+    area = actor.area.q(commune="dossier__commune_id", province="dossier__province_id")
+    qs = DossierStep.objects.filter(area)
+    if actor.role not in QUEUE_READ_ROLES:
+        qs = qs.filter(agency__in=agencies).exclude(role="")
+    if status == "open":
+        qs = qs.exclude(status__in=FINAL_STEP_STATUSES)
+    elif status != "all":
+        qs = qs.filter(status=status)
+    start = (page - 1) * page_size
+    rows = list(
+        qs.select_related("dossier", "dossier__procedure", "dossier__commune", "result_document").order_by(
+            F("due_on").asc(nulls_last=True), "id"
+        )[start : start + page_size + 1]
+    )
+    return rows[:page_size], len(rows) > page_size
+
+
+def dossiers_with_ready_steps(actor: Actor, limit: int = PAGE_SIZE) -> list[Dossier]:
+    """The counter's list of interconnected dossiers with a step ready for the actor's role."""
+    steps, _more = step_queue(actor, "ready", page_size=limit)
+    seen: dict[int, Dossier] = {}
+    for step in steps:
+        seen.setdefault(step.dossier_id, step.dossier)
+    return list(seen.values())

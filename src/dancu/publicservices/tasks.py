@@ -22,6 +22,7 @@ from dancu.core.tasks import periodic
 from dancu.publicservices import workdays
 from dancu.publicservices.models import OPEN_STATUSES, Dossier
 from dancu.publicservices.selectors import DUE_SOON_WORKING_DAYS
+from dancu.publicservices.services.flows import advance_flow, resume_due
 
 log = logging.getLogger(__name__)
 
@@ -63,3 +64,13 @@ def deadline_reminders(today: dt.date | None = None) -> int:
     if sent:
         log.info("deadline reminders sent to %d officers", sent)
     return sent
+
+
+@periodic("publicservices.resume_flows", every=dt.timedelta(minutes=1))
+def resume_flows() -> int:
+    """The interconnected dossiers' safety net: ``advance`` again for an automatic step whose
+    retry is overdue (docs/interconnected.md)."""
+    return resume_due()
+
+
+__all__ = ["advance_flow", "deadline_reminders", "resume_flows"]

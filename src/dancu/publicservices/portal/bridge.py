@@ -74,6 +74,19 @@ def events_of(dossier: Dossier) -> list[Any]:
     return list(selectors.events_of(dossier))
 
 
+def steps_of(dossier: Dossier) -> list[dict[str, Any]]:
+    """An interconnected dossier's steps for the citizen: each with its one-line result."""
+    return [
+        {
+            "step": s,
+            "summary": services.step_summary(s) if s.status == "done" else "",
+            "result_code": s.result_document.code if s.result_document is not None else "",
+            "waiting_agency": s.status == "sending" and s.attempts > 0,
+        }
+        for s in selectors.steps_of(dossier)
+    ]
+
+
 def notifications_of(citizen: Any) -> list[Any]:
     return list(selectors.inbox(citizen).select_related("dossier")[:100])
 

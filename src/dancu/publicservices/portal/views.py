@@ -286,7 +286,8 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
                                        for e in bridge.events_of(item)], supplement=supplement, rating=rating,
         feedback=feedback, components=[{**c, "error": file_errors.get(c["key"], "")}
                                        for c in item.procedure.components or []],
-        reusable=bridge.reusable_documents(citizen), result=bridge.result_of(item)), status=status)
+        reusable=bridge.reusable_documents(citizen), result=bridge.result_of(item),
+        steps=bridge.steps_of(item)), status=status)
 
 
 @auth.citizen_required

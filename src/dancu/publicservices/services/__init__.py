@@ -1,6 +1,7 @@
 """Every write of the public services, one module per capability; the public functions are
 re-exported here (``from dancu.publicservices import services``)."""
 
+from dancu.publicservices.services.flows import advance, decide_step, resume_due, step_summary
 from dancu.publicservices.services.processing import (
     accept,
     approve,
@@ -25,12 +26,14 @@ from dancu.publicservices.services.submission import (
 
 __all__ = [
     "accept",
+    "advance",
     "answer_supplement",
     "approve",
     "assign",
     "check_may_act",
     "citizen_of",
     "clean_data",
+    "decide_step",
     "give_feedback",
     "hand_over",
     "mark_inbox_read",
@@ -39,6 +42,8 @@ __all__ = [
     "rate",
     "refuse",
     "request_supplement",
+    "resume_due",
+    "step_summary",
     "submit",
     "withdraw",
 ]

@@ -42,7 +42,7 @@ def effect_actor(actor: Actor, dossier: Dossier) -> Actor:
     return dataclasses.replace(actor, source="dossier", source_ref=dossier.code)
 
 
-def _reason(dossier: Dossier) -> str:
+def reason_for(dossier: Dossier) -> str:
     return f"Hồ sơ {dossier.code}: {dossier.procedure.name_vi}"
 
 
@@ -55,7 +55,7 @@ def _person(dossier: Dossier) -> Citizen:
     return person
 
 
-def _identity(person: Citizen) -> Lines:
+def identity(person: Citizen) -> Lines:
     return [
         ("Họ và tên", person.full_name),
         ("Số định danh cá nhân", person.personal_id),
@@ -73,7 +73,7 @@ def _where(dossier: Dossier) -> dict[str, Any]:
     }
 
 
-def _place(reg: Any) -> str:
+def place(reg: Any) -> str:
     return f"{reg.address}, {reg.commune.name}"
 
 
@@ -87,13 +87,13 @@ def permanent_residence(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
         actor,
         person.personal_id,
         **_where(dossier),
-        reason=_reason(dossier),
+        reason=reason_for(dossier),
         household_number=data.get("household_number") or None,
         relationship=data.get("relationship") or Relationship.HEAD,
     )
     return "Xác nhận đăng ký thường trú", [
-        *_identity(person),
-        ("Nơi thường trú", _place(reg)),
+        *identity(person),
+        ("Nơi thường trú", place(reg)),
         ("Số hộ", reg.household.number if reg.household else ""),
         ("Ngày đăng ký", reg.started_on.isoformat()),
     ]
@@ -106,11 +106,11 @@ def temporary_residence(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
         person.personal_id,
         **_where(dossier),
         expires_on=_day(dossier, "expires_on"),
-        reason=_reason(dossier),
+        reason=reason_for(dossier),
     )
     return "Xác nhận đăng ký tạm trú", [
-        *_identity(person),
-        ("Nơi tạm trú", _place(reg)),
+        *identity(person),
+        ("Nơi tạm trú", place(reg)),
         ("Thời hạn tạm trú", _period(reg)),
     ]
 
@@ -123,11 +123,11 @@ def temporary_residence_renewal(actor: Actor, dossier: Dossier) -> tuple[str, Li
             "E_NO_TEMPORARY_RESIDENCE", _("Không có đăng ký tạm trú còn hiệu lực."), "subject_personal_id"
         )
     reg = residence.renew_temporary(
-        actor, current.pk, expires_on=_day(dossier, "expires_on"), reason=_reason(dossier)
+        actor, current.pk, expires_on=_day(dossier, "expires_on"), reason=reason_for(dossier)
     )
     return "Xác nhận gia hạn tạm trú", [
-        *_identity(person),
-        ("Nơi tạm trú", _place(reg)),
+        *identity(person),
+        ("Nơi tạm trú", place(reg)),
         ("Tạm trú đến ngày", reg.expires_on.isoformat() if reg.expires_on else ""),
     ]
 
@@ -141,10 +141,10 @@ def temporary_absence(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
         started_on=_day(dossier, "started_on"),
         expires_on=dt.date.fromisoformat(data["expires_on"]) if data.get("expires_on") else None,
         destination=data["destination"],
-        reason=_reason(dossier),
+        reason=reason_for(dossier),
     )
     return "Xác nhận khai báo tạm vắng", [
-        *_identity(person),
+        *identity(person),
         ("Trường hợp", reg.get_absence_case_display()),
         ("Từ ngày", reg.started_on.isoformat()),
         ("Nơi đến", reg.destination),
@@ -158,11 +158,11 @@ def stay_notice(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
         person.personal_id,
         **_where(dossier),
         ends_on=_day(dossier, "ends_on"),
-        reason=_reason(dossier),
+        reason=reason_for(dossier),
     )
     return "Xác nhận thông báo lưu trú", [
-        *_identity(person),
-        ("Nơi lưu trú", _place(reg)),
+        *identity(person),
+        ("Nơi lưu trú", place(reg)),
         ("Thời gian", _period(reg)),
     ]
 
@@ -177,12 +177,12 @@ def residence_confirmation(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
         subject_type="citizen",
         subject_id=person.pk,
         personal_id=person.personal_id,
-        reason=_reason(dossier),
+        reason=reason_for(dossier),
         details={"purpose": dossier.data.get("purpose", "")},
     )
     temporary = values["temporary_residence"]
     return "Xác nhận thông tin về cư trú", [
-        *_identity(person),
+        *identity(person),
         ("Nơi thường trú", values["permanent_address"] or "—"),
         ("Nơi tạm trú", temporary["address"] if temporary else "—"),
         ("Nơi ở hiện tại", values["current_address"] or "—"),
@@ -190,17 +190,10 @@ def residence_confirmation(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     ]
 
 
-def birth(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
-    """Birth registration with permanent residence (Decree 63/2024): the child enters the
-    registry in the applicant parent's household and commune of permanent residence."""
+def child_raw(dossier: Dossier) -> dict[str, Any]:
+    """The child's record as the birth dossier declares it, the applicant parent (and the other
+    parent, if named) linked."""
     parent, data = dossier.applicant, dossier.data
-    permanent = active_registration(parent, ResidenceKind.PERMANENT)
-    if permanent is None:
-        raise DomainError(
-            "E_NO_PERMANENT_RESIDENCE",
-            _("Cha/mẹ chưa có nơi thường trú để đăng ký thường trú cho con."),
-            "applicant_personal_id",
-        )
     raw: dict[str, Any] = {
         "full_name": data["child_full_name"],
         "birth_date": data["child_birth_date"],
@@ -211,28 +204,51 @@ def birth(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     }
     if data.get("other_parent_personal_id"):
         raw["mother_id" if parent.sex == Sex.MALE else "father_id"] = data["other_parent_personal_id"]
+    return raw
+
+
+def parent_home(dossier: Dossier) -> dict[str, Any]:
+    """Where the child is registered: the applicant parent's permanent residence and household
+    (the child is a child of the head, or "other" in someone else's household)."""
+    parent = dossier.applicant
+    permanent = active_registration(parent, ResidenceKind.PERMANENT)
+    if permanent is None:
+        raise DomainError(
+            "E_NO_PERMANENT_RESIDENCE",
+            _("Cha/mẹ chưa có nơi thường trú để đăng ký thường trú cho con."),
+            "applicant_personal_id",
+        )
     membership = current_household(parent)
     relationship = (
         Relationship.CHILD
         if membership and membership.relationship == Relationship.HEAD
         else Relationship.OTHER
     )
+    return {
+        "commune": permanent.commune,
+        "address": permanent.address,
+        "household_number": membership.household.number if membership else None,
+        "relationship": relationship if membership else Relationship.HEAD,
+    }
+
+
+def birth(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
+    """Birth registration with permanent residence (Decree 63/2024): the child enters the
+    registry in the applicant parent's household and commune of permanent residence."""
+    parent = dossier.applicant
     reg = residence.register_new_resident(
         actor,
-        raw,
-        commune=permanent.commune,
-        address=permanent.address,
+        child_raw(dossier),
+        **parent_home(dossier),
         started_on=_day(dossier, "child_birth_date"),
-        reason=_reason(dossier),
-        household_number=membership.household.number if membership else None,
-        relationship=relationship if membership else Relationship.HEAD,
+        reason=reason_for(dossier),
     )
     child = reg.citizen
     return "Trích lục khai sinh", [
-        *_identity(child),
+        *identity(child),
         ("Giới tính", child.get_sex_display()),
         ("Cha/mẹ khai", f"{parent.full_name} ({parent.personal_id})"),
-        ("Nơi thường trú", _place(reg)),
+        ("Nơi thường trú", place(reg)),
     ]
 
 
@@ -241,7 +257,7 @@ def death(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     person = _person(dossier)
     died = dossier.data["death_date"]
     population.correct_citizen(
-        actor, person.personal_id, {"life_status": "deceased", "death_date": died}, reason=_reason(dossier)
+        actor, person.personal_id, {"life_status": "deceased", "death_date": died}, reason=reason_for(dossier)
     )
     permanent = active_registration(person, ResidenceKind.PERMANENT)
     if permanent is not None:
@@ -249,11 +265,11 @@ def death(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
             actor,
             permanent.pk,
             ended_on=dt.date.fromisoformat(died),
-            reason=_reason(dossier),
+            reason=reason_for(dossier),
             end_reason="deceased",
         )
     return "Trích lục khai tử", [
-        *_identity(person),
+        *identity(person),
         ("Ngày chết", died),
         ("Nơi chết", dossier.data.get("death_place", "")),
     ]
@@ -263,7 +279,7 @@ def marriage(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     applicant = dossier.applicant
     spouse_id = dossier.data["spouse_personal_id"]
     spouse = Citizen.objects.get(personal_id=spouse_id)
-    reason = _reason(dossier)
+    reason = reason_for(dossier)
     population.correct_citizen(
         actor, applicant.personal_id, {"marital_status": "married", "spouse_id": spouse_id}, reason=reason
     )
@@ -287,11 +303,11 @@ def id_card_reissue(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
         subject_type="citizen",
         subject_id=person.pk,
         personal_id=person.personal_id,
-        reason=_reason(dossier),
+        reason=reason_for(dossier),
         details={"reason": dossier.data.get("reason", "")},
     )
     return "Giấy hẹn trả thẻ căn cước (cấp lại)", [
-        *_identity(person),
+        *identity(person),
         ("Lý do cấp lại", dossier.data.get("reason", "")),
         ("Nơi nhận", dossier.data.get("delivery_address") or dossier.commune.name),
     ]
@@ -319,7 +335,7 @@ def apply_effect(actor: Actor, dossier: Dossier) -> tuple[str, Lines]:
     if handler is None:
         person = _person(dossier)
         return f"Kết quả giải quyết: {dossier.procedure.name_vi}", [
-            *_identity(person),
+            *identity(person),
             ("Thủ tục", dossier.procedure.name_vi),
         ]
     return handler(acting, dossier)

@@ -28,6 +28,8 @@ TITLES = {
     "paid": "Hồ sơ {code} đã được thanh toán phí",
     "approved": "Hồ sơ {code} đã có kết quả",
     "refused": "Hồ sơ {code} bị từ chối",
+    "step_done": "Hồ sơ {code}: một bước đã có kết quả",
+    "step_refused": "Hồ sơ {code}: một bước bị từ chối",
 }
 
 

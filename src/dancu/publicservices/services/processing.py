@@ -26,7 +26,7 @@ from dancu.accounts.services import actor_for_profile
 from dancu.audit import services as audit
 from dancu.core.errors import Conflict, DomainError, NotFound, OutOfJurisdiction
 from dancu.core.text import nfc
-from dancu.publicservices.models import OPEN_STATUSES, Dossier, Status
+from dancu.publicservices.models import OPEN_STATUSES, Dossier, DossierStep, Status
 from dancu.publicservices.selectors import INTAKE_ROLES, may_process
 from dancu.publicservices.services.effects import apply_effect, issue_result
 from dancu.publicservices.services.notifications import notify
@@ -89,6 +89,16 @@ def check_may_act(actor: Actor, dossier: Dossier, action: str) -> None:
     if not actor.covers(dossier.commune_id, dossier.province_id):
         raise OutOfJurisdiction(
             "E_JURISDICTION", _("Hồ sơ thuộc xã/phường ngoài địa bàn của bạn."), "commune"
+        )
+
+
+def check_not_bundle(dossier: Dossier) -> None:
+    """An interconnected dossier is decided step by step (``flows.decide_step``), never whole."""
+    if DossierStep.objects.filter(dossier=dossier).exists():
+        raise Conflict(
+            "E_BUNDLE_USE_STEPS",
+            _("Hồ sơ liên thông được giải quyết theo từng bước của từng cơ quan."),
+            "steps",
         )
 
 
@@ -206,6 +216,7 @@ def request_supplement(actor: Actor, code: str, *, note: str) -> Dossier:
 def refuse(actor: Actor, code: str, *, reason: str) -> Dossier:
     dossier = _locked(code)
     check_may_act(actor, dossier, "refuse")
+    check_not_bundle(dossier)
     text = _note(reason, "reason", required=True)
     dossier.decided_at, dossier.decision_note, dossier.clock_paused_at = timezone.now(), text, None
     dossier = _transition(
@@ -229,6 +240,7 @@ def approve(actor: Actor, code: str, *, note: str = "") -> Dossier:
     transaction. The fee must have been paid."""
     dossier = _locked(code)
     check_may_act(actor, dossier, "approve")
+    check_not_bundle(dossier)
     if dossier.status != Status.ACCEPTED:
         raise Conflict("E_STATUS", _("Chỉ phê duyệt hồ sơ đã tiếp nhận (không chờ bổ sung)."), "status")
     if not dossier.paid:

@@ -34,17 +34,20 @@ from dancu.geo.selectors import find_unit
 from dancu.population.models import Citizen
 from dancu.publicservices import workdays
 from dancu.publicservices.models import (
+    FINAL_STEP_STATUSES,
     Channel,
     Dossier,
     DossierComponent,
     DossierCounter,
     DossierEvent,
+    DossierStep,
     Feedback,
     FeedbackKind,
     Notification,
     Procedure,
     Relation,
     Status,
+    StepStatus,
 )
 from dancu.publicservices.selectors import (
     INTAKE_ROLES,
@@ -434,6 +437,10 @@ def _submit(
         details={"procedure": procedure.code, "relation": relation, "channel": channel},
     )
     notify(dossier, "submitted")
+    if procedure.steps:
+        from dancu.publicservices.services.flows import create_steps  # flows records its events here
+
+        create_steps(dossier)
     return dossier
 
 
@@ -495,6 +502,14 @@ def withdraw(actor: Actor, code: str, *, reason: str = "") -> Dossier:
     dossier = _own_dossier(actor, code)
     if not dossier.is_open:
         raise Conflict("E_STATUS", _("Hồ sơ đã kết thúc."), "status")
+    steps = DossierStep.objects.filter(dossier=dossier)
+    if steps.filter(status__in=(StepStatus.DONE, StepStatus.SENDING)).exists():
+        raise Conflict(
+            "E_STEP_DECIDED", _("Hồ sơ liên thông đã có bước được giải quyết, không rút được."), "status"
+        )
+    steps.exclude(status__in=FINAL_STEP_STATUSES).update(
+        status=StepStatus.CANCELLED, refusal_reason=str(_("Hồ sơ đã rút."))
+    )
     previous = dossier.status
     dossier.status, dossier.decided_at = Status.WITHDRAWN, timezone.now()
     dossier.save(update_fields=["status", "decided_at"])

@@ -53,6 +53,7 @@ ACTION_LABELS: dict[str, Any] = {
     "supplement_requested": _("Yêu cầu bổ sung"), "supplemented": _("Bổ sung hồ sơ"),
     "refused": _("Từ chối"), "approved": _("Phê duyệt"), "paid": _("Đã nộp phí, lệ phí"),
     "handed_over": _("Trả kết quả"), "withdrawn": _("Rút hồ sơ"), "rated": _("Đánh giá"),
+    "step_done": _("Một bước đã xong"), "step_refused": _("Một bước bị từ chối"),
 }
 FIELD_LABELS: dict[str, Any] = {
     "commune": _("Xã/phường (mã 2025, ví dụ 2025:00097)"), "address": _("Địa chỉ"),
@@ -147,6 +148,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "channel": CHANNELS.get(r.dossier.channel, r.dossier.channel), "flag": r.flag,
     } for r in page.rows]
     ctx: dict[str, Any] = {"form": form, "page": page, "cells": cells, "sort_labels": SORTS, "sort": sort,
+                           "step_rows": cs.step_queue(_actor(request)),
                            # the flags' words, translated once per page (not per row)
                            "flag_overdue": _("Quá hạn"), "flag_due_soon": _("Sắp đến hạn"),
                            "flag_paused": _("Tạm dừng (chờ bổ sung)")}
@@ -182,7 +184,9 @@ def _dossier_page(request: HttpRequest, code: str, *, status: int = 200,
                    for e in view.events],
         "data_rows": _rows(d.data), "registry_rows": _rows(d.registry_data),
         "status_labels": dict(Status.choices),
-        "can": cs.allowed_actions(actor, d),
+        "can": cs.allowed_actions(actor, d, bundle=bool(view.steps)),
+        "step_refuse_form": forms.get("step_refuse") or NoteForm(
+            required=True, label=_("Lý do từ chối bước này"), prefix="step"),
         "assign_form": forms.get("assign") or AssignForm(officers=cs.assignable_officers(d)),
         "supplement_form": forms.get("supplement") or NoteForm(
             required=True, label=_("Nội dung cần bổ sung"), prefix="supplement"),
@@ -262,6 +266,26 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     except DomainError as err:
         return _refused(request, err)
     return not_found(request, _("Không có thao tác này."))
+
+
+@require_POST
+@officer_required(roles=COUNTER_ROLES)
+def step_decision(request: HttpRequest, code: str, key: str) -> HttpResponse:
+    """The officer's decision on their step of an interconnected dossier (``flows.decide_step``:
+    role of the step's agency and area under the dossier's lock; a replay is refused)."""
+    actor = _actor(request)
+    code = code[:20]
+    try:
+        if request.POST.get("decision") == "approve":
+            services.decide_step(actor, code, key[:40], approve=True)
+            return _after(request, code, _("Đã giải quyết bước; kết quả đã được ghi vào cơ sở dữ liệu."))
+        reason = NoteForm(request.POST, required=True, label=_("Lý do từ chối bước này"), prefix="step")
+        if not reason.is_valid():
+            return _dossier_page(request, code, status=400, forms={"step_refuse": reason})
+        services.decide_step(actor, code, key[:40], approve=False, reason=reason.cleaned_data["note"])
+        return _after(request, code, _("Đã từ chối bước này; công dân được thông báo lý do."))
+    except DomainError as err:
+        return _refused(request, err)
 
 
 # --- intake of a paper dossier at the counter -----------------------------------------------
