@@ -469,7 +469,7 @@ class Officers(threading.Thread):
                 raise AssertionError(f"step queue: {status} {body}")
             got = body["items"] if isinstance(body, dict) else body
             items += got
-            if not isinstance(body, dict) or not body.get("next") or not got:
+            if not isinstance(body, dict) or not body.get("has_next") or not got:
                 return items
             page += 1
 
@@ -523,13 +523,30 @@ def open_flows(codes: list[str]) -> int:
     return open_dossiers + open_steps
 
 
-def wait_until(done: Callable[[], bool], seconds: float, what: str, poll: float = 0.5) -> float:
+def wait_until(done: Callable[[], bool], seconds: float, what: str, poll: float = 0.5,
+               why: Callable[[], str] = str) -> float:
     start = time.monotonic()
     while not done():
         if time.monotonic() - start > seconds:
-            raise AssertionError(f"{what}: not within {seconds:.0f} s")
+            raise AssertionError(f"{what}: not within {seconds:.0f} s\n{why()}")
         time.sleep(poll)
     return time.monotonic() - start
+
+
+def diagnose(codes: list[str]) -> str:
+    """What is left open, for a run that does not end: the steps not final, the flow tasks."""
+    from django_tasks_db.models import DBTaskResult
+
+    from dancu.publicservices.models import DossierStep
+
+    lines = [f"{s.dossier.code}/{s.key}: {s.status}, attempts {s.attempts}, next {s.next_attempt_at}, "
+             f"error {s.last_error[:200]!r}"
+             for s in DossierStep.objects.filter(dossier__code__in=codes).exclude(status__in=FINAL_STEPS)
+             .select_related("dossier")[:20]]
+    tasks = Counter(DBTaskResult.objects.values_list("status", flat=True))
+    failed = [f"{t.exception_class_path}: {t.traceback[-300:]}"
+              for t in DBTaskResult.objects.filter(status="FAILED").order_by("-finished_at")[:3]]
+    return "\n".join([*lines, f"tasks {dict(tasks)}", *failed])
 
 
 @dataclasses.dataclass
@@ -578,13 +595,14 @@ def run_load(fleet: Fleet, cast: Cast, *, label: str, births: int, deaths: int, 
         # chaos while the officers still have steps to decide, then a calm end
         if killer is not None:
             wait_until(lambda: open_flows(codes) == 0 or _officer_steps_done(codes), timeout,
-                       "the officers' steps", poll=1.0)
+                       "the officers' steps", poll=1.0, why=lambda: diagnose(codes))
             killer.stop.set()
             killer.join()
             if killer.errors:
                 raise killer.errors[0]
             fleet.ensure_running()
-        wait_until(lambda: open_flows(codes) == 0 or bool(officers.errors), timeout, "every flow ending")
+        wait_until(lambda: open_flows(codes) == 0 or bool(officers.errors), timeout, "every flow ending",
+                   why=lambda: diagnose(codes))
         if officers.errors:
             raise officers.errors[0]
         ended = _last_close(codes) or time.time()
@@ -642,9 +660,8 @@ def _agency_rows(agency_db: Path) -> tuple[set[str], dict[str, list[str]], dict[
 def check(outcome: Outcome, agency_url: str, agency_db: Path) -> dict[str, Any]:
     """Every invariant of design #13 on dancu's side and the agency's; returns the counts
     (``violations`` lists what broke, empty when all hold)."""
-    from dancu.exchange.models import ExchangeMessage
-
     from dancu.audit.models import AuditEvent
+    from dancu.exchange.models import ExchangeMessage
     from dancu.population.models import Citizen
     from dancu.publicservices.models import CLOSED_STATUSES, Dossier, DossierStep
     from dancu.residence.models import Registration

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from dancu.publicservices import services
+from dancu.publicservices.services.step_effects import AGENCY_STEPS
 from tests.payments.helpers import free_port
 from tests.publicservices import bundle_chaos as chaos
+from tests.publicservices.test_flows import submit_birth
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -41,6 +43,8 @@ def _keys(data: Path) -> None:
     protocol.load_or_create_key(agency / "private.jwk", agency / "public.jwk")
 
 
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
 def test_every_bundle_ends_once_through_kill_9_of_workers_and_agency(geo, tmp_path) -> None:
     workers = 2 if connection.vendor == "postgresql" else 1
     data = tmp_path / "data"
@@ -57,7 +61,7 @@ def test_every_bundle_ends_once_through_kill_9_of_workers_and_agency(geo, tmp_pa
                         agency_args=("--delay-ms", "30", "--lose-answer-rate", "0.2"))
     with chaos.running(fleet):
         outcome = chaos.run_load(fleet, cast, label="kill -9", births=6, deaths=6, seed=13, chaos=True,
-                                 refuse_rate=0.15, timeout=420, chaos_pause=(0.5, 2.0), agency_share=0.3)
+                                 refuse_rate=0.1, timeout=420, chaos_pause=(0.5, 2.0), agency_share=0.3)
         outcome.report = report = chaos.check(outcome, f"http://127.0.0.1:{agency_port}",
                                               chaos.agency_database(data))
     print("\n" + chaos.table([outcome], workers))
@@ -67,3 +71,21 @@ def test_every_bundle_ends_once_through_kill_9_of_workers_and_agency(geo, tmp_pa
     assert outcome.kills["worker"] + outcome.kills["agency"] >= 3, outcome.kills  # chaos happened
     assert outcome.officers.replays and outcome.officers.replays == outcome.officers.replays_refused
     assert report["cards"] >= 1 and report["decisions"] >= 1  # the agency's steps were reached
+
+
+@pytest.mark.django_db
+def test_a_health_card_retry_sends_the_same_request_after_the_residence_step(world) -> None:
+    """Found by the test above on PostgreSQL: the card's request read the residence step's result
+    when it was done, so a retry after the police's decision was another request under the same
+    message id — refused by the exchange (E_MESSAGE_ID_REUSED), the flow stuck for ever."""
+    d = submit_birth(world)
+    services.decide_step(world.justice, d.code, "birth_registration", approve=True)
+
+    def body() -> tuple[str, dict]:
+        results = {s.key: s.result for s in d.steps.filter(status="done")}
+        return AGENCY_STEPS["health_card"].body(d, results)
+
+    first = body()
+    services.decide_step(world.police, d.code, "permanent_residence", approve=True)
+    assert body() == first
+    assert first[1]["full_name"] == "Lê Minh An" and first[1]["address"]

@@ -180,15 +180,18 @@ class AgencyStep:
 
 
 def _health_card_body(dossier: Dossier, results: Results) -> tuple[str, dict[str, Any]]:
-    child = _citizen(results["birth_registration"]["child_personal_id"])
-    home = results.get("permanent_residence") or results["birth_registration"]
-    return child.personal_id, {
-        "personal_id": child.personal_id,
-        "full_name": child.full_name,
+    """Built from the dossier's data and the birth step's result only: both are fixed before the
+    step is first sent, so every retry sends the same request under the same message id (the
+    police's residence step runs beside this one and may end between two tries; a body that
+    read it changed, and the exchange refused the retry with E_MESSAGE_ID_REUSED)."""
+    born = results["birth_registration"]
+    return born["child_personal_id"], {
+        "personal_id": born["child_personal_id"],
+        "full_name": born["child_full_name"],
         "birth_date": dossier.data["child_birth_date"],
-        "sex": child.sex,
+        "sex": dossier.data["child_sex"],
         "province_code": dossier.province.code,
-        "address": home.get("address", ""),
+        "address": born.get("address", ""),
         "guardian_personal_id": dossier.applicant.personal_id,
     }
 
