@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 from dataclasses import dataclass
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -19,6 +20,12 @@ from dancu.documents import pki
 
 logger = logging.getLogger("dancu.documents")
 FIELD_NAME = "DancuSignature"
+# One signature at a time per process: the signer is loaded once per process (pki.signer) and
+# pyHanko serialises its certificates with asn1crypto, whose objects compute and cache their
+# encoding lazily and are not safe to share between threads — two signatures at once in the
+# server's threads failed (TypeError/ValueError inside asn1crypto), found by bench_bundles'
+# two officers deciding at once. Signing is CPU work under the GIL: the lock costs no throughput.
+_SIGNING = threading.Lock()
 
 
 def sign_pdf(pdf: bytes, *, signer_name: str, reason: str, location: str = "Việt Nam") -> bytes:
@@ -29,7 +36,8 @@ def sign_pdf(pdf: bytes, *, signer_name: str, reason: str, location: str = "Vi�
         reason=reason, location=location, name=signer_name, certify=True,
         docmdp_permissions=fields.MDPPerm.NO_CHANGES)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    out = signers.sign_pdf(writer, meta, signer=pki.signer())
+    with _SIGNING:
+        out = signers.sign_pdf(writer, meta, signer=pki.signer())
     return bytes(out.getvalue())
 
 
