@@ -13,9 +13,10 @@ after kill -9 — against a baseline without kills in the same run.
 2. Seeds one commune of that province (tests/publicservices/bundle_chaos.seed): parents who
    declare births, households whose head declares the deaths of the others, all with level-2
    e-ID access tokens; a commune justice and a commune police officer with API tokens.
-3. Starts, in production mode, ``dancu serve`` (1 process, 4 threads), ``--workers`` worker
-   processes (lease 5 s) and the social-insurance stand-in (``dancu agency serve``, its own
-   SQLite file; development mode, as it refuses production).
+3. Starts ``dancu serve`` (1 process, 4 threads), ``--workers`` worker processes (lease 5 s)
+   and the social-insurance stand-in (``dancu agency serve``, its own SQLite file) — with
+   development settings and DEBUG off: production would need the issuing agency's PKCS#12
+   certificate for the signed results, and the stand-in refuses production.
 4. Two runs of ``--bundles`` bundles each (half births, half deaths; 5 % of the officers'
    decisions are refusals; every 7th decision is replayed and must get 409):
    - **baseline**: no kills;
@@ -84,17 +85,17 @@ def main() -> None:
     prepare_registry(args.database_url, args.citizens, args.reuse)
     work = Path(tempfile.mkdtemp(prefix="bench-bundles-", dir=os.environ.get("DANCU_DATA_DIR") or None))
     data = work / "data"
-    env = common._server_env(args.database_url)
-    env["DANCU_DATA_DIR"] = str(data)
+    # Development settings with DEBUG off, as the crash test: production would need the issuing
+    # agency's PKCS#12 certificate for the signed results, and the stand-in refuses production.
+    env = {k: v for k, v in os.environ.items() if k != "DANCU_ENV"}
     own_key, agency_key = _keys(data)
     agency_url = f"http://127.0.0.1:{args.port + 1}"
-    env.update(DANCU_EXCHANGE_KEY_FILE=str(own_key), DANCU_AGENCY_SOCIAL_INSURANCE_KEY=str(agency_key),
+    path = os.pathsep.join(filter(None, [str(ROOT / "src"), str(ROOT), env.get("PYTHONPATH")]))
+    env.update(DATABASE_URL=args.database_url, DANCU_DATA_DIR=str(data), DANCU_DEBUG="0", PYTHONPATH=path,
+               DANCU_EXCHANGE_KEY_FILE=str(own_key), DANCU_AGENCY_SOCIAL_INSURANCE_KEY=str(agency_key),
                DANCU_AGENCY_SOCIAL_INSURANCE_URL=agency_url, DANCU_WORKER_LEASE_SECONDS="5",
-               DANCU_EXCHANGE_HTTP_TIMEOUT="5")
-    common._signing_key(env)
-    agency_env = {k: v for k, v in env.items() if k not in ("DANCU_ENV", "DATABASE_URL")}
+               DANCU_EXCHANGE_HTTP_TIMEOUT="5", DJANGO_SETTINGS_MODULE="dancu.settings")
     os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dancu.settings")
     import django
 
     django.setup()
@@ -115,7 +116,7 @@ def main() -> None:
           f"{len(cast.parents)} parents, {len(cast.families)} households; logs in {work}", flush=True)
 
     fleet = chaos.Fleet(env, work / "logs", server_port=args.port, agency_port=args.port + 1,
-                        workers=args.workers, agency_env=agency_env)
+                        workers=args.workers)
     outcomes = []
     pg_cpu: list[float] = []
     with chaos.running(fleet):

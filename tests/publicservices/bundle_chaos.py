@@ -439,22 +439,42 @@ class Submitter(threading.Thread):
 # ---- officers deciding ---------------------------------------------------------------------------
 
 
-class Officers(threading.Thread):
-    """Each officer polls their queue of ready steps (``GET …/steps?status=ready``) and decides
-    every step through the API: approve, or refuse a ``refuse_rate`` share (chosen by a hash of
-    dossier and step, so a run can be replayed); every ``replay_every``-th decision is sent twice
-    and the second must be refused with 409 (a replay never applies twice)."""
+class Officers:
+    """One thread per officer (a role's API token) polls their queue of ready steps
+    (``GET …/steps?status=ready``) and decides every step through the API: approve, or refuse a
+    ``refuse_rate`` share (chosen by a hash of dossier and step, so a run can be replayed); every
+    ``replay_every``-th decision is sent twice and the second must be refused with 409 (a replay
+    never applies twice). A watcher thread only reads the queues, every ``poll`` seconds: when
+    each step was first seen ready (the deciding threads are busy while they decide)."""
 
     def __init__(self, http: Http, tokens: dict[str, str], *, refuse_rate: float = 0.0,
                  replay_every: int = 7, poll: float = 0.2) -> None:
-        super().__init__(name="officers", daemon=True)
         self.http, self.tokens, self.refuse_rate = http, tokens, refuse_rate
         self.replay_every, self.poll = replay_every, poll
         self.stop = threading.Event()
+        self.lock = threading.Lock()
         self.first_seen: dict[tuple[str, str], float] = {}
         self.decided: dict[tuple[str, str], bool] = {}
         self.replays = self.replays_refused = 0
         self.errors: list[BaseException] = []
+        self.threads = [threading.Thread(target=self._guarded, args=(self._decide_loop, t), daemon=True,
+                                         name=f"officer-{role}") for role, t in tokens.items()]
+        self.threads.append(threading.Thread(target=self._guarded, args=(self._watch_loop, ""), daemon=True,
+                                             name="queue-watcher"))
+
+    def start(self) -> None:
+        for t in self.threads:
+            t.start()
+
+    def join(self) -> None:
+        for t in self.threads:
+            t.join(timeout=120)
+
+    def _guarded(self, loop: Callable[[str], None], token: str) -> None:
+        try:
+            loop(token)
+        except BaseException as exc:  # reported by the caller
+            self.errors.append(exc)
 
     def refuses(self, code: str, key: str) -> bool:
         digest = hashlib.sha256(f"{code}/{key}".encode()).digest()
@@ -467,45 +487,47 @@ class Officers(threading.Thread):
             status, body = self.http.call("GET", f"{API}/steps?status=ready&page={page}", token)
             if status != 200:
                 raise AssertionError(f"step queue: {status} {body}")
-            got = body["items"] if isinstance(body, dict) else body
-            items += got
-            if not isinstance(body, dict) or not body.get("has_next") or not got:
-                return items
+            items += body["items"]
+            if not body.get("has_next") or not body["items"]:
+                break
             page += 1
+        now = time.time()
+        with self.lock:
+            for item in items:
+                self.first_seen.setdefault((item["dossier_code"], item["key"]), now)
+        return items
 
     def decide(self, token: str, code: str, key: str) -> None:
         approve = not self.refuses(code, key)
         body = {"approve": approve, "reason": "" if approve else "Hồ sơ chưa đủ điều kiện (kiểm thử)"}
         path = f"{API}/dossiers/{code}/steps/{key}/decision"
         status, answer = self.http.call("POST", path, token, body)
-        if status == 409:  # decided meanwhile (by this thread before a lost answer): fine
-            return
         if status != 200:
             raise AssertionError(f"decision {code}/{key}: {status} {answer}")
-        self.decided[(code, key)] = approve
-        if len(self.decided) % self.replay_every == 0:
-            self.replays += 1
+        with self.lock:
+            self.decided[(code, key)] = approve
+            replay = len(self.decided) % self.replay_every == 0
+        if replay:
             status, answer = self.http.call("POST", path, token, body)
-            if status == 409:
-                self.replays_refused += 1
-            else:
+            with self.lock:
+                self.replays += 1
+                self.replays_refused += status == 409
+            if status != 409:
                 raise AssertionError(f"a replayed decision {code}/{key} answered {status} {answer}")
 
-    def run(self) -> None:
-        try:
-            while not self.stop.is_set():
-                busy = False
-                for token in self.tokens.values():
-                    for item in self.ready(token):
-                        code, key = item["dossier_code"], item["key"]
-                        self.first_seen.setdefault((code, key), time.time())
-                        if (code, key) not in self.decided:
-                            self.decide(token, code, key)
-                            busy = True
-                if not busy:
-                    self.stop.wait(self.poll)
-        except BaseException as exc:
-            self.errors.append(exc)
+    def _decide_loop(self, token: str) -> None:
+        while not self.stop.is_set():
+            todo = [(i["dossier_code"], i["key"]) for i in self.ready(token)]
+            todo = [k for k in todo if k not in self.decided]
+            for code, key in todo:
+                self.decide(token, code, key)
+            if not todo:
+                self.stop.wait(self.poll)
+
+    def _watch_loop(self, _token: str) -> None:
+        while not self.stop.wait(self.poll):
+            for token in self.tokens.values():
+                self.ready(token)
 
 
 # ---- the run -------------------------------------------------------------------------------------
