@@ -150,7 +150,8 @@ def main() -> None:
     for o in outcomes:
         print(f"\n{o.label}: steps {json.dumps(o.report['steps'])}")
         print(f"  officers: {len(o.officers.decided)} decisions, {o.officers.replays} replays "
-              f"({o.officers.replays_refused} refused 409)")
+              f"({o.officers.replays_refused} refused 409), {o.officers.transport_errors} requests "
+              "without an answer (timeout, dropped connection) tried again")
     failures = [f"{o.label}: {v}" for o in outcomes for v in o.report["violations"]]
     failures += [f"{o.label}: replay answered other than 409" for o in outcomes
                  if o.officers.replays != o.officers.replays_refused]

@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import http.client
 import io
 import json
 import os
@@ -439,6 +440,9 @@ class Submitter(threading.Thread):
 # ---- officers deciding ---------------------------------------------------------------------------
 
 
+TRANSPORT_ERRORS = (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException)
+
+
 class Officers:
     """One thread per officer (a role's API token) polls their queue of ready steps
     (``GET …/steps?status=ready``) and decides every step through the API: approve, or refuse a
@@ -455,7 +459,7 @@ class Officers:
         self.lock = threading.Lock()
         self.first_seen: dict[tuple[str, str], float] = {}
         self.decided: dict[tuple[str, str], bool] = {}
-        self.replays = self.replays_refused = 0
+        self.replays = self.replays_refused = self.transport_errors = 0
         self.errors: list[BaseException] = []
         self.threads = [threading.Thread(target=self._guarded, args=(self._decide_loop, t), daemon=True,
                                          name=f"officer-{role}") for role, t in tokens.items()]
@@ -502,6 +506,10 @@ class Officers:
         body = {"approve": approve, "reason": "" if approve else "Hồ sơ chưa đủ điều kiện (kiểm thử)"}
         path = f"{API}/dossiers/{code}/steps/{key}/decision"
         status, answer = self.http.call("POST", path, token, body)
+        if status == 409 and isinstance(answer, dict) and answer.get("code") == "E_STEP_DECIDED" \
+                and self.transport_errors:
+            # decided by an earlier try of this thread whose answer did not come (a transport error)
+            return
         if status != 200:
             raise AssertionError(f"decision {code}/{key}: {status} {answer}")
         with self.lock:
@@ -517,17 +525,24 @@ class Officers:
 
     def _decide_loop(self, token: str) -> None:
         while not self.stop.is_set():
-            todo = [(i["dossier_code"], i["key"]) for i in self.ready(token)]
-            todo = [k for k in todo if k not in self.decided]
-            for code, key in todo:
-                self.decide(token, code, key)
+            try:
+                todo = [(i["dossier_code"], i["key"]) for i in self.ready(token)]
+                todo = [k for k in todo if k not in self.decided]
+                for code, key in todo:
+                    self.decide(token, code, key)
+            except TRANSPORT_ERRORS:  # a slow answer or a dropped connection: look again
+                self.transport_errors += 1
+                todo = []
             if not todo:
                 self.stop.wait(self.poll)
 
     def _watch_loop(self, _token: str) -> None:
         while not self.stop.wait(self.poll):
             for token in self.tokens.values():
-                self.ready(token)
+                try:
+                    self.ready(token)
+                except TRANSPORT_ERRORS:
+                    self.transport_errors += 1
 
 
 # ---- the run -------------------------------------------------------------------------------------
@@ -616,8 +631,11 @@ def run_load(fleet: Fleet, cast: Cast, *, label: str, births: int, deaths: int, 
         codes = [s.code for s in submitter.submitted]
         # chaos while the officers still have steps to decide, then a calm end
         if killer is not None:
-            wait_until(lambda: open_flows(codes) == 0 or _officer_steps_done(codes), timeout,
-                       "the officers' steps", poll=1.0, why=lambda: diagnose(codes))
+            wait_until(lambda: open_flows(codes) == 0 or _officer_steps_done(codes) or bool(officers.errors)
+                       or bool(killer.errors), timeout, "the officers' steps", poll=1.0,
+                       why=lambda: diagnose(codes))
+            if officers.errors:
+                raise officers.errors[0]
             killer.stop.set()
             killer.join()
             if killer.errors:
