@@ -18,6 +18,7 @@ urlpatterns = [
     path("eid/consents/", include("dancu.oidc.selfservice")),
     path("mot-cua/", include("dancu.publicservices.counter_urls")),  # one-stop counter (#12)
     path("payments/", include("dancu.payments.urls")),
+    path("trao-doi/", include("dancu.exchange.urls")),  # #13: the exchange log with other agencies
     path("chi-so/", include("dancu.kpi.urls")),  # #14: figures, the index, dashboards
     path("to-cong-tac/", include("dancu.workgroups.urls")),  # #14: working groups, tasks, reports
     path("i18n/", include("django.conf.urls.i18n")),

@@ -360,20 +360,24 @@ def test_serve_warns_when_no_worker_has_been_seen() -> None:
 
 
 @pytest.mark.slow
-def test_demo_runs_a_worker_and_the_sandbox_gateway_beside_the_server_and_stops_them(tmp_path) -> None:
+def test_demo_runs_a_worker_and_the_stand_ins_beside_the_server_and_stops_them(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DANCU_ENV")}
     env.update(DANCU_DATA_DIR=str(tmp_path), PYTHONPATH=_env()["PYTHONPATH"],
-               DANCU_PAYMENT_GATEWAY_URL="http://127.0.0.1:18155")
+               DANCU_PAYMENT_GATEWAY_URL="http://127.0.0.1:18155",
+               DANCU_AGENCY_SOCIAL_INSURANCE_URL="http://127.0.0.1:18156")
     demo = subprocess.Popen([*DANCU, "demo", "--size", "200", "--workers", "1", "--bind", "127.0.0.1:18154"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         _wait_for_http(18154, demo, 300)
         _wait_for_http(18155, demo, 60)  # the sandbox gateway answers on its own port
+        _wait_for_http(18156, demo, 60)  # so does the social-insurance stand-in
         children = _children(demo.pid)
         workers = [pid for pid, args in children.items() if "worker" in args.split()]
         gateways = [pid for pid, args in children.items() if "gateway" in args.split()]
-        assert len(workers) == 1 and len(gateways) == 1, children
+        agencies = [pid for pid, args in children.items() if "agency" in args.split()]
+        assert len(workers) == 1 and len(gateways) == 1 and len(agencies) == 1, children
         assert "--ipn-url http://127.0.0.1:18154/payments/ipn" in children[gateways[0]]
+        gateways += agencies
     finally:
         demo.send_signal(signal.SIGINT)
         _out, err = demo.communicate(timeout=60)

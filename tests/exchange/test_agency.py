@@ -258,3 +258,17 @@ def test_a_lying_content_length_is_refused(social_insurance_process, content_len
     conn.endheaders()
     assert conn.getresponse().status == 413
     conn.close()
+
+
+def test_the_cli_records_a_contribution_history(social_insurance_process) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    agency = social_insurance_process
+    pid = unique_pid()
+    call_command("agency", "participant", "social-insurance", pid, "5", "--db", str(agency.db))
+    message_id, token = signed("funeral_allowance.decide", death(pid))
+    refused = answer_of(agency, post(agency, "funeral_allowance.decide", token, message_id))
+    assert refused["status"] == "refused" and "5 tháng" in refused["body"]["reason"]
+    with pytest.raises(CommandError):
+        call_command("agency", "participant", "social-insurance", "12", "5", "--db", str(agency.db))

@@ -107,11 +107,20 @@ def test_an_answer_signed_by_another_key_is_refused_and_logged(social_insurance,
 def test_a_message_id_cannot_be_reused_for_another_request(social_insurance, flow_actor) -> None:
     from dancu.core.errors import Conflict, DomainError
 
-    first = issue(flow_actor, child(unique_pid()))
-    with pytest.raises(Conflict) as reused:
+    body = child(unique_pid())
+    first = issue(flow_actor, body)
+    with pytest.raises(Conflict) as reused:  # another person
         issue(flow_actor, child(unique_pid()), first.message_id)
     assert reused.value.code == "E_MESSAGE_ID_REUSED"
-    for bad in ({"message_id": "not-a-uuid"}, {"agency": "tax"}, {"service": "../x"}):
+    with pytest.raises(Conflict):  # another service
+        call(flow_actor, agency="social_insurance", service="funeral_allowance.decide",
+             message_id=first.message_id, body=body, personal_id=body["personal_id"], purpose="x")
+    # the same person's data corrected between two tries: the first request stands
+    assert issue(flow_actor, {**body, "full_name": "Nguyễn Văn Ân"}, first.message_id) == first
+    for bad in ({"message_id": "not-a-uuid"}, {"agency": "tax"}, {"service": "../x"},
+                {"personal_id": "1" * 13},
+                {"personal_id": "00122600012\x00"}, {"personal_id": 1}, {"purpose": ""}, {"purpose": "a\x00"},
+                {"body": []}, {"body": {"x": "a\x00"}}, {"body": {"x": object()}}):
         with pytest.raises(DomainError):
             call(flow_actor, **{"agency": "social_insurance", "service": "health_card.issue",
                                 "message_id": str(uuid.uuid4()), "body": {}, "purpose": "x", **bad})
@@ -160,3 +169,35 @@ def test_a_key_is_made_once_without_django(tmp_path) -> None:
     assert (tmp_path / "k.public.jwk").exists()
     assert protocol.main(["key", str(tmp_path / "k.jwk")]) == 1
     assert protocol.main(["nonsense"]) == 2
+
+
+def test_an_answer_that_is_not_http_is_unavailable_not_a_crash(social_insurance, flow_actor,
+                                                               settings) -> None:
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def garbage() -> None:
+        for reply in (b"garbage\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", b""):
+            conn, _ = server.accept()
+            conn.recv(65536)
+            conn.sendall(reply)
+            conn.close()
+
+    thread = threading.Thread(target=garbage, daemon=True)
+    thread.start()
+    settings.DANCU_AGENCY_SOCIAL_INSURANCE_URL = f"http://127.0.0.1:{server.getsockname()[1]}"
+    body, message_id = child(unique_pid()), str(uuid.uuid4())
+    errors = []
+    for _ in range(3):
+        with pytest.raises(AgencyUnavailable) as bad:
+            issue(flow_actor, body, message_id)
+        errors.append(bad.value.reason)
+    thread.join(timeout=10)
+    server.close()
+    assert "BadStatusLine" in errors[0] and "IncompleteRead" in errors[1]
+    assert "RemoteDisconnected" in errors[2]
+    assert ExchangeMessage.objects.get(message_id=message_id).attempts == 3

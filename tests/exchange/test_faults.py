@@ -34,8 +34,10 @@ def test_unavailable_then_up_the_retry_gets_the_card(tmp_path, settings, flow_ac
         assert agency.state()["cards"] == 1
 
 
-def test_a_lost_answer_the_retry_gets_the_same_card_not_a_second(tmp_path, settings, flow_actor) -> None:
-    with running_agency(tmp_path / "si", "--lose-answer-rate", "1") as agency:
+@pytest.mark.parametrize("mode", ["503", "truncate"])
+def test_a_lost_answer_the_retry_gets_the_same_card_not_a_second(tmp_path, settings, flow_actor,
+                                                                  mode) -> None:
+    with running_agency(tmp_path / "si", "--lose-answer-rate", "1", "--lose-answer-mode", mode) as agency:
         point_dancu_at(agency, settings)
         body, message_id = child(unique_pid()), str(uuid.uuid4())
         for _ in range(2):
@@ -43,6 +45,7 @@ def test_a_lost_answer_the_retry_gets_the_same_card_not_a_second(tmp_path, setti
                 issue(flow_actor, body, message_id)
         state = agency.state()
         assert (state["cards"], state["messages"], state["replays"]) == (1, 1, 1)  # done once, replayed once
+        assert state["faults"] == 2
         agency.restart()
         answer = issue(flow_actor, body, message_id)
         stored = (
@@ -51,11 +54,12 @@ def test_a_lost_answer_the_retry_gets_the_same_card_not_a_second(tmp_path, setti
             .fetchone()[0]
         )
         assert answer.answer_jws == stored and agency.state()["cards"] == 1
-        assert list(
-            ExchangeAttempt.objects.filter(message__message_id=message_id)
-            .order_by("id")
-            .values_list("http_status", flat=True)
-        ) == [503, 503, 200]
+        tries = list(ExchangeAttempt.objects.filter(message__message_id=message_id).order_by("id"))
+        assert [bool(t.error) for t in tries] == [True, True, False] and tries[-1].http_status == 200
+        if mode == "503":
+            assert [t.http_status for t in tries[:2]] == [503, 503]
+        else:
+            assert all(t.http_status == 200 and "IncompleteRead" in t.error for t in tries[:2])
 
 
 def test_slower_than_the_timeout_is_unavailable_then_answered(tmp_path, settings, flow_actor) -> None:

@@ -95,3 +95,22 @@ def world(geo, settings) -> World:
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+@pytest.fixture(scope="session")
+def agency_process(tmp_path_factory):
+    """The social-insurance stand-in (``dancu agency serve social-insurance``) as a real process,
+    one for the session, for the interconnected dossiers' tests."""
+    from tests.exchange.helpers import running_agency
+
+    with running_agency(tmp_path_factory.mktemp("social-insurance"), port=18240) as agency:
+        yield agency
+
+
+@pytest.fixture
+def agency(agency_process, settings):
+    """dancu pointed at the session's stand-in."""
+    from tests.exchange.helpers import point_dancu_at
+
+    point_dancu_at(agency_process, settings)
+    return agency_process

@@ -11,7 +11,7 @@ import pytest
 from dancu.core.errors import Conflict, OutOfJurisdiction
 from dancu.eid.models import EidAccount
 from dancu.population.models import Citizen
-from dancu.publicservices import selectors, services
+from dancu.publicservices import selectors, services, workdays
 from dancu.publicservices.models import DossierEvent, DossierStep, Notification, Status
 from dancu.residence.models import Registration
 from tests.eid_helpers import level1_account
@@ -69,7 +69,9 @@ def test_a_birth_bundle_is_three_steps_the_first_ready_for_the_justice_officer(w
         ("permanent_residence", "waiting", "commune_police"),
         ("health_card", "waiting", ""),
     ]
-    assert steps[0].due_on == today() or steps[0].due_on > today()  # the same working day
+    assert steps[0].due_on == workdays.add_working_days(today(), 0)  # the same working day
+    # The dossier's deadline: its longest chain (birth 0 + residence or card 3 working days).
+    assert d.due_on == workdays.add_working_days(today(), 3)
     assert len({s.message_id for s in steps}) == 3
     # The justice officer's queue has it; the police's has nothing yet.
     assert [s.key for s in selectors.step_queue(world.justice)[0]] == ["birth_registration"]
@@ -187,3 +189,67 @@ def test_a_withdrawn_bundle_cancels_its_steps_but_not_once_a_step_is_done(world)
     services.decide_step(world.justice, d2.code, "birth_registration", approve=True)
     with pytest.raises(Conflict):
         services.withdraw(as_citizen(world.alice), d2.code)
+
+
+def _console(actor):
+    from django.test import Client
+
+    from tests.factories import officer_login
+
+    client = Client()
+    officer_login(client, actor)
+    return client
+
+
+def test_the_counter_pages_show_and_decide_only_the_officers_own_step(world):
+    d = submit_birth(world)
+    assert selectors.handles(world.police, d) and not selectors.handles(world.police_elsewhere, d)
+    police, justice = _console(world.police), _console(world.justice)
+    page = police.get(f"/mot-cua/ho-so/{d.code}/").content.decode()
+    assert 'data-testid="steps"' in page and 'data-testid="step-approve"' not in page
+    queue = justice.get("/mot-cua/").content.decode()
+    assert f'data-code="{d.code}" data-key="birth_registration"' in queue
+    # A forged POST by the police meets the service's rule (403); the justice officer's refusal
+    # without a reason comes back with the form (400); then with one.
+    url = f"/mot-cua/ho-so/{d.code}/buoc/birth_registration/"
+    assert police.post(url, {"decision": "approve"}).status_code == 403
+    assert justice.post(url, {"decision": "refuse", "step-note": ""}).status_code == 400
+    response = justice.post(url, {"decision": "refuse", "step-note": "Giấy chứng sinh giả"})
+    assert response.status_code == 302
+    assert statuses(d)["birth_registration"] == "refused"
+    assert justice.post(url, {"decision": "approve"}).status_code == 409
+
+
+def test_the_counter_sees_agency_steps_that_wait(world):
+    from dancu.publicservices import counter_selectors
+
+    d = submit_birth(world)
+    services.decide_step(world.justice, d.code, "birth_registration", approve=True)
+    assert counter_selectors.step_queue(world.counter) == []  # sent, nothing failed yet
+    DossierStep.objects.filter(dossier=d, key="health_card").update(attempts=3, last_error="down")
+    rows = counter_selectors.step_queue(world.counter)
+    assert [(r.step.dossier_id, r.step.key) for r in rows] == [(d.pk, "health_card")]
+    page = _console(world.counter).get("/mot-cua/").content.decode()
+    assert 'data-key="health_card"' in page
+
+
+def test_a_call_the_exchange_refuses_is_kept_visible_and_retried(world):
+    from dancu.exchange.models import ExchangeMessage
+    from dancu.publicservices.services import flows
+
+    d = submit_birth(world)
+    services.decide_step(world.justice, d.code, "birth_registration", approve=True)
+    card = DossierStep.objects.get(dossier=d, key="health_card")
+    # The step's message id already names another request (say a bad restore of the log).
+    ExchangeMessage.objects.create(
+        message_id=card.message_id,
+        agency="social_insurance",
+        service="funeral_allowance.decide",
+        purpose="x",
+        request_jws="x",
+        request_sha256="x",
+    )
+    assert flows.advance(d.pk) == {"done": 0, "refused": 0, "retried": 1}
+    card.refresh_from_db()
+    assert card.status == "sending" and card.attempts == 1 and card.last_error.startswith("E_")
+    assert card.next_attempt_at is not None

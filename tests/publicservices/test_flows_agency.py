@@ -18,7 +18,6 @@ from dancu.exchange.models import ExchangeMessage
 from dancu.publicservices import services
 from dancu.publicservices.models import Dossier, DossierStep, Status
 from dancu.publicservices.services import flows
-from tests.exchange.helpers import point_dancu_at, running_agency
 from tests.payments.helpers import free_port
 from tests.publicservices.conftest import PDF, today
 from tests.publicservices.test_api import _citizen_token, _officer_token
@@ -26,18 +25,6 @@ from tests.publicservices.test_flows import BIRTH, DEATH, statuses, submit_birth
 
 pytestmark = pytest.mark.django_db(transaction=False)
 BASE = "/api/v1/publicservices"
-
-
-@pytest.fixture(scope="module")
-def agency_process(tmp_path_factory):
-    with running_agency(tmp_path_factory.mktemp("si-flows")) as agency:
-        yield agency
-
-
-@pytest.fixture
-def agency(agency_process, settings):
-    point_dancu_at(agency_process, settings)
-    return agency_process
 
 
 @pytest.fixture
@@ -201,7 +188,7 @@ def test_a_refused_death_registration_does_nothing_else(world, agency):
 
 def test_agency_down_then_up_retries_with_the_same_message_and_issues_one_card(world, agency, settings):
     d = submit_birth(world, name="Trần Gia Khang")
-    settings.DANCU_AGENCY_SOCIAL_INSURANCE_URL = f"http://127.0.0.1:{free_port()}"  # nobody there
+    settings.DANCU_AGENCY_SOCIAL_INSURANCE_URL = f"http://127.0.0.1:{free_port(18249)}"  # nobody there
     services.decide_step(world.justice, d.code, "birth_registration", approve=True)
     run_until_idle(periodic=False)
     card = DossierStep.objects.get(dossier=d, key="health_card")
@@ -211,6 +198,9 @@ def test_agency_down_then_up_retries_with_the_same_message_and_issues_one_card(w
     assert flows.advance(d.pk, now=card.next_attempt_at) == {"done": 0, "refused": 0, "retried": 1}
     card.refresh_from_db()
     assert card.attempts == 2
+    sent = ExchangeMessage.objects.get(message_id=card.message_id).request_jws
+    # The police's step ends between two tries: the retry is still the same request.
+    services.decide_step(world.police, d.code, "permanent_residence", approve=True)
     settings.DANCU_AGENCY_SOCIAL_INSURANCE_URL = agency.url
     before = agency.state()["cards"]
     assert flows.advance(d.pk, now=card.next_attempt_at)["done"] == 1
@@ -222,8 +212,10 @@ def test_agency_down_then_up_retries_with_the_same_message_and_issues_one_card(w
     card.refresh_from_db()
     assert card.status == "done"
     message = ExchangeMessage.objects.get(message_id=card.message_id)
-    assert message.attempts == 3 and message.status == "answered"
+    assert message.attempts == 3 and message.status == "answered" and message.request_jws == sent
     assert agency.state()["cards"] == before + 1
+    d.refresh_from_db()
+    assert d.status == "approved"
 
 
 def test_the_safety_net_resumes_a_flow_whose_retry_was_lost(world, agency):

@@ -14,7 +14,6 @@ from dancu.population.models import Citizen
 from dancu.publicservices import services
 from dancu.publicservices.models import DossierEvent, DossierStep
 from dancu.publicservices.services import flows
-from tests.exchange.helpers import point_dancu_at, running_agency
 from tests.parallel import run_parallel
 from tests.publicservices.test_flows import statuses, submit_birth, submit_death
 
@@ -28,18 +27,6 @@ def catalog(transactional_db):
     from dancu.publicservices.models import Procedure
 
     sync_catalog(Procedure)  # a transactional test's flush removed the migration's rows
-
-
-@pytest.fixture(scope="module")
-def agency_process(tmp_path_factory):
-    with running_agency(tmp_path_factory.mktemp("si-concurrency")) as agency:
-        yield agency
-
-
-@pytest.fixture
-def agency(agency_process, settings):
-    point_dancu_at(agency_process, settings)
-    return agency_process
 
 
 def test_the_same_decision_at_once_registers_one_child(catalog, world):

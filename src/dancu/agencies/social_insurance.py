@@ -68,7 +68,10 @@ FACILITIES = {
     "79": "Trạm Y tế phường/xã nơi cư trú — Thành phố Hồ Chí Minh",
 }
 DEFAULT_FACILITY = "Trạm Y tế xã/phường nơi trẻ cư trú (tỉnh, thành phố mã {code})"
-SI_NUMBER_BASE = 7_900_000_000  # its own series of 10-digit social-insurance numbers
+SI_NUMBER_BASE = 7_900_000_000
+# How an answer is lost (--lose-answer-rate): a 503 after the commit, the connection closed in the
+# middle of the answer, or either at random.
+LOSE_MODES = ("503", "truncate", "mixed")  # its own series of 10-digit social-insurance numbers
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS message (
@@ -349,6 +352,7 @@ class SocialInsurance:
         delay_ms: int = 0,
         fail_rate: float = 0.0,
         lose_answer_rate: float = 0.0,
+        lose_answer_mode: str = "mixed",
         today: Callable[[], dt.date] | None = None,
     ) -> None:
         self.db_path, self.key, self.client_key_file, self.client = (
@@ -358,6 +362,8 @@ class SocialInsurance:
             client,
         )
         self.delay_ms, self.fail_rate, self.lose_answer_rate = delay_ms, fail_rate, lose_answer_rate
+        assert lose_answer_mode in LOSE_MODES
+        self.lose_answer_mode = lose_answer_mode
         self.today = today or (lambda: dt.datetime.now(TZ).date())
         self._client_key: tuple[int, Any] | None = None
         self._key_lock = threading.Lock()
@@ -476,18 +482,23 @@ class SocialInsurance:
             self._log_alone(header_id, service, 400, "refused: X-Message-Id differs")
             raise HttpError("400 Bad Request", "E_MESSAGE_ID", "X-Message-Id is not the signed message id")
         request_sha256 = protocol.sha256(token)
-        lose = bool(self.lose_answer_rate) and random.random() < self.lose_answer_rate
+        lose = ""  # "503" or "truncate": how this answer will be lost (logged with the message)
+        if self.lose_answer_rate and random.random() < self.lose_answer_rate:
+            lose = self.lose_answer_mode
+            if lose == "mixed":
+                lose = random.choice(("503", "truncate"))
         answer = self._process(message_id, service, token, request_sha256, payload["body"], lose)
-        if lose:
+        if lose == "503":
             raise HttpError("503 Service Unavailable", "E_UNAVAILABLE", "injected fault: answer lost")
         data = answer.encode()
         start_response(
             "200 OK", [("Content-Type", protocol.CONTENT_TYPE), ("Content-Length", str(len(data)))]
         )
-        return [data]
+        # lost on the way: the announced length, half the bytes, then the connection closes
+        return [data[: len(data) // 2] if lose else data]
 
     def _process(
-        self, message_id: str, service: str, token: str, request_sha256: str, body: dict[str, Any], lose: bool
+        self, message_id: str, service: str, token: str, request_sha256: str, body: dict[str, Any], lose: str
     ) -> str:
         """The stored answer of a known message, or process it: all in one transaction."""
         db = self._db()
@@ -510,8 +521,8 @@ class SocialInsurance:
                         db,
                         message_id,
                         service,
-                        503 if lose else 200,
-                        "replayed" + (", answer lost" if lose else ""),
+                        503 if lose == "503" else 200,
+                        "replayed" + (f", answer lost ({lose})" if lose else ""),
                         request_sha256,
                     )
                     db.execute("COMMIT")
@@ -556,8 +567,8 @@ class SocialInsurance:
                     db,
                     message_id,
                     service,
-                    503 if lose else 200,
-                    status + (", answer lost" if lose else ""),
+                    503 if lose == "503" else 200,
+                    status + (f", answer lost ({lose})" if lose else ""),
                     request_sha256,
                 )
                 db.execute("COMMIT")
@@ -595,7 +606,7 @@ class SocialInsurance:
                 "replays": one("SELECT COUNT(*) FROM log WHERE outcome LIKE 'replayed%'"),
                 "conflicts": one("SELECT COUNT(*) FROM log WHERE http_status = 409"),
                 "faults": one(
-                    "SELECT COUNT(*) FROM log WHERE outcome LIKE 'fault%' OR outcome LIKE '%answer lost'"
+                    "SELECT COUNT(*) FROM log WHERE outcome LIKE 'fault%' OR outcome LIKE '%answer lost%'"
                 ),
             }
             if ids:

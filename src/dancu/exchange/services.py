@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import functools
+import http.client
 import logging
 import urllib.error
 import urllib.request
@@ -116,7 +117,9 @@ def call(actor: Actor, *, agency: str, service: str, message_id: str, body: dict
     """Send ``body`` to ``agency``'s ``service`` as message ``message_id`` (a UUID the caller
     keeps for every retry) and return its verified answer, from the log if it already came.
     Raises ``AgencyUnavailable`` (retry later, same id), or a DomainError for a call that can
-    never succeed (unknown agency or service, a message id already used for another request)."""
+    never succeed (unknown agency or service, a message id already used for another agency,
+    service or person). A retry whose body differs from the first (data corrected meanwhile)
+    resends the first request unchanged: a message id is one request."""
     if any(not getattr(b, "_from_testcase", False) for b in connection.atomic_blocks):
         raise RuntimeError("exchange.call must not run inside a transaction (it waits for HTTP)")
     target = agency_named(agency)
@@ -126,6 +129,17 @@ def call(actor: Actor, *, agency: str, service: str, message_id: str, body: dict
         message_id = protocol.normalise_message_id(message_id)
     except protocol.ProtocolError:
         raise DomainError("E_MESSAGE_ID", _("Mã thông điệp phải là UUID."), "message_id") from None
+    if not isinstance(personal_id, str) or not (personal_id == "" or (len(personal_id) == 12
+                                                                        and personal_id.isascii()
+                                                                        and personal_id.isdigit())):
+        raise DomainError("E_PERSONAL_ID", _("Số định danh cá nhân gồm 12 chữ số."), "personal_id")
+    if not isinstance(purpose, str) or not purpose.strip() or "\x00" in purpose:
+        raise DomainError("E_PURPOSE", _("Cần nêu mục đích trao đổi thông tin."), "purpose")
+    try:
+        if not isinstance(body, dict) or "\\u0000" in protocol.canonical(body).decode():  # NUL: as JSON
+            raise TypeError
+    except (TypeError, ValueError):
+        raise DomainError("E_BODY", _("Nội dung yêu cầu phải là một đối tượng JSON."), "body") from None
     message = _message(actor, target, service, message_id, body, personal_id, purpose)
     if message.status == MessageStatus.ANSWERED:
         return _answer_of(message)
@@ -151,10 +165,14 @@ def _message(actor: Actor, target: Agency, service: str, message_id: str, body: 
                              subject_id=message_id, personal_id=personal_id, reason=str(purpose)[:200],
                              details={"agency": target.code, "service": service, "message_id": message_id})
                 return existing
-    sent = protocol.unverified_payload(existing.request_jws)
-    if (existing.agency, existing.service) != (target.code, service) \
-            or protocol.canonical(sent["body"]) != protocol.canonical(body):
+    if (existing.agency, existing.service, existing.personal_id) != (target.code, service, personal_id):
         raise Conflict("E_MESSAGE_ID_REUSED", _("Mã thông điệp đã dùng cho một yêu cầu khác."), "message_id")
+    first_body = protocol.unverified_payload(existing.request_jws)["body"]
+    if protocol.canonical(first_body) != protocol.canonical(body):
+        # The data changed between two tries (a name corrected meanwhile): the message sent stands,
+        # resent as it was — a message id is one request, whatever the caller rebuilds.
+        log.warning("exchange %s: the body differs from the one first sent; resending the first",
+                    existing.message_id)
     return existing
 
 
@@ -172,15 +190,18 @@ def _post(target: Agency, message: ExchangeMessage) -> tuple[int | None, bytes, 
                  "X-Message-Id": str(message.message_id)})
     try:
         with urllib.request.urlopen(request, timeout=settings.DANCU_EXCHANGE_HTTP_TIMEOUT) as resp:  # noqa: S310
-            return resp.status, resp.read(protocol.MAX_MESSAGE_BYTES + 1), ""
+            data = resp.read(protocol.MAX_MESSAGE_BYTES + 1)
+            if resp.length:  # announced but never received (http.client does not raise on a bounded read)
+                return resp.status, data, f"IncompleteRead: {len(data)} bytes, {resp.length} more announced"
+            return resp.status, data, ""
     except urllib.error.HTTPError as err:
         try:
             data = err.read(2000)
         except OSError:
             data = b""
         return err.code, data, f"HTTP {err.code}: {data[:120].decode('utf-8', 'replace')}"
-    except (OSError, ValueError) as exc:  # refused, reset, timeout, a malformed HTTP answer
-        return None, b"", f"{type(exc).__name__}: {exc}"
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, reset, timeout, cut short,
+        return None, b"", f"{type(exc).__name__}: {exc}"  # not HTTP at all
 
 
 def _send(actor: Actor, target: Agency, message: ExchangeMessage) -> Answer:
@@ -196,6 +217,8 @@ def _send(actor: Actor, target: Agency, message: ExchangeMessage) -> Answer:
             payload = protocol.verify(answer_jws, _key_at(target.public_key_file))
             protocol.check_answer(payload, message_id=message_id, request_sha256=message.request_sha256,
                                   agency=target.member)
+            if "\\u0000" in protocol.canonical(payload["body"]).decode():  # PostgreSQL's JSON refuses NUL
+                raise protocol.ProtocolError("E_FORMAT", "a NUL character in the answer")
         except (protocol.ProtocolError, UnicodeDecodeError) as exc:
             payload = None
             error = f"{getattr(exc, 'code', 'E_FORMAT')}: {exc}"

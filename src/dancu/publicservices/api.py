@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, File, Form, Header, Query, Router, Schema, Status, UploadedFile
 
@@ -320,7 +321,7 @@ def _dossier(d: Dossier, codes: dict[int, str] | None = None) -> dict[str, Any]:
 
 
 def _step(s: DossierStep) -> dict[str, Any]:
-    today = dt.date.today()
+    today = timezone.localdate()
     return {
         "key": s.key,
         "name": s.name,

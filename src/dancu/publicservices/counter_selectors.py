@@ -162,12 +162,17 @@ class StepQueueRow:
 
 def step_queue(actor: Actor) -> list[StepQueueRow]:
     """The steps of interconnected dossiers ready for the actor's role in their area, by
-    deadline (``selectors.step_queue``); empty for roles that decide no step. Applicants'
-    names shown: audited as the queue is."""
-    if actor.role in ps.QUEUE_READ_ROLES or not ps.agencies_processed_by(actor.role):
-        return []
-    steps, _more = ps.step_queue(actor, "ready", page_size=50)
+    deadline (``selectors.step_queue``). For the roles that read every queue (the counter, the
+    auditor): the steps waiting for another agency's system that failed to answer or are past
+    their deadline — nothing waits unseen. Applicants' names shown: audited as the queue is."""
     today = timezone.localdate()
+    if actor.role in ps.QUEUE_READ_ROLES:
+        sending, _more = ps.step_queue(actor, "sending", page_size=200)
+        steps = [s for s in sending if s.attempts or (s.due_on and s.due_on < today)][:50]
+    elif ps.agencies_processed_by(actor.role):
+        steps, _more = ps.step_queue(actor, "ready", page_size=50)
+    else:
+        return []
     applicants = {c.pk: c for c in Citizen.objects.filter(pk__in={s.dossier.applicant_id for s in steps})}
     audit.record_many(actor, "dossier.queue", [c.personal_id for c in applicants.values()],
                       reason=QUEUE_PURPOSE)

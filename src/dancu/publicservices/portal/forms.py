@@ -23,6 +23,8 @@ LABELS: dict[str, Any] = {
     "started_on": _("Ngày bắt đầu"),
     "housing": _("Chỗ ở"),
     "host_personal_id": _("Số định danh của chủ hộ/chủ nhà"),
+    "payee_relationship": _("Quan hệ của người nhận trợ cấp mai táng với người mất"),
+    "payee_bank_account": _("Số tài khoản nhận trợ cấp (không bắt buộc)"),
     "household_number": _("Số hộ"),
     "relationship": _("Quan hệ với chủ hộ"),
     "expires_on": _("Ngày hết hạn"),
@@ -76,6 +78,7 @@ ACTION_LABELS: dict[str, Any] = {
     "supplemented": _("Đã bổ sung hồ sơ"), "approved": _("Phê duyệt, có kết quả"), "refused": _("Từ chối"),
     "handed_over": _("Đã trả kết quả"), "withdrawn": _("Rút hồ sơ"), "rated": _("Đánh giá mức độ hài lòng"),
     "feedback": _("Góp ý"), "complaint": _("Khiếu nại"),
+    "step_done": _("Một cơ quan đã giải quyết"), "step_refused": _("Một cơ quan từ chối"),
 }
 
 

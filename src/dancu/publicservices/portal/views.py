@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dancu.core.errors import DomainError
-from dancu.publicservices.models import Status
+from dancu.publicservices.models import STEP_NAMES, Status
 from dancu.publicservices.portal import auth, bridge, queries
 from dancu.publicservices.portal.forms import (
     ACTION_LABELS,
@@ -282,7 +282,8 @@ def dossier(request: HttpRequest, code: str) -> HttpResponse:
         status = 400
     return render(request, "publicservices/portal/dossier.html", _ctx(
         request, dossier=item, events=[(e, ACTION_LABELS.get(e.action, e.action), Status(e.to_status).label
-                                        if e.to_status in Status.values else e.to_status)
+                                        if e.to_status in Status.values else e.to_status,
+                                        STEP_NAMES.get(e.note, e.note))
                                        for e in bridge.events_of(item)], supplement=supplement, rating=rating,
         feedback=feedback, components=[{**c, "error": file_errors.get(c["key"], "")}
                                        for c in item.procedure.components or []],

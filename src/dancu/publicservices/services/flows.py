@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.actor import Actor, system_actor
 from dancu.audit import services as audit
-from dancu.core.errors import Conflict, NotFound, OutOfJurisdiction
+from dancu.core.errors import Conflict, DomainError, NotFound, OutOfJurisdiction
 from dancu.core.tasks import task
 from dancu.exchange.services import AgencyUnavailable, call
 from dancu.publicservices import workdays
@@ -94,9 +94,31 @@ def create_steps(dossier: Dossier) -> list[DossierStep]:
         for i, spec in enumerate(dossier.procedure.steps)
     ]
     DossierStep.objects.bulk_create(steps)
+    # The dossier's own deadline: its longest chain of steps (each step's clock starts when the
+    # steps it waits for are done, so this is the latest an on-time flow ends).
+    total = workdays.add_working_days(timezone.localdate(dossier.submitted_at), chain_days(steps))
+    if total > dossier.due_on:
+        dossier.due_on = total
+        dossier.save(update_fields=["due_on"])
     _promote(dossier, list(dossier.steps.order_by("position")))
     advance_flow.enqueue(dossier.pk)
     return steps
+
+
+def chain_days(steps: list[DossierStep]) -> int:
+    """The working days of the longest chain of steps (``after`` links; the catalog's are
+    acyclic, a key unknown is ignored)."""
+    by_key = {s.key: s for s in steps}
+    memo: dict[str, int] = {}
+
+    def longest(key: str, seen: frozenset[str]) -> int:
+        if key not in memo:
+            step = by_key[key]
+            before = [k for k in step.after if k in by_key and k not in seen]
+            memo[key] = step.days + max((longest(k, seen | {key}) for k in before), default=0)
+        return memo[key]
+
+    return max((longest(s.key, frozenset()) for s in steps), default=0)
 
 
 # ---- Promotion and closing (under the dossier's lock) ------------------------------------------
@@ -239,6 +261,10 @@ def _exchange(dossier: Dossier, step: DossierStep, results: dict[str, dict[str, 
     except AgencyUnavailable as exc:
         _retry_later(dossier, step, str(exc))
         return "retried"
+    except DomainError as exc:  # refused by the exchange itself (configuration): kept visible
+        log.error("dossier %s step %s: exchange refused the call: %s", dossier.code, step.key, exc)
+        _retry_later(dossier, step, f"{exc.code}: {exc.message}")
+        return "retried"
     return _record_answer(dossier.pk, step.pk, answer.status, dict(answer.body or {}))
 
 
@@ -304,7 +330,7 @@ def step_summary(step: DossierStep) -> str:
     if step.key == "permanent_residence":
         return f"thường trú tại {r.get('address', '')}"
     if step.key == "health_card":
-        valid = f"{r.get('valid_from', '')} – {r.get('valid_to', '')}"
+        valid = f"{_day(r.get('valid_from'))} – {_day(r.get('valid_to'))}"
         return f"thẻ BHYT số {r.get('card_number', '')}, giá trị {valid}"
     if step.key == "death_registration":
         return "đã ghi nhận khai tử"
@@ -315,6 +341,14 @@ def step_summary(step: DossierStep) -> str:
         money = f"{amount:,}".replace(",", ".") if isinstance(amount, int) else str(amount or "")
         return f"quyết định {r.get('decision_number', '')}: {money} đồng, người nhận {_payee(r)}"
     return ""
+
+
+def _day(value: Any) -> str:
+    """An ISO date as the citizen reads it (dd/mm/yyyy)."""
+    try:
+        return dt.date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value or "")
 
 
 def _payee(result: dict[str, Any]) -> str:
@@ -409,8 +443,8 @@ def decide_step(actor: Actor, code: str, key: str, *, approve: bool, reason: str
 
 def resume_due(now: dt.datetime | None = None) -> int:
     """Enqueue ``advance`` for dossiers with an automatic step overdue for its exchange (its
-    retry task lost) or a step left waiting whose prerequisites are done (a worker killed
-    between two commits cannot leave that, but the check is cheap). Returns how many."""
+    retry task lost, or failed). A step is promoted in the transaction that finishes the step it
+    waits for, so no other state needs resuming. Returns how many."""
     now = now or timezone.now()
     ids = set(
         DossierStep.objects.filter(status=StepStatus.SENDING)

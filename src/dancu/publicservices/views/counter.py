@@ -36,7 +36,7 @@ from dancu.publicservices.counter_forms import (
     NoteForm,
     QueueFilterForm,
 )
-from dancu.publicservices.models import Channel, Relation, Status
+from dancu.publicservices.models import STEP_NAMES, Channel, Relation, Status
 from dancu.publicservices.services.counter import submit_at_counter
 
 PAGE_SIZE = 25
@@ -67,9 +67,13 @@ FIELD_LABELS: dict[str, Any] = {
     "personal_id": _("Số định danh"), "old_id_number": _("Số CMND cũ"),
     "marital_status": _("Tình trạng hôn nhân"), "permanent_address": _("Nơi thường trú"),
     "current_address": _("Nơi ở hiện tại"), "temporary_residence": _("Tạm trú"),
+    "child_birth_date": _("Ngày sinh của trẻ"), "child_sex": _("Giới tính của trẻ"),
+    "child_ethnicity": _("Dân tộc của trẻ"), "other_parent_personal_id": _("Số định danh cha/mẹ còn lại"),
+    "death_place": _("Nơi chết"), "payee_relationship": _("Quan hệ của người nhận trợ cấp"),
+    "payee_bank_account": _("Tài khoản nhận trợ cấp"),
 }
 CHOICES: dict[str, dict[str, Any]] = {"sex": dict(Sex.choices), "marital_status": dict(MaritalStatus.choices),
-                                      "relation": dict(Relation.choices)}
+                                      "relation": dict(Relation.choices), "child_sex": dict(Sex.choices)}
 
 
 def _rows(values: dict[str, Any]) -> list[tuple[Any, Any]]:
@@ -180,7 +184,8 @@ def _dossier_page(request: HttpRequest, code: str, *, status: int = 200,
     ctx = {
         "view": view, "d": d, "procedure_name": d.procedure.name_en if lang_en else d.procedure.name_vi,
         "events": [(e, ACTION_LABELS.get(e.action, e.action),
-                    CHANNELS.get(e.note, e.note) if e.action == "submitted" else e.note)
+                    CHANNELS.get(e.note, e.note) if e.action == "submitted"
+                    else STEP_NAMES.get(e.note, e.note))
                    for e in view.events],
         "data_rows": _rows(d.data), "registry_rows": _rows(d.registry_data),
         "status_labels": dict(Status.choices),

@@ -69,7 +69,13 @@ class Command(BaseCommand):
             "--lose-answer-rate",
             type=_rate,
             default=0.0,
-            help="share of requests processed and committed, then answered 503 (answer lost)",
+            help="share of requests processed and committed, then their answer lost (--lose-answer-mode)",
+        )
+        serve.add_argument(
+            "--lose-answer-mode",
+            choices=social_insurance.LOSE_MODES,
+            default="mixed",
+            help="503 after the commit, the connection closed mid-answer (truncate), or either (default)",
         )
         serve.add_argument("--quiet", action="store_true", help="no access log")
         who = sub.add_parser("participant", help="record a person's contribution history at the stand-in")
@@ -104,6 +110,7 @@ class Command(BaseCommand):
             delay_ms=max(0, options["delay_ms"]),
             fail_rate=options["fail_rate"],
             lose_answer_rate=options["lose_answer_rate"],
+            lose_answer_mode=options["lose_answer_mode"],
         )
         try:
             server = social_insurance.make(app, options["host"], options["port"], quiet=options["quiet"])

@@ -66,16 +66,29 @@ class Command(BaseCommand):
         with translation.override(command_language()):
             self._set_up(opts)
         if not opts["no_serve"]:
-            # background tasks and periodic jobs (docs/tasks.md); the sandbox payment gateway
-            # (docs/payments.md) so the portal's online payment works in the demo
-            with worker_beside(), self._gateway(opts["bind"]):
+            # background tasks and periodic jobs (docs/tasks.md); the stand-ins of the payment
+            # gateway and of the social-insurance agency
+            with worker_beside(), self._stand_ins(opts["bind"]):
                 run_server(opts["bind"], opts["workers"], 4)
 
     @contextlib.contextmanager
-    def _gateway(self, bind: str) -> Iterator[None]:
-        """``dancu gateway serve`` beside the server when the payment gateway is the sandbox on
-        this machine and its port is free; otherwise say why payments go elsewhere or wait."""
-        url = urlsplit(settings.DANCU_PAYMENT_GATEWAY_URL)
+    def _stand_ins(self, bind: str) -> Iterator[None]:
+        """The sandbox payment gateway (docs/payments.md) and the social-insurance agency's
+        stand-in (docs/exchange.md) beside the server, so that the portal's online payment and the
+        interconnected birth and death bundles work in the demo."""
+        gateway = self._beside(_("Cổng thanh toán thử nghiệm"), settings.DANCU_PAYMENT_GATEWAY_URL,
+                               "gateway", "serve", "--ipn-url", f"http://{bind}/payments/ipn")
+        agency = self._beside(_("Hệ thống bảo hiểm xã hội thử nghiệm"),
+                              settings.DANCU_AGENCY_SOCIAL_INSURANCE_URL,
+                              "agency", "serve", "social-insurance")
+        with gateway, agency:
+            yield
+
+    @contextlib.contextmanager
+    def _beside(self, name: str, base_url: str, *argv: str) -> Iterator[None]:
+        """``dancu *argv --host H --port P --quiet`` beside the server when ``base_url`` is on this
+        machine and its port is free; otherwise say why it is not started."""
+        url = urlsplit(base_url)
         console = Console(highlight=False)
         if url.hostname not in ("127.0.0.1", "localhost") or not url.port:
             yield
@@ -84,14 +97,12 @@ class Command(BaseCommand):
             try:
                 probe.bind((url.hostname, url.port))
             except OSError:
-                console.print(_("Cổng thanh toán thử nghiệm: cổng %(port)s đã có tiến trình khác dùng; "
-                                "không chạy thêm.") % {"port": url.port})
+                console.print(_("%(name)s: cổng %(port)s đã có tiến trình khác dùng; không chạy thêm.")
+                              % {"name": name, "port": url.port})
                 yield
                 return
-        with command_beside("gateway", "serve", "--host", url.hostname, "--port", str(url.port),
-                            "--ipn-url", f"http://{bind}/payments/ipn", "--quiet"):
-            console.print(_("✓ Cổng thanh toán thử nghiệm: %(url)s")
-                          % {"url": settings.DANCU_PAYMENT_GATEWAY_URL})
+        with command_beside(*argv, "--host", url.hostname, "--port", str(url.port), "--quiet"):
+            console.print(_("✓ %(name)s: %(url)s") % {"name": name, "url": base_url})
             yield
 
     def _set_up(self, opts: dict[str, Any]) -> None:
