@@ -36,7 +36,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         serve = sub.add_parser("serve", help="serve an agency's stand-in")
-        serve.add_argument("agency", choices=AGENCIES)
+        serve.add_argument("agency", choices=AGENCIES, help="which agency: %(choices)s")
         serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
         serve.add_argument(
             "--port",
@@ -79,11 +79,11 @@ class Command(BaseCommand):
         )
         serve.add_argument("--quiet", action="store_true", help="no access log")
         who = sub.add_parser("participant", help="record a person's contribution history at the stand-in")
-        who.add_argument("agency", choices=AGENCIES)
-        who.add_argument("personal_id")
+        who.add_argument("agency", choices=AGENCIES, help="which agency: %(choices)s")
+        who.add_argument("personal_id", help="the person's 12-digit personal ID number")
         who.add_argument("months", type=int, help="months of social-insurance contributions")
         who.add_argument("--average-salary", type=int, default=6_000_000, help="VND per month")
-        who.add_argument("--db", default="")
+        who.add_argument("--db", default="", help="its SQLite file (default DATA_DIR/agencies/social-insurance.sqlite3)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:

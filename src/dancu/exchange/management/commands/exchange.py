@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         show = sub.add_parser("show", help="a logged message: request, answer, tries (JSON)")
-        show.add_argument("message_id")
+        show.add_argument("message_id", help="the message id (UUID) of the exchange")
 
     def handle(self, *args: Any, **options: Any) -> None:
         message = selectors.get_message(options["message_id"])
