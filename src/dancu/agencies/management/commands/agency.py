@@ -83,7 +83,8 @@ class Command(BaseCommand):
         who.add_argument("personal_id", help="the person's 12-digit personal ID number")
         who.add_argument("months", type=int, help="months of social-insurance contributions")
         who.add_argument("--average-salary", type=int, default=6_000_000, help="VND per month")
-        who.add_argument("--db", default="", help="its SQLite file (default DATA_DIR/agencies/social-insurance.sqlite3)")
+        who.add_argument("--db", default="",
+                         help="its SQLite file (default DATA_DIR/agencies/social-insurance.sqlite3)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
