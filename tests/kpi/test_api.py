@@ -38,6 +38,9 @@ def test_figures_and_index_by_api(world, client):
     figures = {f["code"]: f for f in body["figures"]}
     assert (figures["online_dossiers"]["numerator"], figures["online_dossiers"]["denominator"]) == (4, 5)
     assert figures["online_dossiers"]["source"] == "events" and body["period"]["kind"] == "month"
+    kinds = {code: f["kind"] for code, f in figures.items()}
+    assert [kinds[c] for c in ("submitted", "online_dossiers", "rating_average")] == [
+        "count", "ratio", "average"]
     resp = client.get("/api/v1/kpi/index", {"unit": "2025:14758", "period": month}, headers=commune)
     assert (
         resp.status_code == 200 and resp.json()["total"] == 79.83 and resp.json()["grade"]["code"] == "good"

@@ -193,3 +193,101 @@ def test_numerator_and_denominator_lists(client, w) -> None:
     assert listed("denominator") == set(w.codes[:5])
     response = client.get(reverse("kpi:dossiers"), {"metric": "online_dossiers", "part": "all"})
     assert response.status_code == 400 and 'data-field="part"' in html(response)
+
+
+def _trend_months(page: str) -> list[str]:
+    table = re.search(r'data-testid="chart-trend-table".*?</table>', page, re.S)
+    assert table
+    return re.findall(r'data-label="Tháng">(\d\d/\d{4})<', table.group(0))
+
+
+def test_the_trend_ends_with_the_selected_period(client, w) -> None:
+    """A past period's trend is the twelve months up to it, not up to now; the current month's
+    ends with this month and counts its dossiers."""
+    from django.utils import timezone
+
+    officer_login(client, w.ministry)
+    page = html(client.get(URL, {"period": "2025-03", "metric": "submitted"}))
+    months = _trend_months(page)
+    assert len(months) == 12 and months[0] == "04/2024" and months[-1] == "03/2025"
+    assert "12 tháng đến 03/2025" in page
+    assert _trend_months(html(client.get(URL, {"period": "2024-Q2", "metric": "submitted"})))[-1] == "06/2024"
+    today = timezone.localdate()
+    page = html(client.get(URL, {"metric": "submitted"}))
+    assert _trend_months(page)[-1] == f"{today:%m/%Y}"
+    last = re.findall(r'<tr><td data-label="Tháng">[^<]+</td><td class="num" data-label="[^"]+">([^<]+)<',
+                      page)
+    assert last and last[-1] == "7"  # the seven dossiers of the world, all this month
+
+
+def test_the_procedure_page_ranks_the_units_below_on_that_procedure(client, w) -> None:
+    """Nation: the provinces on that procedure; province: its communes, each linking to the
+    procedure's page one level down; a commune: no ranking, links up to the levels the officer
+    may open (none for a commune officer)."""
+    path = reverse("kpi:procedure", args=["1.010123"])
+    officer_login(client, w.ministry)
+    nation = html(client.get(path))
+    section = re.search(r'data-testid="chart-ranking".*?</section>', nation, re.S)
+    assert section and "Xếp hạng tỉnh/thành phố theo chỉ số của thủ tục" in section.group(0)
+    assert "<svg" in section.group(0) and 'data-testid="chart-ranking-table"' in section.group(0)
+    link = re.search(r'href="(/chi-so/thu-tuc/1\.010123/\?unit=2025%3A38[^"]*)"', section.group(0))
+    assert link, "a province row opens the procedure in that province"
+    province = html(client.get(link.group(1).replace("&amp;", "&")))
+    section = re.search(r'data-testid="chart-ranking-table".*?</table>', province, re.S)
+    assert section and "Phường Hạc Thành" in section.group(0) and "Phường Hồng Hà" not in section.group(0)
+    rows = re.findall(r'<tr><td class="num" data-label="[^"]+">(\d+)</td><td data-label="[^"]+">'
+                      r'<a href="/chi-so/thu-tuc/1\.010123/\?unit=([^&"]+)', section.group(0))
+    # the two communes with dossiers of it first (ranked by index), then those without
+    assert {code for _rank, code in rows[:2]} == {"2025%3A14758", "2025%3A14797"}
+    # Hạc Thành received three of this procedure's dossiers (its two others are another one's)
+    cells = re.search(r'2025%3A14758[^>]*>Phường Hạc Thành</a></td><td[^>]*>[^<]*</td><td[^>]*>(\d+)<',
+                      section.group(0))
+    assert cells and cells.group(1) == "3"
+    commune = html(client.get(path, {"unit": "2025:14758"}))
+    assert 'data-testid="chart-ranking"' not in commune
+    levels = re.search(r'data-testid="procedure-levels">(.*?)</p>', commune, re.S)
+    assert levels and 'href="/chi-so/thu-tuc/1.010123/?unit=2025%3A38' in levels.group(1)
+    assert "Toàn quốc" in levels.group(1)
+    page = html(get(client, w.commune, path))
+    assert 'data-testid="procedure-levels"' not in page and 'data-testid="chart-ranking"' not in page
+
+
+VIETNAMESE = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĐ]", re.I)
+
+
+def test_every_figure_label_and_rule_name_has_english(client, w) -> None:
+    """The figures' labels (gettext, ``FIGURES``) and the rule data's names (``name_en``) are
+    English on the English page: the figure table, the trend's menu and the procedure page."""
+    import json
+
+    from django.utils import translation
+
+    from dancu.kpi import selectors
+    from dancu.kpi.selectors.figures import RULES_DIR
+
+    with translation.override("en"):
+        english = {d.code: str(d.label) for d in selectors.FIGURES}
+    with translation.override("vi"):
+        vietnamese = {d.code: str(d.label) for d in selectors.FIGURES}
+    for code, label in english.items():
+        assert label != vietnamese[code] and not VIETNAMESE.search(label), code
+    for path in RULES_DIR.glob("*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        named = [*data["groups"], *[i for g in data["groups"] for i in g["indicators"]], *data["grades"]]
+        for item in named:
+            assert item.get("name_en") and not VIETNAMESE.search(item["name_en"]), item["code"]
+    officer_login(client, w.ministry)
+    client.post(reverse("set_language"), {"language": "en", "next": URL})
+    for path in (URL, reverse("kpi:procedure", args=["1.010123"])):
+        page = html(client.get(path, {"unit": "2025:38"}))
+        rows = dict(re.findall(r'<tr data-figure="([a-z_0-9]+)">\s*<td>([^<]+)</td>', page))
+        assert rows and all(rows[code] == english[code] for code in rows), rows
+        assert "Share of dossiers submitted online — 12 months to" in page
+        menu = re.search(r'id="id_metric".*?</select>', page, re.S)
+        assert menu
+        for label in re.findall(r'<option value="[a-z_0-9]+"[^>]*>([^<]+)</option>', menu.group(0)):
+            assert not VIETNAMESE.search(label), label
+        assert "<h2>Figures</h2>" in page and "<th>Indicator</th>" in page and "<th>Figure</th>" in page
+        indicators = re.findall(r'<tr data-indicator="[^"]+">\s*<td>([^<]+)<', page)
+        assert indicators and not any(VIETNAMESE.search(i) for i in indicators), indicators
+    assert re.search(r"Communes ranked by the procedure(&#x27;|')s index", page)

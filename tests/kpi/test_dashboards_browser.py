@@ -111,6 +111,20 @@ def test_drill_down_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
         _shoot(page, "4-procedure", width)
     page.set_viewport_size({"width": 1280, "height": 900})
 
+    # the same procedure in the province: its communes ranked on it, chart and table
+    page.get_by_test_id("procedure-levels").get_by_role("link", name="Tỉnh Thanh Hóa").click()
+    page.wait_for_url(re.compile(r"/chi-so/thu-tuc/1\.010123/\?unit=2025%3A38"))
+    ranking = page.get_by_test_id("chart-ranking")
+    assert "thủ tục" in ranking.get_by_role("heading").inner_text()
+    assert ranking.locator("figure.chart-svg svg").is_visible()
+    table = ranking.get_by_test_id("chart-ranking-table")
+    assert table.get_by_role("link", name="Phường Hạc Thành").is_visible()
+    for width in (1280, 390):
+        _shoot(page, "4b-procedure-province", width)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_test_id("chart-ranking-table").get_by_role("link", name="Phường Hạc Thành").click()
+    page.wait_for_url(re.compile(r"/chi-so/thu-tuc/1\.010123/\?unit=2025%3A14758"))
+
     page.locator("[data-testid^=drill-]").first.click()
     page.wait_for_url(re.compile(r"/chi-so/ho-so/"))
     rows = page.get_by_test_id("dossier-row")

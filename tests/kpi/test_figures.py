@@ -12,7 +12,7 @@ from dancu.eid.services import citizen_actor
 from dancu.kpi import selectors, services
 from dancu.kpi.models import RegistryTally, ScoringRule
 from dancu.kpi.periods import month
-from dancu.kpi.selectors.figures import points, score
+from dancu.kpi.selectors.figures import FigureDef, points, score
 from tests.factories import officer_actor
 from tests.kpi.test_tallies import mixed_workload
 from tests.publicservices.conftest import resident, today
@@ -109,6 +109,8 @@ def test_figures_of_the_workload(world, ministry_admin):
     assert got["online_payment"] == (1, 2)
     assert got["satisfaction"] == (1, 2)
     assert got["rating_average"] == (7, 2)
+    assert (f["submitted"].kind, f["on_time"].kind, f["rating_average"].kind) == ("count", "ratio", "average")
+    assert f["rating_average"].ratio == pytest.approx(3.5) and f["submitted"].ratio is None
     assert got["catalog_published"] == (27, 27)
     assert f["on_time"].source == "events" and f["on_time"].freshness is not None
     assert f["population"].freshness is None  # no snapshot yet
@@ -226,6 +228,33 @@ def test_breakdown_ranks_communes_and_procedures(world, province_officer, minist
         selectors.breakdown(ministry_admin, unit=None, period=period, by="street")
 
 
+def test_breakdown_of_one_procedure(world, province_officer, ministry_admin):
+    """The communes (of a province) or provinces (of the nation) ranked on one procedure's
+    dossiers: each row's figures and index are that procedure's in that unit."""
+    from dancu.publicservices.models import Procedure
+
+    mixed_workload(world)
+    period = month(today())
+    card = Procedure.objects.get(code="2.001255")
+    rows = selectors.breakdown(
+        province_officer, unit=world.geo.thanh_hoa, period=period, by="commune", procedure=card
+    )
+    assert [r.code for r in rows] == ["2025:14758", "2025:14797"]
+    first = rows[0]
+    assert first.figures.procedure == card and "population" not in first.figures
+    assert first.figures["submitted"].numerator == 2 and first.figures["online_payment"].ratio == 0.5
+    alone = selectors.index(province_officer, unit=world.geo.hac_thanh, period=period, procedure=card)
+    assert first.index_total == alone.total and first.index_total != 79.83
+    assert rows[1].figures["submitted"].numerator == 0 and rows[1].index_total is None
+    provinces = selectors.breakdown(ministry_admin, unit=None, period=period, by="province", procedure=card)
+    assert provinces[0].code == "2025:38" and provinces[0].figures["submitted"].numerator == 2
+    assert all(r.figures["submitted"].numerator == 0 for r in provinces[1:])
+    for by in ("procedure", "agency"):
+        with pytest.raises(DomainError) as err:
+            selectors.breakdown(ministry_admin, unit=None, period=period, by=by, procedure=card)
+        assert err.value.field == "procedure"
+
+
 def test_trend_over_months(world):
     mixed_workload(world)
     points_ = selectors.trend(world.police, unit=world.geo.hac_thanh, metric="online_dossiers", count=3)
@@ -240,6 +269,22 @@ def test_trend_over_months(world):
     assert idx[-1].value == 79.83 and idx[0].value is None
     with pytest.raises(DomainError):
         selectors.trend(world.police, unit=world.geo.hac_thanh, metric="nope")
+    # Ending with an earlier period: the months up to it, none of this month's dossiers.
+    before = month(today()).start - dt.timedelta(days=40)
+    past = selectors.trend(world.police, unit=world.geo.hac_thanh, metric="submitted", count=3, end=before)
+    assert [p.label for p in past] == [
+        month(before - dt.timedelta(days=62)).label,
+        month(before.replace(day=1) - dt.timedelta(days=1)).label,
+        month(before).label,
+    ]
+    assert past[-1].end == month(before).end and all(p.value == 0 for p in past)
+    ending_now = selectors.trend(
+        world.police, unit=world.geo.hac_thanh, metric="submitted", count=2, end=month(today()).end
+    )
+    assert ending_now[-1].value == 5 and ending_now[-1].label == month(today()).label
+    with pytest.raises(DomainError) as err:
+        selectors.trend(world.police, unit=world.geo.hac_thanh, metric="submitted", end="2026-01")  # type: ignore[arg-type]
+    assert err.value.field == "end"
 
 
 def test_dossiers_behind_a_number(world, province_officer):
@@ -327,3 +372,15 @@ def test_data_quality_figure_from_the_quality_tallies(world, province_officer):
         province_officer, unit=world.geo.thanh_hoa, period=month(today()), by="commune"
     )
     assert rows[0].figures["data_quality"].denominator == 2  # Hạc Thành's two residents
+
+
+def test_a_figure_kind_agrees_with_its_denominator():
+    """A count has no denominator; a ratio and an average have one. The kind is declared once,
+    in the figure's definition (``FigureDef.kind``)."""
+    assert {d.code for d in selectors.FIGURES if d.kind == "average"} == {"rating_average"}
+    assert all((d.kind == "count") == (d.denominator is None) for d in selectors.FIGURES)
+    assert FigureDef("x", "x", "a", None, "events").kind == "count"
+    assert FigureDef("x", "x", "a", "b", "events").kind == "ratio"
+    for kind, denominator in (("ratio", None), ("average", None), ("count", "b"), ("mean", "b")):
+        with pytest.raises(ValueError):
+            FigureDef("x", "x", "a", denominator, "events", kind=kind)

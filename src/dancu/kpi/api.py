@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from dancu.kpi import selectors
 from dancu.population.api import ERRORS, actor_of
@@ -28,6 +28,9 @@ class FigureOut(Schema):
     ratio: float | None
     source: str
     freshness: dt.datetime | None
+    kind: str = Field(
+        description="count (the numerator) | ratio (a share 0..1) | average (a mean, e.g. a rating 1–5)"
+    )
 
 
 class PeriodOut(Schema):

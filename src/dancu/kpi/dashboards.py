@@ -137,38 +137,47 @@ class Crumb:
     url: str
 
 
-def breadcrumb(actor: Actor, unit: AdminUnit | None, period: str) -> list[Crumb]:
-    """Nation → province → commune, each level the actor may open a link (a commune officer
-    sees their commune only: the levels above are not theirs to open)."""
+def _levels(actor: Actor, unit: AdminUnit | None) -> list[AdminUnit | None]:
+    """Nation → province → commune down to ``unit``, the levels the actor may open only (a
+    commune officer: their commune alone)."""
     chain: list[AdminUnit | None] = [None]
     if unit is not None:
         if unit.level == Level.COMMUNE and unit.province_id and unit.province_id != unit.pk:
             chain.append(unit.province)
         chain.append(unit)
-    crumbs = []
+    out = []
     for level_unit in chain:
         if level_unit is not None and not actor.area.covers(
                 level_unit.pk if level_unit.level == Level.COMMUNE else None, level_unit.province_id):
             continue
         if level_unit is None and not actor.is_national:
             continue
-        name = level_unit.name if level_unit else _("Toàn quốc")
-        crumbs.append(Crumb(name, dashboard_url(level_unit, period)))
-    return crumbs
+        out.append(level_unit)
+    return out
+
+
+def _level_name(unit: AdminUnit | None) -> str:
+    return unit.name if unit else _("Toàn quốc")
+
+
+def breadcrumb(actor: Actor, unit: AdminUnit | None, period: str) -> list[Crumb]:
+    """Nation → province → commune, each level the actor may open a link (a commune officer
+    sees their commune only: the levels above are not theirs to open)."""
+    return [Crumb(_level_name(u), dashboard_url(u, period)) for u in _levels(actor, unit)]
+
+
+def procedure_levels(actor: Actor, unit: AdminUnit | None, code: str, period: str) -> list[Crumb]:
+    """The same procedure's page at the levels above ``unit`` the actor may open (a commune's
+    procedure page links to it in the province and the nation)."""
+    return [Crumb(_level_name(u), procedure_url(code, u, period)) for u in _levels(actor, unit)[:-1]]
 
 
 # --- the page of a unit (or of a procedure in a unit) --------------------------------------------
 
-AVERAGES = frozenset({"rating_average"})  # a ratio that is a mean on 1–5, not a share
-
-
 def figure_kind(code: str) -> str:
-    """count | ratio | average: how a figure's value is shown (kpi's FigureDef has the
-    denominator; the one mean among the ratios is named in ``AVERAGES``)."""
-    definition = _DEFS.get(code)
-    if definition is not None and definition.denominator is None:
-        return "count"
-    return "average" if code in AVERAGES else "ratio"
+    """count | ratio | average: how a figure's value is shown (``FigureDef.kind``, kpi's one
+    place for it)."""
+    return _DEFS[code].kind
 
 
 _DEFS = {d.code: d for d in selectors.FIGURES}
@@ -222,7 +231,7 @@ class Dashboard:
 def _figure_rows(figs: Any, unit: AdminUnit | None, period: str, procedure: str) -> list[FigureRow]:
     rows = []
     for f in figs:
-        kind = figure_kind(f.code)
+        kind = f.kind
         drill = _drillable(f.code)
         num_url = dossiers_url(f.code, unit, period, procedure) if drill and f.numerator else ""
         den_url = (dossiers_url(f.code, unit, period, procedure, part="denominator")
@@ -276,10 +285,12 @@ def freshness_of(figs: Any) -> list[tuple[str, dt.datetime | None]]:
 
 
 def _trend_chart(actor: Actor, unit: AdminUnit | None, metric: str, label: str,
-                 procedure: Any | None) -> Chart:
+                 procedure: Any | None, end: dt.date) -> Chart:
+    """The figure over the 12 months ending with the month of ``end`` (the selected period's
+    last day: a past period shows the year up to it, not up to now)."""
     points = selectors.trend(actor, unit=unit, metric=metric, kind="month", count=TREND_MONTHS,
-                             procedure=procedure)
-    title = _("%(figure)s — 12 tháng gần nhất") % {"figure": label}
+                             procedure=procedure, end=end)
+    title = _("%(figure)s — 12 tháng đến %(month)s") % {"figure": label, "month": points[-1].label}
     kind = "index" if metric == INDEX_METRIC else figure_kind(metric)
     if kind == "ratio":
         columns = [_("Tháng"), _("Tử số"), _("Mẫu số"), _("Tỷ lệ")]
@@ -300,27 +311,37 @@ def _figure_cell(row: Any, code: str) -> Cell:
         f = row.figures[code]
     except KeyError:
         return Cell("—", numeric=True)
-    return Cell(format_value(figure_kind(code), f.numerator, f.ratio), numeric=True)
+    return Cell(format_value(f.kind, f.numerator, f.ratio), numeric=True)
 
 
-def _ranking_chart(actor: Actor, unit: AdminUnit | None, period_obj: Any,
-                   period: str) -> tuple[str, Chart | None]:
+def _ranking_chart(actor: Actor, unit: AdminUnit | None, period_obj: Any, period: str,
+                   procedure: Any | None = None) -> tuple[str, Chart | None]:
     """The units below (or, in a commune, the procedures) best index first, with their number of
-    dossiers and two of the figures the working groups report on."""
+    dossiers and two of the figures the working groups report on. On a procedure's page: the
+    provinces (nation) or communes (province) ranked on that procedure's dossiers, each row
+    linking to the procedure's page one level down; none in a commune (nothing below it)."""
     level = unit.level if unit is not None else None
     by = RANKING_BY.get(level, "procedure")
-    rows = selectors.breakdown(actor, unit=unit, period=period_obj, by=by)
+    if procedure is not None and by == "procedure":
+        return "", None
+    rows = selectors.breakdown(actor, unit=unit, period=period_obj, by=by, procedure=procedure)
     if by == "procedure":  # a commune ranks the procedures it received dossiers of
         rows = [r for r in rows if r.figures["submitted"].numerator or r.figures["decided"].numerator]
     if not rows:
         return by, None
-    titles = {"province": _("Xếp hạng tỉnh/thành phố theo chỉ số"),
-              "commune": _("Xếp hạng xã/phường theo chỉ số"),
-              "procedure": _("Xếp hạng thủ tục theo chỉ số")}
+    if procedure is not None:
+        titles = {"province": _("Xếp hạng tỉnh/thành phố theo chỉ số của thủ tục"),
+                  "commune": _("Xếp hạng xã/phường theo chỉ số của thủ tục")}
+    else:
+        titles = {"province": _("Xếp hạng tỉnh/thành phố theo chỉ số"),
+                  "commune": _("Xếp hạng xã/phường theo chỉ số"),
+                  "procedure": _("Xếp hạng thủ tục theo chỉ số")}
     table = []
     for rank, row in enumerate(rows, 1):
         if by == "procedure":
             href = procedure_url(row.code, unit, period)
+        elif procedure is not None:
+            href = reverse("kpi:procedure", args=[procedure.code]) + _query(unit=row.code, period=period)
         else:
             href = reverse("kpi:dashboard") + _query(unit=row.code, period=period)
         table.append([Cell(str(rank), numeric=True), Cell(row.label, href),
@@ -363,11 +384,10 @@ def unit_dashboard(actor: Actor, *, unit_code: str | None, period: str, metric: 
                      procedure_name, result, rows, metric=chosen, metrics=metrics)
     page.sources = freshness_of(figs)
     page.charts.append(_groups_chart(result))
-    page.charts.append(_trend_chart(actor, unit, chosen, dict(metrics)[chosen], procedure))
-    if procedure is None:
-        page.ranking_level, ranking = _ranking_chart(actor, unit, period_obj, period_obj.code)
-        if ranking is not None:
-            page.charts.append(ranking)
+    page.charts.append(_trend_chart(actor, unit, chosen, dict(metrics)[chosen], procedure, period_obj.end))
+    page.ranking_level, ranking = _ranking_chart(actor, unit, period_obj, period_obj.code, procedure)
+    if ranking is not None:
+        page.charts.append(ranking)
     return page
 
 

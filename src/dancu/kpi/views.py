@@ -68,8 +68,11 @@ def procedure(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _context(request: HttpRequest, page: dashboards.Dashboard) -> dict:
-    return {"page": page, "menu": dashboards.period_menu(),
-            "crumbs": dashboards.breadcrumb(request.actor, page.unit, page.period_value)}  # type: ignore[attr-defined]
+    actor = request.actor  # type: ignore[attr-defined]
+    levels = (dashboards.procedure_levels(actor, page.unit, page.procedure.code, page.period_value)
+              if page.procedure is not None else [])
+    return {"page": page, "menu": dashboards.period_menu(), "levels": levels,
+            "crumbs": dashboards.breadcrumb(actor, page.unit, page.period_value)}
 
 
 @officer_required(roles=DASHBOARD_ROLES)

@@ -23,15 +23,30 @@ from dancu.kpi.selectors import metrics as m
 from dancu.kpi.selectors.scope import guard
 from dancu.publicservices.models import Agency, Procedure
 
+COUNT, RATIO, AVERAGE = "count", "ratio", "average"
+KINDS = (COUNT, RATIO, AVERAGE)
+
 
 @dataclass(frozen=True)
 class FigureDef:
+    """A figure: ``kind`` says what its value is — a ``count`` (the numerator, no
+    denominator), a ``ratio`` (a share 0..1 of the denominator) or an ``average`` (a mean
+    numerator / denominator on the figure's own scale, e.g. a rating 1–5). The one place
+    the dashboards, the API and the trends learn how to show a figure."""
+
     code: str
     label: Any  # lazy gettext
     numerator: str
     denominator: str | None  # None: a count
     source: str  # events | catalog | snapshot | quality
     drill: bool = False  # dossiers_behind can list the records
+    kind: str = ""  # count | ratio | average; empty: count without a denominator, else ratio
+
+    def __post_init__(self) -> None:
+        kind = self.kind or (COUNT if self.denominator is None else RATIO)
+        if kind not in KINDS or (kind == COUNT) != (self.denominator is None):
+            raise ValueError(f"figure {self.code}: kind {kind!r} with denominator {self.denominator!r}")
+        object.__setattr__(self, "kind", kind)
 
 
 FIGURES: tuple[FigureDef, ...] = (
@@ -52,7 +67,15 @@ FIGURES: tuple[FigureDef, ...] = (
     ),
     FigureDef("online_payment", _("Tỷ lệ thanh toán trực tuyến"), "paid_online", "paid", "events", True),
     FigureDef("satisfaction", _("Tỷ lệ hài lòng (4–5 sao)"), "satisfied", "rated", "events", True),
-    FigureDef("rating_average", _("Điểm đánh giá trung bình (1–5)"), "rating_sum", "rated", "events", True),
+    FigureDef(
+        "rating_average",
+        _("Điểm đánh giá trung bình (1–5)"),
+        "rating_sum",
+        "rated",
+        "events",
+        True,
+        kind=AVERAGE,
+    ),
     FigureDef(
         "catalog_published", _("Thủ tục công khai đầy đủ"), "catalog_complete", "catalog_active", "catalog"
     ),
@@ -95,9 +118,11 @@ class Figure:
     label: str
     numerator: int | None
     denominator: int | None
-    ratio: float | None  # None: a count, or nothing to divide by (denominator 0 / no data)
+    ratio: float | None  # numerator / denominator (a share, or a mean for an average); None: a
+    # count, or nothing to divide by (denominator 0 / no data)
     source: str  # events | snapshot | quality
     freshness: dt.datetime | None  # None: never computed (no snapshot yet)
+    kind: str = COUNT  # count | ratio | average (``FigureDef.kind``)
 
 
 @dataclass(frozen=True)
@@ -139,9 +164,10 @@ def _figure(d: FigureDef, values: m.Values) -> Figure | None:
         str(d.label),
         num,
         den,
-        _ratio(num, den) if d.denominator else None,
+        _ratio(num, den) if d.kind != COUNT else None,
         source,
         values.freshness[d.source],
+        d.kind,
     )
 
 
@@ -385,31 +411,63 @@ def _row_units(unit: AdminUnit | None, by: str) -> list[AdminUnit]:
     return [unit]
 
 
+# key, label, link code, the row's unit, procedure and agency, its values
+_Row = tuple[int | str, str, str, AdminUnit | None, Procedure | None, str | None, m.Values]
+
+
+def _unit_rows(
+    actor: Actor, unit: AdminUnit | None, period: Period, by: str, procedure: Procedure | None
+) -> list[_Row]:
+    """The provinces or communes below ``unit`` with their values; for one ``procedure`` its
+    dossiers and catalog entry only (the registry and data quality know no procedure)."""
+    qs = m.tallies(unit, period, procedure=procedure)
+    column = "province_id" if by == "province" else "commune_id"
+    events = m.event_metrics(qs, by=column)
+    empty = m.event_metrics(qs.none())[None]
+    catalog = m.catalog_metrics(procedure=procedure)
+    now = timezone.now()
+    registry: dict[Any, dict[str, int | None]] = {}
+    fresh: dt.datetime | None = None
+    quality: dict[int, tuple[dict[str, int | None], dt.datetime | None]] = {}
+    rows: list[_Row] = []
+    if procedure is None:
+        registry, fresh = m.registry_metrics(unit, period, by=column)
+        quality = m.quality_breakdown(actor, unit if by == "commune" else None)
+    for u in _row_units(unit, by):
+        metrics = {**empty, **events.get(u.pk, {}), **catalog}
+        freshness: dict[str, dt.datetime | None] = {"events": now, "catalog": now}
+        if procedure is None:
+            q_values, q_fresh = quality.get(u.pk, ({}, None))
+            metrics |= {**registry.get(u.pk, {}), **q_values}
+            freshness |= {"snapshot": fresh, "quality": q_fresh}
+        rows.append((u.pk, u.name, u.qualified_code, u, procedure, None, m.Values(metrics, freshness)))
+    return rows
+
+
 def breakdown(
-    actor: Actor, *, unit: AdminUnit | None, period: Period, by: str = "province"
+    actor: Actor,
+    *,
+    unit: AdminUnit | None,
+    period: Period,
+    by: str = "province",
+    procedure: Procedure | None = None,
 ) -> list[BreakdownRow]:
     """One row per province (of the nation), commune (of the unit), procedure or agency, with
-    its figures and index total, best index first — the rankings. One grouped query per source."""
+    its figures and index total, best index first — the rankings. With ``procedure`` (by
+    province or commune only): the units ranked on that procedure's dossiers. One grouped
+    query per source."""
     guard(actor, unit)
     if by not in BY:
         raise DomainError("E_CHOICE_INVALID", _("Phân tổ: province, commune, procedure hoặc agency."), "by")
+    if procedure is not None and by not in ("province", "commune"):
+        raise DomainError(
+            "E_BREAKDOWN", _("Xếp hạng một thủ tục chỉ theo tỉnh hoặc xã/phường."), "procedure"
+        )
     rule = rule_for(period)
     qs = m.tallies(unit, period)
-    catalog = m.catalog_metrics()
-    rows: list[tuple[int | str, str, str, AdminUnit | None, Procedure | None, str | None, m.Values]] = []
+    rows: list[_Row] = []
     if by in ("province", "commune"):
-        column = "province_id" if by == "province" else "commune_id"
-        events = m.event_metrics(qs, by=column)
-        registry, fresh = m.registry_metrics(unit, period, by=column)
-        quality = m.quality_breakdown(actor, unit if by == "commune" else None)
-        empty = m.event_metrics(qs.none())[None]
-        for u in _row_units(unit, by):
-            q_values, q_fresh = quality.get(u.pk, ({}, None))
-            values = m.Values(
-                {**empty, **events.get(u.pk, {}), **catalog, **registry.get(u.pk, {}), **q_values},
-                {"events": timezone.now(), "catalog": timezone.now(), "snapshot": fresh, "quality": q_fresh},
-            )
-            rows.append((u.pk, u.name, u.qualified_code, u, None, None, values))
+        rows = _unit_rows(actor, unit, period, by, procedure)
     elif by == "procedure":
         events = m.event_metrics(qs, by="procedure_id")
         empty = m.event_metrics(qs.none())[None]
@@ -468,17 +526,21 @@ def trend(
     kind: str = "month",
     count: int = 12,
     procedure: Procedure | None = None,
+    end: dt.date | None = None,
 ) -> list[TrendPoint]:
-    """The figure ``metric`` (a figure code, or ``index``) over the last ``count`` periods of
-    ``kind`` (month | quarter | year | fifteen_day), oldest first. A count's value is the count;
-    a ratio's, the ratio; the index's, its total."""
+    """The figure ``metric`` (a figure code, or ``index``) over the ``count`` periods of
+    ``kind`` (month | quarter | year | fifteen_day) ending with the one that contains ``end``
+    (default: today) — a dashboard passes its selected period's end. Oldest first. A count's
+    value is the count; a ratio's, the ratio; an average's, the mean; the index's, its total."""
     guard(actor, unit)
     if metric != "index" and metric not in BY_CODE:
         raise DomainError("E_METRIC", _("Chỉ tiêu không có."), "metric")
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 60:
         raise DomainError("E_COUNT", _("Số kỳ từ 1 đến 60."), "count")
+    if end is not None and (isinstance(end, dt.datetime) or not isinstance(end, dt.date)):
+        raise DomainError("E_PERIOD", _("Ngày cuối kỳ không hợp lệ."), "end")
     out: list[TrendPoint] = []
-    for period in last_periods(kind, count):
+    for period in last_periods(kind, count, until=end):
         if metric == "index":
             result = index(actor, unit=unit, period=period, procedure=procedure)
             out.append(TrendPoint(period.label, period.start, period.end, result.total, None, None))
@@ -489,6 +551,6 @@ def trend(
         if f is None:
             out.append(TrendPoint(period.label, period.start, period.end, None, None, None))
             continue
-        value = f.ratio if d.denominator else (float(f.numerator) if f.numerator is not None else None)
+        value = f.ratio if d.kind != COUNT else (float(f.numerator) if f.numerator is not None else None)
         out.append(TrendPoint(period.label, period.start, period.end, value, f.numerator, f.denominator))
     return out
