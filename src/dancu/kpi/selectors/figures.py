@@ -268,11 +268,16 @@ def bundled_rules() -> list[ScoringRule]:
     return out
 
 
-def rule_for(period: Period) -> ScoringRule:
+def rule_sets() -> list[ScoringRule]:
+    """Every rule set, oldest first: the ``ScoringRule`` rows; with no row at all (a database
+    emptied by hand or by a test's flush) the bundled files."""
+    return list(ScoringRule.objects.order_by("effective_from")) or bundled_rules()
+
+
+def rule_for(period: Period, rules: list[ScoringRule] | None = None) -> ScoringRule:
     """The rule set in force at the period's end: the latest effective on or before it (the
-    earliest one for a period before every rule set). The ``ScoringRule`` rows decide; with no
-    row at all (a database emptied by hand or by a test's flush) the bundled files do."""
-    rules = list(ScoringRule.objects.order_by("effective_from")) or bundled_rules()
+    earliest one for a period before every rule set), among ``rules`` (default: ``rule_sets()``)."""
+    rules = rule_sets() if rules is None else rules
     if not rules:
         raise DomainError("E_NO_SCORING_RULE", _("Chưa có bộ quy tắc chấm điểm."), "period")
     in_force = [r for r in rules if r.effective_from <= period.end]
@@ -375,9 +380,20 @@ def index(
     guard(actor, unit)
     _check_agency(agency)
     values = m.values_for(
-        actor, unit, period, procedure=procedure, agency=agency, sources=("events", "catalog")
+        actor, unit, period, procedure=procedure, agency=agency, sources=INDEX_SOURCES
     )
     return score(rule_for(period), values.metrics)
+
+
+INDEX_SOURCES = ("events", "catalog")  # what the index is scored from
+_INDEX_METRICS = frozenset((*m.EVENT_METRICS, *m.CATALOG_METRICS))
+
+
+def index_of(figs: Figures) -> IndexResult:
+    """The index of the scope ``figs`` were read for (``figures(...)``), scored from the same
+    values instead of reading the tallies again: what ``index`` returns for the same actor,
+    unit, period, procedure and agency (its sources only: the events and the catalog)."""
+    return score(rule_for(figs.period), {k: v for k, v in figs.metrics.items() if k in _INDEX_METRICS})
 
 
 # ---- breakdowns (rankings) ----------------------------------------------------------------------
@@ -540,17 +556,42 @@ def trend(
     if end is not None and (isinstance(end, dt.datetime) or not isinstance(end, dt.date)):
         raise DomainError("E_PERIOD", _("Ngày cuối kỳ không hợp lệ."), "end")
     out: list[TrendPoint] = []
-    for period in last_periods(kind, count, until=end):
+    periods = last_periods(kind, count, until=end)
+    if kind == "month" and (metric == "index" or BY_CODE[metric].source == "events"):
+        return _month_trend(unit, metric, periods, procedure)
+    for period in periods:
         if metric == "index":
             result = index(actor, unit=unit, period=period, procedure=procedure)
             out.append(TrendPoint(period.label, period.start, period.end, result.total, None, None))
             continue
         d = BY_CODE[metric]
         values = m.values_for(actor, unit, period, procedure=procedure, sources=(d.source,))
-        f = _figure(d, values)
-        if f is None:
-            out.append(TrendPoint(period.label, period.start, period.end, None, None, None))
-            continue
-        value = f.ratio if d.kind != COUNT else (float(f.numerator) if f.numerator is not None else None)
-        out.append(TrendPoint(period.label, period.start, period.end, value, f.numerator, f.denominator))
+        out.append(_point(period, d, values))
     return out
+
+
+def _point(period: Period, d: FigureDef, values: m.Values) -> TrendPoint:
+    f = _figure(d, values)
+    if f is None:
+        return TrendPoint(period.label, period.start, period.end, None, None, None)
+    value = f.ratio if d.kind != COUNT else (float(f.numerator) if f.numerator is not None else None)
+    return TrendPoint(period.label, period.start, period.end, value, f.numerator, f.denominator)
+
+
+def _month_trend(
+    unit: AdminUnit | None, metric: str, months: list[Period], procedure: Procedure | None
+) -> list[TrendPoint]:
+    """``trend`` of a figure counted from the events (or of the index) by month: the months'
+    tallies in one grouped read, each month's point as ``figures``/``index`` make it."""
+    by_month = m.event_metrics_by_month(unit, months, procedure=procedure)
+    now = timezone.now()
+    if metric != "index":
+        d = BY_CODE[metric]
+        return [_point(p, d, m.Values(by_month[p.start], {"events": now})) for p in months]
+    catalog = m.catalog_metrics(procedure=procedure)
+    rules = rule_sets()
+    return [
+        TrendPoint(p.label, p.start, p.end, score(rule_for(p, rules), {**by_month[p.start], **catalog}).total,
+                   None, None)
+        for p in months
+    ]
