@@ -153,7 +153,7 @@ def _ratio(num: int | None, den: int | None) -> float | None:
     return num / den
 
 
-def _figure(d: FigureDef, values: m.Values) -> Figure | None:
+def _figure(d: FigureDef, values: m.Values, label: str | None = None) -> Figure | None:
     source = SOURCE_OF.get(d.source, d.source)
     if d.source not in values.freshness:
         return None  # the source does not apply (the registry for one procedure)
@@ -161,7 +161,7 @@ def _figure(d: FigureDef, values: m.Values) -> Figure | None:
     den = values.metrics.get(d.denominator) if d.denominator else None
     return Figure(
         d.code,
-        str(d.label),
+        str(d.label) if label is None else label,
         num,
         den,
         _ratio(num, den) if d.kind != COUNT else None,
@@ -171,10 +171,21 @@ def _figure(d: FigureDef, values: m.Values) -> Figure | None:
     )
 
 
+def _labels() -> dict[str, str]:
+    """The figures' labels in the current language (translated once per read, not per row)."""
+    return {d.code: str(d.label) for d in FIGURES}
+
+
 def _figures(
-    unit: AdminUnit | None, period: Period, procedure: Procedure | None, agency: str | None, values: m.Values
+    unit: AdminUnit | None,
+    period: Period,
+    procedure: Procedure | None,
+    agency: str | None,
+    values: m.Values,
+    labels: dict[str, str] | None = None,
 ) -> Figures:
-    items = [f for f in (_figure(d, values) for d in FIGURES) if f is not None]
+    labels = labels or _labels()
+    items = [f for f in (_figure(d, values, labels[d.code]) for d in FIGURES) if f is not None]
     return Figures(unit, period, procedure, agency, items, values.metrics)
 
 
@@ -244,8 +255,8 @@ class IndexResult:
     groups: list[GroupResult]
 
 
-def _name(item: dict[str, Any]) -> str:
-    lang = (get_language() or "vi")[:2]
+def _name(item: dict[str, Any], lang: str | None = None) -> str:
+    lang = lang or (get_language() or "vi")[:2]
     return str(item.get(f"name_{lang}") or item.get("name_vi") or item.get("code", ""))
 
 
@@ -298,6 +309,8 @@ def score(rule: ScoringRule, metrics: dict[str, int | None]) -> IndexResult:
     without data in the period are left out of the maximum (``"unmeasured": "excluded"``) and
     the total is brought back to the rule's scale."""
     data = rule.rules
+    lang = (get_language() or "vi")[:2]  # once: a breakdown scores every row
+    notes = {"unsourced": str(_("Chưa đo được trong dancu")), "no_data": str(_("Không có dữ liệu trong kỳ"))}
     catalog_indicators = {
         i["code"] for g in data["groups"] for i in g["indicators"] if i.get("numerator") in m.CATALOG_METRICS
     }
@@ -314,15 +327,15 @@ def score(rule: ScoringRule, metrics: dict[str, int | None]) -> IndexResult:
                 ""
                 if measured
                 else (
-                    str(_("Chưa đo được trong dancu"))
+                    notes["unsourced"]
                     if not num_name
-                    else str(_("Không có dữ liệu trong kỳ"))
+                    else notes["no_data"]
                 )
             )
             indicators.append(
                 IndicatorResult(
                     i["code"],
-                    _name(i),
+                    _name(i, lang),
                     value,
                     float(i["target"]),
                     points(value, float(i["target"]), float(i["max_points"])),
@@ -336,7 +349,7 @@ def score(rule: ScoringRule, metrics: dict[str, int | None]) -> IndexResult:
         groups.append(
             GroupResult(
                 g["code"],
-                _name(g),
+                _name(g, lang),
                 round(sum(x.points for x in indicators), 2),
                 float(g["max_points"]),
                 float(sum(x.max for x in indicators if x.measured)),
@@ -363,7 +376,7 @@ def score(rule: ScoringRule, metrics: dict[str, int | None]) -> IndexResult:
         earned,
         measured_max,
         scale,
-        Grade(band["code"], _name(band)),
+        Grade(band["code"], _name(band, lang)),
         groups,
     )
 
@@ -505,6 +518,7 @@ def breakdown(
             )
             rows.append((value, str(agency_label), value, unit, None, value, values))
     out = []
+    labels = _labels()
     for key, label, code, row_unit, procedure, agency, values in rows:
         result = score(rule, values.metrics)
         out.append(
@@ -512,7 +526,7 @@ def breakdown(
                 key,
                 label,
                 code,
-                _figures(row_unit, period, procedure, agency, values),
+                _figures(row_unit, period, procedure, agency, values, labels),
                 result.total,
                 result.grade,
             )
