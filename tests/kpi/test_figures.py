@@ -10,7 +10,7 @@ import pytest
 from dancu.core.errors import DomainError, NotFound, OutOfJurisdiction
 from dancu.eid.services import citizen_actor
 from dancu.kpi import selectors, services
-from dancu.kpi.models import RegistryTally, ScoringRule
+from dancu.kpi.models import DossierTally, RegistryTally, ScoringRule
 from dancu.kpi.periods import month
 from dancu.kpi.selectors.figures import FigureDef, points, score
 from tests.factories import officer_actor
@@ -285,6 +285,33 @@ def test_trend_over_months(world):
     with pytest.raises(DomainError) as err:
         selectors.trend(world.police, unit=world.geo.hac_thanh, metric="submitted", end="2026-01")  # type: ignore[arg-type]
     assert err.value.field == "end"
+
+
+def test_month_trend_in_one_read_is_each_months_figures(world, django_assert_max_num_queries):
+    """The monthly trend reads the months' tallies in one grouped query: each point is what
+    ``figures``/``index`` give for that month, an earlier month's tallies included."""
+    mixed_workload(world)
+    unit = world.geo.hac_thanh
+    tally = DossierTally.objects.filter(commune_id=unit.pk).first()
+    assert tally is not None
+    earlier = month(today()).start - dt.timedelta(days=70)
+    tally.pk, tally.day, tally.submitted, tally.approved, tally.closed_on_time = None, earlier, 7, 3, 2
+    tally.save()
+    for code in [d.code for d in selectors.FIGURES if d.source == "events"] + ["index"]:
+        with django_assert_max_num_queries(4):
+            points_ = selectors.trend(world.police, unit=unit, metric=code, count=6)
+        for p in points_:
+            period = month(p.start)
+            if code == "index":
+                assert p.value == selectors.index(world.police, unit=unit, period=period).total, (code, p)
+                continue
+            f = selectors.figures(world.police, unit=unit, period=period)[code]
+            expected = f.ratio if f.kind != "count" else float(f.numerator or 0)
+            assert (p.value, p.numerator, p.denominator) == (expected, f.numerator, f.denominator), (code, p)
+    submitted = selectors.trend(world.police, unit=unit, metric="submitted", count=6)
+    assert any(p.numerator == 7 for p in submitted)
+    figs = selectors.figures(world.police, unit=unit, period=month(today()))
+    assert selectors.index_of(figs) == selectors.index(world.police, unit=unit, period=month(today()))
 
 
 def test_dossiers_behind_a_number(world, province_officer):

@@ -374,7 +374,7 @@ def unit_dashboard(actor: Actor, *, unit_code: str | None, period: str, metric: 
         procedure = procedure_by_code(procedure_code, field_name="procedure")
         procedure_name = localized(procedure)
     figs = selectors.figures(actor, unit=unit, period=period_obj, procedure=procedure)
-    result = selectors.index(actor, unit=unit, period=period_obj, procedure=procedure)
+    result = selectors.index_of(figs)  # the same values: no second read of the tallies
     rows = _figure_rows(figs, unit, period_obj.code, procedure_code)
     metrics = [(INDEX_METRIC, _("Chỉ số phục vụ (điểm)"))] + [(r.code, r.label) for r in rows]
     chosen = metric if metric in dict(metrics) else DEFAULT_METRIC

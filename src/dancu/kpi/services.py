@@ -114,6 +114,11 @@ def rebuild(
         written += len(rows)
         if progress is not None:
             progress(start, end, len(rows))
+    if connection.vendor == "postgresql":
+        # Rows replaced in bulk: fresh planner statistics (autovacuum may be far behind — the
+        # 1M-dossier bench's tallies were never analysed and read with a wrong plan).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {DossierTally._meta.db_table}")
     return written
 
 

@@ -16,6 +16,7 @@ from dancu.kpi.selectors.figures import (
     breakdown,
     figures,
     index,
+    index_of,
     rule_for,
     trend,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "fifteen_day_period",
     "figures",
     "index",
+    "index_of",
     "parse_period",
     "rule_for",
     "scope_unit",

@@ -153,7 +153,7 @@ def _ratio(num: int | None, den: int | None) -> float | None:
     return num / den
 
 
-def _figure(d: FigureDef, values: m.Values) -> Figure | None:
+def _figure(d: FigureDef, values: m.Values, label: str | None = None) -> Figure | None:
     source = SOURCE_OF.get(d.source, d.source)
     if d.source not in values.freshness:
         return None  # the source does not apply (the registry for one procedure)
@@ -161,7 +161,7 @@ def _figure(d: FigureDef, values: m.Values) -> Figure | None:
     den = values.metrics.get(d.denominator) if d.denominator else None
     return Figure(
         d.code,
-        str(d.label),
+        str(d.label) if label is None else label,
         num,
         den,
         _ratio(num, den) if d.kind != COUNT else None,
@@ -171,10 +171,21 @@ def _figure(d: FigureDef, values: m.Values) -> Figure | None:
     )
 
 
+def _labels() -> dict[str, str]:
+    """The figures' labels in the current language (translated once per read, not per row)."""
+    return {d.code: str(d.label) for d in FIGURES}
+
+
 def _figures(
-    unit: AdminUnit | None, period: Period, procedure: Procedure | None, agency: str | None, values: m.Values
+    unit: AdminUnit | None,
+    period: Period,
+    procedure: Procedure | None,
+    agency: str | None,
+    values: m.Values,
+    labels: dict[str, str] | None = None,
 ) -> Figures:
-    items = [f for f in (_figure(d, values) for d in FIGURES) if f is not None]
+    labels = labels or _labels()
+    items = [f for f in (_figure(d, values, labels[d.code]) for d in FIGURES) if f is not None]
     return Figures(unit, period, procedure, agency, items, values.metrics)
 
 
@@ -244,8 +255,8 @@ class IndexResult:
     groups: list[GroupResult]
 
 
-def _name(item: dict[str, Any]) -> str:
-    lang = (get_language() or "vi")[:2]
+def _name(item: dict[str, Any], lang: str | None = None) -> str:
+    lang = lang or (get_language() or "vi")[:2]
     return str(item.get(f"name_{lang}") or item.get("name_vi") or item.get("code", ""))
 
 
@@ -268,11 +279,16 @@ def bundled_rules() -> list[ScoringRule]:
     return out
 
 
-def rule_for(period: Period) -> ScoringRule:
+def rule_sets() -> list[ScoringRule]:
+    """Every rule set, oldest first: the ``ScoringRule`` rows; with no row at all (a database
+    emptied by hand or by a test's flush) the bundled files."""
+    return list(ScoringRule.objects.order_by("effective_from")) or bundled_rules()
+
+
+def rule_for(period: Period, rules: list[ScoringRule] | None = None) -> ScoringRule:
     """The rule set in force at the period's end: the latest effective on or before it (the
-    earliest one for a period before every rule set). The ``ScoringRule`` rows decide; with no
-    row at all (a database emptied by hand or by a test's flush) the bundled files do."""
-    rules = list(ScoringRule.objects.order_by("effective_from")) or bundled_rules()
+    earliest one for a period before every rule set), among ``rules`` (default: ``rule_sets()``)."""
+    rules = rule_sets() if rules is None else rules
     if not rules:
         raise DomainError("E_NO_SCORING_RULE", _("Chưa có bộ quy tắc chấm điểm."), "period")
     in_force = [r for r in rules if r.effective_from <= period.end]
@@ -293,6 +309,8 @@ def score(rule: ScoringRule, metrics: dict[str, int | None]) -> IndexResult:
     without data in the period are left out of the maximum (``"unmeasured": "excluded"``) and
     the total is brought back to the rule's scale."""
     data = rule.rules
+    lang = (get_language() or "vi")[:2]  # once: a breakdown scores every row
+    notes = {"unsourced": str(_("Chưa đo được trong dancu")), "no_data": str(_("Không có dữ liệu trong kỳ"))}
     catalog_indicators = {
         i["code"] for g in data["groups"] for i in g["indicators"] if i.get("numerator") in m.CATALOG_METRICS
     }
@@ -309,15 +327,15 @@ def score(rule: ScoringRule, metrics: dict[str, int | None]) -> IndexResult:
                 ""
                 if measured
                 else (
-                    str(_("Chưa đo được trong dancu"))
+                    notes["unsourced"]
                     if not num_name
-                    else str(_("Không có dữ liệu trong kỳ"))
+                    else notes["no_data"]
                 )
             )
             indicators.append(
                 IndicatorResult(
                     i["code"],
-                    _name(i),
+                    _name(i, lang),
                     value,
                     float(i["target"]),
                     points(value, float(i["target"]), float(i["max_points"])),
@@ -331,7 +349,7 @@ def score(rule: ScoringRule, metrics: dict[str, int | None]) -> IndexResult:
         groups.append(
             GroupResult(
                 g["code"],
-                _name(g),
+                _name(g, lang),
                 round(sum(x.points for x in indicators), 2),
                 float(g["max_points"]),
                 float(sum(x.max for x in indicators if x.measured)),
@@ -358,7 +376,7 @@ def score(rule: ScoringRule, metrics: dict[str, int | None]) -> IndexResult:
         earned,
         measured_max,
         scale,
-        Grade(band["code"], _name(band)),
+        Grade(band["code"], _name(band, lang)),
         groups,
     )
 
@@ -375,9 +393,20 @@ def index(
     guard(actor, unit)
     _check_agency(agency)
     values = m.values_for(
-        actor, unit, period, procedure=procedure, agency=agency, sources=("events", "catalog")
+        actor, unit, period, procedure=procedure, agency=agency, sources=INDEX_SOURCES
     )
     return score(rule_for(period), values.metrics)
+
+
+INDEX_SOURCES = ("events", "catalog")  # what the index is scored from
+_INDEX_METRICS = frozenset((*m.EVENT_METRICS, *m.CATALOG_METRICS))
+
+
+def index_of(figs: Figures) -> IndexResult:
+    """The index of the scope ``figs`` were read for (``figures(...)``), scored from the same
+    values instead of reading the tallies again: what ``index`` returns for the same actor,
+    unit, period, procedure and agency (its sources only: the events and the catalog)."""
+    return score(rule_for(figs.period), {k: v for k, v in figs.metrics.items() if k in _INDEX_METRICS})
 
 
 # ---- breakdowns (rankings) ----------------------------------------------------------------------
@@ -489,6 +518,7 @@ def breakdown(
             )
             rows.append((value, str(agency_label), value, unit, None, value, values))
     out = []
+    labels = _labels()
     for key, label, code, row_unit, procedure, agency, values in rows:
         result = score(rule, values.metrics)
         out.append(
@@ -496,7 +526,7 @@ def breakdown(
                 key,
                 label,
                 code,
-                _figures(row_unit, period, procedure, agency, values),
+                _figures(row_unit, period, procedure, agency, values, labels),
                 result.total,
                 result.grade,
             )
@@ -540,17 +570,42 @@ def trend(
     if end is not None and (isinstance(end, dt.datetime) or not isinstance(end, dt.date)):
         raise DomainError("E_PERIOD", _("Ngày cuối kỳ không hợp lệ."), "end")
     out: list[TrendPoint] = []
-    for period in last_periods(kind, count, until=end):
+    periods = last_periods(kind, count, until=end)
+    if kind == "month" and (metric == "index" or BY_CODE[metric].source == "events"):
+        return _month_trend(unit, metric, periods, procedure)
+    for period in periods:
         if metric == "index":
             result = index(actor, unit=unit, period=period, procedure=procedure)
             out.append(TrendPoint(period.label, period.start, period.end, result.total, None, None))
             continue
         d = BY_CODE[metric]
         values = m.values_for(actor, unit, period, procedure=procedure, sources=(d.source,))
-        f = _figure(d, values)
-        if f is None:
-            out.append(TrendPoint(period.label, period.start, period.end, None, None, None))
-            continue
-        value = f.ratio if d.kind != COUNT else (float(f.numerator) if f.numerator is not None else None)
-        out.append(TrendPoint(period.label, period.start, period.end, value, f.numerator, f.denominator))
+        out.append(_point(period, d, values))
     return out
+
+
+def _point(period: Period, d: FigureDef, values: m.Values) -> TrendPoint:
+    f = _figure(d, values)
+    if f is None:
+        return TrendPoint(period.label, period.start, period.end, None, None, None)
+    value = f.ratio if d.kind != COUNT else (float(f.numerator) if f.numerator is not None else None)
+    return TrendPoint(period.label, period.start, period.end, value, f.numerator, f.denominator)
+
+
+def _month_trend(
+    unit: AdminUnit | None, metric: str, months: list[Period], procedure: Procedure | None
+) -> list[TrendPoint]:
+    """``trend`` of a figure counted from the events (or of the index) by month: the months'
+    tallies in one grouped read, each month's point as ``figures``/``index`` make it."""
+    by_month = m.event_metrics_by_month(unit, months, procedure=procedure)
+    now = timezone.now()
+    if metric != "index":
+        d = BY_CODE[metric]
+        return [_point(p, d, m.Values(by_month[p.start], {"events": now})) for p in months]
+    catalog = m.catalog_metrics(procedure=procedure)
+    rules = rule_sets()
+    return [
+        TrendPoint(p.label, p.start, p.end, score(rule_for(p, rules), {**by_month[p.start], **catalog}).total,
+                   None, None)
+        for p in months
+    ]
