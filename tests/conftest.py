@@ -78,6 +78,16 @@ def geo(db):
 
 
 @pytest.fixture
+def catalog(db):
+    """The procedure catalog as the migrations seed it. A transactional test's flush empties the
+    rows data migrations wrote, so a test that runs after one and needs procedures asks for this."""
+    from dancu.publicservices.catalog import sync_catalog
+    from dancu.publicservices.models import Procedure
+
+    sync_catalog(Procedure)
+
+
+@pytest.fixture
 def commune_officer(geo):
     from tests.factories import officer_actor
 

@@ -45,7 +45,7 @@ def _keys(data: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_every_bundle_ends_once_through_kill_9_of_workers_and_agency(geo, tmp_path) -> None:
+def test_every_bundle_ends_once_through_kill_9_of_workers_and_agency(geo, catalog, tmp_path) -> None:
     workers = 2 if connection.vendor == "postgresql" else 1
     data = tmp_path / "data"
     _keys(data)
