@@ -198,6 +198,10 @@ def test_an_answer_that_is_not_http_is_unavailable_not_a_crash(social_insurance,
         errors.append(bad.value.reason)
     thread.join(timeout=10)
     server.close()
-    assert "BadStatusLine" in errors[0] and "IncompleteRead" in errors[1]
-    assert "RemoteDisconnected" in errors[2]
+    # Closing with part of the request unread may reset the connection before the client reads
+    # the bad reply: either way the call is unavailable, logged, never a crash.
+    reset = "ConnectionResetError"
+    assert any(k in errors[0] for k in ("BadStatusLine", reset)), errors
+    assert any(k in errors[1] for k in ("IncompleteRead", reset)), errors
+    assert any(k in errors[2] for k in ("RemoteDisconnected", reset)), errors
     assert ExchangeMessage.objects.get(message_id=message_id).attempts == 3
