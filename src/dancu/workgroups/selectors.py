@@ -64,8 +64,13 @@ def can_manage(actor: Actor, group: WorkingGroup) -> bool:
     return _member_role(actor, group) in MANAGING_MEMBERS
 
 
+def may_create_groups(actor: Actor) -> bool:
+    """Province police and the ministry's administrators found groups (in their area)."""
+    return actor.role in MANAGER_ROLES
+
+
 def can_create_in(actor: Actor, unit: AdminUnit) -> bool:
-    return actor.role in MANAGER_ROLES and covers_unit(actor, unit)
+    return may_create_groups(actor) and covers_unit(actor, unit)
 
 
 def groups_for(actor: Actor) -> QuerySet[WorkingGroup]:

@@ -66,7 +66,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     groups = list(selectors.groups_for(actor)[:500])
     return render(request, "workgroups/list.html", {
-        "groups": groups, "can_create": actor.role in selectors.MANAGER_ROLES})
+        "groups": groups, "can_create": selectors.may_create_groups(actor)})
 
 
 def _unit_choices(actor: Any) -> list[tuple[str, str]]:
@@ -82,7 +82,7 @@ def _unit_choices(actor: Any) -> list[tuple[str, str]]:
 @officer_required
 def group_create(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    if actor.role not in selectors.MANAGER_ROLES:
+    if not selectors.may_create_groups(actor):
         return forbidden(request, OutOfJurisdiction(
             "E_ROLE", _("Chỉ công an tỉnh và quản trị Bộ được lập tổ công tác.")))
     form = forms.GroupForm(request.POST or None, units=_unit_choices(actor))
