@@ -23,6 +23,8 @@ def test_an_auditor_reads_the_log_and_a_message_the_read_audited(client, auditor
     assert page.status_code == 200 and answer.message_id in page.content.decode()
     assert 'data-testid="nav-exchange"' in page.content.decode()
     assert pid not in page.content.decode()  # the list shows no personal data
+    # Statuses and the agency in words, not codes (Vietnamese by default).
+    assert "Đã trả lời · chấp nhận" in page.content.decode() and "Bảo hiểm xã hội" in page.content.decode()
     assert client.get("/trao-doi/?status=answered").status_code == 200
     assert client.get("/trao-doi/?status=%00x").status_code in (200, 400)
     detail = client.get(f"/trao-doi/{answer.message_id}/")

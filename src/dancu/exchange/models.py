@@ -4,17 +4,21 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class MessageStatus(models.TextChoices):
-    PENDING = "pending", "pending"  # signed and stored, not yet answered (never tried, or in flight)
-    ANSWERED = "answered", "answered"  # a verified answer is stored: final
-    FAILED = "failed", "failed"  # the last try failed (down, timeout, bad answer): to be retried
+    PENDING = "pending", _("Chờ trả lời")  # signed and stored, not yet answered (never tried/in flight)
+    ANSWERED = "answered", _("Đã trả lời")  # a verified answer is stored: final
+    FAILED = "failed", _("Gửi lỗi, sẽ gửi lại")  # the last try failed (down, timeout, bad answer): retried
 
 
 class AnswerStatus(models.TextChoices):
-    OK = "ok", "ok"
-    REFUSED = "refused", "refused"
+    OK = "ok", _("chấp nhận")
+    REFUSED = "refused", _("từ chối")
+
+
+AGENCY_NAMES = {"social_insurance": _("Bảo hiểm xã hội")}  # how the log names each agency code
 
 
 class ExchangeMessage(models.Model):
@@ -50,6 +54,10 @@ class ExchangeMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency}/{self.service} {self.message_id} ({self.status})"
+
+    @property
+    def agency_name(self) -> str:
+        return str(AGENCY_NAMES.get(self.agency, self.agency))
 
 
 class ExchangeAttempt(models.Model):

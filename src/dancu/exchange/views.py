@@ -21,7 +21,7 @@ def log(request: HttpRequest) -> HttpResponse:
         status = ""
     return render(request, "exchange/log.html", {
         "messages_": selectors.latest_messages(status=status, limit=100), "status": status,
-        "statuses": MessageStatus.values})
+        "statuses": MessageStatus.choices})
 
 
 @officer_required(roles=selectors.LOG_READERS)
