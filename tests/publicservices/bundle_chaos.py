@@ -609,9 +609,10 @@ def running(fleet: Fleet) -> Iterator[Fleet]:
 
 def run_load(fleet: Fleet, cast: Cast, *, label: str, births: int, deaths: int, seed: int,
              chaos: bool, refuse_rate: float, timeout: float, chaos_pause: tuple[float, float] = (1.0, 4.0),
-             agency_share: float = 0.3, submit_gap: float = 0.0) -> Outcome:
+             agency_share: float = 0.3, submit_gap: float = 0.0, min_kills: int = 0) -> Outcome:
     """Submit the bundles, decide the officers' steps, kill processes (``chaos``) until every
-    bundle is submitted and decided as far as it can be, then let the fleet finish every flow."""
+    bundle is submitted and decided as far as it can be and at least ``min_kills`` processes
+    were killed (or every flow has ended first), then let the fleet finish every flow."""
     http = Http(f"http://127.0.0.1:{fleet.server_port}")
     requests = bundle_requests(cast, births, deaths, seed=seed)
     cpu_before = fleet.live_cpu()
@@ -631,9 +632,13 @@ def run_load(fleet: Fleet, cast: Cast, *, label: str, births: int, deaths: int, 
         codes = [s.code for s in submitter.submitted]
         # chaos while the officers still have steps to decide, then a calm end
         if killer is not None:
-            wait_until(lambda: open_flows(codes) == 0 or _officer_steps_done(codes) or bool(officers.errors)
-                       or bool(killer.errors), timeout, "the officers' steps", poll=1.0,
-                       why=lambda: diagnose(codes))
+            def killed() -> int:
+                return sum((Counter(fleet.kills) - kills_before).values())
+
+            wait_until(lambda: open_flows(codes) == 0
+                       or (_officer_steps_done(codes) and killed() >= min_kills)
+                       or bool(officers.errors) or bool(killer.errors),
+                       timeout, "the officers' steps", poll=1.0, why=lambda: diagnose(codes))
             if officers.errors:
                 raise officers.errors[0]
             killer.stop.set()

@@ -61,7 +61,8 @@ def test_every_bundle_ends_once_through_kill_9_of_workers_and_agency(geo, catalo
                         agency_args=("--delay-ms", "30", "--lose-answer-rate", "0.2"))
     with chaos.running(fleet):
         outcome = chaos.run_load(fleet, cast, label="kill -9", births=6, deaths=6, seed=13, chaos=True,
-                                 refuse_rate=0.1, timeout=420, chaos_pause=(0.5, 2.0), agency_share=0.3)
+                                 refuse_rate=0.1, timeout=420, chaos_pause=(0.5, 2.0), agency_share=0.3,
+                                 min_kills=4)
         outcome.report = report = chaos.check(outcome, f"http://127.0.0.1:{agency_port}",
                                               chaos.agency_database(data))
     print("\n" + chaos.table([outcome], workers))
