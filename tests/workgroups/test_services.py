@@ -166,7 +166,10 @@ def test_an_issued_report_is_frozen_identical_after_the_data_moved_on(
         period_start=day("2026-11-01"), period_end=day("2026-11-30"), value="5", source="Công văn 9")
     live = services.build_snapshot(province_officer, group, kind="monthly", start=report.period_start,
                                    end=report.period_end, today=timezone.localdate())
-    assert live["figures"]["figures"][0]["ratio"] == 0.2 and len(live["manual"]) == 2  # it did move
+    assert live["figures"]["figures"][0]["ratio"] == 0.2  # it did move
+    # the second entry of the same code and period corrects the first: it is the one used
+    assert [m["value"] for m in live["manual"]] == ["5.00"]
+    assert [e["value"] for e in live["manual"][0]["supersedes"]] == ["3.00"]
 
     stored = Report.objects.get(pk=report.pk)
     for fmt, original in (("pdf", pdf), ("xlsx", xlsx)):

@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dancu.audit.models import AuditEvent
 from dancu.workgroups import services
@@ -185,3 +186,58 @@ def test_edit_the_group_and_a_member_who_leaves_loses_the_rights(province_client
     assert "Tổ công tác phường Hạc Thành" in page and 'data-testid="add-plan"' not in page
     events = AuditEvent.objects.filter(action__in=["workgroup.update", "workgroup.member.update"])
     assert {e.action for e in events} == {"workgroup.update", "workgroup.member.update"}
+
+
+def test_correct_a_report_through_the_pages_the_list_shows_the_version_in_force_and_its_history(
+        province_client, group, province_officer, commune_officer, fake_figures):
+    c = client = province_client  # one test client: signed in as the province officer, then another
+    assert c.post(reverse("workgroups:reports", args=[group.pk]), {"kind": "monthly",
+                                                                   "day": "2026-11-20"}).status_code == 302
+    v1 = Report.objects.get()
+    url = reverse("workgroups:report_correct", args=[group.pk, v1.pk])
+    form = c.get(url)
+    assert form.status_code == 200 and "01/BC-TCT" in form.content.decode()
+    no_reason = c.post(url, {"reason": "  "})
+    assert no_reason.status_code == 400 and Report.objects.count() == 1
+    assert c.post(url, {"reason": "Số liệu hồ sơ trực tuyến bị tính thiếu"}).status_code == 302
+    v2 = Report.objects.get(version=2)
+    again = c.post(url, {"reason": "Sửa lần nữa"})  # v1 is no longer the version in force
+    assert again.status_code == 409 and "v2" in again.content.decode()
+
+    page = c.get(reverse("workgroups:reports", args=[group.pk])).content.decode()
+    assert page.count('data-testid="report-period"') == 1
+    assert f'data-number="{v2.number}" data-version="2" data-current="1"' in page
+    assert f'data-number="{v1.number}" data-version="1" data-current="0"' in page
+    assert (f"đã được thay thế bởi v2 ngày {timezone.localtime(v2.issued_at):%d/%m/%Y} "
+            "(Số liệu hồ sơ trực tuyến bị tính thiếu)") in page
+    assert page.count('data-testid="correct"') == 1  # only the version in force is corrected
+    old = c.get(reverse("workgroups:report_download", args=[group.pk, v1.pk, "pdf"]))
+    assert old.status_code == 200 and old.content == bytes(v1.pdf)
+    assert c.get(reverse("workgroups:report_correct", args=[group.pk, 10**22])).status_code == 404
+
+    officer_login(client, commune_officer)  # a reader sees the history, corrects nothing
+    body = client.get(reverse("workgroups:reports", args=[group.pk])).content.decode()
+    assert "đã được thay thế bởi v2" in body and 'data-testid="correct"' not in body
+    assert client.post(reverse("workgroups:report_correct", args=[group.pk, v2.pk]),
+                       {"reason": "x"}).status_code == 403
+
+
+def test_a_manual_figure_is_corrected_through_a_new_entry_the_earlier_shown_superseded(
+        province_client, group, province_officer):
+    first = services.enter_manual_figure(
+        province_officer, group, code="pilot_models", label="Số mô hình điểm", period_start=day("2026-11-01"),
+        period_end=day("2026-11-30"), value="3", source="Báo cáo UBND phường số 45")
+    page = province_client.get(reverse("workgroups:group", args=[group.pk])).content.decode()
+    assert f"?dinh-chinh={first.pk}" in page
+    form = province_client.get(reverse("workgroups:manual_add", args=[group.pk]), {"dinh-chinh": first.pk})
+    assert form.status_code == 200 and 'value="pilot_models"' in form.content.decode()
+    assert 'value="2026-11-01"' in form.content.decode() and "không sửa được" in form.content.decode()
+    assert province_client.get(reverse("workgroups:manual_add", args=[group.pk]),
+                               {"dinh-chinh": "abc"}).status_code == 404
+    assert province_client.post(reverse("workgroups:manual_add", args=[group.pk]), {
+        "code": "pilot_models", "label": "Số mô hình điểm", "period_start": "2026-11-01",
+        "period_end": "2026-11-30", "value": "4", "source": "Công văn 9/UBND"}).status_code == 302
+    page = province_client.get(reverse("workgroups:group", args=[group.pk])).content.decode()
+    assert page.count('data-current="1"') == 1 and page.count('data-current="0"') == 1
+    assert "đã bị thay thế: ca.thanhhoa đính chính lúc" in page
+    assert ManualFigure.objects.count() == 2 and ManualFigure.objects.get(pk=first.pk).value == 3

@@ -76,3 +76,54 @@ def test_a_target_on_an_average_compares_the_mean_not_a_percentage() -> None:
     online = {"code": "online_dossiers", "kind": "ratio", "numerator": 8, "denominator": 10, "ratio": 0.8}
     count = {"code": "submitted", "kind": "count", "numerator": 12, "denominator": None, "ratio": None}
     assert (figure_value(rating), figure_value(online), figure_value(count)) == (3.5, 80.0, 12.0)
+
+
+def test_a_member_outside_the_units_area_reads_the_groups_figures_and_issues_but_nothing_more(
+        geo, group, province_officer, client, settings):
+    """Membership lets an officer act for the group — the figures of the group's unit, the
+    reports — without widening their own area: kpi's dashboards of that unit still refuse them."""
+    import pytest
+    from django.urls import reverse
+
+    from dancu.audit.models import AuditEvent
+    from dancu.core.errors import OutOfJurisdiction
+    from dancu.kpi import selectors as kpi
+    from dancu.kpi.periods import month
+    from tests.factories import officer_login
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    _submit(officer_actor("mc.hacthanh", "counter", geo.hac_thanh), resident(geo.hac_thanh))
+    today = timezone.localdate()
+    plan = services.save_plan(province_officer, group, title="Kế hoạch", year=today.year)
+    task = services.save_task(province_officer, plan, kind="specific", title="Tiếp nhận ít nhất 1 hồ sơ",
+                              owner_agency="Bộ phận một cửa", target_code="submitted", target_value="1")
+    outsider = officer_actor("ca.dongson", "commune_police", geo.dong_son)  # another commune's officer
+    assert selectors.figures_reader(outsider, group) is None
+    member = services.save_member(province_officer, group, full_name="Lê Thị Thư Ký", role="secretary",
+                                  username="ca.dongson")
+
+    # acting for the group: the targets read from the unit's figures, a report issued from them
+    reader = selectors.figures_reader(outsider, group)
+    assert reader is not None and reader.user_id == outsider.user_id and reader.label == "ca.dongson"
+    assert reader.covers(geo.hac_thanh.pk, geo.thanh_hoa.pk) and not reader.covers(geo.dong_son.pk, None)
+    row = selectors.task_rows(outsider, group, [task], today=today)[0]
+    assert row.target_actual == 1.0 and row.status.by_target
+    report = services.issue_report(outsider, group, kind="monthly", day=today)
+    figures = {f["code"]: f for f in report.snapshot["figures"]["figures"]}
+    assert figures["submitted"]["numerator"] == 1 and report.issued_by == "ca.dongson"
+    officer_login(client, outsider)
+    page = client.get(reverse("workgroups:group", args=[group.pk]))
+    assert page.status_code == 200 and "hiện đạt" in page.content.decode()
+
+    # but their own area is unchanged: the unit's figures and dashboards outside the group refuse
+    with pytest.raises(OutOfJurisdiction):
+        kpi.figures(outsider, unit=geo.hac_thanh, period=month(today))
+    assert client.get(reverse("kpi:dashboard"), {"unit": geo.hac_thanh.qualified_code}).status_code == 403
+    assert client.get(reverse("kpi:dashboard"), {"unit": geo.dong_son.qualified_code}).status_code == 200
+    assert AuditEvent.objects.filter(action="kpi.figures.view.denied", actor_label="ca.dongson").exists()
+
+    # a member who leaves reads the group no more
+    services.save_member(province_officer, group, member=member, full_name="Lê Thị Thư Ký", role="secretary",
+                         username="ca.dongson", active=False)
+    assert selectors.figures_reader(outsider, group) is None
+    assert client.get(reverse("workgroups:group", args=[group.pk])).status_code == 403

@@ -157,3 +157,83 @@ def test_group_tasks_manual_figure_and_report_on_desktop_and_phone(browser, worl
     assert "entered by hand — source:" in page.get_by_test_id("manual").inner_text()
     page.screenshot(path=str(SHOTS / "group-desktop-en.png"), full_page=True)
     context.close()
+
+
+def test_correct_a_figure_and_an_issued_report_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
+    """Correct a figure entered by hand (a new entry; the earlier one shown superseded), issue a
+    monthly report, correct it with its reason: the list shows v2 in force and v1 replaced (by
+    v2, on its date, why), v1 still downloads byte for byte."""
+    from django.utils import timezone
+
+    from dancu.accounts import services as accounts
+    from dancu.accounts.models import OfficerProfile
+    from dancu.workgroups import services
+    from dancu.workgroups.models import Report, WorkingGroup
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base, pk = world["url"], world["group"]
+    province = accounts.actor_for_profile(OfficerProfile.objects.get(user__username="ca.thanhhoa"))
+    today = timezone.localdate()
+    services.enter_manual_figure(province, WorkingGroup.objects.get(pk=pk), code="pilot_models",
+                                 label="Mô hình điểm “Tổ dân phố số”", period_start=today.replace(day=1),
+                                 period_end=today, value="2", unit_label="mô hình",
+                                 source="Báo cáo số 45/BC-UBND của UBND phường")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN",
+                                  accept_downloads=True)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    officer_sign_in(page, base + f"/to-cong-tac/{pk}/", "ca.thanhhoa", landing=rf"/to-cong-tac/{pk}/$")
+    page.get_by_test_id("correct-manual").click()
+    assert page.get_by_label("Mã số liệu").input_value() == "pilot_models"
+    page.get_by_label("Giá trị").fill("3")
+    page.get_by_label("Nguồn số liệu").fill("Công văn số 9/UBND bổ sung báo cáo 45")
+    page.get_by_test_id("save").click()
+    page.wait_for_url(re.compile(rf"/to-cong-tac/{pk}/$"))
+    manual = page.get_by_test_id("manual")
+    assert "3,00 mô hình" in manual.locator('[data-current="1"]').inner_text()
+    assert "đã bị thay thế: ca.thanhhoa đính chính lúc" in manual.locator('[data-current="0"]').inner_text()
+    manual.screenshot(path=str(SHOTS / "manual-corrected-desktop.png"))
+
+    page.get_by_test_id("reports-link").click()
+    page.get_by_label("Loại báo cáo").select_option("monthly")
+    page.get_by_test_id("issue").click()
+    page.wait_for_url(re.compile(rf"/to-cong-tac/{pk}/bao-cao/$"))
+    v1 = Report.objects.get()
+
+    page.get_by_test_id("correct").click()
+    assert v1.number in page.get_by_role("heading", level=1).inner_text()
+    page.get_by_test_id("save").click()  # no reason: refused beside the field
+    assert page.locator("[data-field-error=reason]").is_visible()
+    page.get_by_label("Lý do đính chính").fill("Số hồ sơ trực tuyến bị tính thiếu do chưa đồng bộ "
+                                               "dữ liệu của Bộ phận một cửa")
+    page.screenshot(path=str(SHOTS / "correct-form-desktop.png"), full_page=True)
+    page.get_by_test_id("save").click()
+    page.wait_for_url(re.compile(rf"/to-cong-tac/{pk}/bao-cao/$"))
+    rows = page.get_by_test_id("report-row")
+    assert rows.count() == 2
+    current = page.locator('[data-testid=report-row][data-current="1"]')
+    assert current.get_attribute("data-version") == "2" and "thay thế v1" in current.inner_text()
+    replaced = page.locator('[data-testid=report-row][data-current="0"]')
+    assert "đã được thay thế bởi v2 ngày" in replaced.inner_text()
+    page.screenshot(path=str(SHOTS / "reports-corrected-desktop.png"), full_page=True)
+    with page.expect_download() as info:
+        replaced.get_by_test_id("pdf").click()
+    assert hashlib.sha256(Path(info.value.path()).read_bytes()).hexdigest() == v1.pdf_sha256
+    with page.expect_download() as info:
+        current.get_by_test_id("pdf").click()
+    (SHOTS / "report-v2.pdf").write_bytes(Path(info.value.path()).read_bytes())
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(SHOTS / "reports-corrected-phone.png"), full_page=True)
+    page.goto(base + f"/to-cong-tac/{pk}/")
+    _no_sideways_scroll(page)
+    page.get_by_test_id("manual").screenshot(path=str(SHOTS / "manual-corrected-phone.png"))
+    page.goto(base + f"/to-cong-tac/{pk}/bao-cao/")
+    with page.expect_navigation():
+        page.get_by_test_id("language").select_option("en")
+    assert "replaced by v2 on" in page.locator('[data-testid=report-row][data-current="0"]').inner_text()
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(SHOTS / "reports-corrected-phone-en.png"), full_page=True)
+    context.close()

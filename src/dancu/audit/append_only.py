@@ -112,6 +112,23 @@ def drop_append_only_sql(vendor: str, table: str) -> list[str]:
     return []
 
 
+def migration_operation(table: str, *, lift: bool = False) -> Any:
+    """The migration operation installing ``append_only_sql`` on ``table`` (reversed by
+    ``drop_append_only_sql``); with ``lift``, the operation removing them (reversed by installing
+    them) — around a change that rebuilds the table on SQLite, which drops its triggers."""
+    from django.db import migrations
+
+    def install(apps: Any, schema_editor: Any) -> None:
+        for sql in append_only_sql(schema_editor.connection.vendor, table):
+            schema_editor.execute(sql, None)
+
+    def remove(apps: Any, schema_editor: Any) -> None:
+        for sql in drop_append_only_sql(schema_editor.connection.vendor, table):
+            schema_editor.execute(sql, None)
+
+    return migrations.RunPython(remove, install) if lift else migrations.RunPython(install, remove)
+
+
 def _sqlite_flush_flag() -> int:
     return 1 if getattr(_flag, "on", False) else 0
 

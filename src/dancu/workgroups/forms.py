@@ -94,3 +94,9 @@ class IssueForm(forms.Form):
     day = forms.DateField(label=_("Một ngày trong kỳ báo cáo"), widget=DATE,
                           help_text=_("Báo cáo 15 ngày: ngày 1–15 hoặc 16–cuối tháng; "
                                       "báo cáo tháng: cả tháng."))
+
+
+class CorrectionForm(forms.Form):
+    reason = forms.CharField(label=_("Lý do đính chính"), max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("Bắt buộc: sai sót được sửa. Lý do được ghi trên báo cáo thay thế."))

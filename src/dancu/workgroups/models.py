@@ -115,7 +115,9 @@ class Task(models.Model):
 
 class ManualFigure(models.Model):
     """A figure with no operational source in dancu (e.g. pilot models), entered by hand with
-    its source and who entered it; every report marks it as such."""
+    its source and who entered it; every report marks it as such. Never edited (triggers refuse
+    UPDATE and DELETE, migration 0003): a correction is a new entry of the same code and period,
+    and the latest entry is the one used (``selectors.manual_figures``)."""
 
     group = models.ForeignKey(WorkingGroup, on_delete=models.PROTECT, related_name="manual_figures")
     code = models.CharField(max_length=60)
@@ -142,7 +144,12 @@ class ManualFigure(models.Model):
 
 class Report(models.Model):
     """An issued report: what it said (``snapshot``) and the exact files (PDF, XLSX) with their
-    SHA-256. Never updated nor deleted: triggers refuse it in the database (migration 0002)."""
+    SHA-256. Never updated nor deleted: triggers refuse it in the database (migration 0002).
+
+    A correction (báo cáo thay thế) is a new row of the same group, kind and period with the next
+    ``version``, its ``reason`` and the report it ``replaces``; the earlier row is not touched —
+    "replaced by" is the reverse look-up of ``replaces``. At most one version per period and
+    version number, and one successor per report (both unique in the database)."""
 
     group = models.ForeignKey(WorkingGroup, on_delete=models.PROTECT, related_name="reports")
     kind = models.CharField(max_length=12, choices=ReportKind.choices)
@@ -159,12 +166,21 @@ class Report(models.Model):
     pdf_sha256 = models.CharField(max_length=64)
     xlsx = models.BinaryField()
     xlsx_sha256 = models.CharField(max_length=64)
+    version = models.PositiveSmallIntegerField(default=1)
+    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="replaced_by")
+    reason = models.TextField(blank=True, default="", help_text="why a correction was issued")
 
     class Meta:
         ordering = ["-period_start", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["group", "kind", "period_start"],
-                                    name="workgroup_report_once_per_period"),
+            models.UniqueConstraint(fields=["group", "kind", "period_start", "version"],
+                                    name="workgroup_report_version_once_per_period"),
+            # the first version replaces nothing; a correction names the report and its reason
+            models.CheckConstraint(
+                condition=(models.Q(version=1, replaces__isnull=True, reason="")
+                           | (models.Q(version__gt=1, replaces__isnull=False) & ~models.Q(reason=""))),
+                name="workgroup_report_correction_shape"),
             models.UniqueConstraint(fields=["group", "seq"], name="workgroup_report_seq_unique"),
             models.CheckConstraint(condition=models.Q(kind__in=["fifteen_day", "monthly"]),
                                    name="workgroup_report_kind_valid"),

@@ -86,8 +86,22 @@ def manual_rows(snapshot: dict[str, Any]) -> list[tuple[str, ...]]:
             for m in snapshot["manual"]]
 
 
+def correction_lines(snapshot: dict[str, Any]) -> list[str]:
+    """What a corrected report says of itself: its version, the report it replaces and why
+    (nothing for a first version)."""
+    correction = snapshot.get("correction")
+    if not correction:
+        return []
+    old = correction["replaces"]
+    return [f"BÁO CÁO THAY THẾ — PHIÊN BẢN {correction['version']}",
+            f"Thay thế Báo cáo số {old['number']} (phiên bản {old['version']}) ban hành lúc "
+            f"{_d(old['issued_at'])} bởi {old['issued_by']}.",
+            f"Lý do đính chính: {correction['reason']}"]
+
+
 def _heading_lines(snapshot: dict[str, Any]) -> list[str]:
-    return [snapshot["title"], f"Số: {snapshot['number']}", f"Kỳ báo cáo: {snapshot['period']['label']}"]
+    return [snapshot["title"], f"Số: {snapshot['number']}", f"Kỳ báo cáo: {snapshot['period']['label']}",
+            *correction_lines(snapshot)]
 
 
 def render_pdf(snapshot: dict[str, Any]) -> bytes:
@@ -119,6 +133,12 @@ def render_pdf(snapshot: dict[str, Any]) -> bytes:
     text(snapshot["title"].upper(), 14, bold=True, align="C")
     text(f"Số: {snapshot['number']} — Kỳ báo cáo: {snapshot['period']['label']}", 10, align="C")
     text(f"Ban hành lúc {_d(snapshot['issued_at'])} bởi {snapshot['issued_by']}", 9, align="C")
+    correction = correction_lines(snapshot)
+    if correction:
+        pdf.ln(2)
+        text(correction[0], 11, bold=True, align="C")
+        for line in correction[1:]:
+            text(line, 10, align="C")
     pdf.ln(4)
 
     text("I. CÁC CHỈ TIÊU TÍNH TỪ DỮ LIỆU NGHIỆP VỤ", 11, bold=True)
@@ -164,6 +184,7 @@ def render_xlsx(snapshot: dict[str, Any]) -> bytes:
     # Fixed timestamps: the file says when the report was issued, not when it was rendered.
     wb.properties.created = wb.properties.modified = issued_at.replace(tzinfo=None)
     bold = Font(bold=True)
+    first_data_row = len(_heading_lines(snapshot)) + 3  # the heading lines, a blank row, the head
 
     def sheet(ws: Any, head: tuple[str, ...], rows: list[tuple[Any, ...]], widths: tuple[int, ...]) -> None:
         for line in _heading_lines(snapshot):
@@ -177,7 +198,7 @@ def render_xlsx(snapshot: dict[str, Any]) -> bytes:
             ws.append(list(row))
         for i, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = w
-        for row in ws.iter_rows(min_row=5):
+        for row in ws.iter_rows(min_row=first_data_row - 1):
             for cell in row:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
 
@@ -189,7 +210,7 @@ def render_xlsx(snapshot: dict[str, Any]) -> bytes:
          SOURCE_LABELS.get(f.get("source", ""), f.get("source", "")), _d(f.get("freshness")))
         for f in snapshot["figures"].get("figures", [])] or [("", NO_FIGURES, None, None, None, "", "")]
     sheet(ws, FIGURE_HEAD, figure_data, (18, 50, 12, 12, 10, 24, 18))
-    for row in ws.iter_rows(min_row=6, min_col=5, max_col=5):
+    for row in ws.iter_rows(min_row=first_data_row, min_col=5, max_col=5):
         for cell in row:
             cell.number_format = "0.00%"
     for line in index_lines(snapshot):

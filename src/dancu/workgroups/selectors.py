@@ -1,12 +1,14 @@
 """Reads of the working groups: who may read and manage a group (the area rule of
-``Actor.area``, plus the group's own head and secretary), the group's page, task statuses, and
-the download of an issued report (audited)."""
+``Actor.area``, plus the group's own head and secretary), who reads the kpi figures of the
+group's unit (``figures_reader``), the group's page, task statuses, the figures entered by hand
+(the latest entry of a figure used, earlier ones superseded), the reports per period with their
+versions, and the download of an issued report (audited)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -64,6 +66,23 @@ def can_manage(actor: Actor, group: WorkingGroup) -> bool:
     return _member_role(actor, group) in MANAGING_MEMBERS
 
 
+def figures_reader(actor: Actor, group: WorkingGroup) -> Actor | None:
+    """Who reads the kpi figures of the group's unit for ``actor`` (targets on the group page, a
+    report's snapshot) — the one rule. An officer whose area covers the unit reads as themselves.
+    An active member of the group whose area does not acts for the group: the same officer (name,
+    account, role, audit trail) with the area narrowed to the group's unit, handed to kpi for this
+    read only. That widens nothing elsewhere: the officer's own actor keeps their area, so kpi's
+    dashboards of the unit still refuse them. Anyone else: None."""
+    if covers_unit(actor, group.unit):
+        return actor
+    if _member_role(actor, group) is None:
+        return None
+    unit = group.unit
+    return replace(actor, jurisdiction_id=unit.pk,
+                   jurisdiction_level="commune" if unit.level == Level.COMMUNE else "province",
+                   jurisdiction_name=unit.name, extra={**actor.extra, "acting_for_group": group.pk})
+
+
 def may_create_groups(actor: Actor) -> bool:
     """Province police and the ministry's administrators found groups (in their area)."""
     return actor.role in MANAGER_ROLES
@@ -117,6 +136,13 @@ def task_of(group: WorkingGroup, pk: int) -> Task:
     return task
 
 
+def manual_figure_of(group: WorkingGroup, pk: int) -> ManualFigure:
+    figure = ManualFigure.objects.filter(group=group, pk=pk).first()
+    if figure is None:
+        raise NotFound("E_NOT_FOUND", _("Không tìm thấy số liệu."), "figure")
+    return figure
+
+
 def member_of(group: WorkingGroup, pk: int) -> Member:
     member = Member.objects.filter(group=group, pk=pk).first()
     if member is None:
@@ -167,12 +193,12 @@ def task_rows(actor: Actor, group: WorkingGroup, tasks: list[Task], *, today: dt
     by_year: dict[int, list[Task]] = {}
     for t in tasks:
         by_year.setdefault(t.plan.year, []).append(t)
+    reader = figures_reader(actor, group)
     for year, year_tasks in by_year.items():
         s = start or dt.date(year, 1, 1)
         e = end or min(today, dt.date(year, 12, 31))
-        # a member whose area does not cover the unit reads no figures of it (kpi would refuse)
-        if s <= e and covers_unit(actor, group.unit):
-            values.update(target_values(actor, group, year_tasks, start=s, end=e))
+        if s <= e and reader is not None:
+            values.update(target_values(reader, group, year_tasks, start=s, end=e))
     for t in tasks:
         actual = values.get(t.pk)
         met = (actual is not None and t.target_value is not None and actual >= float(t.target_value))
@@ -182,12 +208,47 @@ def task_rows(actor: Actor, group: WorkingGroup, tasks: list[Task], *, today: dt
     return rows
 
 
+# ---- figures entered by hand ------------------------------------------------------------------
+
+@dataclass
+class ManualLine:
+    """A figure entered by hand (one code and period): the entry used — the latest — and the
+    earlier entries it superseded, newest first, each with ``superseded_by`` (the entry that
+    replaced it)."""
+
+    current: ManualFigure
+    earlier: list[ManualFigure] = field(default_factory=list)
+
+
+def manual_figures(group: WorkingGroup, *, start: dt.date | None = None,
+                   end: dt.date | None = None, limit: int | None = None) -> list[ManualLine]:
+    """The figures entered by hand (those overlapping ``start``..``end`` if given): an entry is
+    never edited, a correction is a new entry of the same code and period, and the latest entry
+    of a code and period is the one used (the group page, every report)."""
+    qs = ManualFigure.objects.filter(group=group)
+    if start is not None and end is not None:
+        qs = qs.filter(period_start__lte=end, period_end__gte=start)
+    lines: dict[tuple[str, dt.date, dt.date], ManualLine] = {}
+    for m in qs.order_by("code", "period_start", "period_end", "entered_at", "id"):
+        key = (m.code, m.period_start, m.period_end)
+        line = lines.get(key)
+        if line is None:
+            lines[key] = ManualLine(m)
+        else:
+            line.current.superseded_by = m  # type: ignore[attr-defined]  # shown beside it
+            line.earlier.insert(0, line.current)
+            line.current = m
+    ordered = sorted(lines.values(), key=lambda x: (x.current.code, x.current.period_start))
+    ordered.sort(key=lambda x: x.current.period_end, reverse=True)
+    return ordered[:limit] if limit else ordered
+
+
 @dataclass
 class GroupView:
     group: WorkingGroup
     members: list[Member]
     plans: list[PlanView]
-    manual: list[ManualFigure]
+    manual: list[ManualLine]
     reports: list[Report]
     counts: dict[str, int]
     can_manage: bool
@@ -208,7 +269,7 @@ def group_view(actor: Actor, group: WorkingGroup, *, today: dt.date | None = Non
         members=sorted(Member.objects.filter(group=group).select_related("user"),
                        key=lambda m: (not m.active, ROLE_ORDER.index(m.role), m.full_name)),
         plans=views,
-        manual=list(ManualFigure.objects.filter(group=group)[:200]),
+        manual=manual_figures(group, limit=200),
         reports=list(reports_of(group)[:50]),
         counts=counts,
         can_manage=can_manage(actor, group))
@@ -216,6 +277,38 @@ def group_view(actor: Actor, group: WorkingGroup, *, today: dt.date | None = Non
 
 def reports_of(group: WorkingGroup) -> QuerySet[Report]:
     return Report.objects.filter(group=group).defer("pdf", "xlsx", "snapshot")
+
+
+def report_of(group: WorkingGroup, pk: int) -> Report:
+    report = reports_of(group).filter(pk=pk).first()
+    if report is None:
+        raise NotFound("E_NOT_FOUND", _("Không tìm thấy báo cáo."), "report")
+    return report
+
+
+@dataclass
+class PeriodReports:
+    """The reports of one kind and period: the current version and the earlier ones (newest
+    first), each earlier one with ``successor`` — the version that replaced it."""
+
+    current: Report
+    history: list[Report] = field(default_factory=list)
+
+
+def report_history(group: WorkingGroup, *, limit: int = 500) -> list[PeriodReports]:
+    """The group's reports per kind and period, newest period first: the version in force and
+    its history. "Replaced by" is read from the newer row (``replaces``): no row is updated."""
+    reports = list(reports_of(group).order_by("-period_start", "kind", "-version")[:limit])
+    successor = {r.replaces_id: r for r in reports if r.replaces_id is not None}
+    periods: dict[tuple[str, dt.date], PeriodReports] = {}
+    for r in reports:  # the highest version of a period comes first
+        r.successor = successor.get(r.pk)  # type: ignore[attr-defined]
+        key = (r.kind, r.period_start)
+        if key in periods:
+            periods[key].history.append(r)
+        else:
+            periods[key] = PeriodReports(r)
+    return list(periods.values())
 
 
 # ---- issued reports --------------------------------------------------------------------------

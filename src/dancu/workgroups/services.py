@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
-from dancu.core.errors import Conflict, DomainError, OutOfJurisdiction
+from dancu.core.errors import Conflict, DomainError, NotFound, OutOfJurisdiction
 from dancu.core.text import nfc
 from dancu.documents import services as documents
 from dancu.geo.models import AdminUnit, CodeSystem, Level
@@ -321,9 +321,13 @@ def enter_manual_figure(actor: Actor, group: WorkingGroup, *, code: str, label: 
         figure = ManualFigure.objects.create(
             group=group, period_start=period_start, period_end=period_end, entered_by=actor.label[:150],
             entered_by_user_id=actor.user_id, entered_at=timezone.now(), **values)
+        # an entry of the same code and period before it is superseded (never changed)
+        earlier = (ManualFigure.objects.filter(group=group, code=figure.code, period_start=period_start,
+                                               period_end=period_end).exclude(pk=figure.pk)
+                   .order_by("-entered_at", "-id").values_list("pk", flat=True).first())
         _record(actor, "workgroup.manual_figure.enter", figure,
                 after=_fields(figure, ["code", "label", "period_start", "period_end", "value", "source"]),
-                group=group.pk)
+                group=group.pk, supersedes=earlier)
     return figure
 
 
@@ -339,18 +343,41 @@ def _local_iso(value: dt.datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
 
 
-def manual_marker(figure: ManualFigure) -> str:
-    """How every report marks a figure entered by hand."""
-    return (f"nhập tay — nguồn: {figure.source}, người nhập: {figure.entered_by}, "
-            f"lúc {timezone.localtime(figure.entered_at):%d/%m/%Y %H:%M}")
+def manual_marker(figure: ManualFigure, earlier: list[ManualFigure] | None = None) -> str:
+    """How every report marks a figure entered by hand — and, when the entry corrects earlier
+    ones (same code and period), the value it replaced, who entered that and when."""
+    marker = (f"nhập tay — nguồn: {figure.source}, người nhập: {figure.entered_by}, "
+              f"lúc {timezone.localtime(figure.entered_at):%d/%m/%Y %H:%M}")
+    if earlier:
+        last = earlier[0]
+        marker += (f"; đính chính, thay giá trị {last.value} do {last.entered_by} nhập "
+                   f"lúc {timezone.localtime(last.entered_at):%d/%m/%Y %H:%M}")
+    return marker
+
+
+def _manual_item(line: selectors.ManualLine) -> dict[str, Any]:
+    """A figure entered by hand as a report freezes it: the entry used, its marker, and the
+    entries it superseded (value, source, who, when)."""
+    m = line.current
+    return {
+        "code": m.code, "label": m.label, "period_start": m.period_start.isoformat(),
+        "period_end": m.period_end.isoformat(), "value": str(m.value), "unit_label": m.unit_label,
+        "source": m.source, "entered_by": m.entered_by, "entered_at": _local_iso(m.entered_at),
+        "note": m.note,
+        "marker": manual_marker(m, line.earlier),
+        "supersedes": [{"value": str(e.value), "source": e.source, "entered_by": e.entered_by,
+                        "entered_at": _local_iso(e.entered_at)} for e in line.earlier]}
 
 
 def build_snapshot(actor: Actor, group: WorkingGroup, *, kind: str, start: dt.date, end: dt.date,
                    today: dt.date) -> dict[str, Any]:
     """What the report says, as JSON: the live figures and index of the group's unit over the
-    period, the tasks of the plans of those years with their status as of ``today`` (targets
-    read over the period), and the figures entered by hand that overlap the period."""
-    live = kpi_figures.live_figures(actor, unit=group.unit, start=start, end=end, language="vi")
+    period (read by ``selectors.figures_reader``: a member outside the unit's area reads them
+    for the group), the tasks of the plans of those years with their status as of ``today``
+    (targets read over the period), and the figures entered by hand that overlap the period —
+    the latest entry of each, marked, with the entries it superseded."""
+    reader = selectors.figures_reader(actor, group) or actor  # None: kpi refuses (audited)
+    live = kpi_figures.live_figures(reader, unit=group.unit, start=start, end=end, language="vi")
     tasks = list(Task.objects.filter(plan__group=group, plan__year__in={start.year, end.year})
                  .select_related("plan").order_by("plan__year", "plan_id", "kind", "deadline", "id"))
     rows = selectors.task_rows(actor, group, tasks, today=today, start=start, end=end)
@@ -369,14 +396,9 @@ def build_snapshot(actor: Actor, group: WorkingGroup, *, kind: str, start: dt.da
             "status": r.status.code, "status_label": STATUS_LABELS[r.status.code], "late": r.status.late,
             "done_late": r.status.done_late, "by_target": r.status.by_target,
             "done_at": _local_iso(t.done_at), "done_by": t.done_by, "evidence": t.evidence})
-    manual = [{
-        "code": m.code, "label": m.label, "period_start": m.period_start.isoformat(),
-        "period_end": m.period_end.isoformat(), "value": str(m.value), "unit_label": m.unit_label,
-        "source": m.source, "entered_by": m.entered_by, "entered_at": _local_iso(m.entered_at),
-        "note": m.note,
-        "marker": manual_marker(m)}
-        for m in ManualFigure.objects.filter(group=group, period_start__lte=end, period_end__gte=start)
-        .order_by("code", "period_start", "id")]
+    lines = sorted(selectors.manual_figures(group, start=start, end=end),
+                   key=lambda x: (x.current.code, x.current.period_start))
+    manual = [_manual_item(line) for line in lines]
     return {
         "version": 1, "kind": kind,
         "title": ("Báo cáo tháng" if kind == ReportKind.MONTHLY else "Báo cáo 15 ngày")
@@ -392,8 +414,8 @@ def build_snapshot(actor: Actor, group: WorkingGroup, *, kind: str, start: dt.da
 
 def issue_report(actor: Actor, group: WorkingGroup, *, kind: str, day: dt.date) -> Report:
     """Issue the report of ``kind`` for the period containing ``day``: once per group, kind and
-    period (E_REPORT_EXISTS otherwise), numbered in the group's sequence. Its snapshot and files
-    are written once and never change."""
+    period (E_REPORT_EXISTS otherwise: a correction is ``issue_correction``), numbered in the
+    group's sequence. Its snapshot and files are written once and never change."""
     _require_manage(actor, group, "workgroup.report.issue")
     kind = _choice(kind, ReportKind, "kind")
     period = kpi_figures.report_period(kind, day)
@@ -409,19 +431,74 @@ def issue_report(actor: Actor, group: WorkingGroup, *, kind: str, day: dt.date) 
             WorkingGroup.objects.select_for_update().filter(pk=group.pk).first()  # the sequence's lock
             if Report.objects.filter(group=group, kind=kind, period_start=start).exists():
                 raise exists
-            seq = (Report.objects.filter(group=group).aggregate(m=Max("seq"))["m"] or 0) + 1
-            number = f"{seq:02d}/BC-TCT"
-            snapshot.update(number=number, issued_at=_local_iso(now), issued_by=actor.label)
-            pdf, xlsx = render.render_pdf(snapshot), render.render_xlsx(snapshot)
-            report = Report.objects.create(
-                group=group, kind=kind, period_start=start, period_end=end, seq=seq, number=number,
-                issued_at=now, issued_by=actor.label[:150], issued_by_user_id=actor.user_id,
-                snapshot=snapshot,
-                pdf=pdf, pdf_sha256=hashlib.sha256(pdf).hexdigest(),
-                xlsx=xlsx, xlsx_sha256=hashlib.sha256(xlsx).hexdigest())
-            _record(actor, "workgroup.report.issue", report, group=group.pk, number=number, kind=kind,
+            report = _write_report(actor, group, snapshot, kind=kind, start=start, end=end, now=now)
+            _record(actor, "workgroup.report.issue", report, group=group.pk, number=report.number, kind=kind,
                     period=[start.isoformat(), end.isoformat()], pdf_sha256=report.pdf_sha256,
                     xlsx_sha256=report.xlsx_sha256)
     except IntegrityError:  # a concurrent issue of the same period won
         raise exists from None
+    return report
+
+
+def _write_report(actor: Actor, group: WorkingGroup, snapshot: dict[str, Any], *, kind: str,
+                  start: dt.date, end: dt.date, now: dt.datetime, replaces: Report | None = None,
+                  reason: str = "") -> Report:
+    """Number, render and store a report (under the group's lock, in the caller's transaction):
+    the next number of the group's sequence, the files rendered from the snapshot alone."""
+    seq = (Report.objects.filter(group=group).aggregate(m=Max("seq"))["m"] or 0) + 1
+    number = f"{seq:02d}/BC-TCT"
+    snapshot.update(number=number, issued_at=_local_iso(now), issued_by=actor.label)
+    pdf, xlsx = render.render_pdf(snapshot), render.render_xlsx(snapshot)
+    return Report.objects.create(
+        group=group, kind=kind, period_start=start, period_end=end, seq=seq, number=number,
+        issued_at=now, issued_by=actor.label[:150], issued_by_user_id=actor.user_id, snapshot=snapshot,
+        pdf=pdf, pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        xlsx=xlsx, xlsx_sha256=hashlib.sha256(xlsx).hexdigest(),
+        version=replaces.version + 1 if replaces else 1, replaces=replaces, reason=reason)
+
+
+def _replaced(report: Report) -> Conflict:
+    """The refusal of a second correction of the same version, naming the version that won."""
+    newer = Report.objects.filter(replaces=report).only("version", "number").first()
+    return Conflict("E_REPORT_REPLACED", _(
+        "Bản v%(v)s (số %(number)s) đã được thay thế bởi bản v%(newer)s (số %(newer_number)s); "
+        "chỉ đính chính được bản hiện hành.") % {
+        "v": report.version, "number": report.number, "newer": newer.version if newer else report.version + 1,
+        "newer_number": newer.number if newer else "?"}, "report")
+
+
+def issue_correction(actor: Actor, group: WorkingGroup, *, replaces: Report, reason: str) -> Report:
+    """Issue a corrected report (báo cáo thay thế / đính chính) of the same kind and period as
+    ``replaces``, which must be the version in force: version + 1, the reason (required), who
+    issued it, the report it replaces — stated in its PDF and XLSX. The earlier report is not
+    touched (stays downloadable, identical). Two officers correcting the same version at once:
+    one correction, the other refused (E_REPORT_REPLACED, 409 naming the version — under the
+    group's lock, and by the unique ``replaces`` and (group, kind, period, version))."""
+    _require_manage(actor, group, "workgroup.report.correct")
+    reason = _text(reason, "reason", max_length=1000)
+    if replaces.group_id != group.pk:
+        raise NotFound("E_NOT_FOUND", _("Không tìm thấy báo cáo."), "report")
+    kind, start, end = replaces.kind, replaces.period_start, replaces.period_end
+    now = timezone.now()
+    snapshot = build_snapshot(actor, group, kind=kind, start=start, end=end, today=timezone.localdate(now))
+    snapshot["correction"] = {
+        "version": replaces.version + 1, "reason": reason,
+        "replaces": {"id": replaces.pk, "number": replaces.number, "version": replaces.version,
+                     "issued_at": _local_iso(replaces.issued_at), "issued_by": replaces.issued_by}}
+    try:
+        with transaction.atomic():
+            WorkingGroup.objects.select_for_update().filter(pk=group.pk).first()  # the sequence's lock
+            if Report.objects.filter(replaces=replaces).exists():
+                raise _replaced(replaces)
+            report = _write_report(actor, group, snapshot, kind=kind, start=start, end=end, now=now,
+                                   replaces=replaces, reason=reason)
+            audit.record(actor, "workgroup.report.correct", subject_type="workgroup_report",
+                         subject_id=report.pk, reason=reason, details={
+                             "group": group.pk, "number": report.number, "version": report.version,
+                             "replaces": replaces.pk, "replaces_number": replaces.number,
+                             "replaces_version": replaces.version, "kind": kind,
+                             "period": [start.isoformat(), end.isoformat()],
+                             "pdf_sha256": report.pdf_sha256, "xlsx_sha256": report.xlsx_sha256})
+    except IntegrityError:  # a concurrent correction of the same version won
+        raise _replaced(replaces) from None
     return report

@@ -21,4 +21,5 @@ urlpatterns = [
     path("<int:pk>/so-lieu-nhap-tay/them/", views.manual_form, name="manual_add"),
     path("<int:pk>/bao-cao/", views.reports, name="reports"),
     path("<int:pk>/bao-cao/<int:report_id>.<str:fmt>", views.report_download, name="report_download"),
+    path("<int:pk>/bao-cao/<int:report_id>/dinh-chinh/", views.report_correct, name="report_correct"),
 ]

@@ -39,7 +39,7 @@ def _group_url(group: WorkingGroup) -> str:
 
 def _form_page(request: HttpRequest, *, form: Any, title: Any, save: Callable[[dict[str, Any]], Any],
                back: str, group: WorkingGroup | None = None, done: Any = None,
-               testid: str = "form") -> HttpResponse:
+               testid: str = "form", intro: Any = None) -> HttpResponse:
     """A form page: on a valid POST call ``save`` (a service) and go back, else show the form with
     the service's refusal beside its field."""
     status = 200
@@ -58,7 +58,8 @@ def _form_page(request: HttpRequest, *, form: Any, title: Any, save: Callable[[d
         else:
             status = 400
     return render(request, "workgroups/form.html", {"form": form, "title": title, "back": back,
-                                                   "group": group, "testid": testid}, status=status)
+                                                   "intro": intro, "group": group, "testid": testid},
+                  status=status)
 
 
 @officer_required
@@ -252,14 +253,34 @@ def task_evidence(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
     return response
 
 
+MANUAL_COPIED = ("code", "label", "period_start", "period_end", "unit_label")
+
+
 @officer_required
 def manual_form(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enter a figure by hand; ``?dinh-chinh=<id>`` corrects an entry: a new entry of the same
+    code and period (the form filled with them), since an entry is never edited."""
     group = _group(request, pk, manage=True)
     if isinstance(group, HttpResponse):
         return group
-    form = forms.ManualFigureForm(request.POST or None)
+    initial: dict[str, Any] = {}
+    title: Any = _("Nhập số liệu không có nguồn nghiệp vụ")
+    intro: Any = None
+    corrected = request.GET.get("dinh-chinh", "")
+    if corrected:
+        try:
+            figure = selectors.manual_figure_of(group, int(corrected) if corrected.isdigit() else 0)
+        except DomainError as err:
+            return _refused(request, err)
+        initial = {f: getattr(figure, f) for f in MANUAL_COPIED}
+        title = _("Đính chính số liệu: %(label)s") % {"label": figure.label}
+        intro = _("Số liệu đã nhập không sửa được. Đính chính là một lần nhập mới cùng mã và kỳ: lần nhập "
+                  "mới nhất được dùng trong báo cáo; lần trước vẫn được lưu và hiện là đã bị thay thế "
+                  "(giá trị trước: %(value)s, %(who)s nhập).") % {"value": figure.value,
+                                                                  "who": figure.entered_by}
+    form = forms.ManualFigureForm(request.POST or None, initial=initial)
     return _form_page(request, form=form, group=group, back=_group_url(group), testid="manual-form",
-                      title=_("Nhập số liệu không có nguồn nghiệp vụ"),
+                      title=title, intro=intro,
                       save=lambda cd: services.enter_manual_figure(_actor(request), group, **cd))
 
 
@@ -289,7 +310,32 @@ def reports(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("workgroups:reports", pk=group.pk)
     return render(request, "workgroups/reports.html", {
         "group": group, "form": form, "can_manage": manage,
-        "reports": list(selectors.reports_of(group).select_related(None)[:200])}, status=status)
+        "periods": selectors.report_history(group)}, status=status)
+
+
+@officer_required
+def report_correct(request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
+    """Issue a corrected report (báo cáo thay thế) of the version shown: its reason required."""
+    group = _group(request, pk, manage=True)
+    if isinstance(group, HttpResponse):
+        return group
+    try:
+        report = selectors.report_of(group, report_id)
+    except DomainError as err:
+        return _refused(request, err)
+    form = forms.CorrectionForm(request.POST or None)
+    intro = _("Báo cáo thay thế lấy lại số liệu và tình hình nhiệm vụ hiện tại của kỳ %(start)s – %(end)s, "
+              "được đánh số mới, ghi rõ thay thế bản v%(v)s (số %(number)s) và lý do. Bản v%(v)s vẫn được "
+              "lưu nguyên trạng và tải về được.") % {
+        "start": f"{report.period_start:%d/%m/%Y}", "end": f"{report.period_end:%d/%m/%Y}",
+        "v": report.version, "number": report.number}
+    return _form_page(request, form=form, group=group, testid="correct-form", intro=intro,
+                      back=reverse("workgroups:reports", args=[group.pk]),
+                      title=_("Ban hành báo cáo thay thế số %(number)s (v%(v)s)") % {
+                          "number": report.number, "v": report.version},
+                      done=_("Đã ban hành báo cáo thay thế."),
+                      save=lambda cd: services.issue_correction(_actor(request), group, replaces=report,
+                                                                reason=cd["reason"]))
 
 
 @officer_required
