@@ -231,3 +231,65 @@ def test_the_cost_of_counting_is_one_statement_per_event(world):
     assert selectors.check() != []  # b's acceptance was not counted: the check sees it
     kpi.rebuild()
     assert selectors.check() == []
+
+
+def test_a_rating_is_counted_from_the_events_fields_and_a_malformed_note_breaks_nothing(world):
+    """The rating change is data on the event (``rating``, ``rating_before``), written by
+    ``rate`` and read alike by the receiver and by ``check``; the note is only words. An old or
+    hand-made ``rated`` event whose note is not ``<n>→<m>`` and that carries no rating counts
+    nothing and does not break the check (a cast of the note failed on PostgreSQL)."""
+    from dancu.publicservices.models import DossierEvent
+    from dancu.publicservices.services.submission import record_event
+
+    alice = as_citizen(world.alice)
+    d = _confirmation(world)
+    services.accept(world.police, d.code)
+    services.approve(world.police, d.code)
+    services.rate(alice, d.code, 5)
+    services.rate(alice, d.code, 2)
+    assert list(
+        DossierEvent.objects.filter(dossier=d, action="rated").values_list("rating_before", "rating")
+    ) == [
+        (None, 5),
+        (5, 2),
+    ]
+    before = totals()
+    for note in ("năm sao→tốt", "→", "4→", "abc", "2→7", " 3→4", "1_0→2"):
+        record_event(alice, d, "rated", d.status, note=note)
+    record_event(alice, d, "rated", d.status, note="rất hài lòng", rating=4, rating_before=2)
+    assert totals() == {
+        **before,
+        "rating_sum": before["rating_sum"] + 2,
+        "satisfied": before["satisfied"] + 1,
+    }
+    assert before["rated"] == 1 and before["rating_sum"] == 2 and before["satisfied"] == 0
+    assert selectors.check() == []
+    call_command("kpi", "check")  # exit 0: agrees
+    assert kpi.rebuild() == DossierTally.objects.count()
+    assert totals() == {
+        **before,
+        "rating_sum": before["rating_sum"] + 2,
+        "satisfied": before["satisfied"] + 1,
+    }
+
+
+def test_the_events_rated_before_the_fields_existed_get_them_from_their_note(world):
+    """Migration ``publicservices.0008``: a note ``<previous or ''>→<new>`` fills the fields; any
+    other note leaves them empty (so the event counts nothing, in the tallies and the check)."""
+    import importlib
+
+    from django.apps import apps
+
+    from dancu.publicservices.models import DossierEvent
+    from dancu.publicservices.services.submission import record_event
+
+    migration = importlib.import_module("dancu.publicservices.migrations.0008_event_rating")
+    d = _confirmation(world)
+    notes = {"→5": (None, 5), "5→3": (5, 3), "→tốt": (None, None), "6→9": (None, None), "2→": (None, None)}
+    for note in notes:
+        record_event(world.police, d, "rated", d.status, note=note)
+    migration.from_notes(apps, None)
+    rows = DossierEvent.objects.filter(dossier=d, action="rated").values_list(
+        "note", "rating_before", "rating"
+    )
+    assert {note: (previous, rating) for note, previous, rating in rows} == notes

@@ -14,26 +14,15 @@ from django.utils import timezone
 
 DECISIONS = ("approved", "refused")
 COUNTED_ACTIONS = ("submitted", "accepted", "supplement_requested", "withdrawn", "paid", "rated", *DECISIONS)
-RATING_ARROW = "→"  # publicservices.services.submission.rate writes "<previous or ''>→<new>"
 SATISFIED_FROM = 4
 
 
 class EventLike(Protocol):
     at: dt.datetime
     action: str
-    note: str
     actor_user_id: int | None
-
-
-def parse_rating(note: str) -> tuple[int | None, int] | None:
-    """(previous rating or None, new rating) from a ``rated`` event's note; None if unreadable."""
-    before, arrow, after = (note or "").partition(RATING_ARROW)
-    if not arrow:
-        return None
-    try:
-        return (int(before) if before.strip() else None), int(after)
-    except ValueError:
-        return None
+    rating: int | None  # a ``rated`` event: the rating given, and the one it replaced (None: first)
+    rating_before: int | None
 
 
 def event_day(at: dt.datetime) -> dt.date:
@@ -67,13 +56,10 @@ def deltas(
         # Online: the gateway's success (payments' system actor, no user); else an officer
         # recorded a payment at the counter.
         out["paid_online" if event.actor_user_id is None else "paid_at_counter"] = 1
-    elif action == "rated":
-        parsed = parse_rating(event.note)
-        if parsed is not None:
-            previous, new = parsed
-            out["rated"] = 1 if previous is None else 0
-            out["rating_sum"] = new - (previous or 0)
-            out["satisfied"] = int(new >= SATISFIED_FROM) - int(
-                previous is not None and previous >= SATISFIED_FROM
-            )
+    elif action == "rated" and event.rating is not None:  # the event's fields, never its note
+        previous, new = event.rating_before, event.rating
+        out["rated"] = 1 if previous is None else 0
+        out["rating_sum"] = new - (previous or 0)
+        was_satisfied = previous is not None and previous >= SATISFIED_FROM
+        out["satisfied"] = int(new >= SATISFIED_FROM) - int(was_satisfied)
     return {k: v for k, v in out.items() if v}

@@ -20,6 +20,9 @@ How a file goes in:
    thread (its own connection) writes a chunk while the next one is validated.
 3. *Links* — one ``UPDATE … FROM`` sets the remaining father/mother/spouse links.
 
+Each chunk's transaction and the links' send ``signals.citizens_loaded`` (the rows they wrote
+are announced once, not one by one: the data-quality tallies are recounted after an import).
+
 An *initial load* (``initial_load=True`` into an empty registry: a province migrating its
 population into a fresh deployment) is one transaction instead of one per chunk; on
 PostgreSQL it locks the registry tables, drops their secondary indexes and foreign keys
@@ -63,7 +66,7 @@ from dancu.core.errors import FieldError
 from dancu.core.progress import progress_bar
 from dancu.core.text import is_nfc, nfc
 from dancu.geo.models import AdminUnit, CodeSystem, Level
-from dancu.population import services
+from dancu.population import services, signals
 from dancu.population.io import REQUIRED_COLUMNS, file_format, read_header, read_rows
 from dancu.population.models import Citizen, ImportBatch
 from dancu.population.validation import clean_citizen, is_canonical_text, parse_partial_date
@@ -447,6 +450,7 @@ class Loader:
                 # progress, committed with the chunk: how far a batch got, and that it is alive
                 ImportBatch.objects.filter(pk=self.batch.pk).update(
                     heartbeat_at=timezone.now(), rows_created=self.result.created)
+                signals.citizens_loaded.send(sender=ImportBatch, batch=self.batch)
         except IntegrityError:
             if not retry:
                 raise
@@ -647,6 +651,7 @@ def _resolve_links(batch: ImportBatch, loader: Loader) -> int:
                     _("Người được liên kết (%(id)s) không được nhập; bỏ trống liên kết.") % {"id": target},
                     f"{col}_id"))
         cur.execute(f"DELETE FROM {LINKS_TABLE}")  # noqa: S608
+    signals.citizens_loaded.send(sender=ImportBatch, batch=batch)
     return done
 
 

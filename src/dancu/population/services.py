@@ -3,6 +3,7 @@ actor's role and area, and leaves an audit event with the before/after versions.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -159,6 +160,7 @@ def register_citizen(actor: Actor, raw: Mapping[str, Any], *, commune: AdminUnit
     audit.record(actor, "citizen.create", subject_type="citizen", subject_id=citizen.pk,
                  personal_id=citizen.personal_id, before=None, after=snapshot(citizen),
                  reason=reason)
+    signals.citizen_changed.send(sender=Citizen, before=None, after=citizen)
     return citizen
 
 
@@ -221,7 +223,7 @@ def correct_citizen(actor: Actor, personal_id: str, changes: Mapping[str, Any], 
         raise Conflict("E_VERSION_CONFLICT",
                        _("Hồ sơ vừa được người khác cập nhật; hãy tải lại và thử lại."), "version")
     before = snapshot(citizen)
-    previous_life_status = citizen.life_status
+    previous = copy.copy(citizen)
     # Every rule holds for the record as it will be after the change (the validator merges it
     # with the current values); so do the rules that need the database, below.
     cleaned = clean_citizen(changes, resolve_unit=resolve_unit, resolve_person=resolve_person,
@@ -250,15 +252,26 @@ def correct_citizen(actor: Actor, personal_id: str, changes: Mapping[str, Any], 
     after = snapshot(citizen)
     audit.record(actor, "citizen.update", subject_type="citizen", subject_id=citizen.pk,
                  personal_id=citizen.personal_id, before=before, after=after, reason=reason)
-    if citizen.life_status != previous_life_status:
+    signals.citizen_changed.send(sender=Citizen, before=previous, after=citizen)
+    if citizen.life_status != previous.life_status:
         signals.life_status_changed.send(sender=Citizen, citizen=citizen,
-                                         previous=previous_life_status, actor=actor)
+                                         previous=previous.life_status, actor=actor)
     return citizen
 
 
 def set_current_place(citizen_id: int, commune: AdminUnit | None) -> None:
     """Called by the residence context (only) when a registration changes where someone lives.
-    Runs inside the caller's transaction; the residence event carries the audit."""
+    Runs inside the caller's transaction; the residence event carries the audit. A move (the
+    place differs from the stored one) is announced by ``citizen_changed``, whose ``before``
+    names the place left."""
+    before = Citizen.objects.get(pk=citizen_id)
+    after = copy.copy(before)
+    after.current_commune_id = commune.pk if commune else None
+    after.current_province_id = commune.province_id if commune else None
+    after.updated_at = timezone.now()
     Citizen.objects.filter(pk=citizen_id).update(
-        current_commune=commune, current_province_id=commune.province_id if commune else None,
-        updated_at=timezone.now())
+        current_commune_id=after.current_commune_id, current_province_id=after.current_province_id,
+        updated_at=after.updated_at)
+    if (before.current_commune_id, before.current_province_id) != (
+            after.current_commune_id, after.current_province_id):
+        signals.citizen_changed.send(sender=Citizen, before=before, after=after)

@@ -249,6 +249,10 @@ class DossierEvent(models.Model):
     from_status = models.CharField(max_length=10, blank=True, default="")
     to_status = models.CharField(max_length=10)
     note = models.TextField(blank=True, default="")
+    # A ``rated`` event: the rating given (1–5) and the one it replaced (NULL for a first
+    # rating) — the figures count these, never the note (which says the same for people).
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_before = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]

@@ -7,4 +7,7 @@ class QualityConfig(AppConfig):
     verbose_name = "Data quality"
 
     def ready(self) -> None:
-        from dancu.quality import tasks  # noqa: F401  (registers the periodic job)
+        from dancu.quality import (  # noqa: F401  (the change marks' receivers; the periodic job)
+            receivers,
+            tasks,
+        )

@@ -45,3 +45,20 @@ class QualityTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.commune_id or '-'} {self.code}={self.count}"
+
+
+class Change(models.Model):
+    """A registry write that may have moved a province's counts: the mark that makes the
+    15-minute refresh recount it (``services.due_provinces``). Written by ``quality.receivers``
+    inside the transaction of the change (the registry's signals), so a mark exists exactly when
+    the change committed; consumed by the recount that read it before its scan
+    (``services.recompute`` deletes the marks it saw, and only those: a change committed during
+    the scan leaves its mark for the next run). Insert-only until then — no row is shared by two
+    writers, so marking never makes registry writes wait on each other."""
+
+    province = models.ForeignKey("geo.AdminUnit", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", help_text="NULL: the people with no current commune")
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.province_id or '-'} @ {self.at:%Y-%m-%d %H:%M:%S}"

@@ -7,10 +7,11 @@
 - ``request_recompute(actor, province)``: "recompute now" from the console — enqueues
   ``tasks.recompute_province`` for the officer's province (audited). A request whose tallies were
   already recomputed after it was made does nothing when it runs, so repeated clicks cost one scan.
+- ``mark_changed(provinces)``: a registry write may have moved these provinces' counts (called by
+  ``quality.receivers`` inside the write's transaction; which provinces: ``selectors.changes``).
 - ``due_provinces(now)``: what the periodic job recomputes (docs/data-quality.md): provinces never
   computed, computed for an earlier local date (the date-dependent checks — minors, over 120,
-  expired temporary residence — change at midnight), or whose citizens, households or
-  registrations changed since.
+  expired temporary residence — change at midnight), or marked changed since their recount.
 """
 
 from __future__ import annotations
@@ -19,19 +20,18 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Min
 from django.utils import timezone
 
 from dancu.accounts.actor import Actor
 from dancu.audit import services as audit
 from dancu.geo.models import AdminUnit
-from dancu.population.models import Citizen
-from dancu.quality.models import QualityTally
+from dancu.quality.models import Change, QualityTally
 from dancu.quality.selectors.scan import TALLY_CODES, UNPLACED, provinces, scan
 from dancu.quality.selectors.scope import report_scope
-from dancu.residence.models import Household, Registration
 
 _UPDATED = ["province", "count", "as_of", "computed_at"]
+_DELETE_BATCH = 500  # ids per DELETE of consumed marks (SQLite's bound-parameter limit)
 
 
 def oldest_tally(province_id: int | None) -> dt.datetime | None:
@@ -50,10 +50,15 @@ def recompute(province_id: int | None, *, today: dt.date | None = None,
         oldest = oldest_tally(province_id)
         if oldest is not None and oldest >= requested_at:
             return 0
+    # The marks this recount consumes: read before the scan, so every change they mark had
+    # committed and is counted; a change committed later keeps its mark for the next run.
+    seen = list(Change.objects.filter(province_id=province_id).values_list("pk", flat=True))
     started = timezone.now()
     today = today or timezone.localdate()
     counts = scan(province_id, today)
     with transaction.atomic():
+        for i in range(0, len(seen), _DELETE_BATCH):
+            Change.objects.filter(pk__in=seen[i:i + _DELETE_BATCH]).delete()
         if province_id is UNPLACED:
             _upsert_sums(None, counts[None], today, started)
             return len(counts[None])
@@ -103,49 +108,33 @@ def request_recompute(actor: Actor, province: str | None = None) -> list[int | N
     return targets
 
 
+def mark_changed(provinces: set[int | None]) -> None:
+    """A registry write may have moved these provinces' counts (``UNPLACED``: the people with no
+    place): mark them for the next refresh. Inside the write's transaction; one INSERT."""
+    now = timezone.now()
+    Change.objects.bulk_create([Change(province_id=p, at=now) for p in provinces])
+
+
 def due_provinces(now: dt.datetime | None = None) -> list[int | None]:
     """Provinces (and ``UNPLACED``) whose tallies are missing, computed for an earlier local date,
-    or older than a change of their citizens, households or registrations. A person who moves
-    out of a province changes only their new province here: the old one (and cross-province
-    duplicates) catch up at the daily recount after midnight."""
+    or marked changed since (``mark_changed``: every registry write marks the provinces whose
+    counts it may move — the person's place before and after, the records sharing a duplicate
+    key, a parent's children, a head's households, a registration's or household's commune)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     state: dict[int | None, dict[str, Any]] = {
         r["province_id"]: dict(r) for r in QualityTally.objects.filter(QualityTally.COMMUNES)
-        .values("province_id").annotate(at=Min("computed_at"), as_of=Min("as_of")).order_by()}
-    unplaced = QualityTally.objects.filter(QualityTally.UNPLACED).aggregate(
-        at=Min("computed_at"), as_of=Min("as_of"))
-    if unplaced["at"] is not None:
+        .values("province_id").annotate(as_of=Min("as_of")).order_by()}
+    unplaced = QualityTally.objects.filter(QualityTally.UNPLACED).aggregate(as_of=Min("as_of"))
+    if unplaced["as_of"] is not None:
         state[UNPLACED] = unplaced
+    marked = set(Change.objects.values_list("province_id", flat=True).distinct())
     due: list[int | None] = []
-    oldest = min((r["at"] for r in state.values()), default=None)
-    changed = _changed_since(oldest) if oldest is not None else {}
     for province_id in [*provinces(), UNPLACED]:
         s = state.get(province_id)
-        if s is None or s["as_of"] < today or (changed.get(province_id) or s["at"]) > s["at"]:
+        if s is None or s["as_of"] < today or province_id in marked:
             due.append(province_id)
     return due
-
-
-def _changed_since(since: dt.datetime) -> dict[int | None, dt.datetime]:
-    """The last change after ``since`` per province: citizens by ``updated_at`` (their current
-    province; None for no place), households and registrations by ``created_at``."""
-    last: dict[int | None, dt.datetime] = {}
-
-    def note(province_id: int | None, at: dt.datetime) -> None:
-        if province_id not in last or at > last[province_id]:
-            last[province_id] = at
-
-    citizens = (Citizen.objects.filter(updated_at__gt=since).values("current_province_id")
-                .annotate(at=Max("updated_at")).order_by())
-    for province_id, at in citizens.values_list("current_province_id", "at"):
-        note(province_id, at)
-    for model in (Household, Registration):
-        for place, at in (model.objects.filter(created_at__gt=since).values("commune__province_id")
-                          .annotate(at=Max("created_at")).order_by()
-                          .values_list("commune__province_id", "at")):
-            note(place, at)
-    return last
 
 
 def refresh_due(now: dt.datetime | None = None) -> list[int | None]:

@@ -5,8 +5,9 @@ docs/data-quality.md).
   people with no current place). Idempotent; skipped if the tallies were recomputed after the
   request (repeated "recompute now" clicks cost one scan).
 - ``quality.refresh`` every 15 minutes: enqueues the provinces that are due
-  (``services.due_provinces``: never computed, computed for an earlier local date, or changed
-  since). The first run after local midnight therefore recounts every province.
+  (``services.due_provinces``: never computed, computed for an earlier local date, or marked
+  changed by a registry write — ``quality.receivers``). The first run after local midnight
+  therefore recounts every province.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from dancu.residence.models import (
     Relationship,
     ResidenceKind,
 )
+from dancu.residence.signals import residence_changed
 
 EXPIRY_ACTOR = system_actor("residence.expiry")
 TEMPORARY_MAX_DAYS = 2 * 365 + 1  # "at most 2 years" (Art. 27), a leap day allowed
@@ -123,6 +124,8 @@ def _expire_one(registration_id: int, citizen_id: int, today: dt.date) -> int:
 
 def _record(actor: Actor, action: str, citizen: Citizen, registration: Registration,
             before: dict | None, reason: str) -> None:
+    """Every write of a registration (created, ended) passes here: audited and announced."""
+    residence_changed.send(sender=Registration, instance=registration)
     audit.record(actor, action, subject_type="residence", subject_id=registration.pk,
                  personal_id=citizen.personal_id, before=before, after=snapshot(registration),
                  reason=reason)
@@ -197,6 +200,7 @@ def _new_household(head: Citizen, commune: AdminUnit, address: str) -> Household
         except IntegrityError:  # written meanwhile outside the counter (cannot happen in-app)
             continue
         counter.save(update_fields=["last_number"])
+        residence_changed.send(sender=Household, instance=household)
         return household
     raise Conflict("E_HOUSEHOLD_NUMBER", _("Không cấp được số hộ; hãy thử lại."), "household_number")
 
@@ -386,6 +390,7 @@ def change_household_head(actor: Actor, household_number: str, new_head_personal
     member.save(update_fields=["relationship"])
     household.head = member.citizen
     household.save(update_fields=["head"])
+    residence_changed.send(sender=Household, instance=household)
     audit.record(actor, "household.change_head", subject_type="household", subject_id=household.pk,
                  personal_id=new_head_personal_id, before=before,
                  after={"number": household.number, "head": new_head_personal_id}, reason=reason)

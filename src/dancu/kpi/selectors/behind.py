@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from dancu.accounts.actor import Actor
 from dancu.core.errors import DomainError
 from dancu.geo.models import AdminUnit, Level
-from dancu.kpi.counting import DECISIONS, RATING_ARROW, SATISFIED_FROM
+from dancu.kpi.counting import DECISIONS, SATISFIED_FROM
 from dancu.kpi.periods import Period
 from dancu.kpi.selectors.figures import BY_CODE
 from dancu.kpi.selectors.scope import guard
@@ -38,8 +38,8 @@ EVENTS: dict[str, Q] = {
     "paid": Q(action="paid"),
     "paid_online": Q(action="paid", actor_user__isnull=True),
     "paid_at_counter": Q(action="paid", actor_user__isnull=False),
-    "rated": Q(action="rated", note__startswith=RATING_ARROW),
-    "rating_sum": Q(action="rated"),
+    "rated": Q(action="rated", rating__isnull=False, rating_before__isnull=True),
+    "rating_sum": Q(action="rated", rating__isnull=False),
     # the dossier's current rating (a rating changed later shows where it is now)
     "satisfied": Q(action="rated", dossier__rating__gte=SATISFIED_FROM),
 }

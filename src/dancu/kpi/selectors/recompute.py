@@ -13,17 +13,16 @@ from django.db.models import (
     Case,
     Count,
     F,
-    IntegerField,
     Q,
     QuerySet,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, NullIf, StrIndex, Substr, TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from dancu.kpi.counting import COUNTED_ACTIONS, DECISIONS, RATING_ARROW, SATISFIED_FROM
+from dancu.kpi.counting import COUNTED_ACTIONS, DECISIONS, SATISFIED_FROM
 from dancu.kpi.models import COUNTERS, DossierTally
 from dancu.publicservices.models import DossierEvent
 
@@ -82,22 +81,14 @@ def _components(day_from: dt.date, day_to: dt.date) -> Iterator[tuple[Key, dict[
 
 
 def _ratings(day_from: dt.date, day_to: dt.date) -> Iterator[tuple[Key, dict[str, int]]]:
-    # "<previous or ''>→<new>": each rated event says what it changed.
-    pos = StrIndex("note", Value(RATING_ARROW))
-    qs = (
-        _events(day_from, day_to)
-        .filter(action="rated", note__contains=RATING_ARROW)
-        .annotate(
-            new=Cast(Substr("note", pos + 1), IntegerField()),
-            previous=Cast(NullIf(Substr("note", 1, pos - 1), Value("")), IntegerField()),
-        )
-    )
-    sat = Case(When(new__gte=SATISFIED_FROM, then=Value(1)), default=Value(0))
-    was_sat = Case(When(previous__gte=SATISFIED_FROM, then=Value(1)), default=Value(0))
+    # Each rated event says what it changed, in its fields (``rating``, ``rating_before``).
+    qs = _events(day_from, day_to).filter(action="rated", rating__isnull=False)
+    sat = Case(When(rating__gte=SATISFIED_FROM, then=Value(1)), default=Value(0))
+    was_sat = Case(When(rating_before__gte=SATISFIED_FROM, then=Value(1)), default=Value(0))
     return _grouped(
         qs,
-        rated=Count("id", filter=Q(previous__isnull=True)),
-        rating_sum=Sum(F("new") - Coalesce(F("previous"), Value(0))),
+        rated=Count("id", filter=Q(rating_before__isnull=True)),
+        rating_sum=Sum(F("rating") - Coalesce(F("rating_before"), Value(0))),
         satisfied=Sum(sat - was_sat),
     )
 

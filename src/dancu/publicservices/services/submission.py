@@ -265,10 +265,18 @@ def next_code(day: dt.date) -> str:
 
 
 def record_event(
-    actor: Actor, dossier: Dossier, action: str, from_status: str, note: str = ""
+    actor: Actor,
+    dossier: Dossier,
+    action: str,
+    from_status: str,
+    note: str = "",
+    *,
+    rating: int | None = None,
+    rating_before: int | None = None,
 ) -> DossierEvent:
     """The one place a ``DossierEvent`` is written; ``signals.dossier_event`` is sent with it,
-    in the caller's transaction (the kpi tallies are counted there)."""
+    in the caller's transaction (the kpi tallies are counted there). ``rating``/``rating_before``:
+    a ``rated`` event's new and previous rating, as data."""
     event = DossierEvent.objects.create(
         dossier=dossier,
         at=timezone.now(),
@@ -278,6 +286,8 @@ def record_event(
         from_status=from_status,
         to_status=dossier.status,
         note=nfc(note or "")[:MAX_TEXT],
+        rating=rating,
+        rating_before=rating_before,
     )
     dossier_event.send(sender=DossierEvent, dossier=dossier, event=event)
     return event
@@ -533,7 +543,15 @@ def rate(actor: Actor, code: str, rating: int) -> Dossier:
     previous = dossier.rating
     dossier.rating = rating
     dossier.save(update_fields=["rating"])
-    record_event(actor, dossier, "rated", dossier.status, note=f"{previous or ''}→{rating}")
+    record_event(
+        actor,
+        dossier,
+        "rated",
+        dossier.status,
+        note=f"{previous or ''}→{rating}",
+        rating=rating,
+        rating_before=previous,
+    )
     return dossier
 
 
