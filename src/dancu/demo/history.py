@@ -57,7 +57,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"  # a scan, as the sto
 # Dossiers submitted per working day in the province's busiest communes (half that on weekends),
 # from six months ago (the first) to today (the second): the portal's use grows. The last
 # RECENT_DAYS are busier (SURGE times), so that the queues have dossiers waiting: a decision
-# takes up to the procedure's time limit (1 to 8 working days). About seventy dossiers in all;
+# takes up to the procedure's time limit (1 to 8 working days). Sixty to seventy dossiers in all;
 # each approval signs a PDF result (~0.35 s of CPU), the costly part of the demo's set-up.
 RATE = (0.22, 0.6)
 RECENT_DAYS, SURGE = 10, 2.5
@@ -65,7 +65,7 @@ PEOPLE_PER_COMMUNE = 200  # the candidates of a commune (read once, in a stable 
 # How often each commune's officers decide on time (the demo commune first; the province police
 # decide the province's procedures); the others are a few working days late. Late decisions
 # become rarer as the months go by.
-ON_TIME_HOME, ON_TIME_PROVINCE, ON_TIME_OTHERS = 0.95, 0.8, (0.85, 0.7, 0.8, 0.6, 0.75)
+ON_TIME_HOME, ON_TIME_PROVINCE, ON_TIME_OTHERS = 0.95, 0.85, (0.9, 0.75, 0.85, 0.7, 0.8)
 LATE_BY = (1, 1, 2, 2, 3, 5)  # working days after the due date
 # What becomes of a dossier, dealt from a shuffled deck of twenty: 85 % approved, 10 % refused,
 # 5 % withdrawn by the applicant (a deck, not a roll each: a small demo still has every kind).
@@ -262,7 +262,7 @@ def plans(
                 if unit.pk == home.pk
                 else on_time[unit.pk]
             )
-            late = rng.random() > 1 - (1 - punctual) * (1.5 - progress)
+            late = rng.random() < (1 - punctual) * (1.3 - 0.6 * progress)
             out.append(
                 Plan(
                     n=len(out),
@@ -270,7 +270,7 @@ def plans(
                     person=person,
                     procedure=procedure,
                     counter=counter,
-                    pays_online=not counter and rng.random() < 0.35 + 0.4 * progress,  # if there is a fee
+                    pays_online=not counter and rng.random() < 0.5 + 0.4 * progress,  # if there is a fee
                     outcome=outcome,
                     supplement=outcome != "withdraw" and rng.random() < 0.12,
                     late_by=rng.choice(LATE_BY) if late else 0,
