@@ -214,7 +214,25 @@ def test_demo_sets_up_a_province_and_prints_logins_in_one_language(tmp_path: Pat
                              "withdrawn": seed["statuses"]["withdrawn"]}, seed
     assert seed["registry_rows"] > 0
     # the demo's e-ID citizen is alive (no death bundle about them) and has dossiers to see online
-    assert seed["eid_active"] == 1 and seed["eid_holder_dossiers"] == ["accepted", "approved"], seed
+    holder = re.search(r"Công dân \(e-ID mức 2\): số định danh (\d{12})", out)
+    assert holder and seed["eid_holder_dossiers"][holder.group(1)] == ["accepted", "approved"], seed
+    # the dashboards have a history (docs/demo.md): six months of dossiers made under the demo's
+    # clock, some decided late, some fees paid online, e-ID accounts in the demo commune, the
+    # registry snapshots taken meanwhile — and the KPI tallies agree with the raw events
+    kpi = seed["kpi"]
+    assert sum(1 for n in kpi["submitted_by_month"] if n) >= 5, kpi  # this month and the five before
+    assert kpi["oldest_submission_days"] > 120, kpi
+    assert 0 < kpi["on_time"][0] < kpi["on_time"][1], kpi  # decided on time / decided: some late
+    assert 0 < kpi["online_payment"] < 1, kpi  # online and at the counter
+    assert 0 < kpi["online_dossiers"] < 1, kpi
+    assert kpi["eid_home"] >= 0.3 and kpi["eid_province"] > 0 and kpi["eid_level2_home"] > 0, kpi
+    assert kpi["eid_applicants_home"] > kpi["eid_active_home"], kpi  # some applications refused
+    assert kpi["eid_trend_home"][0] < kpi["eid_trend_home"][-1], kpi  # the accounts grew month by month
+    assert "✓ Sáu tháng qua ở Tỉnh Thanh Hóa:" in out and "trễ hạn" in out, out
+    for check in (["kpi", "check"], ["quality", "check", "--province", "38"]):
+        agree = subprocess.run([*DANCU, *check], env=_env(tmp_path), capture_output=True, text=True,
+                               timeout=300)
+        assert agree.returncode == 0, agree.stdout + agree.stderr
 
     again = subprocess.run([*DANCU, "demo", "--no-serve", "--bind", "127.0.0.1:8471"],
                            env=_env(tmp_path, DANCU_LANGUAGE="en"), capture_output=True, text=True,
@@ -252,6 +270,33 @@ from dancu.kpi.models import DossierTally, RegistryTally
 from dancu.publicservices.models import Dossier, DossierStep
 
 dossiers = Dossier.objects.all()
+
+
+def kpi():  # what the province's and the demo commune's dashboards read (kpi.selectors)
+    from django.utils import timezone
+    from dancu.accounts.models import OfficerProfile
+    from dancu.accounts.services import actor_for_profile
+    from dancu.kpi.selectors import figures, parse_period, trend
+
+    police = OfficerProfile.objects.get(user__username="demo.tinh")
+    actor = actor_for_profile(police, source="system", source_ref="test")
+    province, home = police.jurisdiction, OfficerProfile.objects.get(user__username="demo.xa").jurisdiction
+    today = timezone.localdate()
+    period = parse_period(f"{today - timezone.timedelta(days=200)}..{today}")
+    shown, local = figures(actor, unit=province, period=period), figures(actor, unit=home, period=period)
+    oldest = dossiers.order_by("submitted_at").values_list("submitted_at", flat=True).first()
+    return {
+        "submitted_by_month": [p.value for p in trend(actor, unit=province, metric="submitted", count=6)],
+        "oldest_submission_days": (timezone.now() - oldest).days,
+        "on_time": [shown["on_time"].numerator, shown["on_time"].denominator],
+        "online_payment": shown["online_payment"].ratio, "online_dossiers": shown["online_dossiers"].ratio,
+        "eid_province": shown["eid_activated"].ratio, "eid_home": local["eid_activated"].ratio,
+        "eid_level2_home": local["eid_level2"].ratio, "eid_active_home": local["eid_activated"].numerator,
+        "eid_applicants_home": local["eid_applications"].numerator,
+        "eid_trend_home": [p.value for p in trend(actor, unit=home, metric="eid_activated", count=6)],
+    }
+
+
 tally = DossierTally.objects.aggregate(*(Sum(f) for f in ("submitted", "approved", "refused", "withdrawn")))
 print(json.dumps({
     "dossiers": dossiers.count(),
@@ -265,8 +310,11 @@ print(json.dumps({
     "registry_rows": RegistryTally.objects.count(),
     "born": DossierStep.objects.filter(key="birth_registration", status="done").count(),
     "eid_active": EidAccount.objects.filter(status="active").count(),
-    "eid_holder_dossiers": sorted(dossiers.filter(applicant__in=EidAccount.objects.values("citizen"))
-                                  .values_list("status", flat=True)),
+    "eid_holder_dossiers": {
+        pid: sorted(dossiers.filter(applicant__personal_id=pid).values_list("status", flat=True))
+        for pid in dossiers.filter(idempotency_key__startswith="demo-seed-eid")
+        .values_list("applicant__personal_id", flat=True)},
+    "kpi": kpi(),
 }))
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,

@@ -4,6 +4,7 @@ jobs that run once per period however many workers there are."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -362,30 +363,56 @@ def test_serve_warns_when_no_worker_has_been_seen() -> None:
 
 @pytest.mark.slow
 def test_demo_runs_a_worker_and_the_stand_ins_beside_the_server_and_stops_them(tmp_path) -> None:
+    """The stand-ins on the ports given (``--gateway-port``, ``--agency-port``); the worker quiet
+    (its tasks run, none is printed); SIGTERM to the demo alone (not Ctrl+C, which signals the
+    whole process group) stops the server and every child within seconds."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DANCU_ENV")}
-    env.update(DANCU_DATA_DIR=str(tmp_path), PYTHONPATH=_env()["PYTHONPATH"],
-               DANCU_PAYMENT_GATEWAY_URL="http://127.0.0.1:18155",
-               DANCU_AGENCY_SOCIAL_INSURANCE_URL="http://127.0.0.1:18156")
-    demo = subprocess.Popen([*DANCU, "demo", "--size", "200", "--workers", "1", "--bind", "127.0.0.1:18154"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env.update(DANCU_DATA_DIR=str(tmp_path), PYTHONPATH=_env()["PYTHONPATH"])
+    demo = subprocess.Popen([*DANCU, "demo", "--size", "200", "--workers", "1", "--bind", "127.0.0.1:18554",
+                             "--gateway-port", "18555", "--agency-port", "18556"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        _wait_for_http(18154, demo, 300)
-        _wait_for_http(18155, demo, 60)  # the sandbox gateway answers on its own port
-        _wait_for_http(18156, demo, 60)  # so does the social-insurance stand-in
+        _wait_for_http(18554, demo, 600)
+        _wait_for_http(18555, demo, 60)  # the sandbox gateway answers on its own port
+        _wait_for_http(18556, demo, 60)  # so does the social-insurance stand-in
         children = _children(demo.pid)
         workers = [pid for pid, args in children.items() if "worker" in args.split()]
         gateways = [pid for pid, args in children.items() if "gateway" in args.split()]
         agencies = [pid for pid, args in children.items() if "agency" in args.split()]
         assert len(workers) == 1 and len(gateways) == 1 and len(agencies) == 1, children
-        assert "--ipn-url http://127.0.0.1:18154/payments/ipn" in children[gateways[0]]
-        gateways += agencies
+        assert "--ipn-url http://127.0.0.1:18554/payments/ipn" in children[gateways[0]]
+        assert "--verbosity 0" in children[workers[0]]
+        deadline = time.monotonic() + 120
+        while not _tasks_done(tmp_path / "dancu.sqlite3") and time.monotonic() < deadline:
+            time.sleep(0.5)  # the worker has run tasks (its first round: the data-quality recounts)
+        assert _tasks_done(tmp_path / "dancu.sqlite3")
     finally:
-        demo.send_signal(signal.SIGINT)
-        _out, err = demo.communicate(timeout=60)
-    deadline = time.monotonic() + 30
-    while any(Path(f"/proc/{pid}").exists() for pid in workers + gateways) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not any(Path(f"/proc/{pid}").exists() for pid in workers + gateways), err
+        stopped = time.monotonic()
+        demo.send_signal(signal.SIGTERM)
+        out, err = demo.communicate(timeout=60)
+    while any(_alive(pid) for pid in children) and time.monotonic() < stopped + 15:
+        time.sleep(0.1)
+    took = time.monotonic() - stopped
+    assert not any(_alive(pid) for pid in children), (children, err)
+    assert took < 15, f"{took:.1f} s"  # the worker's current task finishes first (10 s at most)
+    assert "✓ Cổng thanh toán thử nghiệm: http://127.0.0.1:18555" in out, out
+    assert "--verbose để xem từng tác vụ" in " ".join(out.split()), out
+    assert "Task id=" not in err and "django_tasks INFO" not in err, err  # quiet by default
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _tasks_done(db: Path) -> int:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db, timeout=10)) as con:
+        return con.execute("SELECT COUNT(*) FROM django_tasks_database_dbtaskresult "
+                           "WHERE status = 'SUCCESSFUL'").fetchone()[0]
 
 
 @pytest.mark.django_db

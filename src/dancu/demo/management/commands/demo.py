@@ -9,11 +9,9 @@ already there. It speaks one language: Vietnamese, or English with ``DANCU_LANGU
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,11 +30,22 @@ from dancu.accounts import services as accounts
 from dancu.accounts.models import OfficerProfile, Role
 from dancu.core.language import command_language
 from dancu.core.management.commands.serve import default_workers, ensure_free, run_server
-from dancu.core.worker import command_beside, worker_beside
+from dancu.demo.children import Children, terminated_as_exit
 from dancu.geo.models import AdminUnit, CodeSystem, Level
 from dancu.population.models import Citizen
 
 DEMO_PASSWORD = "demo-dancu-2026"  # noqa: S105 — printed to the user; refused in production
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Nothing listens on ``host:port`` (a connection of an earlier run in TIME_WAIT does not count)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def number(n: int) -> str:
@@ -62,49 +71,68 @@ class Command(BaseCommand):
                             help="worker processes (default: one per CPU, or DANCU_WORKERS)")
         parser.add_argument("--no-serve", action="store_true",
                             help="set up and print the logins, then exit without serving")
+        parser.add_argument("--gateway-port", type=int, default=None,
+                            help="port of the sandbox payment gateway started beside the server "
+                                 "(default 8090: the port of DANCU_PAYMENT_GATEWAY_URL)")
+        parser.add_argument("--agency-port", type=int, default=None,
+                            help="port of the social-insurance agency's stand-in started beside the "
+                                 "server (default 8091: the port of DANCU_AGENCY_SOCIAL_INSURANCE_URL)")
+        parser.add_argument("--verbose", action="store_true",
+                            help="print every task the worker runs (default: its warnings and errors only)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         with translation.override(command_language()):
+            self._ports(opts)
             self._set_up(opts)
         if not opts["no_serve"]:
             # background tasks and periodic jobs (docs/tasks.md); the stand-ins of the payment
-            # gateway and of the social-insurance agency
-            with worker_beside(), self._stand_ins(opts["bind"]):
+            # gateway and of the social-insurance agency; all stopped together with the server
+            with terminated_as_exit(), Children() as children:
+                with translation.override(command_language()):
+                    self._beside(children, opts)
                 run_server(opts["bind"], opts["workers"], 4)
 
-    @contextlib.contextmanager
-    def _stand_ins(self, bind: str) -> Iterator[None]:
-        """The sandbox payment gateway (docs/payments.md) and the social-insurance agency's
-        stand-in (docs/exchange.md) beside the server, so that the portal's online payment and the
-        interconnected birth and death bundles work in the demo."""
-        gateway = self._beside(_("Cổng thanh toán thử nghiệm"), settings.DANCU_PAYMENT_GATEWAY_URL,
-                               "gateway", "serve", "--ipn-url", f"http://{bind}/payments/ipn")
-        agency = self._beside(_("Hệ thống bảo hiểm xã hội thử nghiệm"),
-                              settings.DANCU_AGENCY_SOCIAL_INSURANCE_URL,
-                              "agency", "serve", "social-insurance")
-        with gateway, agency:
-            yield
+    def _ports(self, opts: dict[str, Any]) -> None:
+        """``--gateway-port`` and ``--agency-port`` move the stand-ins' URLs (their settings and
+        environment variables, so that the server and the worker started beside reach them
+        there)."""
+        for option, setting in (("gateway_port", "DANCU_PAYMENT_GATEWAY_URL"),
+                                ("agency_port", "DANCU_AGENCY_SOCIAL_INSURANCE_URL")):
+            port = opts[option]
+            if port is None:
+                continue
+            if not 0 < port < 65536:
+                raise CommandError(_("--%(name)s %(value)s: cần một cổng từ 1 đến 65535")
+                                   % {"name": option.replace("_", "-"), "value": port})
+            url = urlsplit(getattr(settings, setting))
+            moved = url._replace(netloc=f"{url.hostname or '127.0.0.1'}:{port}").geturl()
+            setattr(settings, setting, moved)
+            os.environ[setting] = moved
 
-    @contextlib.contextmanager
-    def _beside(self, name: str, base_url: str, *argv: str) -> Iterator[None]:
-        """``dancu *argv --host H --port P --quiet`` beside the server when ``base_url`` is on this
-        machine and its port is free; otherwise say why it is not started."""
-        url = urlsplit(base_url)
+    def _beside(self, children: Children, opts: dict[str, Any]) -> None:
+        """The worker, the sandbox payment gateway (docs/payments.md) and the social-insurance
+        agency's stand-in (docs/exchange.md) beside the server, so that background tasks, the
+        portal's online payment and the interconnected birth and death bundles work in the
+        demo. The worker prints only its warnings and errors unless ``--verbose``."""
         console = Console(highlight=False)
-        if url.hostname not in ("127.0.0.1", "localhost") or not url.port:
-            yield
-            return
-        with socket.socket() as probe:
-            try:
-                probe.bind((url.hostname, url.port))
-            except OSError:
+        children.start("worker", "--verbosity", "1" if opts["verbose"] else "0")
+        console.print(_("✓ Tiến trình nền (dancu worker): chạy bên cạnh máy chủ.") + " " + (
+            _("In từng tác vụ (--verbose).") if opts["verbose"]
+            else _("Chỉ in cảnh báo và lỗi; --verbose để xem từng tác vụ.")))
+        for name, base_url, argv in (
+                (_("Cổng thanh toán thử nghiệm"), settings.DANCU_PAYMENT_GATEWAY_URL,
+                 ("gateway", "serve", "--ipn-url", f"http://{opts['bind']}/payments/ipn")),
+                (_("Hệ thống bảo hiểm xã hội thử nghiệm"), settings.DANCU_AGENCY_SOCIAL_INSURANCE_URL,
+                 ("agency", "serve", "social-insurance"))):
+            url = urlsplit(base_url)
+            if url.hostname not in ("127.0.0.1", "localhost") or not url.port:
+                continue
+            if not _port_free(url.hostname, url.port):
                 console.print(_("%(name)s: cổng %(port)s đã có tiến trình khác dùng; không chạy thêm.")
                               % {"name": name, "port": url.port})
-                yield
-                return
-        with command_beside(*argv, "--host", url.hostname, "--port", str(url.port), "--quiet"):
+                continue
+            children.start(*argv, "--host", url.hostname, "--port", str(url.port), "--quiet")
             console.print(_("✓ %(name)s: %(url)s") % {"name": name, "url": base_url})
-            yield
 
     def _set_up(self, opts: dict[str, Any]) -> None:
         if settings.PRODUCTION:
@@ -151,7 +179,7 @@ class Command(BaseCommand):
         setup_portal(system_actor("demo"), base_urls=[f"http://{opts['bind']}", f"http://localhost:{port}"])
         console.print(_("✓ Cổng Dịch vụ công: http://%(bind)s/dich-vu-cong/") % {"bind": opts["bind"]})
         self._working_group(console, opts["bind"])
-        self._dossiers(console, province, opts["bind"])
+        self._dossiers(console, province, opts["bind"], citizen_login)
         self._print(console, province, logins, citizen_login, opts)
 
     def _officers(self, province: AdminUnit) -> list[tuple[str, str, str]]:
@@ -218,16 +246,22 @@ class Command(BaseCommand):
         console.print(_("✓ Tổ công tác Đề án 06: http://%(bind)s/to-cong-tac/%(pk)s/")
                       % {"bind": bind, "pk": group.pk})
 
-    def _dossiers(self, console: Console, province: AdminUnit, bind: str) -> None:
-        """Public-service dossiers in every state, made once through the real services
-        (``dancu.demo.seed``), and the registry snapshot of the KPIs (``kpi.snapshot_registry``),
-        so that the queues and the dashboards are not empty."""
+    def _dossiers(self, console: Console, province: AdminUnit, bind: str, citizen_login: str | None) -> None:
+        """Six months of public-service dossiers and e-ID registrations, and today's, made once
+        through the real services (``dancu.demo.seed``); the registry snapshot of the KPIs
+        (``kpi.snapshot_registry``) and, after a seed, the province's data-quality tallies
+        (``quality.recompute``: the seed's registry changes are dated in the past, where the
+        worker's refresh would not look for them), so that the dashboards show it all at once."""
         from dancu.demo.seed import seed_dossiers
         from dancu.kpi.services import snapshot_registry
+        from dancu.quality.services import recompute
 
         started = time.monotonic()
-        seeded = seed_dossiers(province)
+        seeded = seed_dossiers(province, password=DEMO_PASSWORD, eid_citizen=citizen_login,
+                               base_url=f"http://{bind}")
         snapshot_registry()
+        if seeded.made:
+            recompute(province.pk)
         by_status = seeded.by_status
         decided = {name: by_status.get(name, 0) for name in ("approved", "refused", "withdrawn")}
         counts = {"total": number(seeded.dossiers), "online": number(seeded.online),
@@ -239,8 +273,37 @@ class Command(BaseCommand):
         console.print(_("✓ Hồ sơ dịch vụ công: %(total)s (%(online)s trực tuyến, %(counter)s tại quầy) — "
                         "%(approved)s đã duyệt, %(refused)s từ chối, %(withdrawn)s đã rút, "
                         "%(open)s đang xử lý; %(bundles)s hồ sơ liên thông khai sinh, khai tử.") % counts)
+        self._history(console, province)
         console.print(_("✓ Chỉ số Đề án 06: http://%(bind)s/chi-so/   Một cửa: http://%(bind)s/mot-cua/")
                       % {"bind": bind})
+
+    def _history(self, console: Console, province: AdminUnit) -> None:
+        """What the dashboards show of the last six months (``kpi.selectors.figures``, read as the
+        province police)."""
+        from django.utils import timezone
+
+        from dancu.demo.clock import month_starts
+        from dancu.demo.seed import MONTHS
+        from dancu.kpi.selectors import figures, parse_period
+
+        profile = OfficerProfile.objects.get(user__username="demo.tinh")
+        today = timezone.localdate()
+        period = parse_period(f"{month_starts(today, MONTHS)[0]}..{today}")
+        shown = figures(accounts.actor_for_profile(profile, source="system", source_ref="dancu demo"),
+                        unit=province, period=period)
+
+        def percent(code: str) -> str:
+            ratio = shown[code].ratio
+            return "—" if ratio is None else f"{ratio:.0%}"
+
+        decided, on_time = shown["on_time"].denominator or 0, shown["on_time"].numerator or 0
+        console.print(_("✓ Sáu tháng qua ở %(province)s: %(decided)s hồ sơ đã giải quyết, %(late)s trễ hạn "
+                        "(đúng hạn %(on_time)s); thanh toán trực tuyến %(online_payment)s; tài khoản định "
+                        "danh điện tử: %(eid)s công dân.")
+                      % {"province": province.name, "decided": number(decided),
+                         "late": number(decided - on_time), "on_time": percent("on_time"),
+                         "online_payment": percent("online_payment"),
+                         "eid": number(shown["eid_activated"].numerator or 0)})
 
     def _eid_account(self, province: AdminUnit) -> str | None:
         """A living adult of the busiest commune with a level-2 e-ID account (made through the
