@@ -6,21 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.population.test_browser import (  # noqa: F401 — fixtures
-    SHOTS,
-    _allow_orm_beside_playwright,
-    _sign_in,
-    browser,
-    pytestmark,
-    world,
-)
+from tests.browser import BROWSER, SHOTS, no_sideways_scroll, officer_sign_in
+from tests.population.test_browser import world  # noqa: F401  (the fixture)
+
+pytestmark = BROWSER
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(params=["phone", "desktop"])
-def sized_page(request, browser):  # noqa: F811
+def sized_page(request, browser):
     size = PHONE if request.param == "phone" else DESKTOP
     context = browser.new_context(viewport=size, locale="vi-VN", is_mobile=request.param == "phone",
                                   device_scale_factor=1)
@@ -30,11 +26,6 @@ def sized_page(request, browser):  # noqa: F811
     context.close()
 
 
-def _assert_no_sideways_scroll(page, width: int) -> None:
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url}: {scroll} px wide in a {width} px window"
-
-
 def _assert_every_cell_seen(page, table: str, width: int) -> None:
     """Every cell of the table is on the screen: none cut off at the edge of a scrolling box."""
     beyond = page.evaluate("""([table, width]) => [...document.querySelectorAll(`[data-testid=${table}] td`)]
@@ -42,26 +33,26 @@ def _assert_every_cell_seen(page, table: str, width: int) -> None:
     assert beyond == []
 
 
-def test_search_results_and_the_quality_report_fit_a_phone(sized_page, world) -> None:  # noqa: F811
+def test_search_results_and_the_quality_report_fit_a_phone(sized_page, world) -> None:  # noqa: F811  (the imported fixture)
     kind, page = sized_page
     width = PHONE["width"] if kind == "phone" else DESKTOP["width"]
     base = world["url"]
-    _sign_in(page, base, "bo.quantri")
+    officer_sign_in(page, base + "/", "bo.quantri", landing=r"/citizens/$")
     page.goto(base + "/citizens/?q=nguyen&reason=Ki%E1%BB%83m+tra+b%E1%BB%91+c%E1%BB%A5c")
     assert page.get_by_test_id("results").is_visible()
     page.screenshot(path=SHOTS / f"search-{kind}.png", full_page=True)
-    _assert_no_sideways_scroll(page, width)
+    no_sideways_scroll(page, width)
     _assert_every_cell_seen(page, "results", width)
     page.goto(base + "/accounts/officers/")  # the other list table (table.stack)
     assert page.get_by_test_id("officers").is_visible()
     page.screenshot(path=SHOTS / f"officers-{kind}.png", full_page=True)
-    _assert_no_sideways_scroll(page, width)
+    no_sideways_scroll(page, width)
     _assert_every_cell_seen(page, "officers", width)
 
     page.goto(base + "/quality/")
     assert page.get_by_test_id("quality-summary").is_visible()
     page.screenshot(path=SHOTS / f"quality-{kind}.png", full_page=True)
-    _assert_no_sideways_scroll(page, width)
+    no_sideways_scroll(page, width)
 
 
 def test_authenticator_setup_on_a_phone_shows_the_qr_code(sized_page, transactional_db, live_server,
@@ -101,5 +92,5 @@ def test_authenticator_setup_on_a_phone_shows_the_qr_code(sized_page, transactio
     box = qr.bounding_box()
     assert box is not None and box["width"] >= 120 and box["x"] + box["width"] <= width
     page.get_by_test_id("totp").screenshot(path=SHOTS / f"eid-totp-{kind}.png")
-    _assert_no_sideways_scroll(page, width)
+    no_sideways_scroll(page, width)
     assert outside == []

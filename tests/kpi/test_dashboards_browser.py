@@ -3,7 +3,7 @@ ministry's officer signs in and drills down nation → province → commune → 
 dossiers behind a number → the counter's dossier page, on a 1280 px desktop and a 390 px phone
 (nothing scrolls sideways, the charts fit the screen, each chart has its table). Screenshots go
 to /tmp/shots-kpi/ (or DANCU_SCREENSHOT_DIR) for a human to look at. See
-tests/population/test_browser.py for why DJANGO_ALLOW_ASYNC_UNSAFE is set while this runs."""
+tests/browser.py for why DJANGO_ALLOW_ASYNC_UNSAFE is set while this runs."""
 
 from __future__ import annotations
 
@@ -13,18 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.population.test_browser import (  # noqa: F401  (fixtures)
-    _NO_CHROMIUM,
-    _allow_orm_beside_playwright,
-    browser,
-)
-from tests.publicservices.browser_helpers import officer_sign_in
+from tests.browser import BROWSER, no_sideways_scroll, officer_sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_NO_CHROMIUM and os.environ.get("CI") != "true",
-                       reason="needs /usr/bin/chromium (apt-get install chromium)"),
-]
+pytestmark = BROWSER
 SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or "/tmp/shots-kpi")  # noqa: S108
 
 
@@ -59,8 +50,7 @@ def _outside_the_event_loop(work):
 
 
 def _fits_the_phone(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+    no_sideways_scroll(page)
     for box in page.locator("figure.chart-svg svg").evaluate_all(
             "els => els.map(e => e.getBoundingClientRect().width)"):
         assert 0 < box <= 390
@@ -73,7 +63,7 @@ def _shoot(page, name: str, width: int) -> None:
     page.screenshot(path=str(SHOTS / f"{name}-{'desktop' if width > 400 else 'phone'}.png"), full_page=True)
 
 
-def test_drill_down_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
+def test_drill_down_on_desktop_and_phone(browser, world) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = world["url"]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
@@ -147,7 +137,7 @@ def test_drill_down_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
     context.close()
 
 
-def test_a_commune_officer_on_a_phone(browser, world) -> None:  # noqa: F811
+def test_a_commune_officer_on_a_phone(browser, world) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = world["url"]
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")
