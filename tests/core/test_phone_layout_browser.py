@@ -49,10 +49,37 @@ def test_search_results_and_the_quality_report_fit_a_phone(sized_page, world) ->
     no_sideways_scroll(page, width)
     _assert_every_cell_seen(page, "officers", width)
 
+    from dancu.quality import services as quality
+
+    quality.recompute_all()  # the tallies the report reads (the worker's job)
     page.goto(base + "/quality/")
     assert page.get_by_test_id("quality-summary").is_visible()
     page.screenshot(path=SHOTS / f"quality-{kind}.png", full_page=True)
     no_sideways_scroll(page, width)
+    _every_unit_figure_reachable(page, kind)
+
+
+def _every_unit_figure_reachable(page, kind: str) -> None:
+    """The per-unit table: a desktop shows a column per check; a phone one short row per unit
+    (name, records, failures: at most three lines), the failed checks behind its <details> —
+    the same numbers as the columns."""
+    thanh_hoa = page.get_by_test_id("quality-units").locator('tr[data-unit="2025:38"]')
+    columns = thanh_hoa.locator("td[data-check]")
+    failing = {code: n for code, n in columns.evaluate_all(
+        "tds => tds.map(td => [td.dataset.check, td.textContent.trim()])") if n != "0"}
+    assert failing, "the residents fail some check (e.g. no place of origin)"
+    issues = thanh_hoa.locator("td.unit-issues")
+    if kind == "desktop":
+        assert columns.first.is_visible() and not issues.is_visible()
+        return
+    assert not any(cell.is_visible() for cell in columns.all())
+    heights = page.get_by_test_id("quality-units").locator("tbody tr").evaluate_all(
+        "trs => trs.map(tr => tr.getBoundingClientRect().height)")
+    assert heights and max(heights) <= 90, heights
+    issues.locator("summary").click()
+    listed = dict(issues.locator("li").evaluate_all(
+        "lis => lis.map(li => [li.dataset.check, li.lastChild.textContent.replace(':', '').trim()])"))
+    assert listed == failing
 
 
 def test_authenticator_setup_on_a_phone_shows_the_qr_code(sized_page, transactional_db, live_server,
