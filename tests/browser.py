@@ -28,11 +28,20 @@ NO_CHROMIUM = shutil.which("chromium") is None and not Path("/usr/bin/chromium")
 BROWSER = [
     pytest.mark.browser,
     # A newcomer without Debian's chromium skips these; CI (CI=true) installs it and must not skip.
-    pytest.mark.skipif(NO_CHROMIUM and os.environ.get("CI") != "true",
-                       reason="needs /usr/bin/chromium (apt-get install chromium)"),
+    pytest.mark.skipif(
+        NO_CHROMIUM and os.environ.get("CI") != "true",
+        reason="needs /usr/bin/chromium (apt-get install chromium)",
+    ),
 ]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 # Screenshots for a human to look at (layout check), not compared by the tests.
 SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or tempfile.gettempdir())
 

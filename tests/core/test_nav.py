@@ -25,8 +25,12 @@ def officers(transactional_db):
     from tests.factories import mini_geo, officer_actor
 
     geo = mini_geo()
-    area = {"commune_police": geo.hac_thanh, "commune_justice": geo.hac_thanh, "counter": geo.hac_thanh,
-            "province_police": geo.thanh_hoa}
+    area = {
+        "commune_police": geo.hac_thanh,
+        "commune_justice": geo.hac_thanh,
+        "counter": geo.hac_thanh,
+        "province_police": geo.thanh_hoa,
+    }
     return {role: officer_actor(f"nav.{role}", role, area.get(role)).label for role in Role.values}
 
 
@@ -58,6 +62,7 @@ def test_every_nav_link_opens_and_every_page_left_out_refuses(officers, live_ser
                 assert status == 200, f"{role}: the nav links {url}, which answers {status}"
             else:
                 assert status == 403, f"{role}: the nav hides {url}, which answers {status}"
+
     # what the pages' rules come to, spelled out so that the test cannot pass vacuously
     def having(url: str) -> set[str]:
         return {role for role, shown in seen.items() if url in shown}
