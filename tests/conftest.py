@@ -7,6 +7,8 @@ import os
 import pytest
 from django.db import connection
 
+from tests.browser import browser  # noqa: F401  (the Chromium fixture of every browser test)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _require_postgres_when_asked(django_db_setup, django_db_blocker) -> None:

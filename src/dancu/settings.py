@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dancu.core.context_processors.officer",
+                "dancu.nav.nav",
                 "dancu.core.context_processors.language_menu",
             ],
         },

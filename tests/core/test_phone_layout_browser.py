@@ -6,21 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.population.test_browser import (  # noqa: F401 — fixtures
-    SHOTS,
-    _allow_orm_beside_playwright,
-    _sign_in,
-    browser,
-    pytestmark,
-    world,
-)
+from tests.browser import BROWSER, SHOTS, no_sideways_scroll, officer_sign_in
+from tests.population.test_browser import world  # noqa: F401  (the fixture)
+
+pytestmark = BROWSER
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(params=["phone", "desktop"])
-def sized_page(request, browser):  # noqa: F811
+def sized_page(request, browser):
     size = PHONE if request.param == "phone" else DESKTOP
     context = browser.new_context(viewport=size, locale="vi-VN", is_mobile=request.param == "phone",
                                   device_scale_factor=1)
@@ -30,11 +26,6 @@ def sized_page(request, browser):  # noqa: F811
     context.close()
 
 
-def _assert_no_sideways_scroll(page, width: int) -> None:
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url}: {scroll} px wide in a {width} px window"
-
-
 def _assert_every_cell_seen(page, table: str, width: int) -> None:
     """Every cell of the table is on the screen: none cut off at the edge of a scrolling box."""
     beyond = page.evaluate("""([table, width]) => [...document.querySelectorAll(`[data-testid=${table}] td`)]
@@ -42,26 +33,53 @@ def _assert_every_cell_seen(page, table: str, width: int) -> None:
     assert beyond == []
 
 
-def test_search_results_and_the_quality_report_fit_a_phone(sized_page, world) -> None:  # noqa: F811
+def test_search_results_and_the_quality_report_fit_a_phone(sized_page, world) -> None:  # noqa: F811  (the imported fixture)
     kind, page = sized_page
     width = PHONE["width"] if kind == "phone" else DESKTOP["width"]
     base = world["url"]
-    _sign_in(page, base, "bo.quantri")
+    officer_sign_in(page, base + "/", "bo.quantri", landing=r"/citizens/$")
     page.goto(base + "/citizens/?q=nguyen&reason=Ki%E1%BB%83m+tra+b%E1%BB%91+c%E1%BB%A5c")
     assert page.get_by_test_id("results").is_visible()
     page.screenshot(path=SHOTS / f"search-{kind}.png", full_page=True)
-    _assert_no_sideways_scroll(page, width)
+    no_sideways_scroll(page, width)
     _assert_every_cell_seen(page, "results", width)
     page.goto(base + "/accounts/officers/")  # the other list table (table.stack)
     assert page.get_by_test_id("officers").is_visible()
     page.screenshot(path=SHOTS / f"officers-{kind}.png", full_page=True)
-    _assert_no_sideways_scroll(page, width)
+    no_sideways_scroll(page, width)
     _assert_every_cell_seen(page, "officers", width)
 
+    from dancu.quality import services as quality
+
+    quality.recompute_all()  # the tallies the report reads (the worker's job)
     page.goto(base + "/quality/")
     assert page.get_by_test_id("quality-summary").is_visible()
     page.screenshot(path=SHOTS / f"quality-{kind}.png", full_page=True)
-    _assert_no_sideways_scroll(page, width)
+    no_sideways_scroll(page, width)
+    _every_unit_figure_reachable(page, kind)
+
+
+def _every_unit_figure_reachable(page, kind: str) -> None:
+    """The per-unit table: a desktop shows a column per check; a phone one short row per unit
+    (name, records, failures: at most three lines), the failed checks behind its <details> —
+    the same numbers as the columns."""
+    thanh_hoa = page.get_by_test_id("quality-units").locator('tr[data-unit="2025:38"]')
+    columns = thanh_hoa.locator("td[data-check]")
+    failing = {code: n for code, n in columns.evaluate_all(
+        "tds => tds.map(td => [td.dataset.check, td.textContent.trim()])") if n != "0"}
+    assert failing, "the residents fail some check (e.g. no place of origin)"
+    issues = thanh_hoa.locator("td.unit-issues")
+    if kind == "desktop":
+        assert columns.first.is_visible() and not issues.is_visible()
+        return
+    assert not any(cell.is_visible() for cell in columns.all())
+    heights = page.get_by_test_id("quality-units").locator("tbody tr").evaluate_all(
+        "trs => trs.map(tr => tr.getBoundingClientRect().height)")
+    assert heights and max(heights) <= 90, heights
+    issues.locator("summary").click()
+    listed = dict(issues.locator("li").evaluate_all(
+        "lis => lis.map(li => [li.dataset.check, li.lastChild.textContent.replace(':', '').trim()])"))
+    assert listed == failing
 
 
 def test_authenticator_setup_on_a_phone_shows_the_qr_code(sized_page, transactional_db, live_server,
@@ -101,5 +119,5 @@ def test_authenticator_setup_on_a_phone_shows_the_qr_code(sized_page, transactio
     box = qr.bounding_box()
     assert box is not None and box["width"] >= 120 and box["x"] + box["width"] <= width
     page.get_by_test_id("totp").screenshot(path=SHOTS / f"eid-totp-{kind}.png")
-    _assert_no_sideways_scroll(page, width)
+    no_sideways_scroll(page, width)
     assert outside == []

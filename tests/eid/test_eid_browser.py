@@ -2,37 +2,26 @@
 register at level 1 with a portrait, confirm with the OTP from the SMS outbox, land on the
 self-service page, sign out, then five wrong passwords lock the account.
 
-Uses tests/population/test_browser.py's browser set-up (Debian's /usr/bin/chromium; fails rather than skips
-under CI; DJANGO_ALLOW_ASYNC_UNSAFE while the module runs, for the ORM calls between browser steps).
+Uses tests/browser.py's set-up (Debian's /usr/bin/chromium; fails rather than skips under CI;
+DJANGO_ALLOW_ASYNC_UNSAFE while the module runs, for the ORM calls between browser steps).
 """
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
-# The browser, its arguments and the async-check switch are the officer journeys' own.
-from tests.population.test_browser import (  # noqa: F401  (fixtures)
-    _NO_CHROMIUM,
-    SHOTS,
-    _allow_orm_beside_playwright,
-    browser,
-)
+from tests.browser import BROWSER, SHOTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_NO_CHROMIUM and os.environ.get("CI") != "true",
-                       reason="needs /usr/bin/chromium (apt-get install chromium)"),
-]
+pytestmark = BROWSER
 
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 PASSWORD = "Hoa-sen-2024!"
 
 
 @pytest.fixture
-def page(browser):  # noqa: F811  (the imported fixture)
+def page(browser):
     context = browser.new_context(viewport=PHONE_VIEWPORT, locale="vi-VN", is_mobile=True, has_touch=True)
     context.set_default_timeout(10_000)
     pg = context.new_page()

@@ -56,9 +56,13 @@ def test_figures_and_index_by_api(world, client):
         ({"period": month, "unit": "2025:14758", "procedure": "x"}, "procedure"),
         ({}, "period"),
         ({"period": "9" * 40}, "period"),
+        ({"period": month, "unit": "2025:" + "1" * 30}, "unit"),
+        ({"period": month, "procedure": "1" * 30}, "procedure"),
     ):
-        resp = client.get("/api/v1/kpi/index", {"unit": "2025:14758", **params}, headers=commune)
-        assert 400 <= resp.status_code < 500 and resp.json()["field"] == field, (params, resp.content)
+        for operation in ("figures", "index"):  # one query schema (kpi.api.ScopeQuery): the same answers
+            resp = client.get(f"/api/v1/kpi/{operation}", {"unit": "2025:14758", **params}, headers=commune)
+            assert 400 <= resp.status_code < 500, (operation, params, resp.content)
+            assert resp.json()["field"] == field, (operation, params, resp.content)
     assert client.get("/api/v1/kpi/figures", {"period": month}).status_code == 401
     nation = _token("svc.kpi.quocgia", "service")
     resp = client.get("/api/v1/kpi/index", {"period": str(today().year)}, headers=nation)

@@ -3,7 +3,7 @@ ministry's officer signs in and drills down nation → province → commune → 
 dossiers behind a number → the counter's dossier page, on a 1280 px desktop and a 390 px phone
 (nothing scrolls sideways, the charts fit the screen, each chart has its table). Screenshots go
 to /tmp/shots-kpi/ (or DANCU_SCREENSHOT_DIR) for a human to look at. See
-tests/population/test_browser.py for why DJANGO_ALLOW_ASYNC_UNSAFE is set while this runs."""
+tests/browser.py for why DJANGO_ALLOW_ASYNC_UNSAFE is set while this runs."""
 
 from __future__ import annotations
 
@@ -13,18 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.population.test_browser import (  # noqa: F401  (fixtures)
-    _NO_CHROMIUM,
-    _allow_orm_beside_playwright,
-    browser,
-)
-from tests.publicservices.browser_helpers import officer_sign_in
+from tests.browser import BROWSER, no_sideways_scroll, officer_sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_NO_CHROMIUM and os.environ.get("CI") != "true",
-                       reason="needs /usr/bin/chromium (apt-get install chromium)"),
-]
+pytestmark = BROWSER
 SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or "/tmp/shots-kpi")  # noqa: S108
 
 
@@ -37,7 +28,46 @@ def world(transactional_db, live_server, settings):
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     sync_catalog(Procedure)  # a transactional test's flush removed the migration's rows
-    return {"url": live_server.url, "world": _outside_the_event_loop(lambda: build(mini_geo()))}
+    world = _outside_the_event_loop(lambda: build(_with_more_communes(mini_geo())))
+    return {"url": live_server.url, "world": world}
+
+
+MORE_COMMUNES = 20  # Thanh Hóa's ranking gets 22 rows: a phone folds all but the first and last five
+
+
+def _with_more_communes(geo):
+    """Communes with no dossiers beside the world's two, so that the province's ranking is long."""
+    from dancu.geo.models import CodeSystem, Level
+    from tests.factories import _unit
+
+    for n in range(MORE_COMMUNES):
+        _unit(CodeSystem.V2025, Level.COMMUNE, f"9{n:04d}", f"Xã Thử Nghiệm {n + 1}", "Xã", geo.thanh_hoa)
+    return geo
+
+
+def _ranking_folds_on_a_phone(page) -> None:
+    """On a phone the ranking's table shows its first and last five rows, the rest behind "Xem
+    tất cả N xã/phường" (a <details>): the page is shorter by at least a line a folded row, and
+    the summary opens every row. A desktop shows every row and no summary."""
+    table = page.get_by_test_id("chart-ranking-table")
+    rows = table.locator("tbody tr:not(.fold-toggle)")
+    total = rows.count()
+    assert total == 2 + MORE_COMMUNES
+    toggle = page.get_by_test_id("chart-ranking-all")
+    assert all(row.is_visible() for row in rows.all()) and not toggle.is_visible()  # the desktop
+    page.set_viewport_size({"width": 390, "height": 844})
+    folded = page.evaluate("document.documentElement.scrollHeight")
+    assert [row.is_visible() for row in rows.all()] == [True] * 5 + [False] * (total - 10) + [True] * 5
+    assert toggle.inner_text().startswith(f"Xem tất cả {total} xã/phường")
+    page.screenshot(path=str(SHOTS / "2-province-phone-folded.png"), full_page=True)
+    toggle.locator("summary").click()
+    assert all(row.is_visible() for row in rows.all())
+    unfolded = page.evaluate("document.documentElement.scrollHeight")
+    assert unfolded - folded >= 40 * (total - 10), (folded, unfolded)
+    no_sideways_scroll(page)
+    page.screenshot(path=str(SHOTS / "2-province-phone-unfolded.png"), full_page=True)
+    toggle.locator("summary").click()  # closed again for the next steps
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def _outside_the_event_loop(work):
@@ -59,8 +89,7 @@ def _outside_the_event_loop(work):
 
 
 def _fits_the_phone(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+    no_sideways_scroll(page)
     for box in page.locator("figure.chart-svg svg").evaluate_all(
             "els => els.map(e => e.getBoundingClientRect().width)"):
         assert 0 < box <= 390
@@ -73,7 +102,7 @@ def _shoot(page, name: str, width: int) -> None:
     page.screenshot(path=str(SHOTS / f"{name}-{'desktop' if width > 400 else 'phone'}.png"), full_page=True)
 
 
-def test_drill_down_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
+def test_drill_down_on_desktop_and_phone(browser, world) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = world["url"]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
@@ -89,6 +118,7 @@ def test_drill_down_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
     page.get_by_test_id("chart-ranking-table").get_by_role("link", name="Tỉnh Thanh Hóa").click()
     page.wait_for_url(re.compile(r"unit=2025%3A38"))
     assert "Tỉnh Thanh Hóa" in page.get_by_test_id("kpi-title").inner_text()
+    _ranking_folds_on_a_phone(page)
     for width in (1280, 390):
         _shoot(page, "2-province", width)
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -147,7 +177,7 @@ def test_drill_down_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
     context.close()
 
 
-def test_a_commune_officer_on_a_phone(browser, world) -> None:  # noqa: F811
+def test_a_commune_officer_on_a_phone(browser, world) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = world["url"]
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")

@@ -1,11 +1,10 @@
 """A relying party the project did not write (Authlib's OAuth 2.0 client, verifying with joserfc)
 logs a citizen in against a live server: discovery, e-ID login and consent in headless Chromium,
 code exchange with PKCE, ID token checked through the JWKS, userinfo — and a step-up to
-assurance level 2 with an SMS code. See tests/population/test_browser.py for the Chromium conventions."""
+assurance level 2 with an SMS code. See tests/browser.py for the Chromium conventions."""
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 
@@ -15,19 +14,9 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.population.test_browser import (  # noqa: F401  (fixtures)
-    _NO_CHROMIUM,
-    _allow_orm_beside_playwright,
-    browser,
-)
+from tests.browser import BROWSER
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        _NO_CHROMIUM and os.environ.get("CI") != "true",
-        reason="needs /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = BROWSER
 
 RP_CALLBACK = "https://benhvien.example.vn/oidc/callback"
 PASSWORD = "Hoa-sen-2024!"
@@ -115,7 +104,7 @@ def _check_id_token(meta: dict, id_token: str, client_id: str, nonce: str) -> di
     return token.claims
 
 
-def test_a_relying_party_logs_a_citizen_in_with_code_and_pkce(browser, world) -> None:  # noqa: F811
+def test_a_relying_party_logs_a_citizen_in_with_code_and_pkce(browser, world) -> None:
     meta, session, url, state, verifier, nonce = _relying_party(world)
     assert meta["issuer"] == world["url"] + "/oidc"
     callback = _log_in_through_browser(browser, url, world["account"].personal_id)
@@ -142,7 +131,7 @@ def test_a_relying_party_logs_a_citizen_in_with_code_and_pkce(browser, world) ->
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
 
 
-def test_step_up_to_level_2_with_an_sms_code(browser, world) -> None:  # noqa: F811
+def test_step_up_to_level_2_with_an_sms_code(browser, world) -> None:
     from dancu.eid import services as eid
 
     account = world["account"]

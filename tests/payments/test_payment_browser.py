@@ -1,32 +1,18 @@
 """The payer in headless Chromium: dancu's signed redirect → the sandbox gateway's page (its own
 process) → "success" → back through dancu's return URL to the receipt; the IPN reached dancu over
-HTTP before. See tests/population/test_browser.py for the Chromium conventions."""
+HTTP before. See tests/browser.py for the Chromium conventions."""
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
 from dancu.payments import services
 from dancu.payments.models import GatewayMessage, Payment, Status
-from tests.population.test_browser import (  # noqa: F401  (fixtures)
-    _NO_CHROMIUM,
-    _allow_orm_beside_playwright,
-    browser,
-)
+from tests.browser import BROWSER
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        _NO_CHROMIUM and os.environ.get("CI") != "true",
-        reason="needs /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = BROWSER
 
 
 def test_the_payer_chooses_success_at_the_gateway_and_sees_the_receipt(
-    browser,  # noqa: F811
+    browser,
     transactional_db,
     live_server,
     gateway_url,

@@ -1,60 +1,16 @@
-"""Officer journeys in headless Chromium (Debian's /usr/bin/chromium) against a live server.
-
-Playwright's sync API runs an asyncio event loop in the test thread; Django then refuses ORM
-calls from that thread ("You cannot call this from an async context") although they are plain
-synchronous calls made between browser steps. DJANGO_ALLOW_ASYNC_UNSAFE switches that check
-off while this module's tests run; the live server answers requests in its
-own thread, where the check never fired.
-"""
+"""Officer journeys in headless Chromium (Debian's /usr/bin/chromium) against a live server
+(the set-up: tests/browser.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import shutil
-import tempfile
-from pathlib import Path
 
-import pyotp
 import pytest
 
-_NO_CHROMIUM = shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists()
+from tests.browser import BROWSER, SHOTS, officer_sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    # A newcomer without Debian's chromium skips these; CI (CI=true) installs it and must not skip.
-    pytest.mark.skipif(_NO_CHROMIUM and os.environ.get("CI") != "true",
-                       reason="needs /usr/bin/chromium (apt-get install chromium)"),
-]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _allow_orm_beside_playwright():
-    """Only while this module runs (see the module docstring)."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-PASSWORD = "mật-khẩu-thử-123"  # set by tests.factories.officer_actor
-# Screenshots for a human to look at (layout check), not compared by the tests.
-SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or tempfile.gettempdir())
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = BROWSER
 
 
 @pytest.fixture
@@ -90,18 +46,7 @@ def world(transactional_db, live_server):
 
 
 def _sign_in(page, base: str, username: str = "ca.hacthanh") -> None:
-    page.goto(base + "/")
-    assert "/accounts/login/" in page.url
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Tiếp tục").click()
-    # the first sign-in enrols the authenticator app: a QR code and its key; the "phone" reads the key
-    page.wait_for_url(re.compile(r"/accounts/login/second-factor/$"))
-    assert page.get_by_test_id("totp-qr").locator("svg").is_visible()
-    secret = page.get_by_test_id("totp-secret").inner_text().strip()
-    page.get_by_label("Mã từ ứng dụng xác thực").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(re.compile(r"/citizens/$"))
+    officer_sign_in(page, base + "/", username, landing=r"/citizens/$")
 
 
 def test_officer_finds_corrects_and_reads_history_then_switches_to_english(page, world) -> None:

@@ -2,7 +2,7 @@
 an officer signs in (password + TOTP), opens the queue, sees the deadline flags in words,
 opens a dossier, accepts it and approves it; the queue and the dossier page are usable on a
 390 px phone (nothing scrolls sideways). Screenshots go to /tmp/shots-counter/ (or
-DANCU_SCREENSHOT_DIR) for a human to look at. See tests/population/test_browser.py for why
+DANCU_SCREENSHOT_DIR) for a human to look at. See tests/browser.py for why
 DJANGO_ALLOW_ASYNC_UNSAFE is set while this module runs."""
 
 from __future__ import annotations
@@ -14,18 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.population.test_browser import (  # noqa: F401  (fixtures)
-    _NO_CHROMIUM,
-    _allow_orm_beside_playwright,
-    browser,
-)
-from tests.publicservices.browser_helpers import officer_sign_in
+from tests.browser import BROWSER, no_sideways_scroll, officer_sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_NO_CHROMIUM and os.environ.get("CI") != "true",
-                       reason="needs /usr/bin/chromium (apt-get install chromium)"),
-]
+pytestmark = BROWSER
 SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or "/tmp/shots-counter")  # noqa: S108
 
 
@@ -73,12 +64,7 @@ def _sign_in(page, base: str, username: str) -> None:
     officer_sign_in(page, base + "/mot-cua/", username, landing=r"/mot-cua/$")
 
 
-def _no_sideways_scroll(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width}px wide on a 390px phone"
-
-
-def test_queue_and_dossier_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
+def test_queue_and_dossier_on_desktop_and_phone(browser, world) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     base, codes = world["url"], world["codes"]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
@@ -108,10 +94,10 @@ def test_queue_and_dossier_on_desktop_and_phone(browser, world) -> None:  # noqa
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(base + "/mot-cua/")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.screenshot(path=str(SHOTS / "queue-phone.png"), full_page=True)
     page.goto(base + f"/mot-cua/ho-so/{codes[1]}/")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     assert page.get_by_test_id("accept").is_visible()
     page.screenshot(path=str(SHOTS / "dossier-phone.png"), full_page=True)
 
@@ -121,7 +107,7 @@ def test_queue_and_dossier_on_desktop_and_phone(browser, world) -> None:  # noqa
         page.goto(base + "/mot-cua/dieu-chinh/")
         assert page.get_by_test_id("correction-row").count() == 1
         if width == 390:
-            _no_sideways_scroll(page)
+            no_sideways_scroll(page)
         page.screenshot(path=str(SHOTS / f"corrections-{name}.png"), full_page=True)
         page.goto(base + f"/mot-cua/dieu-chinh/{world['correction']}/")
         assert "18/05/1990" in page.content()
@@ -130,12 +116,12 @@ def test_queue_and_dossier_on_desktop_and_phone(browser, world) -> None:  # noqa
         # each radio button beside its label, not stretched above it
         assert radio and label and radio["width"] < 40 and abs(radio["y"] - label["y"]) < 20
         if width == 390:
-            _no_sideways_scroll(page)
+            no_sideways_scroll(page)
         page.screenshot(path=str(SHOTS / f"correction-{name}.png"), full_page=True)
     context.close()
 
 
-def test_intake_at_the_counter_prints_a_receipt(browser, world) -> None:  # noqa: F811
+def test_intake_at_the_counter_prints_a_receipt(browser, world) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     from dancu.population.models import Citizen
 
@@ -151,12 +137,12 @@ def test_intake_at_the_counter_prints_a_receipt(browser, world) -> None:  # noqa
     page.get_by_role("button", name="Tìm công dân").click()
     page.get_by_test_id("intake-applicant").wait_for()
     page.locator("[name=data__purpose]").fill("Xin việc làm")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.screenshot(path=str(SHOTS / "intake-phone.png"), full_page=True)
     page.get_by_test_id("intake-submit").click()
     page.wait_for_url(re.compile(r"/bien-nhan/$"))
     code = page.get_by_test_id("receipt-code").inner_text().strip()
     assert re.fullmatch(r"DC-\d{8}-\d{6}", code)
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.screenshot(path=str(SHOTS / "receipt-phone.png"), full_page=True)
     context.close()

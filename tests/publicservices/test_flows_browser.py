@@ -17,21 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.population.test_browser import (  # noqa: F401  (fixtures)
-    _NO_CHROMIUM,
-    _allow_orm_beside_playwright,
-    browser,
-)
-from tests.publicservices.browser_helpers import citizen_sign_in, live_portal, officer_sign_in
+from tests.browser import BROWSER, no_sideways_scroll, officer_sign_in
+from tests.publicservices.browser_helpers import citizen_sign_in, live_portal
 from tests.publicservices.portal_helpers import PDF
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        _NO_CHROMIUM and os.environ.get("CI") != "true",
-        reason="needs /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
+pytestmark = BROWSER
 
 SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or tempfile.gettempdir()) / "shots-flows"
 PASSWORD = "Hoa-sen-2024!"
@@ -66,12 +56,7 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def _no_sideways_scroll(page, width: int) -> None:
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url}: {scroll} px wide in a {width} px window"
-
-
-def test_the_birth_bundle_in_the_browser(browser, journey):  # noqa: F811
+def test_the_birth_bundle_in_the_browser(browser, journey):
     from dancu.core.worker import run_until_idle
     from dancu.publicservices.models import Dossier, DossierStep
 
@@ -139,7 +124,7 @@ def test_the_birth_bundle_in_the_browser(browser, journey):  # noqa: F811
     officer_sign_in(police, base + "/accounts/login/", "ca.hacthanh", landing=r".*")
     police.goto(f"{base}/mot-cua/ho-so/{code}/")
     _shot(police, "counter-step-panel-phone")
-    _no_sideways_scroll(police, PHONE["width"])
+    no_sideways_scroll(police, PHONE["width"])
     police.get_by_test_id("step-approve").click()
     police.wait_for_load_state()
     run_until_idle(periodic=False)
@@ -160,6 +145,6 @@ def test_the_birth_bundle_in_the_browser(browser, journey):  # noqa: F811
     phone = phone_ctx.new_page()
     phone.goto(f"{base}/dich-vu-cong/ho-so/{code}/")
     _shot(phone, "bundle-done-phone")
-    _no_sideways_scroll(phone, PHONE["width"])
+    no_sideways_scroll(phone, PHONE["width"])
     for ctx in (context, justice_ctx, police_ctx, phone_ctx):
         ctx.close()

@@ -19,20 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import BROWSER, no_sideways_scroll, officer_sign_in
 from tests.payments.helpers import running_gateway
-from tests.population.test_browser import (  # noqa: F401  (fixtures)
-    _NO_CHROMIUM,
-    _allow_orm_beside_playwright,
-    browser,
-)
-from tests.publicservices.browser_helpers import officer_sign_in
 from tests.publicservices.portal_helpers import PDF
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_NO_CHROMIUM and os.environ.get("CI") != "true",
-                       reason="needs /usr/bin/chromium (apt-get install chromium)"),
-]
+pytestmark = BROWSER
 
 SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or tempfile.gettempdir()) / "shots-portal"
 PASSWORD = "Hoa-sen-2024!"
@@ -76,16 +67,11 @@ def journey(transactional_db, live_server, otp_without_waits, settings, tmp_path
     rp.clear_cache()
 
 
-def _no_sideways_scroll(page, width: int) -> None:
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url}: {scroll} px wide in a {width} px window"
-
-
 def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_temporary_residence_online_end_to_end(browser, journey, gateway):  # noqa: F811
+def test_temporary_residence_online_end_to_end(browser, journey, gateway):
     from dancu.audit.models import AuditEvent
     from dancu.publicservices.models import Dossier
     from dancu.residence.models import Registration
@@ -241,7 +227,7 @@ def test_temporary_residence_online_end_to_end(browser, journey, gateway):  # no
                        ("inbox", "/dich-vu-cong/thong-bao/")]:
         phone.goto(base + path)
         _shot(phone, f"{name}-phone")
-        _no_sideways_scroll(phone, PHONE["width"])
+        no_sideways_scroll(phone, PHONE["width"])
     # English on request.
     with phone.expect_navigation():
         phone.get_by_test_id("language").select_option("en")

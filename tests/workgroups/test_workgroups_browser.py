@@ -16,18 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.population.test_browser import (  # noqa: F401  (fixtures)
-    _NO_CHROMIUM,
-    _allow_orm_beside_playwright,
-    browser,
-)
-from tests.publicservices.browser_helpers import officer_sign_in
+from tests.browser import BROWSER, no_sideways_scroll, officer_sign_in
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(_NO_CHROMIUM and os.environ.get("CI") != "true",
-                       reason="needs /usr/bin/chromium (apt-get install chromium)"),
-]
+pytestmark = BROWSER
 SHOTS = Path(os.environ.get("DANCU_SCREENSHOT_DIR") or "/tmp/shots-workgroups")  # noqa: S108
 
 
@@ -61,12 +52,7 @@ def world(transactional_db, live_server, fake_figures):
     return {"url": live_server.url, "group": group.pk}
 
 
-def _no_sideways_scroll(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page is {width}px wide on a 390px phone"
-
-
-def test_group_tasks_manual_figure_and_report_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
+def test_group_tasks_manual_figure_and_report_on_desktop_and_phone(browser, world) -> None:
     from django.utils import timezone
 
     from dancu.workgroups.models import Plan, Report
@@ -141,10 +127,10 @@ def test_group_tasks_manual_figure_and_report_on_desktop_and_phone(browser, worl
     for url, name in ((f"/to-cong-tac/{pk}/", "group"), (f"/to-cong-tac/{pk}/bao-cao/", "reports"),
                       ("/to-cong-tac/", "list")):
         page.goto(base + url)
-        _no_sideways_scroll(page)
+        no_sideways_scroll(page)
         page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=True)
     page.goto(base + f"/to-cong-tac/{pk}/ke-hoach/{Plan.objects.get().pk}/nhiem-vu/them/")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.screenshot(path=str(SHOTS / "task-form-phone.png"), full_page=True)
 
     # English, selectable (the language menu of every page)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -27,7 +28,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -123,12 +124,30 @@ def _session_expired(request: HttpRequest) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class PageRule:
+    """Whom a console page admits besides being a signed-in officer: ``officer_required``'s
+    ``write`` and ``roles``. The guard enforces it and the nav asks it (``admits``), so a link is
+    shown exactly when its page would not refuse the officer's role."""
+
+    write: bool = False
+    roles: frozenset[str] | None = None
+
+    def refusal(self, actor: Actor) -> OutOfJurisdiction | None:
+        if self.write and not actor.can_write:
+            return OutOfJurisdiction("E_ROLE_READ_ONLY", READ_ONLY)
+        if self.roles is not None and actor.role not in self.roles:
+            return OutOfJurisdiction("E_ROLE", _("Vai trò của bạn không được dùng trang này."))
+        return None
+
+
 def officer_required(view: ViewFunc | None = None, *, write: bool = False,
                      roles: frozenset[str] | set[str] | None = None) -> Any:
     """Signed-in officers only (password and second factor); sets ``request.actor``. Anonymous
     visitors go to the sign-in page, signed-in users without an officer profile get a 403 page;
-    ``write=True`` admits only roles that write (``Actor.can_write``), ``roles`` only those roles.
-    Every refusal is audited."""
+    ``write=True`` admits only roles that write (``Actor.can_write``), ``roles`` only those roles
+    (the view's ``page_rule``). Every refusal is audited."""
+    rule = PageRule(write, frozenset(roles) if roles is not None else None)
 
     def decorate(view: ViewFunc) -> ViewFunc:
         @wraps(view)
@@ -148,16 +167,26 @@ def officer_required(view: ViewFunc | None = None, *, write: bool = False,
                 messages.info(request, _("Phiên làm việc đã hết hạn; hãy đăng nhập lại."))
                 return redirect_to_login(request.get_full_path())
             request.actor = services.actor_for_profile(profile, ip=client_ip(request))  # type: ignore[attr-defined]
-            if write and not request.actor.can_write:  # type: ignore[attr-defined]
-                return forbidden(request, OutOfJurisdiction("E_ROLE_READ_ONLY", READ_ONLY))
-            if roles is not None and profile.role not in roles:
-                return forbidden(request, OutOfJurisdiction(
-                    "E_ROLE", _("Vai trò của bạn không được dùng trang này.")))
+            refusal = rule.refusal(request.actor)  # type: ignore[attr-defined]
+            if refusal is not None:
+                return forbidden(request, refusal)
             return view(request, *args, **kwargs)
 
+        wrapper.page_rule = rule  # type: ignore[attr-defined]
         return wrapper
 
     return decorate(view) if view is not None else decorate
+
+
+def admits(actor: Actor, url_name: str) -> bool:
+    """Whether the console page named ``url_name`` (no arguments) admits ``actor``: the rule
+    its view's ``officer_required`` enforces. False for a page not mounted or not guarded."""
+    try:
+        view = resolve(reverse(url_name)).func
+    except NoReverseMatch:
+        return False
+    rule = getattr(view, "page_rule", None)
+    return isinstance(rule, PageRule) and rule.refusal(actor) is None
 
 
 # ---- Sign-in: password, then the TOTP code (enrolled at the first sign-in) -----------------------

@@ -81,11 +81,19 @@ class IndexOut(Schema):
     groups: list[GroupOut]
 
 
-def _scope(request: HttpRequest, unit: str | None, period: str, procedure: str | None) -> tuple[Any, ...]:
+class ScopeQuery(Schema):
+    """The query of both operations: which unit, period and (optionally) procedure."""
+
+    period: str = Field(..., max_length=30, description=PERIOD_DOC)
+    unit: str | None = Field(None, max_length=20, description=UNIT_DOC)
+    procedure: str | None = Field(None, max_length=20, description="national procedure code")
+
+
+def _scope(request: HttpRequest, query: ScopeQuery) -> tuple[Any, ...]:
     actor = actor_of(request)
-    parsed = selectors.parse_period(period)
-    scope = selectors.scope_unit(actor, unit or None)
-    proc = procedure_by_code(procedure, field_name="procedure") if procedure else None
+    parsed = selectors.parse_period(query.period)
+    scope = selectors.scope_unit(actor, query.unit or None)
+    proc = procedure_by_code(query.procedure, field_name="procedure") if query.procedure else None
     return actor, scope, parsed, proc
 
 
@@ -99,13 +107,8 @@ def _period(p: selectors.Period) -> dict[str, Any]:
     summary="Figures of a unit over a period",
     operation_id="kpi_figures",
 )
-def figures(
-    request: HttpRequest,
-    period: str = Query(..., max_length=30, description=PERIOD_DOC),
-    unit: str | None = Query(None, max_length=20, description=UNIT_DOC),
-    procedure: str | None = Query(None, max_length=20, description="national procedure code"),
-) -> dict[str, Any]:
-    actor, scope, parsed, proc = _scope(request, unit, period, procedure)
+def figures(request: HttpRequest, query: Query[ScopeQuery]) -> dict[str, Any]:
+    actor, scope, parsed, proc = _scope(request, query)
     result = selectors.figures(actor, unit=scope, period=parsed, procedure=proc)
     return {
         "unit": scope.qualified_code if scope else None,
@@ -121,13 +124,8 @@ def figures(
     summary="Decision 766 index of a unit over a period",
     operation_id="kpi_index",
 )
-def index(
-    request: HttpRequest,
-    period: str = Query(..., max_length=30, description=PERIOD_DOC),
-    unit: str | None = Query(None, max_length=20, description=UNIT_DOC),
-    procedure: str | None = Query(None, max_length=20, description="national procedure code"),
-) -> dict[str, Any]:
-    actor, scope, parsed, proc = _scope(request, unit, period, procedure)
+def index(request: HttpRequest, query: Query[ScopeQuery]) -> dict[str, Any]:
+    actor, scope, parsed, proc = _scope(request, query)
     result = selectors.index(actor, unit=scope, period=parsed, procedure=proc)
     return {
         "unit": scope.qualified_code if scope else None,

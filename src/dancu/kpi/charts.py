@@ -56,6 +56,7 @@ WIDTH = 400  # the viewBox: on a 390 px phone it is drawn at ~340 px, so 15 px t
 LINE_CHARS = 20  # a longer axis label (unit, group, procedure names) is set on two lines
 BAR_HEIGHT = 38  # per bar of a horizontal ranking (room for a label on two lines)
 MAX_RANKED_BARS = 20  # more rows than this: the chart shows the first and last ten, the table all
+PHONE_ENDS = 5  # a long ranking's table on a phone: the first and last five, the rest behind "see all"
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)  # pygal's config for its tooltip script
 
@@ -80,6 +81,7 @@ class Chart:
     rows: list[list[Cell]]
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    fold_label: str = ""  # a ranking: "see all N …", the summary of the rows a phone folds away
 
     @property
     def head(self) -> list[tuple[str, bool]]:
@@ -92,6 +94,15 @@ class Chart:
         """Each cell with its column's title (shown beside the number when a phone stacks
         the table's rows)."""
         return [list(zip(row, self.columns, strict=False)) for row in self.rows]
+
+    @property
+    def fold(self) -> tuple[int, int] | None:
+        """The rows (first, last; counted from 1) a phone folds away behind ``fold_label``: all
+        but the first and last ``PHONE_ENDS``, when that hides more than a couple. The table
+        keeps every row (a desktop shows them all; the fold is the phone's CSS)."""
+        if not self.fold_label or len(self.rows) <= 2 * PHONE_ENDS + 2:
+            return None
+        return PHONE_ENDS + 1, len(self.rows) - PHONE_ENDS
 
 
 def _config(**kwargs: Any) -> dict[str, Any]:
@@ -179,7 +190,7 @@ def trend_chart(title: str, points: Sequence[tuple[str, float | None]], *, perce
 
 def ranking_chart(title: str, items: Sequence[tuple[str, float | None]], *, percent_axis: bool = False,
                   maximum: float | None = None, columns: list[str], rows: list[list[Cell]],
-                  note: str = "") -> Chart:
+                  note: str = "", fold_label: str = "") -> Chart:
     """Horizontal bars, best first (``items`` already sorted). Over ``MAX_RANKED_BARS`` rows the
     chart draws the first and last ten (the table has every row and ``note`` says so)."""
     shown = list(items)
@@ -195,7 +206,7 @@ def ranking_chart(title: str, items: Sequence[tuple[str, float | None]], *, perc
                                           formatter=_value_format(percent_axis)))
     chart.x_labels, labels = _keyed([label for label, _ in reversed(shown)])
     chart.add(title, list(reversed(values)))
-    return Chart("ranking", title, _finish(chart, title, labels), columns, rows, note)
+    return Chart("ranking", title, _finish(chart, title, labels), columns, rows, note, fold_label=fold_label)
 
 
 def groups_chart(title: str, groups: Sequence[tuple[str, float, float]], *, series: tuple[str, str],

@@ -353,9 +353,12 @@ def _ranking_chart(actor: Actor, unit: AdminUnit | None, period_obj: Any, period
         half = charts.MAX_RANKED_BARS // 2
         note = _("Biểu đồ: %(half)s đơn vị đầu và %(half)s đơn vị cuối; bảng: cả %(n)s.") % {
             "half": half, "n": len(rows)}
+    see_all = {"province": _("Xem tất cả %(n)s tỉnh/thành phố"), "commune": _("Xem tất cả %(n)s xã/phường"),
+               "procedure": _("Xem tất cả %(n)s thủ tục")}
     chart = charts.ranking_chart(titles[by], [(r.label, r.index_total) for r in rows], maximum=100,
                                  columns=[_("Hạng"), _("Tên"), _("Điểm"), _("Số hồ sơ nộp"), _("Trực tuyến"),
-                                          _("Đúng hạn")], rows=table, note=note)
+                                          _("Đúng hạn")], rows=table, note=note,
+                                 fold_label=see_all[by] % {"n": len(rows)})
     return by, chart
 
 

@@ -272,11 +272,9 @@ def describe_history(events: Any) -> list[dict[str, Any]]:
 
 # --- writes -------------------------------------------------------------------------------
 
-@officer_required
+@officer_required(write=True)
 def create(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    if not actor.can_write:
-        return forbidden(request, _("Vai trò của bạn chỉ được xem, không được sửa dữ liệu."))
     profile = officer_profile(request)
     assert profile is not None  # officer_required
     form = CitizenCreateForm(request.POST or None, jurisdiction=profile.jurisdiction,
