@@ -145,7 +145,7 @@ def test_group_tasks_manual_figure_and_report_on_desktop_and_phone(browser, worl
     context.close()
 
 
-def test_correct_a_figure_and_an_issued_report_on_desktop_and_phone(browser, world) -> None:  # noqa: F811
+def test_correct_a_figure_and_an_issued_report_on_desktop_and_phone(browser, world) -> None:
     """Correct a figure entered by hand (a new entry; the earlier one shown superseded), issue a
     monthly report, correct it with its reason: the list shows v2 in force and v1 replaced (by
     v2, on its date, why), v1 still downloads byte for byte."""
@@ -211,15 +211,15 @@ def test_correct_a_figure_and_an_issued_report_on_desktop_and_phone(browser, wor
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.screenshot(path=str(SHOTS / "reports-corrected-phone.png"), full_page=True)
     page.goto(base + f"/to-cong-tac/{pk}/")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.get_by_test_id("manual").screenshot(path=str(SHOTS / "manual-corrected-phone.png"))
     page.goto(base + f"/to-cong-tac/{pk}/bao-cao/")
     with page.expect_navigation():
         page.get_by_test_id("language").select_option("en")
     assert "replaced by v2 on" in page.locator('[data-testid=report-row][data-current="0"]').inner_text()
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.screenshot(path=str(SHOTS / "reports-corrected-phone-en.png"), full_page=True)
     context.close()
