@@ -18,6 +18,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from dancu.core.text import nfc
+from dancu.documents import pdf_fonts
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
@@ -54,8 +55,8 @@ def new_pdf(*, title: str, author: str, created_at: dt.datetime, orientation: st
     pdf.set_title(nfc(title))
     pdf.set_author(nfc(author))
     pdf.set_creation_date(created_at)
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf_fonts.add_font(pdf, "DejaVu", "", FONTS / "DejaVuSans.ttf")  # parsed once per process
+    pdf_fonts.add_font(pdf, "DejaVu", "B", FONTS / "DejaVuSans-Bold.ttf")
     pdf.set_auto_page_break(auto=True, margin=20)
     return pdf
 
