@@ -1,11 +1,29 @@
-"""What the benchmark scripts share: a fresh PostgreSQL registry and Django set up on it."""
+"""What the benchmark scripts share: a fresh PostgreSQL registry, Django set up on it, and the
+timer (wall p50/p95 and CPU per call)."""
 
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+
+def timed(fn: Callable[[], object], n: int) -> dict[str, float]:
+    """Wall p50/p95 (ms) and this process's CPU (ms) per call over ``n`` calls (one warm-up)."""
+    fn()
+    walls, cpus = [], []
+    for _ in range(n):
+        c0, w0 = time.process_time(), time.perf_counter()
+        fn()
+        walls.append((time.perf_counter() - w0) * 1000)
+        cpus.append((time.process_time() - c0) * 1000)
+    walls.sort()
+    return {"p50": statistics.median(walls), "p95": walls[max(0, round(0.95 * n) - 1)],
+            "cpu": statistics.mean(cpus), "n": n}
 
 
 def prepare_registry(url: str, size: int, reuse: bool) -> None:

@@ -39,20 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.*: officer
 from _common import prepare_registry, setup_django
 
 
-def _timed(fn: Callable[[], object], n: int) -> dict[str, float]:
-    """Wall p50/p95 (ms) and this process's CPU (ms) per call over ``n`` calls (one warm-up)."""
-    fn()
-    walls, cpus = [], []
-    for _ in range(n):
-        c0, w0 = time.process_time(), time.perf_counter()
-        fn()
-        walls.append((time.perf_counter() - w0) * 1000)
-        cpus.append((time.process_time() - c0) * 1000)
-    walls.sort()
-    return {"p50": statistics.median(walls), "p95": walls[max(0, round(0.95 * n) - 1)],
-            "cpu": statistics.mean(cpus), "n": n}
-
-
 def _child(env: dict[str, str], *args: str) -> tuple[float, float]:
     """Run ``dancu <args>`` as a child; its wall seconds and peak RSS (MB)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -186,7 +172,7 @@ def main() -> None:
     timed: dict[str, dict[str, float]] = {}
 
     def measure(label: str, fn: Callable[[], object], n: int) -> None:
-        timed[label] = r = _timed(fn, n)
+        timed[label] = r = timed(fn, n)
         print(f"| {label} | {r['n']:.0f} | {r['p50']:,.1f} | {r['p95']:,.1f} | {r['cpu']:,.1f} |", flush=True)
 
     print("| reading | requests | p50 ms | p95 ms | CPU ms/request (this process) |")

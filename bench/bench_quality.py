@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -29,21 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.factories: the bench officers
-from _common import prepare_registry, setup_django
-
-
-def _timed(fn: Callable[[], object], n: int) -> dict[str, float]:
-    """Wall p50/p95 (ms) and this process's CPU (ms) per call over ``n`` calls (one warm-up)."""
-    fn()
-    walls, cpus = [], []
-    for _ in range(n):
-        c0, w0 = time.process_time(), time.perf_counter()
-        fn()
-        walls.append((time.perf_counter() - w0) * 1000)
-        cpus.append((time.process_time() - c0) * 1000)
-    walls.sort()
-    return {"p50": statistics.median(walls), "p95": walls[max(0, round(0.95 * n) - 1)],
-            "cpu": statistics.mean(cpus), "n": n}
+from _common import prepare_registry, setup_django, timed
 
 
 def _row(label: str, r: dict[str, float]) -> str:
@@ -98,8 +83,8 @@ def main() -> None:
     # Before: the live scan the report ran per request (province → its communes; the
     # commune's own row is the same scan restricted by the index on current_commune).
     before = {
-        "province (row per commune)": _timed(lambda: selectors.scan(province.pk), args.live_repeat),
-        "people with no place (national row)": _timed(lambda: selectors.scan(None), args.live_repeat),
+        "province (row per commune)": timed(lambda: selectors.scan(province.pk), args.live_repeat),
+        "people with no place (national row)": timed(lambda: selectors.scan(None), args.live_repeat),
     }
     t0 = time.perf_counter()
     services.recompute_all()
@@ -126,14 +111,14 @@ def main() -> None:
         return get
 
     after = {
-        "report, national (selector)": _timed(lambda: selectors.quality_report(national), args.requests),
-        "report, province (selector)": _timed(lambda: selectors.quality_report(prov), args.requests),
-        "report, commune (selector)": _timed(lambda: selectors.quality_report(comm), args.requests),
-        "page /quality/ national (HTTP stack)": _timed(page(national), args.requests),
-        "page /quality/ province (HTTP stack)": _timed(page(prov), args.requests),
-        "page /quality/ commune (HTTP stack)": _timed(page(comm), args.requests),
-        "kpi: tallies(province)": _timed(lambda: selectors.tallies(prov, province), args.requests),
-        "kpi: tallies(nation)": _timed(lambda: selectors.tallies(national, None), args.requests),
+        "report, national (selector)": timed(lambda: selectors.quality_report(national), args.requests),
+        "report, province (selector)": timed(lambda: selectors.quality_report(prov), args.requests),
+        "report, commune (selector)": timed(lambda: selectors.quality_report(comm), args.requests),
+        "page /quality/ national (HTTP stack)": timed(page(national), args.requests),
+        "page /quality/ province (HTTP stack)": timed(page(prov), args.requests),
+        "page /quality/ commune (HTTP stack)": timed(page(comm), args.requests),
+        "kpi: tallies(province)": timed(lambda: selectors.tallies(prov, province), args.requests),
+        "kpi: tallies(nation)": timed(lambda: selectors.tallies(national, None), args.requests),
     }
     print()
     print("| reading | requests | p50 ms | p95 ms | CPU ms/request (this process) |")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -33,21 +33,14 @@ from dancu.core.worker import (
     run_until_idle,
 )
 from tests.core import worker_tasks
-from tests.parallel import run_parallel
+from tests.parallel import database_url, run_parallel
 
 DANCU = [str(Path(sys.executable).parent / "dancu")]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgresql://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": _database_url(),
+    return {**os.environ, "DATABASE_URL": database_url(),
             "PYTHONPATH": os.pathsep.join([str(ROOT), *(p for p in sys.path if p)]), **extra}
 
 

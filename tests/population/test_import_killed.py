@@ -11,23 +11,16 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from dancu.audit.models import AuditEvent
 from dancu.population.bulk import close_abandoned_batches, import_file
 from dancu.population.generator import write_population
 from dancu.population.models import Citizen, ImportBatch
 from tests.factories import mini_geo
+from tests.parallel import database_url
 from tests.population.test_import_export import AS_OF, family_rows, write_csv
 
 DANCU = [str(Path(sys.executable).parent / "dancu")]
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgresql://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -35,7 +28,7 @@ def test_a_killed_import_is_marked_failed_and_audited(tmp_path) -> None:
     geo = mini_geo()
     big = tmp_path / "big.csv"
     write_population(big, size=40_000, seed=3, province=geo.thanh_hoa, as_of=AS_OF)
-    env = {**os.environ, "DATABASE_URL": _database_url(),
+    env = {**os.environ, "DATABASE_URL": database_url(),
            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     proc = subprocess.Popen([*DANCU, "population", "import", str(big), "--no-progress"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

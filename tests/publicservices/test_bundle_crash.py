@@ -18,18 +18,12 @@ from django.db import connection
 
 from dancu.publicservices import services
 from dancu.publicservices.services.step_effects import AGENCY_STEPS
+from tests.parallel import database_url
 from tests.payments.helpers import free_port
 from tests.publicservices import bundle_chaos as chaos
 from tests.publicservices.test_flows import submit_birth
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgresql://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def _keys(data: Path) -> None:
@@ -51,7 +45,7 @@ def test_every_bundle_ends_once_through_kill_9_of_workers_and_agency(geo, catalo
     _keys(data)
     agency_port = free_port(18302 if workers == 1 else 18312)
     env = {k: v for k, v in os.environ.items() if k not in ("DANCU_ENV",)}
-    env.update(DATABASE_URL=_database_url(), DANCU_DATA_DIR=str(data), DANCU_DEBUG="0",
+    env.update(DATABASE_URL=database_url(), DANCU_DATA_DIR=str(data), DANCU_DEBUG="0",
                PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT), *(p for p in sys.path if p)]),
                DANCU_WORKER_LEASE_SECONDS="2", DANCU_EXCHANGE_HTTP_TIMEOUT="3",
                DANCU_AGENCY_SOCIAL_INSURANCE_URL=f"http://127.0.0.1:{agency_port}")
