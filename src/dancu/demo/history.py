@@ -44,7 +44,7 @@ from dancu.demo.clock import Story, office_moment, waking_moment
 from dancu.documents import services as documents
 from dancu.eid.services import citizen_actor
 from dancu.geo.models import AdminUnit
-from dancu.payments import protocol
+from dancu.payments import protocol, sandbox
 from dancu.payments import services as payments
 from dancu.population.models import Citizen
 from dancu.publicservices import services
@@ -317,21 +317,11 @@ def pay_online(citizen: Actor, person: Citizen, dossier: Dossier, base_url: str,
         payer=person,
         return_url=base_url + reverse("portal:paid", args=[dossier.code]),
     )
-    answer = protocol.sign(
-        {
-            "vnp_Amount": protocol.minor_units(payment.amount_vnd),
-            "vnp_BankCode": "NCB",
-            "vnp_BankTranNo": f"VNP{number}",
-            "vnp_CardType": "ATM",
-            "vnp_OrderInfo": f"Thanh toan le phi ho so {dossier.code}",
-            "vnp_PayDate": protocol.format_date(timezone.now()),
-            "vnp_ResponseCode": protocol.SUCCESS,
-            "vnp_TmnCode": settings.DANCU_PAYMENT_TMN_CODE,
-            "vnp_TransactionNo": str(number),
-            "vnp_TransactionStatus": protocol.SUCCESS,
-            "vnp_TxnRef": payment.txn_ref,
-        },
-        settings.DANCU_PAYMENT_SECRET,
+    answer = sandbox.result_notice(
+        amount=protocol.minor_units(payment.amount_vnd), no=number,
+        order_info=f"Thanh toan le phi ho so {dossier.code}", pay_date=protocol.format_date(timezone.now()),
+        response_code=protocol.SUCCESS, tmn_code=settings.DANCU_PAYMENT_TMN_CODE, status=protocol.SUCCESS,
+        txn_ref=payment.txn_ref, secret=settings.DANCU_PAYMENT_SECRET,
     )
     result = payments.handle_callback(answer, kind="ipn")
     if result.code != protocol.RSP_CONFIRMED:

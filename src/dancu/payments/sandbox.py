@@ -58,6 +58,27 @@ FIRST_NO = 14_000_000  # transaction numbers start here, as a real gateway's are
 StartResponse = Callable[..., Any]
 
 
+
+def result_notice(*, amount: str, no: int | str, order_info: str, pay_date: str, response_code: str,
+                  tmn_code: str, status: str, txn_ref: str, secret: str) -> dict[str, str]:
+    """The gateway's signed result of a transaction: what it puts on the payer's return URL and
+    sends to the merchant's IPN URL (the demo's history sends it too, for payments made in the
+    past)."""
+    params = {
+        "vnp_Amount": amount,
+        "vnp_BankCode": "NCB",
+        "vnp_BankTranNo": f"VNP{no}",
+        "vnp_CardType": "ATM",
+        "vnp_OrderInfo": order_info,
+        "vnp_PayDate": pay_date,
+        "vnp_ResponseCode": response_code,
+        "vnp_TmnCode": tmn_code,
+        "vnp_TransactionNo": str(no),
+        "vnp_TransactionStatus": status,
+        "vnp_TxnRef": txn_ref,
+    }
+    return protocol.sign(params, secret)
+
 class Sandbox:
     """The WSGI application. ``merchants``: terminal code → secret."""
 
@@ -258,20 +279,10 @@ class Sandbox:
         return [b""]
 
     def result_params(self, row: sqlite3.Row) -> dict[str, str]:
-        params = {
-            "vnp_Amount": row["amount"],
-            "vnp_BankCode": "NCB",
-            "vnp_BankTranNo": f"VNP{row['no']}",
-            "vnp_CardType": "ATM",
-            "vnp_OrderInfo": row["order_info"] or "",
-            "vnp_PayDate": row["pay_date"] or "",
-            "vnp_ResponseCode": row["response_code"] or "",
-            "vnp_TmnCode": row["tmn_code"],
-            "vnp_TransactionNo": str(row["no"]),
-            "vnp_TransactionStatus": row["status"],
-            "vnp_TxnRef": row["txn_ref"],
-        }
-        return protocol.sign(params, self.merchants[row["tmn_code"]])
+        return result_notice(amount=row["amount"], no=row["no"], order_info=row["order_info"] or "",
+                             pay_date=row["pay_date"] or "", response_code=row["response_code"] or "",
+                             tmn_code=row["tmn_code"], status=row["status"], txn_ref=row["txn_ref"],
+                             secret=self.merchants[row["tmn_code"]])
 
     def ipn_url_for(self, row: sqlite3.Row) -> str:
         if self.ipn_url:
